@@ -1,0 +1,152 @@
+package workflow
+
+// Workflow is one execution of a workflow definition, in the JSON shape of
+// Conductor's Workflow. Times are Unix milliseconds.
+type Workflow struct {
+	WorkflowID               string            `json:"workflowId"`
+	WorkflowName             string            `json:"workflowName"`
+	WorkflowVersion          int               `json:"workflowVersion"`
+	Status                   Status            `json:"status"`
+	CorrelationID            string            `json:"correlationId,omitempty"`
+	Priority                 int               `json:"priority"`
+	Input                    map[string]any    `json:"input"`
+	Output                   map[string]any    `json:"output"`
+	Variables                map[string]any    `json:"variables,omitempty"`
+	ReasonForIncompletion    string            `json:"reasonForIncompletion,omitempty"`
+	FailedReferenceTaskNames []string          `json:"failedReferenceTaskNames,omitempty"`
+	FailedTaskNames          []string          `json:"failedTaskNames,omitempty"`
+	ParentWorkflowID         string            `json:"parentWorkflowId,omitempty"`
+	ParentWorkflowTaskID     string            `json:"parentWorkflowTaskId,omitempty"`
+	ReRunFromWorkflowID      string            `json:"reRunFromWorkflowId,omitempty"`
+	Event                    string            `json:"event,omitempty"`
+	TaskToDomain             map[string]string `json:"taskToDomain,omitempty"`
+	IdempotencyKey           string            `json:"idempotencyKey,omitempty"`
+	LastRetriedTime          int64             `json:"lastRetriedTime,omitempty"`
+	CreateTime               int64             `json:"createTime"`
+	StartTime                int64             `json:"startTime"`
+	UpdateTime               int64             `json:"updateTime,omitempty"`
+	EndTime                  int64             `json:"endTime,omitempty"`
+	CreatedBy                string            `json:"createdBy,omitempty"`
+	OwnerApp                 string            `json:"ownerApp,omitempty"`
+	SchemaVersion            int               `json:"schemaVersion,omitempty"`
+	WorkflowDefinition       *WorkflowDef      `json:"workflowDefinition,omitempty"`
+	Tasks                    []*Task           `json:"tasks"`
+
+	// TimeoutAlerted is set once an ALERT_ONLY workflow timeout has been
+	// recorded, so it is recorded once. Baton only.
+	TimeoutAlerted bool `json:"timeoutAlerted,omitempty"`
+}
+
+// TaskByRef returns the latest attempt of the task with the reference name,
+// or nil.
+func (w *Workflow) TaskByRef(ref string) *Task {
+	for i := len(w.Tasks) - 1; i >= 0; i-- {
+		if w.Tasks[i].ReferenceTaskName == ref {
+			return w.Tasks[i]
+		}
+	}
+	return nil
+}
+
+// TaskByID returns the task with the id, or nil.
+func (w *Workflow) TaskByID(id string) *Task {
+	for _, t := range w.Tasks {
+		if t.TaskID == id {
+			return t
+		}
+	}
+	return nil
+}
+
+// Task is one attempt of one task of an execution, in the JSON shape of
+// Conductor's Task. Times are Unix milliseconds.
+type Task struct {
+	TaskID                      string         `json:"taskId"`
+	TaskType                    string         `json:"taskType"`
+	TaskDefName                 string         `json:"taskDefName"`
+	ReferenceTaskName           string         `json:"referenceTaskName"`
+	Status                      TaskStatus     `json:"status"`
+	WorkflowInstanceID          string         `json:"workflowInstanceId"`
+	WorkflowType                string         `json:"workflowType"`
+	CorrelationID               string         `json:"correlationId,omitempty"`
+	WorkflowPriority            int            `json:"workflowPriority"`
+	InputData                   map[string]any `json:"inputData"`
+	OutputData                  map[string]any `json:"outputData"`
+	ReasonForIncompletion       string         `json:"reasonForIncompletion,omitempty"`
+	Seq                         int            `json:"seq"`
+	RetryCount                  int            `json:"retryCount"`
+	PollCount                   int            `json:"pollCount"`
+	RetriedTaskID               string         `json:"retriedTaskId,omitempty"`
+	Retried                     bool           `json:"retried"`
+	Executed                    bool           `json:"executed"`
+	CallbackFromWorker          bool           `json:"callbackFromWorker"`
+	WorkerID                    string         `json:"workerId,omitempty"`
+	Domain                      string         `json:"domain,omitempty"`
+	ScheduledTime               int64          `json:"scheduledTime"`
+	StartTime                   int64          `json:"startTime"`
+	EndTime                     int64          `json:"endTime"`
+	UpdateTime                  int64          `json:"updateTime"`
+	FirstStartTime              int64          `json:"firstStartTime,omitempty"`
+	StartDelayInSeconds         int64          `json:"startDelayInSeconds"`
+	CallbackAfterSeconds        int64          `json:"callbackAfterSeconds"`
+	ResponseTimeoutSeconds      int64          `json:"responseTimeoutSeconds"`
+	RateLimitPerFrequency       int            `json:"rateLimitPerFrequency"`
+	RateLimitFrequencyInSeconds int            `json:"rateLimitFrequencyInSeconds"`
+	IsolationGroupID            string         `json:"isolationGroupId,omitempty"`
+	ExecutionNameSpace          string         `json:"executionNameSpace,omitempty"`
+	Iteration                   int            `json:"iteration"`
+	SubWorkflowID               string         `json:"subWorkflowId,omitempty"`
+	ParentTaskID                string         `json:"parentTaskId,omitempty"`
+	WorkflowTask                *WorkflowTask  `json:"workflowTask,omitempty"`
+	TaskDefinition              *TaskDef       `json:"taskDefinition,omitempty"`
+	QueueWaitTime               int64          `json:"queueWaitTime"`
+
+	// FirstScheduledTime is when the first attempt of this task was
+	// scheduled; totalTimeoutSeconds is measured from it. Baton only.
+	FirstScheduledTime int64 `json:"firstScheduledTime,omitempty"`
+	// TimeoutAlerted is set once an ALERT_ONLY timeout of this attempt has
+	// been recorded. Baton only.
+	TimeoutAlerted bool `json:"timeoutAlerted,omitempty"`
+}
+
+// TaskResult is what a worker reports about a task, in the JSON shape of
+// Conductor's TaskResult.
+type TaskResult struct {
+	WorkflowInstanceID    string         `json:"workflowInstanceId,omitempty"`
+	TaskID                string         `json:"taskId"`
+	Status                TaskStatus     `json:"status"`
+	OutputData            map[string]any `json:"outputData,omitempty"`
+	ReasonForIncompletion string         `json:"reasonForIncompletion,omitempty"`
+	CallbackAfterSeconds  int64          `json:"callbackAfterSeconds,omitempty"`
+	WorkerID              string         `json:"workerId,omitempty"`
+	Logs                  []TaskExecLog  `json:"logs,omitempty"`
+	SubWorkflowID         string         `json:"subWorkflowId,omitempty"`
+	ExtendLease           bool           `json:"extendLease,omitempty"`
+
+	// PollCount, when not zero, fences the update: it is accepted only if
+	// the task is still in the lease handed out by that poll. Baton only;
+	// Conductor workers leave it out.
+	PollCount int `json:"pollCount,omitempty"`
+}
+
+// TaskExecLog is one line of a task's execution log.
+type TaskExecLog struct {
+	Log         string `json:"log"`
+	TaskID      string `json:"taskId,omitempty"`
+	CreatedTime int64  `json:"createdTime,omitempty"`
+}
+
+// StartRequest starts a workflow, in the JSON shape of Conductor's
+// StartWorkflowRequest.
+type StartRequest struct {
+	Name                string            `json:"name"`
+	Version             int               `json:"version,omitempty"`
+	CorrelationID       string            `json:"correlationId,omitempty"`
+	Input               map[string]any    `json:"input,omitempty"`
+	TaskToDomain        map[string]string `json:"taskToDomain,omitempty"`
+	WorkflowDef         *WorkflowDef      `json:"workflowDef,omitempty"`
+	Priority            int               `json:"priority,omitempty"`
+	IdempotencyKey      string            `json:"idempotencyKey,omitempty"`
+	IdempotencyStrategy string            `json:"idempotencyStrategy,omitempty"`
+	CreatedBy           string            `json:"createdBy,omitempty"`
+}
