@@ -101,6 +101,9 @@ type Task struct {
 	TaskDefinition              *TaskDef       `json:"taskDefinition,omitempty"`
 	QueueWaitTime               int64          `json:"queueWaitTime"`
 
+	// VisibleTime is the earliest time a worker may receive the task (after
+	// startDelay, a retry delay or callbackAfterSeconds). Baton only.
+	VisibleTime int64 `json:"visibleTime,omitempty"`
 	// FirstScheduledTime is when the first attempt of this task was
 	// scheduled; totalTimeoutSeconds is measured from it. Baton only.
 	FirstScheduledTime int64 `json:"firstScheduledTime,omitempty"`

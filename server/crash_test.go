@@ -1,0 +1,257 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/sdk/client"
+	"github.com/batonhq/baton/sdk/workflow"
+	"github.com/batonhq/baton/server"
+)
+
+// The crash test runs the server in a child process: this test binary,
+// re-executed with these variables set.
+const (
+	envServeAddr = "BATON_CRASH_SERVE_ADDR"
+	envServeDir  = "BATON_CRASH_SERVE_DIR"
+)
+
+func TestMain(m *testing.M) {
+	if addr := os.Getenv(envServeAddr); addr != "" {
+		err := server.Run(context.Background(), server.Config{Addr: addr, DataDir: os.Getenv(envServeDir)})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// child is the server process.
+type child struct {
+	t    *testing.T
+	addr string
+	dir  string
+	cmd  *exec.Cmd
+}
+
+func (c *child) start() {
+	c.t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), envServeAddr+"="+c.addr, envServeDir+"="+c.dir)
+	cmd.Stderr = os.Stderr
+	require.NoError(c.t, cmd.Start())
+	c.cmd = cmd
+	require.Eventually(c.t, func() bool {
+		res, err := http.Get("http://" + c.addr + "/health")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	}, 20*time.Second, 5*time.Millisecond, "the server did not come up")
+}
+
+func (c *child) kill() {
+	c.cmd.Process.Kill() // SIGKILL: no shutdown, no flush
+	c.cmd.Wait()
+}
+
+// history is what the clients saw: every acknowledged operation.
+type history struct {
+	mu       sync.Mutex
+	started  []string                    // acknowledged workflow starts
+	accepted map[string][]map[string]any // task id -> outputs of acknowledged completions
+	refused  int
+}
+
+// TestKill9 kills the server with SIGKILL at random moments while hundreds of
+// workflows run, restarts it each time, and then checks the recorded history
+// against the final state: every acknowledged start completes (I1, I3), no
+// task has two acknowledged completions (I2), every acknowledged completion
+// is in the state with the output that was sent (I3), successors start only
+// after their predecessor ended (I4), and retries stay within the policy
+// (I5).
+func TestKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the kill -9 test takes about half a minute")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close()
+	srv := &child{t: t, addr: addr, dir: t.TempDir()}
+	srv.start()
+	defer func() { srv.kill() }()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := client.New("http://"+addr, client.WithHTTPClient(&http.Client{Timeout: 5 * time.Second}))
+	const (
+		tasks   = 3
+		retries = 50
+	)
+	require.NoError(t, c.RegisterTaskDefs(ctx, &workflow.TaskDef{
+		Name: "crash_work", RetryCount: ptr(retries), RetryDelaySeconds: ptr(int64(0)), ResponseTimeoutSeconds: ptr(int64(2)),
+	}))
+	def := &workflow.WorkflowDef{Name: "crash", Version: 1}
+	for i := range tasks {
+		def.Tasks = append(def.Tasks, &workflow.WorkflowTask{Name: "crash_work", TaskReferenceName: fmt.Sprintf("s%d", i+1), Type: "SIMPLE"})
+	}
+	_, err = c.RegisterWorkflowDef(ctx, def, true, false)
+	require.NoError(t, err)
+
+	h := &history{accepted: map[string][]map[string]any{}}
+	var (
+		wg       sync.WaitGroup
+		startsOn atomic.Bool
+		nonce    atomic.Int64
+	)
+	startsOn.Store(true)
+	// Starters: keep hundreds of workflows running through the kills.
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil && startsOn.Load() {
+				id, err := c.StartWorkflow(ctx, &workflow.StartRequest{Name: "crash"})
+				if err != nil {
+					time.Sleep(20 * time.Millisecond)
+					continue
+				}
+				h.mu.Lock()
+				h.started = append(h.started, id)
+				h.mu.Unlock()
+				time.Sleep(10 * time.Millisecond)
+			}
+		}()
+	}
+	// Workers: complete every task, retrying updates across restarts.
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			worker := fmt.Sprintf("w%d", w)
+			for ctx.Err() == nil {
+				polled, err := c.PollTasks(ctx, "crash_work", worker, "", 4, 200*time.Millisecond)
+				if err != nil {
+					time.Sleep(20 * time.Millisecond)
+					continue
+				}
+				for _, task := range polled {
+					out := map[string]any{"nonce": fmt.Sprint(nonce.Add(1))}
+					for attempt := 0; ctx.Err() == nil; attempt++ {
+						err := c.UpdateTask(ctx, &workflow.TaskResult{
+							TaskID: task.TaskID, WorkflowInstanceID: task.WorkflowInstanceID, PollCount: task.PollCount,
+							Status: workflow.TaskCompleted, OutputData: out,
+						})
+						h.mu.Lock()
+						switch {
+						case err == nil:
+							h.accepted[task.TaskID] = append(h.accepted[task.TaskID], out)
+						case connect.CodeOf(err) == connect.CodeFailedPrecondition:
+							h.refused++
+						}
+						h.mu.Unlock()
+						if err == nil || connect.CodeOf(err) == connect.CodeFailedPrecondition || attempt > 50 {
+							break
+						}
+						time.Sleep(20 * time.Millisecond)
+					}
+				}
+			}
+		}()
+	}
+
+	const kills = 20
+	for i := range kills {
+		time.Sleep(time.Duration(150+rand.IntN(450)) * time.Millisecond)
+		srv.kill()
+		srv.start()
+		t.Logf("kill %d done", i+1)
+	}
+	startsOn.Store(false)
+
+	// Wait for every acknowledged workflow to end.
+	h.mu.Lock()
+	started := append([]string(nil), h.started...)
+	h.mu.Unlock()
+	require.Greater(t, len(started), 200, "hundreds of workflows ran through the kills")
+	final := map[string]*workflow.Workflow{}
+	var lost []string
+	require.Eventually(t, func() bool {
+		for _, id := range started {
+			if final[id] != nil {
+				continue
+			}
+			w, err := c.Workflow(ctx, id, true)
+			if client.IsNotFound(err) {
+				lost = append(lost, id)
+				w = &workflow.Workflow{Status: workflow.StatusTerminated}
+			} else if err != nil {
+				return false
+			}
+			if !w.Status.Terminal() {
+				return false
+			}
+			final[id] = w
+		}
+		return true
+	}, 60*time.Second, 50*time.Millisecond, "every acknowledged workflow completes")
+	cancel()
+	wg.Wait()
+	require.Empty(t, lost, "I3: acknowledged starts lost")
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	tasksByID := map[string]*workflow.Task{}
+	for _, id := range started {
+		w := final[id]
+		require.Equal(t, workflow.StatusCompleted, w.Status, "workflow %s: %s", id, w.ReasonForIncompletion)
+		var prevEnd int64
+		for i := 1; i <= tasks; i++ {
+			var done *workflow.Task
+			for _, task := range w.Tasks {
+				tasksByID[task.TaskID] = task
+				if task.ReferenceTaskName == fmt.Sprintf("s%d", i) {
+					require.LessOrEqual(t, task.RetryCount, retries, "I5: retries within the policy")
+					require.GreaterOrEqual(t, task.ScheduledTime, prevEnd, "I4: s%d scheduled before its predecessor ended", i)
+					if task.Status == workflow.TaskCompleted {
+						require.Nil(t, done, "one completed attempt per task")
+						done = task
+					}
+				}
+			}
+			require.NotNil(t, done, "workflow %s: s%d completed", id, i)
+			prevEnd = done.EndTime
+		}
+	}
+	acked := 0
+	for taskID, outs := range h.accepted {
+		require.Len(t, outs, 1, "I2: task %s had %d acknowledged completions", taskID, len(outs))
+		task := tasksByID[taskID]
+		if task == nil {
+			continue // a task of a workflow whose start was not acknowledged
+		}
+		acked++
+		require.Equal(t, workflow.TaskCompleted, task.Status, "I3: acknowledged completion of %s lost", taskID)
+		require.Equal(t, outs[0]["nonce"], task.OutputData["nonce"], "I3: task %s has the acknowledged output", taskID)
+	}
+	t.Logf("%d kills, %d acknowledged workflows, %d acknowledged completions checked, %d refused duplicate or stale updates",
+		kills, len(started), acked, h.refused)
+}
+
+func ptr[T any](v T) *T { return &v }

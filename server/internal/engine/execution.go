@@ -1,0 +1,101 @@
+package engine
+
+import (
+	"context"
+	"errors"
+
+	"github.com/batonhq/baton/sdk/workflow"
+	"github.com/batonhq/baton/server/internal/decider"
+	"github.com/batonhq/baton/server/internal/store"
+)
+
+// StartWorkflow starts an execution of a registered definition (the latest
+// version when req.Version is 0) or of the inline req.WorkflowDef, and
+// returns its id once the start is durable.
+func (e *Engine) StartWorkflow(ctx context.Context, req *workflow.StartRequest) (string, error) {
+	if req == nil {
+		return "", errorf(InvalidArgument, "no start request given")
+	}
+	if req.Priority < 0 || req.Priority > 99 {
+		return "", errorf(InvalidArgument, "priority must be between 0 and 99, got %d", req.Priority)
+	}
+	def := req.WorkflowDef
+	if def != nil {
+		if def.Name == "" {
+			def.Name = req.Name
+		}
+		if diags := e.ValidateWorkflowDef(def); len(diags) > 0 {
+			return "", validationError("inline workflow definition", diags)
+		}
+	} else {
+		if req.Name == "" {
+			return "", errorf(InvalidArgument, "the workflow name is required")
+		}
+		var err error
+		if def, err = e.WorkflowDef(ctx, req.Name, req.Version); err != nil {
+			return "", err
+		}
+		if diags := unsupported(def.Tasks, "/tasks"); len(diags) > 0 {
+			return "", validationError("workflow definition", diags)
+		}
+	}
+	w := &workflow.Workflow{
+		WorkflowID:         e.cfg.NewID(),
+		WorkflowName:       def.Name,
+		WorkflowVersion:    def.Version,
+		CorrelationID:      req.CorrelationID,
+		Priority:           req.Priority,
+		Input:              req.Input,
+		TaskToDomain:       req.TaskToDomain,
+		IdempotencyKey:     req.IdempotencyKey,
+		CreatedBy:          req.CreatedBy,
+		WorkflowDefinition: def,
+	}
+	if w.Input == nil {
+		w.Input = map[string]any{}
+	}
+	c, errs := e.decide(&store.Execution{Workflow: w}, decider.Start{})
+	if c.res == nil {
+		return "", classify(errs[0], "start workflow")
+	}
+	if err := e.store.Commit(ctx, c.transition(e.now().UnixMilli())); err != nil {
+		return "", classify(err, "start workflow")
+	}
+	e.applied(c)
+	return w.WorkflowID, nil
+}
+
+// Workflow returns an execution, with its tasks when includeTasks.
+func (e *Engine) Workflow(ctx context.Context, id string, includeTasks bool) (*workflow.Workflow, error) {
+	ex, err := e.store.ExecutionGet(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errorf(NotFound, "workflow %s does not exist", id)
+	}
+	if err != nil {
+		return nil, classify(err, "read workflow "+id)
+	}
+	if !includeTasks {
+		ex.Workflow.Tasks = []*workflow.Task{}
+	}
+	return ex.Workflow, nil
+}
+
+// PauseWorkflow stops scheduling new tasks of an execution; tasks already
+// handed out may still complete.
+func (e *Engine) PauseWorkflow(ctx context.Context, id string) error {
+	_, err := e.transact(ctx, id, decider.Pause{})
+	return err
+}
+
+// ResumeWorkflow resumes a paused execution and schedules what was held.
+func (e *Engine) ResumeWorkflow(ctx context.Context, id string) error {
+	_, err := e.transact(ctx, id, decider.Resume{})
+	return err
+}
+
+// TerminateWorkflow ends an execution as TERMINATED and cancels its open
+// tasks. Terminating a terminated execution does nothing.
+func (e *Engine) TerminateWorkflow(ctx context.Context, id, reason string) error {
+	_, err := e.transact(ctx, id, decider.Terminate{Reason: reason})
+	return err
+}

@@ -1,0 +1,188 @@
+package engine
+
+import (
+	"container/heap"
+	"sync"
+)
+
+// queues are the in-memory task queues, one per queue name ("[domain:]type").
+// They are an index of the SCHEDULED worker tasks in the store, rebuilt from
+// store.ActiveTasks at start-up, so they can never disagree with the state
+// for long: an entry whose task is no longer SCHEDULED is dropped when a
+// lease of it is refused.
+type queues struct {
+	mu     sync.Mutex
+	byName map[string]*queue
+	where  map[string]*item // task id -> its entry
+	seq    uint64
+}
+
+// item is one queued task.
+type item struct {
+	taskID     string
+	workflowID string
+	queue      string
+	taskType   string
+	priority   int
+	visible    int64 // Unix ms
+	seq        uint64
+	index      int // in its heap, -1 when popped
+	delayed    bool
+}
+
+type queue struct {
+	ready   readyHeap
+	delayed delayedHeap
+	// signal is closed and replaced whenever an entry becomes available, to
+	// wake long-polls.
+	signal chan struct{}
+}
+
+func newQueues() *queues {
+	return &queues{byName: map[string]*queue{}, where: map[string]*item{}}
+}
+
+func (qs *queues) get(name string) *queue {
+	q := qs.byName[name]
+	if q == nil {
+		q = &queue{signal: make(chan struct{})}
+		qs.byName[name] = q
+	}
+	return q
+}
+
+// push adds or moves a task entry.
+func (qs *queues) push(it item, now int64) {
+	qs.mu.Lock()
+	defer qs.mu.Unlock()
+	if old := qs.where[it.taskID]; old != nil {
+		if old.queue == it.queue && old.visible == it.visible && old.priority == it.priority {
+			return
+		}
+		qs.removeLocked(old)
+	}
+	qs.seq++
+	e := it
+	e.seq = qs.seq
+	q := qs.get(e.queue)
+	if e.visible > now {
+		e.delayed = true
+		heap.Push(&q.delayed, &e)
+	} else {
+		heap.Push(&q.ready, &e)
+	}
+	qs.where[e.taskID] = &e
+	close(q.signal)
+	q.signal = make(chan struct{})
+}
+
+// remove drops the entry of a task, if any.
+func (qs *queues) remove(taskID string) {
+	qs.mu.Lock()
+	defer qs.mu.Unlock()
+	if it := qs.where[taskID]; it != nil {
+		qs.removeLocked(it)
+	}
+}
+
+func (qs *queues) removeLocked(it *item) {
+	q := qs.byName[it.queue]
+	if it.index >= 0 {
+		if it.delayed {
+			heap.Remove(&q.delayed, it.index)
+		} else {
+			heap.Remove(&q.ready, it.index)
+		}
+	}
+	delete(qs.where, it.taskID)
+}
+
+// claim takes up to n visible entries from a queue, highest priority first,
+// then oldest. allow is asked before each one and may refuse (a rate or
+// concurrency limit); it is called with the queues locked. The claimed
+// entries leave the queue: put them back with push if their lease fails for
+// a reason that does not end the task.
+func (qs *queues) claim(name string, n int, now int64, allow func(taskType string) bool) []item {
+	qs.mu.Lock()
+	defer qs.mu.Unlock()
+	q := qs.byName[name]
+	if q == nil {
+		return nil
+	}
+	for q.delayed.Len() > 0 && q.delayed[0].visible <= now {
+		it := heap.Pop(&q.delayed).(*item)
+		it.delayed = false
+		heap.Push(&q.ready, it)
+	}
+	var out []item
+	for len(out) < n && q.ready.Len() > 0 {
+		if !allow(q.ready[0].taskType) {
+			break
+		}
+		it := heap.Pop(&q.ready).(*item)
+		delete(qs.where, it.taskID)
+		out = append(out, *it)
+	}
+	return out
+}
+
+// wait returns a channel closed when the queue gets a new entry, and the
+// time its next delayed entry becomes visible (0 if none).
+func (qs *queues) wait(name string) (<-chan struct{}, int64) {
+	qs.mu.Lock()
+	defer qs.mu.Unlock()
+	q := qs.get(name)
+	var next int64
+	if q.delayed.Len() > 0 {
+		next = q.delayed[0].visible
+	}
+	return q.signal, next
+}
+
+// size is the number of entries in a queue, visible or not.
+func (qs *queues) size(name string) int {
+	qs.mu.Lock()
+	defer qs.mu.Unlock()
+	q := qs.byName[name]
+	if q == nil {
+		return 0
+	}
+	return q.ready.Len() + q.delayed.Len()
+}
+
+// readyHeap orders visible entries by priority (higher first), then age.
+type readyHeap []*item
+
+func (h readyHeap) Len() int { return len(h) }
+func (h readyHeap) Less(i, j int) bool {
+	if h[i].priority != h[j].priority {
+		return h[i].priority > h[j].priority
+	}
+	return h[i].seq < h[j].seq
+}
+func (h readyHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i]; h[i].index = i; h[j].index = j }
+func (h *readyHeap) Push(x any)   { it := x.(*item); it.index = len(*h); *h = append(*h, it) }
+func (h *readyHeap) Pop() any     { return popItem((*[]*item)(h)) }
+
+// delayedHeap orders entries that are not visible yet by visibility time.
+type delayedHeap []*item
+
+func (h delayedHeap) Len() int { return len(h) }
+func (h delayedHeap) Less(i, j int) bool {
+	if h[i].visible != h[j].visible {
+		return h[i].visible < h[j].visible
+	}
+	return h[i].seq < h[j].seq
+}
+func (h delayedHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i]; h[i].index = i; h[j].index = j }
+func (h *delayedHeap) Push(x any)   { it := x.(*item); it.index = len(*h); *h = append(*h, it) }
+func (h *delayedHeap) Pop() any     { return popItem((*[]*item)(h)) }
+
+func popItem(h *[]*item) any {
+	old := *h
+	it := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	it.index = -1
+	return it
+}

@@ -1,0 +1,232 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/batonhq/baton/sdk/workflow"
+	"github.com/batonhq/baton/server/internal/decider"
+	"github.com/batonhq/baton/server/internal/store"
+)
+
+// PollRequest asks for tasks of one type.
+type PollRequest struct {
+	// TaskType is the task definition name.
+	TaskType string
+	// Domain selects the queue "domain:taskType"; empty for none.
+	Domain string
+	// WorkerID identifies the worker in the task record.
+	WorkerID string
+	// Count is the most tasks to return (at least 1).
+	Count int
+	// Wait is how long to wait for a first task; zero returns at once.
+	Wait time.Duration
+}
+
+// limitedRecheck is how soon a poll looks again at a queue that has tasks
+// held back by a rate or concurrency limit.
+const limitedRecheck = 50 * time.Millisecond
+
+// Poll leases up to Count tasks of a type to a worker, waiting up to Wait
+// for the first. Each returned task is IN_PROGRESS and durably leased; its
+// PollCount is the fencing token for later updates.
+func (e *Engine) Poll(ctx context.Context, req PollRequest) ([]*workflow.Task, error) {
+	if req.TaskType == "" {
+		return nil, errorf(InvalidArgument, "the task type to poll is required")
+	}
+	if req.Count < 1 {
+		req.Count = 1
+	}
+	wait := min(max(req.Wait, 0), e.cfg.MaxPollWait)
+	name := queueName(req.TaskType, req.Domain)
+	deadline := time.Now().Add(wait)
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		signal, nextVisible := e.queues.wait(name)
+		now := e.now().UnixMilli()
+		limited := false
+		items := e.queues.claim(name, req.Count, now, func(taskType string) bool {
+			if e.limits.reserve(taskType, e.defs.task(taskType), now) {
+				return true
+			}
+			limited = true
+			return false
+		})
+		if len(items) > 0 {
+			tasks, err := e.lease(ctx, items, req.WorkerID)
+			if err != nil || len(tasks) > 0 {
+				return tasks, err
+			}
+			continue // every claimed entry was stale; look again
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return []*workflow.Task{}, nil
+		}
+		if nextVisible > 0 {
+			left = min(left, time.Duration(nextVisible-now)*time.Millisecond)
+		}
+		if limited {
+			left = min(left, limitedRecheck)
+		}
+		if timer == nil {
+			timer = time.NewTimer(left)
+		} else {
+			timer.Reset(left)
+		}
+		select {
+		case <-signal:
+		case <-timer.C:
+		case <-ctx.Done():
+			return []*workflow.Task{}, nil
+		case <-e.stop:
+			return []*workflow.Task{}, nil
+		}
+	}
+}
+
+// lease commits leases of claimed queue entries and returns the leased
+// tasks. Entries whose lease is refused (the task moved on) are dropped; if
+// the commit fails they all go back to their queue.
+func (e *Engine) lease(ctx context.Context, items []item, workerID string) ([]*workflow.Task, error) {
+	var ids []string
+	byWorkflow := map[string][]item{}
+	for _, it := range items {
+		if byWorkflow[it.workflowID] == nil {
+			ids = append(ids, it.workflowID)
+		}
+		byWorkflow[it.workflowID] = append(byWorkflow[it.workflowID], it)
+	}
+	unlock := e.lockAll(ids)
+	defer unlock()
+	var (
+		changes []*change
+		ts      []*store.Transition
+		leased  []*workflow.Task
+		kept    []item
+	)
+	now := e.now().UnixMilli()
+	for _, id := range ids {
+		its := byWorkflow[id]
+		ex, err := e.store.ExecutionGet(ctx, id)
+		if err != nil {
+			for _, it := range its {
+				e.limits.release(it.taskType)
+			}
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			e.requeue(kept, now)
+			return nil, classify(err, "load workflow "+id)
+		}
+		events := make([]decider.Event, len(its))
+		for i, it := range its {
+			events[i] = decider.Lease{TaskID: it.taskID, WorkerID: workerID}
+		}
+		c, errs := e.decide(ex, events...)
+		for i, err := range errs {
+			if err != nil {
+				e.limits.release(its[i].taskType)
+				continue
+			}
+			kept = append(kept, its[i])
+			leased = append(leased, ex.Workflow.TaskByID(its[i].taskID))
+		}
+		if c.res != nil && c.needed() {
+			changes = append(changes, c)
+			ts = append(ts, c.transition(now))
+		}
+	}
+	if len(ts) == 0 {
+		return nil, nil
+	}
+	if err := e.store.Commit(ctx, ts...); err != nil {
+		e.requeue(kept, now)
+		return nil, classify(err, "commit leases")
+	}
+	for _, c := range changes {
+		e.applied(c)
+	}
+	return leased, nil
+}
+
+// requeue puts claimed entries back after a failed lease commit.
+func (e *Engine) requeue(items []item, now int64) {
+	for _, it := range items {
+		e.limits.release(it.taskType)
+		e.queues.push(it, now)
+	}
+}
+
+// UpdateTask applies a worker's result to a task and makes the decision
+// that follows it (the next task, a retry, the end of the workflow) in the
+// same commit. A result for a task that is already terminal, or whose lease
+// (PollCount) has ended, is refused and changes nothing.
+func (e *Engine) UpdateTask(ctx context.Context, r *workflow.TaskResult) error {
+	if r == nil || r.TaskID == "" {
+		return errorf(InvalidArgument, "taskId is required")
+	}
+	wfID := r.WorkflowInstanceID
+	if wfID == "" {
+		t, err := e.store.TaskGet(ctx, r.TaskID)
+		if errors.Is(err, store.ErrNotFound) {
+			return errorf(NotFound, "task %s does not exist", r.TaskID)
+		}
+		if err != nil {
+			return classify(err, "read task "+r.TaskID)
+		}
+		wfID = t.WorkflowInstanceID
+	}
+	_, err := e.transact(ctx, wfID, decider.Update{Result: r})
+	return err
+}
+
+// Heartbeat extends the response-timeout lease of an IN_PROGRESS task.
+// pollCount, when not zero, must be the PollCount of the lease.
+func (e *Engine) Heartbeat(ctx context.Context, taskID string, pollCount int, workerID string) error {
+	return e.UpdateTask(ctx, &workflow.TaskResult{TaskID: taskID, PollCount: pollCount, WorkerID: workerID, ExtendLease: true})
+}
+
+// Task returns one task.
+func (e *Engine) Task(ctx context.Context, taskID string) (*workflow.Task, error) {
+	t, err := e.store.TaskGet(ctx, taskID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errorf(NotFound, "task %s does not exist", taskID)
+	}
+	return t, classify(err, "read task "+taskID)
+}
+
+// AddTaskLogs appends lines to a task's execution log.
+func (e *Engine) AddTaskLogs(ctx context.Context, taskID string, lines []string) error {
+	if _, err := e.Task(ctx, taskID); err != nil {
+		return err
+	}
+	now := e.now().UnixMilli()
+	logs := make([]workflow.TaskExecLog, len(lines))
+	for i, l := range lines {
+		logs[i] = workflow.TaskExecLog{Log: l, TaskID: taskID, CreatedTime: now}
+	}
+	return classify(e.store.TaskLogAppend(ctx, logs), "append task logs")
+}
+
+// TaskLogs returns a task's execution log.
+func (e *Engine) TaskLogs(ctx context.Context, taskID string) ([]workflow.TaskExecLog, error) {
+	if _, err := e.Task(ctx, taskID); err != nil {
+		return nil, err
+	}
+	logs, err := e.store.TaskLogList(ctx, taskID)
+	return logs, classify(err, "read task logs")
+}
+
+// QueueSize returns the number of tasks waiting in a queue
+// ("[domain:]taskType"), visible or delayed.
+func (e *Engine) QueueSize(name string) int { return e.queues.size(name) }
+
+// InProgress returns the number of IN_PROGRESS tasks of a type.
+func (e *Engine) InProgress(taskType string) int { return e.limits.running(taskType) }

@@ -1,0 +1,157 @@
+package engine
+
+import (
+	"context"
+	"errors"
+
+	"github.com/batonhq/baton/sdk/workflow"
+	"github.com/batonhq/baton/server/internal/decider"
+	"github.com/batonhq/baton/server/internal/store"
+)
+
+// change is one decided, not yet committed, change of one execution.
+type change struct {
+	version uint64
+	wakeAt  int64 // stored WakeAt, Unix ms
+	// before holds the status each task had when loaded.
+	before map[string]workflow.TaskStatus
+	status workflow.Status
+	res    *decider.Result
+}
+
+// decide runs the decider over a loaded execution for one or more events.
+// Events after a refused one are still applied; the refusals are returned
+// per event.
+func (e *Engine) decide(ex *store.Execution, events ...decider.Event) (*change, []error) {
+	c := &change{
+		version: ex.Version,
+		before:  make(map[string]workflow.TaskStatus, len(ex.Workflow.Tasks)),
+		status:  ex.Workflow.Status,
+	}
+	if !ex.WakeAt.IsZero() {
+		c.wakeAt = ex.WakeAt.UnixMilli()
+	}
+	for _, t := range ex.Workflow.Tasks {
+		c.before[t.TaskID] = t.Status
+	}
+	errs := make([]error, len(events))
+	seen := map[*workflow.Task]bool{}
+	for i, ev := range events {
+		res, err := decider.Decide(decider.Input{
+			Now:      e.now(),
+			Workflow: ex.Workflow,
+			TaskDef:  e.defs.task,
+			NewID:    e.cfg.NewID,
+			Jitter:   jitter,
+			Event:    ev,
+		})
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		if c.res == nil {
+			c.res = res
+			for _, t := range res.Changed {
+				seen[t] = true
+			}
+			continue
+		}
+		for _, t := range res.Changed {
+			if !seen[t] {
+				seen[t] = true
+				c.res.Changed = append(c.res.Changed, t)
+			}
+		}
+		c.res.StatusChanged = c.res.StatusChanged || res.StatusChanged
+		c.res.WakeAt = res.WakeAt
+		c.res.History = append(c.res.History, res.History...)
+		c.res.Logs = append(c.res.Logs, res.Logs...)
+	}
+	return c, errs
+}
+
+// needed reports whether the change has anything to commit.
+func (c *change) needed() bool {
+	if c.res == nil {
+		return false
+	}
+	var wake int64
+	if !c.res.WakeAt.IsZero() {
+		wake = c.res.WakeAt.UnixMilli()
+	}
+	return !c.res.Noop() || wake != c.wakeAt
+}
+
+func (c *change) transition(now int64) *store.Transition {
+	r := c.res
+	t := &store.Transition{
+		Workflow: r.Workflow,
+		Version:  c.version,
+		WakeAt:   r.WakeAt,
+		Tasks:    r.Changed,
+		Logs:     r.Logs,
+	}
+	for _, h := range r.History {
+		t.History = append(t.History, store.Event{Time: now, Type: h.Type, TaskID: h.TaskID, Detail: h.Detail})
+	}
+	return t
+}
+
+// applied updates the in-memory indexes after a change was committed:
+// queues, in-progress counts and the timer.
+func (e *Engine) applied(c *change) {
+	r := c.res
+	w := r.Workflow
+	now := e.now().UnixMilli()
+	for _, t := range r.Changed {
+		if c.before[t.TaskID] == workflow.TaskInProgress && t.Status != workflow.TaskInProgress {
+			e.limits.ended(t.TaskType)
+		}
+	}
+	tasks := r.Changed
+	if w.Status != c.status {
+		// Pause, resume and the end of a workflow change which of all its
+		// tasks may be handed out.
+		tasks = w.Tasks
+	}
+	for _, t := range tasks {
+		if w.Status == workflow.StatusRunning && t.Status == workflow.TaskScheduled && isWorkerTask(t) {
+			e.queues.push(queueItem(t), now)
+		} else {
+			e.queues.remove(t.TaskID)
+		}
+	}
+	if !r.WakeAt.IsZero() {
+		e.timer.notify(r.WakeAt)
+	}
+}
+
+// transact applies events to one execution under its lock and commits the
+// result. It returns the first refusal if every event was refused.
+func (e *Engine) transact(ctx context.Context, workflowID string, events ...decider.Event) (*workflow.Workflow, error) {
+	unlock := e.lock(workflowID)
+	defer unlock()
+	ex, err := e.store.ExecutionGet(ctx, workflowID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errorf(NotFound, "workflow %s does not exist", workflowID)
+	}
+	if err != nil {
+		return nil, classify(err, "load workflow "+workflowID)
+	}
+	c, errs := e.decide(ex, events...)
+	if c.res == nil {
+		return nil, classify(errs[0], "workflow "+workflowID)
+	}
+	if c.needed() {
+		if err := e.store.Commit(ctx, c.transition(e.now().UnixMilli())); err != nil {
+			return nil, classify(err, "commit workflow "+workflowID)
+		}
+		e.applied(c)
+	}
+	for _, err := range errs {
+		if err != nil {
+			return c.res.Workflow, classify(err, "workflow "+workflowID)
+		}
+	}
+	return c.res.Workflow, nil
+}

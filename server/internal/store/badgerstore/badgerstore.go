@@ -1,0 +1,144 @@
+package badgerstore
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/batonhq/baton/server/internal/store"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// Options configure a Store.
+type Options struct {
+	// Dir is the data directory. Required unless InMemory.
+	Dir string
+	// InMemory keeps everything in memory and nothing on disk (tests, and
+	// the in-process server of sdk/batontest). Dir must then be empty.
+	InMemory bool
+	// Sync makes each group commit wait for an fsync of Badger's write-ahead
+	// log (SyncWrites), so an acknowledged commit survives power loss. The
+	// server turns it on by default. Without it a commit survives a crash of
+	// the process, not of the machine.
+	Sync bool
+	// Logger receives Badger's warnings and errors and the store's own
+	// notes. Defaults to discarding them.
+	Logger *slog.Logger
+}
+
+func (o *Options) validate() error {
+	switch {
+	case o.InMemory && o.Dir != "":
+		return fmt.Errorf("badgerstore: Dir must be empty with InMemory (got %q)", o.Dir)
+	case !o.InMemory && o.Dir == "":
+		return errors.New("badgerstore: Dir is required unless InMemory is set")
+	}
+	return nil
+}
+
+// Store is the Badger implementation of store.Store.
+type Store struct {
+	db     *badger.DB
+	logger *slog.Logger
+	// maxValueSize bounds one encoded record, 0 for no bound of ours.
+	maxValueSize int
+
+	// calls feeds the committer. closeMu is held for reading while a call
+	// is sent, so that Close can close the channel once no one sends.
+	calls   chan *call
+	closeMu sync.RWMutex
+	closed  bool
+
+	committerDone chan struct{}
+	stopGC        chan struct{}
+	gcDone        chan struct{}
+}
+
+// Open opens the store, creating the data directory if needed. See Options.
+func Open(opts Options) (*Store, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With("component", "badgerstore")
+
+	bopts := badger.DefaultOptions(opts.Dir).
+		WithInMemory(opts.InMemory).
+		WithSyncWrites(opts.Sync).
+		WithLogger(badgerLogger{logger})
+	db, err := openDB(bopts, logger)
+	if err != nil {
+		return nil, err
+	}
+
+	s := &Store{
+		db:            db,
+		logger:        logger,
+		maxValueSize:  maxValueSize(opts),
+		calls:         make(chan *call, maxBatchCalls),
+		committerDone: make(chan struct{}),
+		stopGC:        make(chan struct{}),
+		gcDone:        make(chan struct{}),
+	}
+	go s.commitLoop()
+	if opts.InMemory {
+		close(s.gcDone)
+	} else {
+		go s.valueLogGCLoop(valueLogGCInterval)
+	}
+	return s, nil
+}
+
+// maxValueSize is the largest record Badger accepts in memory: its value
+// threshold, which cannot exceed 1 MiB. On disk larger values go to the
+// value log, and only a whole transaction is bounded (ErrTxnTooBig).
+func maxValueSize(opts Options) int {
+	if opts.InMemory {
+		return 1 << 20
+	}
+	return 0
+}
+
+// Close stops accepting commits, waits until every commit already accepted
+// is written and answered, stops value-log GC and closes Badger.
+func (s *Store) Close() error {
+	s.closeMu.Lock()
+	if s.closed {
+		s.closeMu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.calls)
+	s.closeMu.Unlock()
+
+	<-s.committerDone
+	close(s.stopGC)
+	<-s.gcDone
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close badger: %w", err)
+	}
+	return nil
+}
+
+// badgerLogger passes Badger's warnings and errors to slog and drops its
+// chatty informational and debug lines.
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(format string, args ...any) {
+	b.l.Error(strings.TrimSpace(fmt.Sprintf(format, args...)), "source", "badger")
+}
+
+func (b badgerLogger) Warningf(format string, args ...any) {
+	b.l.Warn(strings.TrimSpace(fmt.Sprintf(format, args...)), "source", "badger")
+}
+
+func (badgerLogger) Infof(string, ...any)  {}
+func (badgerLogger) Debugf(string, ...any) {}

@@ -1,0 +1,449 @@
+package badgerstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/batonhq/baton/sdk/workflow"
+	"github.com/batonhq/baton/server/internal/store"
+)
+
+var errClosed = errors.New("badgerstore: the store is closed")
+
+// head is the small record the committer reads to check a transition's
+// guard and to update the indexes, kept apart from the workflow so that the
+// committer never decodes a whole workflow.
+type head struct {
+	// Version counts the commits of the execution.
+	Version uint64 `json:"version"`
+	// WakeAt is in Unix nanoseconds, 0 for none; it names the wake-index
+	// entry to remove when it changes.
+	WakeAt int64 `json:"wakeAt,omitempty"`
+	// History is the number of history events, the index of the next one.
+	History uint64 `json:"history"`
+}
+
+// taskRef is the value of the task-id index: where the task's record is.
+type taskRef struct {
+	WorkflowID string `json:"workflowId"`
+	Seq        int    `json:"seq"`
+}
+
+// call is one Commit or TaskLogAppend waiting for the committer. Its values
+// are encoded by the caller, so the committer only reads guards and writes.
+type call struct {
+	ctx  context.Context
+	txs  []*transition
+	logs []logLine
+	size int
+	// done receives the outcome once, after the batch holding the call is
+	// committed (or the call failed on its own).
+	done chan error
+}
+
+type transition struct {
+	wfID     string
+	version  uint64
+	wakeAt   int64
+	workflow []byte
+	tasks    []taskWrite
+	history  [][]byte
+	logs     []logLine
+}
+
+type taskWrite struct {
+	id     string
+	seq    int
+	active bool
+	value  []byte
+}
+
+type logLine struct {
+	taskID string
+	value  []byte
+}
+
+// Commit implements store.Store. The transitions are encoded here, in the
+// caller's goroutine, then handed to the committer (see committer.go).
+func (s *Store) Commit(ctx context.Context, ts ...*store.Transition) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	c := &call{ctx: ctx, done: make(chan error, 1)}
+	for i, t := range ts {
+		p, err := prepareTransition(t, s.maxValueSize)
+		if err != nil {
+			return fmt.Errorf("commit transition %d: %w", i, err)
+		}
+		c.txs = append(c.txs, p)
+		c.size += p.size()
+	}
+	return s.send(ctx, c)
+}
+
+// TaskLogAppend implements store.Store. Log lines go through the committer
+// too, which keeps their per-task counters.
+func (s *Store) TaskLogAppend(ctx context.Context, logs []workflow.TaskExecLog) error {
+	if len(logs) == 0 {
+		return nil
+	}
+	lines, err := prepareLogs(logs, s.maxValueSize)
+	if err != nil {
+		return fmt.Errorf("append task logs: %w", err)
+	}
+	c := &call{ctx: ctx, logs: lines, done: make(chan error, 1)}
+	for _, l := range lines {
+		c.size += len(l.value) + len(l.taskID)
+	}
+	return s.send(ctx, c)
+}
+
+// send queues c for the committer and waits for its outcome. Once queued, it
+// waits for the truth even if ctx ends: a batch is short, and "cancelled"
+// must not be said of a write that then happens.
+func (s *Store) send(ctx context.Context, c *call) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return errClosed
+	}
+	select {
+	case s.calls <- c:
+	case <-ctx.Done():
+		s.closeMu.RUnlock()
+		return ctx.Err()
+	}
+	s.closeMu.RUnlock()
+	return <-c.done
+}
+
+// prepareTransition validates and encodes t. Encoded values may not exceed
+// limit bytes, unless it is 0.
+func prepareTransition(t *store.Transition, limit int) (*transition, error) {
+	if t == nil || t.Workflow == nil {
+		return nil, errors.New("no workflow")
+	}
+	id := t.Workflow.WorkflowID
+	if err := checkName("workflow id", id); err != nil {
+		return nil, err
+	}
+	w := *t.Workflow
+	w.Tasks = nil
+	data, err := json.Marshal(&w)
+	if err != nil {
+		return nil, fmt.Errorf("encode workflow %s: %w", id, err)
+	}
+	if err := checkSize("workflow "+id, data, limit); err != nil {
+		return nil, err
+	}
+	p := &transition{wfID: id, version: t.Version, wakeAt: nanos(t.WakeAt), workflow: data}
+	for _, task := range t.Tasks {
+		if task == nil {
+			return nil, fmt.Errorf("workflow %s: nil task", id)
+		}
+		if err := checkName("task id", task.TaskID); err != nil {
+			return nil, fmt.Errorf("workflow %s: %w", id, err)
+		}
+		if task.WorkflowInstanceID != "" && task.WorkflowInstanceID != id {
+			return nil, fmt.Errorf("task %s of workflow %s is in a transition of workflow %s", task.TaskID, task.WorkflowInstanceID, id)
+		}
+		data, err := json.Marshal(task)
+		if err != nil {
+			return nil, fmt.Errorf("encode task %s: %w", task.TaskID, err)
+		}
+		if err := checkSize("task "+task.TaskID, data, limit); err != nil {
+			return nil, err
+		}
+		p.tasks = append(p.tasks, taskWrite{id: task.TaskID, seq: task.Seq, active: !task.Status.Terminal(), value: data})
+	}
+	for _, e := range t.History {
+		data, err := json.Marshal(e)
+		if err != nil {
+			return nil, fmt.Errorf("encode history of workflow %s: %w", id, err)
+		}
+		if err := checkSize("history event of workflow "+id, data, limit); err != nil {
+			return nil, err
+		}
+		p.history = append(p.history, data)
+	}
+	if p.logs, err = prepareLogs(t.Logs, limit); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func prepareLogs(logs []workflow.TaskExecLog, limit int) ([]logLine, error) {
+	lines := make([]logLine, 0, len(logs))
+	for _, l := range logs {
+		if err := checkName("task id of a log line", l.TaskID); err != nil {
+			return nil, err
+		}
+		data, err := json.Marshal(l)
+		if err != nil {
+			return nil, fmt.Errorf("encode log of task %s: %w", l.TaskID, err)
+		}
+		if err := checkSize("log line of task "+l.TaskID, data, limit); err != nil {
+			return nil, err
+		}
+		lines = append(lines, logLine{taskID: l.TaskID, value: data})
+	}
+	return lines, nil
+}
+
+// checkSize refuses a value over limit bytes, which Badger would refuse
+// with an error quoting the value.
+func checkSize(what string, data []byte, limit int) error {
+	if limit > 0 && len(data) > limit {
+		return fmt.Errorf("%s is %d bytes encoded; this store keeps at most %d bytes per record", what, len(data), limit)
+	}
+	return nil
+}
+
+// size estimates the bytes the transition writes, to bound a batch.
+func (p *transition) size() int {
+	n := 3*len(p.wfID) + len(p.workflow) + 64
+	for _, t := range p.tasks {
+		n += 3*(len(p.wfID)+len(t.id)) + len(t.value) + 64
+	}
+	for _, h := range p.history {
+		n += len(p.wfID) + len(h) + 16
+	}
+	for _, l := range p.logs {
+		n += 2*len(l.taskID) + len(l.value) + 32
+	}
+	return n
+}
+
+// op is one write of a planned call: a set, or a delete when del.
+type op struct {
+	key, value []byte
+	del        bool
+}
+
+func set(key, value []byte) op { return op{key: key, value: value} }
+func del(key []byte) op        { return op{key: key, del: true} }
+
+// planner computes the writes of one call inside the batch transaction. It
+// reads through txn, so it sees the writes of the calls before it in the
+// batch, and through its own maps, so it sees the call's own earlier
+// transitions. It writes nothing: the call's guards are all checked before
+// any of its writes reach the transaction.
+type planner struct {
+	txn       *badger.Txn
+	heads     map[string]*head
+	refs      map[string]*taskRef
+	logCounts map[string]uint64
+	ops       []op
+}
+
+func plan(txn *badger.Txn, c *call) ([]op, error) {
+	p := &planner{txn: txn}
+	for _, t := range c.txs {
+		if err := p.transition(t); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.appendLogs(c.logs); err != nil {
+		return nil, err
+	}
+	return p.ops, nil
+}
+
+func (p *planner) transition(t *transition) error {
+	old, err := p.head(t.wfID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case t.version == 0 && old != nil:
+		return fmt.Errorf("create workflow %s: %w", t.wfID, store.ErrExists)
+	case t.version != 0 && old == nil:
+		return fmt.Errorf("update workflow %s: %w", t.wfID, store.ErrNotFound)
+	case t.version != 0 && old.Version != t.version:
+		return fmt.Errorf("update workflow %s from version %d: it is at version %d: %w",
+			t.wfID, t.version, old.Version, store.ErrConflict)
+	}
+	if old == nil {
+		old = &head{}
+	}
+	h := &head{Version: t.version + 1, WakeAt: t.wakeAt, History: old.History}
+
+	if old.WakeAt != h.WakeAt {
+		if old.WakeAt != 0 {
+			p.ops = append(p.ops, del(wakeKey(old.WakeAt, t.wfID)))
+		}
+		if h.WakeAt != 0 {
+			p.ops = append(p.ops, set(wakeKey(h.WakeAt, t.wfID), []byte{}))
+		}
+	}
+	p.ops = append(p.ops, set(workflowKey(t.wfID), t.workflow))
+
+	for _, task := range t.tasks {
+		if err := p.task(t.wfID, task); err != nil {
+			return err
+		}
+	}
+	for _, e := range t.history {
+		p.ops = append(p.ops, set(historyKey(t.wfID, h.History), e))
+		h.History++
+	}
+	if err := p.appendLogs(t.logs); err != nil {
+		return err
+	}
+
+	data, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	p.ops = append(p.ops, set(headKey(t.wfID), data))
+	if p.heads == nil {
+		p.heads = map[string]*head{}
+	}
+	p.heads[t.wfID] = h
+	return nil
+}
+
+func (p *planner) task(wfID string, t taskWrite) error {
+	ref, err := p.ref(t.id)
+	if err != nil {
+		return err
+	}
+	switch {
+	case ref == nil:
+		data, err := json.Marshal(taskRef{WorkflowID: wfID, Seq: t.seq})
+		if err != nil {
+			return err
+		}
+		p.ops = append(p.ops, set(taskIndexKey(t.id), data))
+	case ref.WorkflowID != wfID:
+		return fmt.Errorf("write task %s of workflow %s: the id is taken by a task of workflow %s: %w",
+			t.id, wfID, ref.WorkflowID, store.ErrExists)
+	case ref.Seq != t.seq:
+		// The task moved: drop its record and index entry at the old place.
+		p.ops = append(p.ops, del(taskKey(wfID, ref.Seq, t.id)), del(activeKey(wfID, ref.Seq, t.id)))
+		data, err := json.Marshal(taskRef{WorkflowID: wfID, Seq: t.seq})
+		if err != nil {
+			return err
+		}
+		p.ops = append(p.ops, set(taskIndexKey(t.id), data))
+	}
+	p.ops = append(p.ops, set(taskKey(wfID, t.seq, t.id), t.value))
+	switch {
+	case t.active:
+		p.ops = append(p.ops, set(activeKey(wfID, t.seq, t.id), []byte{}))
+	case ref != nil:
+		// A new task was never in the index; an old one may be.
+		p.ops = append(p.ops, del(activeKey(wfID, t.seq, t.id)))
+	}
+	if p.refs == nil {
+		p.refs = map[string]*taskRef{}
+	}
+	p.refs[t.id] = &taskRef{WorkflowID: wfID, Seq: t.seq}
+	return nil
+}
+
+func (p *planner) appendLogs(lines []logLine) error {
+	for _, l := range lines {
+		n, ok := p.logCounts[l.taskID]
+		if !ok {
+			var err error
+			if n, err = p.logCount(l.taskID); err != nil {
+				return err
+			}
+		}
+		p.ops = append(p.ops, set(logKey(l.taskID, n), l.value))
+		n++
+		p.ops = append(p.ops, set(logCountKey(l.taskID), strconv.AppendUint(nil, n, 10)))
+		if p.logCounts == nil {
+			p.logCounts = map[string]uint64{}
+		}
+		p.logCounts[l.taskID] = n
+	}
+	return nil
+}
+
+// head returns the execution's head as this call sees it, nil if none.
+func (p *planner) head(wfID string) (*head, error) {
+	if h, ok := p.heads[wfID]; ok {
+		return h, nil
+	}
+	var h head
+	ok, err := getJSON(p.txn, headKey(wfID), &h)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &h, nil
+}
+
+// ref returns where a task is as this call sees it, nil if nowhere.
+func (p *planner) ref(taskID string) (*taskRef, error) {
+	if r, ok := p.refs[taskID]; ok {
+		return r, nil
+	}
+	var r taskRef
+	ok, err := getJSON(p.txn, taskIndexKey(taskID), &r)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &r, nil
+}
+
+func (p *planner) logCount(taskID string) (uint64, error) {
+	item, err := p.txn.Get(logCountKey(taskID))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read log count of task %s: %w", taskID, err)
+	}
+	var n uint64
+	err = item.Value(func(v []byte) error {
+		var perr error
+		n, perr = strconv.ParseUint(string(v), 10, 64)
+		return perr
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read log count of task %s: %w", taskID, err)
+	}
+	return n, nil
+}
+
+// getJSON decodes the value of key into v; ok is false when there is none.
+func getJSON(txn *badger.Txn, key []byte, v any) (ok bool, err error) {
+	item, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read %q: %w", key, err)
+	}
+	if err := item.Value(func(val []byte) error { return workflow.Decode(val, v) }); err != nil {
+		return false, fmt.Errorf("decode %q: %w", key, err)
+	}
+	return true, nil
+}
+
+// apply writes ops to txn. On error txn holds some of them and must be
+// discarded.
+func apply(txn *badger.Txn, ops []op) error {
+	for _, o := range ops {
+		var err error
+		if o.del {
+			err = txn.Delete(o.key)
+		} else {
+			err = txn.Set(o.key, o.value)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,79 @@
+// Package badgerstore implements store.Store on Badger
+// (github.com/dgraph-io/badger/v4), the embedded key-value store of a
+// single-node Baton. One process owns a data directory (Badger locks it);
+// replicas need the PostgreSQL store.
+//
+// # Key layout
+//
+// Every key starts with a two-letter prefix and a slash. A name or id inside
+// a key that is followed by more key bytes ends with a NUL byte (so that "a"
+// sorts before "ab" and a prefix scan of "a" never sees "ab"); names and ids
+// may therefore not contain NUL. Numbers are 8-byte big-endian, signed ones
+// with the sign bit flipped, so keys sort like the numbers.
+//
+//	td/<name>                        TaskDef
+//	wd/<name> NUL <version>          WorkflowDef; versions sort numerically, the
+//	                                 last key under a name is the latest version
+//	eh/<workflow id>                 execution head: {"version","wakeAt","history"}
+//	wf/<workflow id>                 Workflow, without its tasks
+//	tk/<workflow id> NUL <seq> <task id>
+//	                                 Task; an execution's tasks scan in Seq order
+//	ti/<task id>                     {"workflowId","seq"}: where the task is
+//	ac/<workflow id> NUL <seq> <task id>
+//	                                 empty; present while the task's status is not
+//	                                 terminal (same suffix as its tk/ key)
+//	wk/<wakeAt unix nanos> <workflow id>
+//	                                 empty; one per execution with a WakeAt
+//	hi/<workflow id> NUL <n>         history event n of the execution (0, 1, ...)
+//	lg/<task id> NUL <n>             log line n of the task
+//	lc/<task id>                     number of log lines of the task
+//
+// Values are JSON (encoding/json), decoded with workflow.Decode so that
+// numbers in free-form maps come back as json.Number. The execution head is
+// kept apart from the workflow so that checking a guard never decodes a
+// whole workflow. The indexes (ti, ac, wk) are derived in the same
+// transaction as what they index: ac from each written task's status, wk
+// from the old and new WakeAt in the head. The engine rebuilds its queues
+// from ac and its timer from wk.
+//
+// Values stay in Badger's LSM tree while under its ValueThreshold (1 MiB);
+// larger ones go to the value log, which a background goroutine garbage
+// collects every five minutes (value_log_gc.go). In memory, Badger refuses
+// values over 1 MiB, and Commit says so before trying.
+//
+// # Group commit
+//
+// All writes of executions, tasks, indexes, history and logs go through one
+// goroutine, the committer (committer.go). Commit and TaskLogAppend validate
+// and encode their values in the caller's goroutine, then queue a call. The
+// committer takes every call waiting (up to 1024 calls or about 4 MiB) and
+// applies them in one read-write transaction: for each call, it checks all
+// its guards first, reading through the transaction so that it sees the
+// calls before it, and writes nothing of a call whose guard fails, which gets
+// its error alone. It then commits once; with Options.Sync Badger fsyncs its
+// write-ahead log in that commit (SyncWrites), so one fsync serves the whole
+// batch. Only then is every caller answered. When Badger finds the
+// transaction too big (ErrTxnTooBig), the calls before the one that did not
+// fit are committed in a transaction of their own and the batch goes on in a
+// new one.
+//
+// A call whose context ends before its batch reaches it returns the
+// context's error and writes nothing; once the batch has it, the caller
+// waits for the real outcome. Close stops taking calls, lets the committer
+// answer every call already queued, then closes Badger.
+//
+// Definitions are written directly in their own transactions: they are rare
+// and share no key with the committer, which is therefore the only writer of
+// the keys it reads and never meets a Badger conflict.
+//
+// # Opening after a power cut
+//
+// Without Sync, a power cut can leave empty memtable (.mem) or value-log
+// (.vlog) files, on which badger.Open fails with "Create a new file"
+// (dgraph-io/badger#2207). Open then removes the empty files and retries, up
+// to three times, logging what it removed. (Badger itself resizes the file it
+// failed on, so the retry can succeed with nothing removed.) Files are
+// removed only after Badger failed that way, having held the directory lock,
+// never before a first attempt: a server already running in the directory
+// creates such files, empty for an instant, and they must not be touched.
+package badgerstore

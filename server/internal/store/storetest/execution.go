@@ -1,0 +1,197 @@
+package storetest
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/sdk/workflow"
+	"github.com/batonhq/baton/server/internal/store"
+)
+
+func testExecution(t *testing.T, newStore func(t *testing.T) store.Store) {
+	setup := setupFunc(newStore)
+
+	t.Run("GetNotFound", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		_, err := b.store.ExecutionGet(b.ctx, "missing")
+		require.ErrorIs(t, err, store.ErrNotFound)
+	})
+
+	t.Run("CreateGet", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		wakeAt := baseTime.Add(time.Minute)
+		task := newTask("", 1)
+		tr := create(t, b, wakeAt, task)
+		requireExecution(t, b, tr.Workflow, 1, wakeAt, task)
+	})
+
+	t.Run("CreateWithoutTasks", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		tr := create(t, b, time.Time{})
+		requireExecution(t, b, tr.Workflow, 1, time.Time{})
+	})
+
+	t.Run("WorkflowTasksFieldIgnored", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		id := newID("wf")
+		w := newWorkflow(id)
+		w.Tasks = []*workflow.Task{newTask(id, 7)}
+		task := newTask(id, 1)
+		require.NoError(t, b.store.Commit(b.ctx, &store.Transition{Workflow: w, Tasks: []*workflow.Task{task}}))
+
+		got, err := b.store.ExecutionGet(b.ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, []*workflow.Task{task}, got.Workflow.Tasks)
+		_, err = b.store.TaskGet(b.ctx, w.Tasks[0].TaskID)
+		require.ErrorIs(t, err, store.ErrNotFound)
+	})
+
+	t.Run("TasksSortedBySeq", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		// Written out of order and across commits; 10 must follow 9.
+		t3, t1, t10 := newTask("", 3), newTask("", 1), newTask("", 10)
+		tr := create(t, b, time.Time{}, t3, t10, t1)
+		t9, t2 := newTask(tr.Workflow.WorkflowID, 9), newTask(tr.Workflow.WorkflowID, 2)
+		next := update(tr, 1)
+		next.Tasks = []*workflow.Task{t9, t2}
+		require.NoError(t, b.store.Commit(b.ctx, next))
+
+		requireExecution(t, b, next.Workflow, 2, time.Time{}, t1, t2, t3, t9, t10)
+	})
+
+	t.Run("TaskFieldsIntact", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		task := newTask("", 1)
+		task.Status = workflow.TaskInProgress
+		task.OutputData = map[string]any{"big": "x", "deep": map[string]any{"list": []any{[]any{}, map[string]any{}}}}
+		task.ReasonForIncompletion = "because"
+		task.Retried, task.Executed, task.CallbackFromWorker = true, true, true
+		task.WorkerID, task.Domain, task.IsolationGroupID = "worker-1", "blue", "iso"
+		task.StartTime, task.EndTime, task.UpdateTime = math.MaxInt64, math.MinInt64, 1
+		task.CallbackAfterSeconds = 1 << 62
+		task.RateLimitPerFrequency, task.RateLimitFrequencyInSeconds = 10, 60
+		task.Iteration, task.SubWorkflowID, task.ParentTaskID = 4, "sub", "parent"
+		task.RetriedTaskID, task.TimeoutAlerted = "prev", true
+		retries := 0
+		task.TaskDefinition = &workflow.TaskDef{Name: "charge", RetryCount: &retries}
+		want := clone(t, task)
+
+		tr := create(t, b, time.Time{}, task)
+		want.WorkflowInstanceID = tr.Workflow.WorkflowID
+		requireExecution(t, b, tr.Workflow, 1, time.Time{}, want)
+		got, err := b.store.TaskGet(b.ctx, task.TaskID)
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+	})
+
+	t.Run("TaskUpdateReplaces", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		task := newTask("", 1)
+		tr := create(t, b, time.Time{}, task)
+
+		changed := clone(t, task)
+		changed.Status = workflow.TaskCompleted
+		changed.OutputData = map[string]any{"receipt": "r-1"}
+		next := update(tr, 1)
+		next.Tasks = []*workflow.Task{changed}
+		require.NoError(t, b.store.Commit(b.ctx, next))
+
+		requireExecution(t, b, next.Workflow, 2, time.Time{}, changed)
+		got, err := b.store.TaskGet(b.ctx, task.TaskID)
+		require.NoError(t, err)
+		require.Equal(t, changed, got)
+	})
+
+	t.Run("TaskGetAcrossExecutions", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		a1, a2 := newTask("", 1), newTask("", 2)
+		b1 := newTask("", 1)
+		trA := create(t, b, time.Time{}, a1, a2)
+		trB := create(t, b, time.Time{}, b1)
+
+		for _, c := range []struct {
+			task *workflow.Task
+			wfID string
+		}{{a1, trA.Workflow.WorkflowID}, {a2, trA.Workflow.WorkflowID}, {b1, trB.Workflow.WorkflowID}} {
+			got, err := b.store.TaskGet(b.ctx, c.task.TaskID)
+			require.NoError(t, err)
+			require.Equal(t, c.task, got)
+			require.Equal(t, c.wfID, got.WorkflowInstanceID)
+		}
+
+		_, err := b.store.TaskGet(b.ctx, "missing")
+		require.ErrorIs(t, err, store.ErrNotFound)
+	})
+
+	t.Run("TaskIDTakenByOtherExecution", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		task := newTask("", 1)
+		create(t, b, time.Time{}, task)
+
+		stolen := clone(t, task)
+		stolen.WorkflowInstanceID = ""
+		other := &store.Transition{Workflow: newWorkflow(newID("wf")), Tasks: []*workflow.Task{stolen}}
+		require.ErrorIs(t, b.store.Commit(b.ctx, other), store.ErrExists)
+		_, err := b.store.ExecutionGet(b.ctx, other.Workflow.WorkflowID)
+		require.ErrorIs(t, err, store.ErrNotFound)
+		got, err := b.store.TaskGet(b.ctx, task.TaskID)
+		require.NoError(t, err)
+		require.Equal(t, task, got)
+	})
+
+	t.Run("TaskSeqChanged", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		// A task is one record per id, wherever its Seq puts it.
+		task, other := newTask("", 1), newTask("", 2)
+		tr := create(t, b, time.Time{}, task, other)
+		moved := clone(t, task)
+		moved.Seq = 3
+		next := update(tr, 1)
+		next.Tasks = []*workflow.Task{moved}
+		require.NoError(t, b.store.Commit(b.ctx, next))
+
+		requireExecution(t, b, next.Workflow, 2, time.Time{}, other, moved)
+		got, err := b.store.TaskGet(b.ctx, task.TaskID)
+		require.NoError(t, err)
+		require.Equal(t, moved, got)
+		require.ElementsMatch(t, []string{task.TaskID, other.TaskID}, activeTaskIDs(t, b))
+	})
+
+	t.Run("WorkflowFieldsUpdated", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		tr := create(t, b, time.Time{})
+		w := *tr.Workflow
+		w.Status = workflow.StatusCompleted
+		w.Output = map[string]any{"total": "9007199254740993"}
+		w.EndTime = baseTime.UnixMilli() + 1000
+		w.ReasonForIncompletion = ""
+		require.NoError(t, b.store.Commit(b.ctx, &store.Transition{Workflow: &w, Version: 1}))
+
+		requireExecution(t, b, &w, 2, time.Time{})
+	})
+}

@@ -1,0 +1,177 @@
+// Package server is Baton's composition root: it opens the store, starts the
+// engine and serves the API (Connect, gRPC, gRPC-Web and the
+// Conductor-compatible REST layer) on one port.
+//
+//	s, err := server.New(server.Config{DataDir: "./baton-data"})
+//	...
+//	err = s.Start(ctx)
+//	defer s.Stop(context.Background())
+//
+// The CLI (server/cmd/baton) and sdk/batontest both build on it.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"syscall"
+	"time"
+
+	"github.com/batonhq/baton/server/internal/api"
+	"github.com/batonhq/baton/server/internal/engine"
+	"github.com/batonhq/baton/server/internal/store/badgerstore"
+)
+
+// Config configures a Server.
+type Config struct {
+	// Addr is the address to listen on. Default "127.0.0.1:8080"; use
+	// "127.0.0.1:0" for any free port.
+	Addr string
+	// DataDir is where the embedded store keeps its files. Default
+	// "./baton-data". Ignored with InMemory.
+	DataDir string
+	// InMemory keeps everything in memory (for tests); nothing survives.
+	InMemory bool
+	// NoSync turns off the fsync of each group commit. Acknowledged work
+	// then survives a crash of the process but not a power loss.
+	NoSync bool
+	// MaxBodyBytes bounds every request body. Default 4 MiB.
+	MaxBodyBytes int64
+	// Logger receives the server's log. Default: discard.
+	Logger *slog.Logger
+}
+
+func (c *Config) withDefaults() {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "./baton-data"
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 4 << 20
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+}
+
+// Server is a running Baton.
+type Server struct {
+	cfg    Config
+	store  *badgerstore.Store
+	engine *engine.Engine
+	http   *http.Server
+	ln     net.Listener
+	served chan error
+}
+
+// New opens the store and prepares the engine and the API. Nothing listens
+// until Start.
+func New(cfg Config) (*Server, error) {
+	cfg.withDefaults()
+	st, err := badgerstore.Open(badgerstore.Options{
+		Dir:      cfg.DataDir,
+		InMemory: cfg.InMemory,
+		Sync:     !cfg.NoSync,
+		Logger:   cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	e, err := engine.New(engine.Config{Store: st, Logger: cfg.Logger})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	s := &Server{
+		cfg:    cfg,
+		store:  st,
+		engine: e,
+		http: &http.Server{
+			Handler:           api.New(e, api.Options{Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes}),
+			Protocols:         &protocols,
+			ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+		},
+	}
+	return s, nil
+}
+
+// Start recovers the engine's state and starts serving. It fails with a
+// clear message if the address is taken.
+func (s *Server) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("address %s is already in use: stop the other process or choose another address (--addr, BATON_ADDR)", s.cfg.Addr)
+		}
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	if err := s.engine.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	s.ln = ln
+	s.served = make(chan error, 1)
+	go func() { s.served <- s.http.Serve(ln) }()
+	s.cfg.Logger.Info("baton is serving", "addr", ln.Addr().String(), "data", s.dataLabel())
+	return nil
+}
+
+func (s *Server) dataLabel() string {
+	if s.cfg.InMemory {
+		return "in memory"
+	}
+	return s.cfg.DataDir
+}
+
+// Addr is the address the server listens on, once started.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// URL is the base URL of the API, once started.
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Stop stops serving (letting calls in flight finish until ctx ends), stops
+// the engine and closes the store.
+func (s *Server) Stop(ctx context.Context) error {
+	var errs []error
+	if s.ln != nil {
+		s.engine.Stop() // ends long-polls, so that Shutdown need not wait for them
+		if err := s.http.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		if err := <-s.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	} else {
+		s.engine.Stop()
+	}
+	if err := s.store.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Run starts a server and serves until ctx ends.
+func Run(ctx context.Context, cfg Config) error {
+	s, err := New(cfg)
+	if err != nil {
+		return err
+	}
+	if err := s.Start(ctx); err != nil {
+		s.Stop(context.Background())
+		return err
+	}
+	<-ctx.Done()
+	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return s.Stop(stopCtx)
+}
