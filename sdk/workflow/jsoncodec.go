@@ -59,13 +59,15 @@ func addFieldNames(t reflect.Type, names map[string]bool) {
 
 // unmarshalKeeping decodes data into target (a pointer to a struct without
 // custom methods) and returns the members the struct does not declare.
+//
+// Member names match fields exactly, as in Conductor's Jackson: encoding/json
+// alone would also decode "TaskReferenceName" into taskReferenceName, and the
+// member would then be written back twice.
 func unmarshalKeeping(data []byte, target any) (Extra, error) {
-	if err := Decode(data, target); err != nil {
-		return nil, err
-	}
 	var all map[string]json.RawMessage
 	if err := json.Unmarshal(data, &all); err != nil {
-		return nil, err
+		// Not an object: let the decoder report it in its own words.
+		return nil, Decode(data, target)
 	}
 	known := fieldNames(reflect.TypeOf(target).Elem())
 	var extra Extra
@@ -75,7 +77,17 @@ func unmarshalKeeping(data []byte, target any) (Extra, error) {
 				extra = Extra{}
 			}
 			extra[k] = v
+			delete(all, k)
 		}
+	}
+	if extra != nil {
+		var err error
+		if data, err = json.Marshal(all); err != nil {
+			return nil, err
+		}
+	}
+	if err := Decode(data, target); err != nil {
+		return nil, err
 	}
 	return extra, nil
 }

@@ -37,7 +37,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&cfg.server, "server", "", "target this server instead of starting one (CPU and RSS are then not measured)")
 	fs.IntVar(&cfg.workflows, "n", 2000, "workflows to run")
 	fs.IntVar(&cfg.tasks, "k", 3, "sequential SIMPLE tasks per workflow")
-	fs.IntVar(&cfg.concurrency, "c", 200, "concurrent starters")
+	fs.IntVar(&cfg.concurrency, "c", 200, "starters, each keeping one workflow in flight")
 	fs.IntVar(&cfg.workers, "w", 32, "worker goroutines polling the server")
 	fs.IntVar(&cfg.batch, "batch", 16, "tasks per poll")
 	syncMode := fs.String("sync", "both", "sync mode of the started server: on, off or both")
@@ -226,13 +226,19 @@ func bench(ctx context.Context, cfg benchConfig) (*benchResult, error) {
 	lastRef := fmt.Sprintf("t%d", cfg.tasks)
 
 	var (
-		mu       sync.Mutex
-		started  = make(map[string]time.Time, cfg.workflows)
-		finished = make(map[string]time.Time, cfg.workflows)
-		done     atomic.Int64
-		allDone  = make(chan struct{})
-		failure  atomic.Value
+		done    atomic.Int64
+		allDone = make(chan struct{})
+		failure atomic.Value
+		// ends holds, per workflow id, a channel closed when its last task
+		// is completed; whoever comes first (starter or worker) makes it.
+		ends  sync.Map
+		latMu sync.Mutex
+		lats  = make([]time.Duration, 0, cfg.workflows)
 	)
+	endOf := func(id string) chan struct{} {
+		ch, _ := ends.LoadOrStore(id, make(chan struct{}))
+		return ch.(chan struct{})
+	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	fail := func(err error) {
@@ -254,27 +260,32 @@ func bench(ctx context.Context, cfg benchConfig) (*benchResult, error) {
 					}
 					return
 				}
+				// Complete the polled tasks concurrently, as a worker runs
+				// them, then poll again.
+				var batch sync.WaitGroup
 				for _, t := range tasks {
-					err := c.UpdateTask(runCtx, &workflow.TaskResult{
-						TaskID: t.TaskID, WorkflowInstanceID: t.WorkflowInstanceID, PollCount: t.PollCount,
-						Status: workflow.TaskCompleted, OutputData: map[string]any{"n": t.InputData["n"]},
-					})
-					if err != nil {
-						if runCtx.Err() == nil {
-							fail(fmt.Errorf("update: %w", err))
+					batch.Add(1)
+					go func() {
+						defer batch.Done()
+						err := c.UpdateTask(runCtx, &workflow.TaskResult{
+							TaskID: t.TaskID, WorkflowInstanceID: t.WorkflowInstanceID, PollCount: t.PollCount,
+							Status: workflow.TaskCompleted, OutputData: map[string]any{"n": t.InputData["n"]},
+						})
+						if err != nil {
+							if runCtx.Err() == nil {
+								fail(fmt.Errorf("update: %w", err))
+							}
+							return
 						}
-						return
-					}
-					if t.ReferenceTaskName == lastRef {
-						now := time.Now()
-						mu.Lock()
-						finished[t.WorkflowInstanceID] = now
-						mu.Unlock()
-						if done.Add(1) == int64(cfg.workflows) {
-							close(allDone)
+						if t.ReferenceTaskName == lastRef {
+							close(endOf(t.WorkflowInstanceID))
+							if done.Add(1) == int64(cfg.workflows) {
+								close(allDone)
+							}
 						}
-					}
+					}()
 				}
+				batch.Wait()
 			}
 		}()
 	}
@@ -298,9 +309,14 @@ func bench(ctx context.Context, cfg benchConfig) (*benchResult, error) {
 					}
 					return
 				}
-				mu.Lock()
-				started[id] = t
-				mu.Unlock()
+				select {
+				case <-endOf(id):
+				case <-runCtx.Done():
+					return
+				}
+				latMu.Lock()
+				lats = append(lats, time.Since(t))
+				latMu.Unlock()
 			}
 		}()
 	}
@@ -319,12 +335,7 @@ func bench(ctx context.Context, cfg benchConfig) (*benchResult, error) {
 	if err, _ := failure.Load().(error); err != nil {
 		return nil, err
 	}
-	res := &benchResult{cfg: cfg, elapsed: elapsed}
-	for id, end := range finished {
-		if start, ok := started[id]; ok {
-			res.latencies = append(res.latencies, end.Sub(start))
-		}
-	}
+	res := &benchResult{cfg: cfg, elapsed: elapsed, latencies: lats}
 	slices.Sort(res.latencies)
 	return res, nil
 }

@@ -153,6 +153,11 @@ func (d *decision) update(r *workflow.TaskResult) error {
 	if r.PollCount != 0 && (t.Status != workflow.TaskInProgress || r.PollCount != t.PollCount) {
 		return reject(FailedPrecondition, "the lease of task %s from poll %d has ended (the task is %s after %d polls); this update was not applied", t.TaskID, r.PollCount, t.Status, t.PollCount)
 	}
+	if r.ExtendLease && t.Status != workflow.TaskInProgress {
+		return reject(FailedPrecondition, "task %s is %s; only an IN_PROGRESS task has a lease to extend", t.TaskID, t.Status)
+	}
+	// Nothing below refuses: the execution is changed only by accepted
+	// events.
 	for _, l := range r.Logs {
 		if l.CreatedTime == 0 {
 			l.CreatedTime = d.now
@@ -164,9 +169,6 @@ func (d *decision) update(r *workflow.TaskResult) error {
 		t.WorkerID = r.WorkerID
 	}
 	if r.ExtendLease {
-		if t.Status != workflow.TaskInProgress {
-			return reject(FailedPrecondition, "task %s is %s; only an IN_PROGRESS task has a lease to extend", t.TaskID, t.Status)
-		}
 		d.touch(t)
 		return nil
 	}

@@ -72,6 +72,7 @@ type Engine struct {
 	queues *queues
 	limits *limits
 	defs   *defCache
+	cache  *cache
 	timer  *timer
 
 	stop chan struct{}
@@ -92,6 +93,7 @@ func New(cfg Config) (*Engine, error) {
 		queues: newQueues(),
 		limits: newLimits(),
 		defs:   newDefCache(cfg.Store),
+		cache:  newCache(),
 		stop:   make(chan struct{}),
 	}
 	e.timer = newTimer(e)

@@ -54,11 +54,14 @@ func (e *Engine) StartWorkflow(ctx context.Context, req *workflow.StartRequest) 
 	if w.Input == nil {
 		w.Input = map[string]any{}
 	}
-	c, errs := e.decide(&store.Execution{Workflow: w}, decider.Start{})
+	ex := &store.Execution{Workflow: w}
+	c, errs := e.decide(ex, decider.Start{})
 	if c.res == nil {
 		return "", classify(errs[0], "start workflow")
 	}
-	if err := e.store.Commit(ctx, c.transition(e.now().UnixMilli())); err != nil {
+	err := e.store.Commit(ctx, c.transition(e.now().UnixMilli()))
+	e.committed(ex, c, err)
+	if err != nil {
 		return "", classify(err, "start workflow")
 	}
 	e.applied(c)
@@ -83,19 +86,16 @@ func (e *Engine) Workflow(ctx context.Context, id string, includeTasks bool) (*w
 // PauseWorkflow stops scheduling new tasks of an execution; tasks already
 // handed out may still complete.
 func (e *Engine) PauseWorkflow(ctx context.Context, id string) error {
-	_, err := e.transact(ctx, id, decider.Pause{})
-	return err
+	return e.transact(ctx, id, decider.Pause{})
 }
 
 // ResumeWorkflow resumes a paused execution and schedules what was held.
 func (e *Engine) ResumeWorkflow(ctx context.Context, id string) error {
-	_, err := e.transact(ctx, id, decider.Resume{})
-	return err
+	return e.transact(ctx, id, decider.Resume{})
 }
 
 // TerminateWorkflow ends an execution as TERMINATED and cancels its open
 // tasks. Terminating a terminated execution does nothing.
 func (e *Engine) TerminateWorkflow(ctx context.Context, id, reason string) error {
-	_, err := e.transact(ctx, id, decider.Terminate{Reason: reason})
-	return err
+	return e.transact(ctx, id, decider.Terminate{Reason: reason})
 }

@@ -106,6 +106,7 @@ func (e *Engine) lease(ctx context.Context, items []item, workerID string) ([]*w
 	unlock := e.lockAll(ids)
 	defer unlock()
 	var (
+		execs   []*store.Execution
 		changes []*change
 		ts      []*store.Transition
 		leased  []*workflow.Task
@@ -114,16 +115,16 @@ func (e *Engine) lease(ctx context.Context, items []item, workerID string) ([]*w
 	now := e.now().UnixMilli()
 	for _, id := range ids {
 		its := byWorkflow[id]
-		ex, err := e.store.ExecutionGet(ctx, id)
+		ex, err := e.load(ctx, id)
 		if err != nil {
 			for _, it := range its {
 				e.limits.release(it.taskType)
 			}
-			if errors.Is(err, store.ErrNotFound) {
+			if CodeOf(err) == NotFound {
 				continue
 			}
 			e.requeue(kept, now)
-			return nil, classify(err, "load workflow "+id)
+			return nil, err
 		}
 		events := make([]decider.Event, len(its))
 		for i, it := range its {
@@ -136,9 +137,12 @@ func (e *Engine) lease(ctx context.Context, items []item, workerID string) ([]*w
 				continue
 			}
 			kept = append(kept, its[i])
-			leased = append(leased, ex.Workflow.TaskByID(its[i].taskID))
+			// A copy: the cached execution changes after the lock is released.
+			task := *ex.Workflow.TaskByID(its[i].taskID)
+			leased = append(leased, &task)
 		}
 		if c.res != nil && c.needed() {
+			execs = append(execs, ex)
 			changes = append(changes, c)
 			ts = append(ts, c.transition(now))
 		}
@@ -146,7 +150,11 @@ func (e *Engine) lease(ctx context.Context, items []item, workerID string) ([]*w
 	if len(ts) == 0 {
 		return nil, nil
 	}
-	if err := e.store.Commit(ctx, ts...); err != nil {
+	err := e.store.Commit(ctx, ts...)
+	for i, c := range changes {
+		e.committed(execs[i], c, err)
+	}
+	if err != nil {
 		e.requeue(kept, now)
 		return nil, classify(err, "commit leases")
 	}
@@ -183,8 +191,7 @@ func (e *Engine) UpdateTask(ctx context.Context, r *workflow.TaskResult) error {
 		}
 		wfID = t.WorkflowInstanceID
 	}
-	_, err := e.transact(ctx, wfID, decider.Update{Result: r})
-	return err
+	return e.transact(ctx, wfID, decider.Update{Result: r})
 }
 
 // Heartbeat extends the response-timeout lease of an IN_PROGRESS task.

@@ -95,7 +95,7 @@ func (t *timer) fireDue(ctx context.Context) bool {
 			wg.Add(1)
 			go func() {
 				defer func() { <-sem; wg.Done() }()
-				if _, err := e.transact(ctx, w.WorkflowID, decider.Tick{}); err != nil {
+				if err := e.transact(ctx, w.WorkflowID, decider.Tick{}); err != nil {
 					e.log.Error("workflow timer", "workflow", w.WorkflowID, "err", err)
 					mu.Lock()
 					failed = true

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 
 	"github.com/batonhq/baton/sdk/workflow"
 	"github.com/batonhq/baton/server/internal/decider"
@@ -127,31 +126,31 @@ func (e *Engine) applied(c *change) {
 }
 
 // transact applies events to one execution under its lock and commits the
-// result. It returns the first refusal if every event was refused.
-func (e *Engine) transact(ctx context.Context, workflowID string, events ...decider.Event) (*workflow.Workflow, error) {
+// result. It returns the first refusal, if any; the events that were not
+// refused are committed all the same.
+func (e *Engine) transact(ctx context.Context, workflowID string, events ...decider.Event) error {
 	unlock := e.lock(workflowID)
 	defer unlock()
-	ex, err := e.store.ExecutionGet(ctx, workflowID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errorf(NotFound, "workflow %s does not exist", workflowID)
-	}
+	ex, err := e.load(ctx, workflowID)
 	if err != nil {
-		return nil, classify(err, "load workflow "+workflowID)
+		return err
 	}
 	c, errs := e.decide(ex, events...)
 	if c.res == nil {
-		return nil, classify(errs[0], "workflow "+workflowID)
+		return classify(errs[0], "workflow "+workflowID)
 	}
 	if c.needed() {
-		if err := e.store.Commit(ctx, c.transition(e.now().UnixMilli())); err != nil {
-			return nil, classify(err, "commit workflow "+workflowID)
+		err := e.store.Commit(ctx, c.transition(e.now().UnixMilli()))
+		e.committed(ex, c, err)
+		if err != nil {
+			return classify(err, "commit workflow "+workflowID)
 		}
 		e.applied(c)
 	}
 	for _, err := range errs {
 		if err != nil {
-			return c.res.Workflow, classify(err, "workflow "+workflowID)
+			return classify(err, "workflow "+workflowID)
 		}
 	}
-	return c.res.Workflow, nil
+	return nil
 }

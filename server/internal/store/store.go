@@ -112,7 +112,9 @@ type Execution struct {
 // Transition is one atomic change of one execution.
 type Transition struct {
 	// Workflow is the new state of the execution record. Its Tasks field is
-	// ignored: changed tasks go in Tasks.
+	// ignored: changed tasks go in Tasks. Its WorkflowDefinition, the
+	// snapshot the execution runs, is stored when the execution is created
+	// (Version 0) and ignored afterwards.
 	Workflow *workflow.Workflow
 	// Version is the version the change was computed from; 0 creates the
 	// execution. The stored version becomes Version+1.

@@ -51,6 +51,9 @@ type transition struct {
 	version  uint64
 	wakeAt   int64
 	workflow []byte
+	// snapshot is the encoded definition snapshot, written when the
+	// execution is created.
+	snapshot []byte
 	tasks    []taskWrite
 	history  [][]byte
 	logs     []logLine
@@ -137,6 +140,9 @@ func prepareTransition(t *store.Transition, limit int) (*transition, error) {
 	}
 	w := *t.Workflow
 	w.Tasks = nil
+	// The definition snapshot never changes after the start: it is kept
+	// apart and written once, so that transitions do not encode it again.
+	w.WorkflowDefinition = nil
 	data, err := json.Marshal(&w)
 	if err != nil {
 		return nil, fmt.Errorf("encode workflow %s: %w", id, err)
@@ -145,6 +151,14 @@ func prepareTransition(t *store.Transition, limit int) (*transition, error) {
 		return nil, err
 	}
 	p := &transition{wfID: id, version: t.Version, wakeAt: nanos(t.WakeAt), workflow: data}
+	if t.Version == 0 && t.Workflow.WorkflowDefinition != nil {
+		if p.snapshot, err = json.Marshal(t.Workflow.WorkflowDefinition); err != nil {
+			return nil, fmt.Errorf("encode the definition of workflow %s: %w", id, err)
+		}
+		if err := checkSize("definition of workflow "+id, p.snapshot, limit); err != nil {
+			return nil, err
+		}
+	}
 	for _, task := range t.Tasks {
 		if task == nil {
 			return nil, fmt.Errorf("workflow %s: nil task", id)
@@ -209,7 +223,7 @@ func checkSize(what string, data []byte, limit int) error {
 
 // size estimates the bytes the transition writes, to bound a batch.
 func (p *transition) size() int {
-	n := 3*len(p.wfID) + len(p.workflow) + 64
+	n := 4*len(p.wfID) + len(p.workflow) + len(p.snapshot) + 64
 	for _, t := range p.tasks {
 		n += 3*(len(p.wfID)+len(t.id)) + len(t.value) + 64
 	}
@@ -285,6 +299,9 @@ func (p *planner) transition(t *transition) error {
 		}
 	}
 	p.ops = append(p.ops, set(workflowKey(t.wfID), t.workflow))
+	if t.snapshot != nil {
+		p.ops = append(p.ops, set(snapshotKey(t.wfID), t.snapshot))
+	}
 
 	for _, task := range t.tasks {
 		if err := p.task(t.wfID, task); err != nil {

@@ -16,6 +16,7 @@
 //	                                 last key under a name is the latest version
 //	eh/<workflow id>                 execution head: {"version","wakeAt","history"}
 //	wf/<workflow id>                 Workflow, without its tasks
+//	ws/<workflow id>                 the definition snapshot, written once at the start
 //	tk/<workflow id> NUL <seq> <task id>
 //	                                 Task; an execution's tasks scan in Seq order
 //	ti/<task id>                     {"workflowId","seq"}: where the task is

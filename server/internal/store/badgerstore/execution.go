@@ -28,6 +28,12 @@ func (s *Store) ExecutionGet(ctx context.Context, id string) (*store.Execution, 
 		if ok, err := getJSON(txn, workflowKey(id), &w); err != nil || !ok {
 			return errors.Join(err, fmt.Errorf("the record of workflow %s is missing", id))
 		}
+		var def workflow.WorkflowDef
+		if ok, err := getJSON(txn, snapshotKey(id), &def); err != nil {
+			return err
+		} else if ok {
+			w.WorkflowDefinition = &def
+		}
 		w.Tasks = []*workflow.Task{}
 		err = scan(ctx, txn, scope(prefixTask, id), func(_ []byte, v []byte) error {
 			var t workflow.Task

@@ -13,6 +13,7 @@ const (
 	prefixWorkflowDef = "wd/"
 	prefixHead        = "eh/"
 	prefixWorkflow    = "wf/"
+	prefixSnapshot    = "ws/"
 	prefixTask        = "tk/"
 	prefixTaskIndex   = "ti/"
 	prefixActive      = "ac/"
@@ -62,6 +63,7 @@ func workflowDefKey(name string, version int) []byte {
 
 func headKey(wfID string) []byte     { return key(prefixHead, wfID) }
 func workflowKey(wfID string) []byte { return key(prefixWorkflow, wfID) }
+func snapshotKey(wfID string) []byte { return key(prefixSnapshot, wfID) }
 func taskIndexKey(id string) []byte  { return key(prefixTaskIndex, id) }
 func logCountKey(id string) []byte   { return key(prefixLogCount, id) }
 

@@ -32,6 +32,20 @@ func testExecution(t *testing.T, newStore func(t *testing.T) store.Store) {
 		requireExecution(t, b, tr.Workflow, 1, wakeAt, task)
 	})
 
+	t.Run("DefinitionSnapshotKeptFromCreate", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		tr := create(t, b, time.Time{})
+		want := tr.Workflow.WorkflowDefinition
+		next := update(tr, 1)
+		next.Workflow.WorkflowDefinition = &workflow.WorkflowDef{Name: "other", Version: 9}
+		require.NoError(t, b.store.Commit(b.ctx, next))
+		got, err := b.store.ExecutionGet(b.ctx, tr.Workflow.WorkflowID)
+		require.NoError(t, err)
+		require.Equal(t, want, got.Workflow.WorkflowDefinition, "the snapshot is the one the execution started with")
+	})
+
 	t.Run("CreateWithoutTasks", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)

@@ -83,6 +83,15 @@ func newWorkflow(id string) *workflow.Workflow {
 		TaskToDomain: map[string]string{"*": "blue"},
 		CreateTime:   baseTime.UnixMilli(),
 		StartTime:    baseTime.UnixMilli(),
+		WorkflowDefinition: &workflow.WorkflowDef{
+			Name:    "order",
+			Version: 2,
+			Tasks: []*workflow.WorkflowTask{{
+				Name: "charge", TaskReferenceName: "charge_ref", Type: workflow.TypeSimple,
+				InputParameters: map[string]any{"limit": json.Number("9007199254740993")},
+			}},
+			OutputParameters: map[string]any{"paid": "${charge_ref.output.paid}"},
+		},
 	}
 }
 

@@ -1,0 +1,18 @@
+// Package api is Baton's network edge. New returns one http.Handler that
+// serves:
+//
+//   - the Connect services of sdk/proto (MetadataService, WorkflowService,
+//     TaskService) over the Connect, gRPC and gRPC-Web protocols, with gRPC
+//     server reflection (v1 and v1alpha) so grpcurl and buf curl work;
+//   - a Conductor-compatible REST layer under /api, with Conductor's paths,
+//     JSON shapes and status codes, so workers and clients written with
+//     Conductor's SDKs run unchanged;
+//   - GET /health.
+//
+// Handlers only translate: they decode a request, call the engine and encode
+// the answer. Engine errors (*engine.Error) become Connect codes and HTTP
+// statuses here and nowhere else (errors.go).
+//
+// gRPC needs HTTP/2; the handler serves it over cleartext (h2c) when the
+// http.Server enables http.Protocols.SetUnencryptedHTTP2.
+package api
