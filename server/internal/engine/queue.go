@@ -33,9 +33,10 @@ type item struct {
 type queue struct {
 	ready   readyHeap
 	delayed delayedHeap
-	// signal is closed and replaced whenever an entry becomes available, to
-	// wake long-polls.
-	signal chan struct{}
+	// waiters are the long-polls waiting for an entry, oldest first. A new
+	// visible entry wakes one of them, not all: the others would only find
+	// the queue empty again.
+	waiters []chan struct{}
 }
 
 func newQueues() *queues {
@@ -45,7 +46,7 @@ func newQueues() *queues {
 func (qs *queues) get(name string) *queue {
 	q := qs.byName[name]
 	if q == nil {
-		q = &queue{signal: make(chan struct{})}
+		q = &queue{}
 		qs.byName[name] = q
 	}
 	return q
@@ -72,8 +73,18 @@ func (qs *queues) push(it item, now int64) {
 		heap.Push(&q.ready, &e)
 	}
 	qs.where[e.taskID] = &e
-	close(q.signal)
-	q.signal = make(chan struct{})
+	if !e.delayed {
+		q.wakeOne()
+	}
+}
+
+// wakeOne wakes the oldest waiting long-poll, if any.
+func (q *queue) wakeOne() {
+	if len(q.waiters) > 0 {
+		w := q.waiters[0]
+		q.waiters = q.waiters[1:]
+		w <- struct{}{} // buffered: never blocks
+	}
 }
 
 // remove drops the entry of a task, if any.
@@ -102,13 +113,15 @@ func (qs *queues) removeLocked(it *item) {
 // concurrency limit); it is called with the queues locked. The claimed
 // entries leave the queue: put them back with push if their lease fails for
 // a reason that does not end the task.
-func (qs *queues) claim(name string, n int, now int64, allow func(taskType string) bool) []item {
+//
+// When it claims nothing, claim registers a waiter and returns its channel,
+// which receives once when an entry becomes visible, and the time the next
+// delayed entry becomes visible (0 if none). A caller that stops waiting
+// must call unwait.
+func (qs *queues) claim(name string, n int, now int64, allow func(taskType string) bool) ([]item, chan struct{}, int64) {
 	qs.mu.Lock()
 	defer qs.mu.Unlock()
-	q := qs.byName[name]
-	if q == nil {
-		return nil
-	}
+	q := qs.get(name)
 	for q.delayed.Len() > 0 && q.delayed[0].visible <= now {
 		it := heap.Pop(&q.delayed).(*item)
 		it.delayed = false
@@ -123,20 +136,40 @@ func (qs *queues) claim(name string, n int, now int64, allow func(taskType strin
 		delete(qs.where, it.taskID)
 		out = append(out, *it)
 	}
-	return out
-}
-
-// wait returns a channel closed when the queue gets a new entry, and the
-// time its next delayed entry becomes visible (0 if none).
-func (qs *queues) wait(name string) (<-chan struct{}, int64) {
-	qs.mu.Lock()
-	defer qs.mu.Unlock()
-	q := qs.get(name)
+	if len(out) > 0 {
+		if q.ready.Len() > 0 {
+			q.wakeOne() // more is left: let another poll take it
+		}
+		return out, nil, 0
+	}
 	var next int64
 	if q.delayed.Len() > 0 {
 		next = q.delayed[0].visible
 	}
-	return q.signal, next
+	w := make(chan struct{}, 1)
+	q.waiters = append(q.waiters, w)
+	return nil, w, next
+}
+
+// unwait removes a waiter that stopped waiting. If it was woken meanwhile,
+// the wake-up is passed on, so that no entry is left with a poll waiting.
+func (qs *queues) unwait(name string, w chan struct{}) {
+	qs.mu.Lock()
+	defer qs.mu.Unlock()
+	q := qs.byName[name]
+	for i, x := range q.waiters {
+		if x == w {
+			q.waiters = append(q.waiters[:i], q.waiters[i+1:]...)
+			return
+		}
+	}
+	select {
+	case <-w:
+		if q.ready.Len() > 0 {
+			q.wakeOne()
+		}
+	default:
+	}
 }
 
 // size is the number of entries in a queue, visible or not.

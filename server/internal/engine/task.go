@@ -48,10 +48,9 @@ func (e *Engine) Poll(ctx context.Context, req PollRequest) ([]*workflow.Task, e
 		}
 	}()
 	for {
-		signal, nextVisible := e.queues.wait(name)
 		now := e.now().UnixMilli()
 		limited := false
-		items := e.queues.claim(name, req.Count, now, func(taskType string) bool {
+		items, wake, nextVisible := e.queues.claim(name, req.Count, now, func(taskType string) bool {
 			if e.limits.reserve(taskType, e.defs.task(taskType), now) {
 				return true
 			}
@@ -67,6 +66,7 @@ func (e *Engine) Poll(ctx context.Context, req PollRequest) ([]*workflow.Task, e
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
+			e.queues.unwait(name, wake)
 			return []*workflow.Task{}, nil
 		}
 		if nextVisible > 0 {
@@ -81,13 +81,17 @@ func (e *Engine) Poll(ctx context.Context, req PollRequest) ([]*workflow.Task, e
 			timer.Reset(left)
 		}
 		select {
-		case <-signal:
+		case <-wake:
+			continue
 		case <-timer.C:
 		case <-ctx.Done():
+			e.queues.unwait(name, wake)
 			return []*workflow.Task{}, nil
 		case <-e.stop:
+			e.queues.unwait(name, wake)
 			return []*workflow.Task{}, nil
 		}
+		e.queues.unwait(name, wake)
 	}
 }
 

@@ -20,18 +20,19 @@ var errClosed = errors.New("badgerstore: the store is closed")
 // committer never decodes a whole workflow.
 type head struct {
 	// Version counts the commits of the execution.
-	Version uint64 `json:"version"`
+	Version uint64
 	// WakeAt is in Unix nanoseconds, 0 for none; it names the wake-index
 	// entry to remove when it changes.
-	WakeAt int64 `json:"wakeAt,omitempty"`
-	// History is the number of history events, the index of the next one.
-	History uint64 `json:"history"`
+	WakeAt int64
+	// History is the number of history records (one per transition that
+	// had events), the index of the next one.
+	History uint64
 }
 
 // taskRef is the value of the task-id index: where the task's record is.
 type taskRef struct {
-	WorkflowID string `json:"workflowId"`
-	Seq        int    `json:"seq"`
+	WorkflowID string
+	Seq        int
 }
 
 // call is one Commit or TaskLogAppend waiting for the committer. Its values
@@ -55,7 +56,7 @@ type transition struct {
 	// execution is created.
 	snapshot []byte
 	tasks    []taskWrite
-	history  [][]byte
+	history  []byte // the transition's events, one JSON array
 	logs     []logLine
 }
 
@@ -159,9 +160,17 @@ func prepareTransition(t *store.Transition, limit int) (*transition, error) {
 			return nil, err
 		}
 	}
+	defTasks := definitionTasks(t.Workflow.WorkflowDefinition)
 	for _, task := range t.Tasks {
 		if task == nil {
 			return nil, fmt.Errorf("workflow %s: nil task", id)
+		}
+		if wt := task.WorkflowTask; wt != nil && defTasks[wt.TaskReferenceName] == wt {
+			// The definition snapshot holds it: store the task without
+			// it, and attach it again when the task is read.
+			copied := *task
+			copied.WorkflowTask = nil
+			task = &copied
 		}
 		if err := checkName("task id", task.TaskID); err != nil {
 			return nil, fmt.Errorf("workflow %s: %w", id, err)
@@ -178,15 +187,17 @@ func prepareTransition(t *store.Transition, limit int) (*transition, error) {
 		}
 		p.tasks = append(p.tasks, taskWrite{id: task.TaskID, seq: task.Seq, active: !task.Status.Terminal(), value: data})
 	}
-	for _, e := range t.History {
-		data, err := json.Marshal(e)
+	if len(t.History) > 0 {
+		// A transition's events are one record: one key per commit, not
+		// one per event.
+		data, err := json.Marshal(t.History)
 		if err != nil {
 			return nil, fmt.Errorf("encode history of workflow %s: %w", id, err)
 		}
-		if err := checkSize("history event of workflow "+id, data, limit); err != nil {
+		if err := checkSize("history of workflow "+id, data, limit); err != nil {
 			return nil, err
 		}
-		p.history = append(p.history, data)
+		p.history = data
 	}
 	if p.logs, err = prepareLogs(t.Logs, limit); err != nil {
 		return nil, err
@@ -227,9 +238,7 @@ func (p *transition) size() int {
 	for _, t := range p.tasks {
 		n += 3*(len(p.wfID)+len(t.id)) + len(t.value) + 64
 	}
-	for _, h := range p.history {
-		n += len(p.wfID) + len(h) + 16
-	}
+	n += len(p.wfID) + len(p.history) + 16
 	for _, l := range p.logs {
 		n += 2*len(l.taskID) + len(l.value) + 32
 	}
@@ -308,19 +317,15 @@ func (p *planner) transition(t *transition) error {
 			return err
 		}
 	}
-	for _, e := range t.history {
-		p.ops = append(p.ops, set(historyKey(t.wfID, h.History), e))
+	if t.history != nil {
+		p.ops = append(p.ops, set(historyKey(t.wfID, h.History), t.history))
 		h.History++
 	}
 	if err := p.appendLogs(t.logs); err != nil {
 		return err
 	}
 
-	data, err := json.Marshal(h)
-	if err != nil {
-		return err
-	}
-	p.ops = append(p.ops, set(headKey(t.wfID), data))
+	p.ops = append(p.ops, set(headKey(t.wfID), h.encode()))
 	if p.heads == nil {
 		p.heads = map[string]*head{}
 	}
@@ -335,22 +340,14 @@ func (p *planner) task(wfID string, t taskWrite) error {
 	}
 	switch {
 	case ref == nil:
-		data, err := json.Marshal(taskRef{WorkflowID: wfID, Seq: t.seq})
-		if err != nil {
-			return err
-		}
-		p.ops = append(p.ops, set(taskIndexKey(t.id), data))
+		p.ops = append(p.ops, set(taskIndexKey(t.id), taskRef{WorkflowID: wfID, Seq: t.seq}.encode()))
 	case ref.WorkflowID != wfID:
 		return fmt.Errorf("write task %s of workflow %s: the id is taken by a task of workflow %s: %w",
 			t.id, wfID, ref.WorkflowID, store.ErrExists)
 	case ref.Seq != t.seq:
 		// The task moved: drop its record and index entry at the old place.
 		p.ops = append(p.ops, del(taskKey(wfID, ref.Seq, t.id)), del(activeKey(wfID, ref.Seq, t.id)))
-		data, err := json.Marshal(taskRef{WorkflowID: wfID, Seq: t.seq})
-		if err != nil {
-			return err
-		}
-		p.ops = append(p.ops, set(taskIndexKey(t.id), data))
+		p.ops = append(p.ops, set(taskIndexKey(t.id), taskRef{WorkflowID: wfID, Seq: t.seq}.encode()))
 	}
 	p.ops = append(p.ops, set(taskKey(wfID, t.seq, t.id), t.value))
 	switch {
@@ -392,12 +389,7 @@ func (p *planner) head(wfID string) (*head, error) {
 	if h, ok := p.heads[wfID]; ok {
 		return h, nil
 	}
-	var h head
-	ok, err := getJSON(p.txn, headKey(wfID), &h)
-	if err != nil || !ok {
-		return nil, err
-	}
-	return &h, nil
+	return getHead(p.txn, wfID)
 }
 
 // ref returns where a task is as this call sees it, nil if nowhere.
@@ -405,12 +397,7 @@ func (p *planner) ref(taskID string) (*taskRef, error) {
 	if r, ok := p.refs[taskID]; ok {
 		return r, nil
 	}
-	var r taskRef
-	ok, err := getJSON(p.txn, taskIndexKey(taskID), &r)
-	if err != nil || !ok {
-		return nil, err
-	}
-	return &r, nil
+	return getRef(p.txn, taskID)
 }
 
 func (p *planner) logCount(taskID string) (uint64, error) {

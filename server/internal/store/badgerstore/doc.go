@@ -14,18 +14,21 @@
 //	td/<name>                        TaskDef
 //	wd/<name> NUL <version>          WorkflowDef; versions sort numerically, the
 //	                                 last key under a name is the latest version
-//	eh/<workflow id>                 execution head: {"version","wakeAt","history"}
+//	eh/<workflow id>                 execution head: version, wakeAt, history count (3 big-endian words)
 //	wf/<workflow id>                 Workflow, without its tasks
 //	ws/<workflow id>                 the definition snapshot, written once at the start
 //	tk/<workflow id> NUL <seq> <task id>
-//	                                 Task; an execution's tasks scan in Seq order
-//	ti/<task id>                     {"workflowId","seq"}: where the task is
+//	                                 Task; an execution's tasks scan in Seq order; a
+//	                                 task of the definition is kept without its
+//	                                 workflowTask, taken from ws/ when read
+//	ti/<task id>                     where the task is: big-endian seq, then the workflow id
 //	ac/<workflow id> NUL <seq> <task id>
 //	                                 empty; present while the task's status is not
 //	                                 terminal (same suffix as its tk/ key)
 //	wk/<wakeAt unix nanos> <workflow id>
 //	                                 empty; one per execution with a WakeAt
-//	hi/<workflow id> NUL <n>         history event n of the execution (0, 1, ...)
+//	hi/<workflow id> NUL <n>         the history events of the n-th transition that
+//	                                 had any, as one JSON array (0, 1, ...)
 //	lg/<task id> NUL <n>             log line n of the task
 //	lc/<task id>                     number of log lines of the task
 //

@@ -16,30 +16,30 @@ import (
 func (s *Store) ExecutionGet(ctx context.Context, id string) (*store.Execution, error) {
 	var exec *store.Execution
 	err := s.view(ctx, func(txn *badger.Txn) error {
-		var h head
-		ok, err := getJSON(txn, headKey(id), &h)
+		h, err := getHead(txn, id)
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if h == nil {
 			return store.ErrNotFound
 		}
 		var w workflow.Workflow
 		if ok, err := getJSON(txn, workflowKey(id), &w); err != nil || !ok {
 			return errors.Join(err, fmt.Errorf("the record of workflow %s is missing", id))
 		}
-		var def workflow.WorkflowDef
-		if ok, err := getJSON(txn, snapshotKey(id), &def); err != nil {
+		def, err := getSnapshot(txn, id)
+		if err != nil {
 			return err
-		} else if ok {
-			w.WorkflowDefinition = &def
 		}
+		w.WorkflowDefinition = def
+		defTasks := definitionTasks(def)
 		w.Tasks = []*workflow.Task{}
 		err = scan(ctx, txn, scope(prefixTask, id), func(_ []byte, v []byte) error {
 			var t workflow.Task
 			if err := workflow.Decode(v, &t); err != nil {
 				return err
 			}
+			attachWorkflowTask(&t, defTasks)
 			w.Tasks = append(w.Tasks, &t)
 			return nil
 		})
@@ -59,16 +59,22 @@ func (s *Store) ExecutionGet(ctx context.Context, id string) (*store.Execution, 
 func (s *Store) TaskGet(ctx context.Context, taskID string) (*workflow.Task, error) {
 	var t workflow.Task
 	err := s.view(ctx, func(txn *badger.Txn) error {
-		var ref taskRef
-		ok, err := getJSON(txn, taskIndexKey(taskID), &ref)
+		ref, err := getRef(txn, taskID)
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if ref == nil {
 			return store.ErrNotFound
 		}
 		if ok, err := getJSON(txn, taskKey(ref.WorkflowID, ref.Seq, taskID), &t); err != nil || !ok {
 			return errors.Join(err, fmt.Errorf("the record of task %s is missing", taskID))
+		}
+		if t.WorkflowTask == nil {
+			def, err := getSnapshot(txn, ref.WorkflowID)
+			if err != nil {
+				return err
+			}
+			attachWorkflowTask(&t, definitionTasks(def))
 		}
 		return nil
 	})
@@ -83,11 +89,11 @@ func (s *Store) HistoryList(ctx context.Context, workflowID string) ([]store.Eve
 	events := []store.Event{}
 	err := s.view(ctx, func(txn *badger.Txn) error {
 		return scan(ctx, txn, scope(prefixHistory, workflowID), func(_ []byte, v []byte) error {
-			var e store.Event
-			if err := workflow.Decode(v, &e); err != nil {
+			var es []store.Event
+			if err := workflow.Decode(v, &es); err != nil {
 				return err
 			}
-			events = append(events, e)
+			events = append(events, es...)
 			return nil
 		})
 	})
@@ -119,7 +125,13 @@ func (s *Store) TaskLogList(ctx context.Context, taskID string) ([]workflow.Task
 // ActiveTasks implements store.Store. It reads one snapshot; fn's error is
 // returned as it is.
 func (s *Store) ActiveTasks(ctx context.Context, fn func(*workflow.Task) error) error {
-	var fnErr error
+	var (
+		fnErr error
+		// The index is ordered by workflow: the snapshot of the last one
+		// serves its next tasks.
+		snapshotOf string
+		defTasks   map[string]*workflow.WorkflowTask
+	)
 	err := s.view(ctx, func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
 		opts.Prefix, opts.PrefetchValues = []byte(prefixActive), false
@@ -139,6 +151,16 @@ func (s *Store) ActiveTasks(ctx context.Context, fn func(*workflow.Task) error) 
 			}
 			if !ok {
 				return fmt.Errorf("active task index entry %q has no task record", k)
+			}
+			if t.WorkflowTask == nil {
+				if t.WorkflowInstanceID != snapshotOf {
+					def, err := getSnapshot(txn, t.WorkflowInstanceID)
+					if err != nil {
+						return err
+					}
+					snapshotOf, defTasks = t.WorkflowInstanceID, definitionTasks(def)
+				}
+				attachWorkflowTask(&t, defTasks)
 			}
 			if err := fn(&t); err != nil {
 				fnErr = err

@@ -46,6 +46,30 @@ func testExecution(t *testing.T, newStore func(t *testing.T) store.Store) {
 		require.Equal(t, want, got.Workflow.WorkflowDefinition, "the snapshot is the one the execution started with")
 	})
 
+	t.Run("TaskOfTheDefinitionReadBack", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		id := newID("wf")
+		w := newWorkflow(id)
+		task := newTask(id, 1)
+		// The task's workflow task is the snapshot's own, as the engine
+		// schedules it; a store may keep it once.
+		task.WorkflowTask = w.WorkflowDefinition.Tasks[0]
+		task.ReferenceTaskName = task.WorkflowTask.TaskReferenceName
+		require.NoError(t, b.store.Commit(b.ctx, &store.Transition{Workflow: w, Tasks: []*workflow.Task{task}}))
+
+		got, err := b.store.ExecutionGet(b.ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, task, got.Workflow.Tasks[0])
+		one, err := b.store.TaskGet(b.ctx, task.TaskID)
+		require.NoError(t, err)
+		require.Equal(t, task, one)
+		var active []*workflow.Task
+		require.NoError(t, b.store.ActiveTasks(b.ctx, func(t *workflow.Task) error { active = append(active, t); return nil }))
+		require.Equal(t, []*workflow.Task{task}, active)
+	})
+
 	t.Run("CreateWithoutTasks", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
