@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"syscall"
 	"time"
 
@@ -63,6 +64,7 @@ func (c *Config) withDefaults() {
 // Server is a running Baton.
 type Server struct {
 	cfg    Config
+	conns  connTracker
 	store  *badgerstore.Store
 	engine *engine.Engine
 	http   *http.Server
@@ -102,6 +104,7 @@ func New(cfg Config) (*Server, error) {
 			ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 		},
 	}
+	s.http.ConnState = s.conns.track
 	return s, nil
 }
 
@@ -145,6 +148,10 @@ func (s *Server) Stop(ctx context.Context) error {
 	var errs []error
 	if s.ln != nil {
 		s.engine.Stop() // ends long-polls, so that Shutdown need not wait for them
+		// Shutdown waits up to 5s for connections that were opened but
+		// never carried a request (HTTP clients leave some behind); they
+		// have nothing in flight, so close them now.
+		s.conns.closeNew()
 		if err := s.http.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
 		}
@@ -174,4 +181,31 @@ func Run(ctx context.Context, cfg Config) error {
 	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return s.Stop(stopCtx)
+}
+
+// connTracker knows the connections that have not carried a request yet.
+type connTracker struct {
+	mu    sync.Mutex
+	fresh map[net.Conn]bool
+}
+
+func (t *connTracker) track(c net.Conn, state http.ConnState) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if state == http.StateNew {
+		if t.fresh == nil {
+			t.fresh = map[net.Conn]bool{}
+		}
+		t.fresh[c] = true
+	} else {
+		delete(t.fresh, c)
+	}
+}
+
+func (t *connTracker) closeNew() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for c := range t.fresh {
+		c.Close()
+	}
 }

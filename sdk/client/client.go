@@ -251,10 +251,17 @@ func (c *Client) UpdateTask(ctx context.Context, r *workflow.TaskResult) error {
 	if err != nil {
 		return err
 	}
+	// An unknown status would go out as UNSPECIFIED and be refused as "";
+	// refuse it here, by the name the caller gave.
+	status, ok := batonv1.TaskStatus_value["TASK_STATUS_"+string(r.Status)]
+	if !ok && r.Status != "" {
+		return connect.NewError(connect.CodeInvalidArgument, fmt.Errorf(
+			"unknown task status %q; a worker reports IN_PROGRESS, COMPLETED, FAILED, FAILED_WITH_TERMINAL_ERROR or CANCELED", r.Status))
+	}
 	pr := &batonv1.TaskResult{
 		TaskId:                r.TaskID,
 		WorkflowInstanceId:    r.WorkflowInstanceID,
-		Status:                batonv1.TaskStatus(batonv1.TaskStatus_value["TASK_STATUS_"+string(r.Status)]),
+		Status:                batonv1.TaskStatus(status),
 		OutputJson:            output,
 		ReasonForIncompletion: r.ReasonForIncompletion,
 		CallbackAfterSeconds:  r.CallbackAfterSeconds,

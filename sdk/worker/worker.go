@@ -44,8 +44,10 @@ type Options struct {
 	// Domain is the task domain to poll; empty for none.
 	Domain string
 	// Concurrency is how many tasks of each type run at once. Default 8.
+	// One poll asks for at most 1000 tasks, the server's limit.
 	Concurrency int
-	// PollWait is how long one long-poll waits for tasks. Default 10s.
+	// PollWait is how long one long-poll waits for tasks. Default 10s; at
+	// most 30s, the server's limit.
 	PollWait time.Duration
 	// ShutdownGrace is how long Run waits for running tasks after its
 	// context ends before handing them back. Default 10s.
@@ -53,6 +55,13 @@ type Options struct {
 	// Logger receives the worker's log. Default: discard.
 	Logger *slog.Logger
 }
+
+// The limits of one PollTasks call that the server enforces; asking for
+// more is refused, so a worker asks for no more.
+const (
+	maxPollWait  = 30 * time.Second
+	maxPollCount = 1000
+)
 
 // Worker polls for and runs tasks. Register handlers with Handle, then Run.
 type Worker struct {
@@ -71,6 +80,7 @@ func New(opts Options) *Worker {
 	if opts.PollWait <= 0 {
 		opts.PollWait = 10 * time.Second
 	}
+	opts.PollWait = min(opts.PollWait, maxPollWait)
 	if opts.ShutdownGrace <= 0 {
 		opts.ShutdownGrace = 10 * time.Second
 	}
@@ -143,9 +153,11 @@ func (w *Worker) Run(ctx context.Context) error {
 // are free slots, start each, repeat.
 func (w *Worker) poll(ctx, taskCtx context.Context, typ string, h Handler, running *sync.WaitGroup) {
 	slots := make(chan struct{}, w.opts.Concurrency)
+	batch := min(w.opts.Concurrency, maxPollCount)
 	backoff := newBackoff()
 	for ctx.Err() == nil {
-		// Wait for at least one free slot, then take all that are free.
+		// Wait for at least one free slot, then take all that are free (up
+		// to batch).
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
@@ -153,7 +165,7 @@ func (w *Worker) poll(ctx, taskCtx context.Context, typ string, h Handler, runni
 		}
 		free := 1
 	fill:
-		for free < w.opts.Concurrency {
+		for free < batch {
 			select {
 			case slots <- struct{}{}:
 				free++

@@ -31,8 +31,8 @@ type benchConfig struct {
 	batch       int
 }
 
-func runBench(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlags("bench", "bench [flags]\n\nStarts a server on a temporary directory (a child process, so that its CPU and memory\nare measured apart from the load), or targets --server, and runs N workflows of K\nsequential SIMPLE tasks with C concurrent starters and W worker goroutines that\nlong-poll over HTTP.")
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench", "bench [flags]\n\nStarts a server on a temporary directory (a child process, so that its CPU and memory\nare measured apart from the load), or targets --server, and runs N workflows of K\nsequential SIMPLE tasks with C concurrent starters and W worker goroutines that\nlong-poll over HTTP.", stderr)
 	var cfg benchConfig
 	fs.StringVar(&cfg.server, "server", "", "target this server instead of starting one (CPU and RSS are then not measured)")
 	fs.IntVar(&cfg.workflows, "n", 2000, "workflows to run")
@@ -205,7 +205,13 @@ type benchResult struct {
 }
 
 func bench(ctx context.Context, cfg benchConfig) (*benchResult, error) {
-	c := client.New(cfg.server)
+	// Close the connections when done: a connection that was opened but
+	// never used (requests race for connections) holds up the graceful
+	// shutdown of the target server for 5s.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 256, 256
+	defer tr.CloseIdleConnections()
+	c := client.New(cfg.server, client.WithHTTPClient(&http.Client{Transport: tr}))
 	taskName := "bench_task"
 	wfName := fmt.Sprintf("bench_%d", cfg.tasks)
 	zero := 0

@@ -13,9 +13,9 @@ import (
 	"github.com/batonhq/baton/sdk/workflow"
 )
 
-func runDef(ctx context.Context, args []string, stdout io.Writer) error {
+func runDef(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "put" {
-		fs := newFlags("def", "def put [flags] FILE...")
+		fs := newFlags("def", "def put [flags] FILE...", stderr)
 		serverFlag(fs)
 		if err := fs.Parse(args); err != nil {
 			return err
@@ -23,7 +23,7 @@ func runDef(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.Usage()
 		return errors.New("usage: baton def put FILE...")
 	}
-	fs := newFlags("def put", "def put [flags] FILE...\n\nEach FILE holds a workflow definition, a task definition, or a JSON array of them;\ntask definitions are registered first, workflow definitions replace the version they name.")
+	fs := newFlags("def put", "def put [flags] FILE...\n\nEach FILE holds a workflow definition, a task definition, or a JSON array of them;\ntask definitions are registered first, workflow definitions replace the version they name.", stderr)
 	server := serverFlag(fs)
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -104,8 +104,8 @@ func parseDefs(data []byte) ([]*workflow.TaskDef, []*workflow.WorkflowDef, error
 	return tasks, flows, nil
 }
 
-func runStart(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlags("start", "start [flags] NAME")
+func runStart(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("start", "start [flags] NAME", stderr)
 	server := serverFlag(fs)
 	input := fs.String("input", "{}", "workflow input as a JSON object")
 	version := fs.Int("version", 0, "definition version (0 = latest)")
@@ -131,8 +131,8 @@ func runStart(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-func runGet(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlags("get", "get [flags] ID")
+func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("get", "get [flags] ID", stderr)
 	server := serverFlag(fs)
 	tasks := fs.Bool("tasks", true, "include the tasks")
 	if err := fs.Parse(reorder(args)); err != nil {

@@ -23,10 +23,11 @@ import (
 	"syscall"
 )
 
-// command is one subcommand.
+// command is one subcommand. It prints its result to stdout and its usage
+// and log to stderr.
 type command struct {
 	summary string
-	run     func(ctx context.Context, args []string, stdout io.Writer) error
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 var commands = map[string]command{
@@ -61,7 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		usage(stderr)
 		return fmt.Errorf("unknown command %q", args[0])
 	}
-	return cmd.run(ctx, args[1:], stdout)
+	return cmd.run(ctx, args[1:], stdout, stderr)
 }
 
 func usage(w io.Writer) {
@@ -80,8 +81,9 @@ func usage(w io.Writer) {
 
 // newFlags returns a flag set that prints its usage to stderr and returns
 // errors instead of exiting.
-func newFlags(name, synopsis string) *flag.FlagSet {
+func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: baton %s\n\nFlags:\n", synopsis)
 		fs.PrintDefaults()

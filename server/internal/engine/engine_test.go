@@ -357,3 +357,17 @@ func TestRecoveryRebuildsQueuesAndFiresOverdueTimers(t *testing.T) {
 		require.Equal(t, 1, task.RetryCount)
 	}
 }
+
+func TestUndeliveredLeasesAreHandedBack(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 1, work())
+	b.startWF(t, 0)
+	leased := b.poll(t, 1)
+	require.Len(t, leased, 1)
+	require.Empty(t, b.poll(t, 1))
+	b.e.HandBack(leased)
+	again := b.poll(t, 1)
+	require.Len(t, again, 1, "the task is at once available to another worker")
+	require.Equal(t, leased[0].TaskID, again[0].TaskID)
+	require.Equal(t, 2, again[0].PollCount)
+}

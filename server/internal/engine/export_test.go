@@ -1,6 +1,13 @@
 package engine
 
-import "context"
+import (
+	"context"
+
+	"github.com/batonhq/baton/sdk/workflow"
+)
 
 // FireDue runs the timer's work once, for tests that move a fake clock.
 func (e *Engine) FireDue(ctx context.Context) bool { return e.timer.fireDue(ctx) }
+
+// HandBack exposes handBack, which Poll uses when its caller has left.
+func (e *Engine) HandBack(tasks []*workflow.Task) { e.handBack(tasks) }

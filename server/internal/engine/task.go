@@ -59,6 +59,13 @@ func (e *Engine) Poll(ctx context.Context, req PollRequest) ([]*workflow.Task, e
 		})
 		if len(items) > 0 {
 			tasks, err := e.lease(ctx, items, req.WorkerID)
+			if err == nil && len(tasks) > 0 && ctx.Err() != nil {
+				// The poller left while its tasks were leased: nobody will
+				// receive them, so give them back now rather than after
+				// their response timeout.
+				e.handBack(tasks)
+				return []*workflow.Task{}, nil
+			}
 			if err != nil || len(tasks) > 0 {
 				return tasks, err
 			}
@@ -166,6 +173,19 @@ func (e *Engine) lease(ctx context.Context, items []item, workerID string) ([]*w
 		e.applied(c)
 	}
 	return leased, nil
+}
+
+// handBack returns leased tasks to their queue at once.
+func (e *Engine) handBack(tasks []*workflow.Task) {
+	ctx := context.Background()
+	for _, t := range tasks {
+		err := e.UpdateTask(ctx, &workflow.TaskResult{
+			TaskID: t.TaskID, WorkflowInstanceID: t.WorkflowInstanceID, PollCount: t.PollCount, Status: workflow.TaskInProgress,
+		})
+		if err != nil {
+			e.log.Warn("hand back an undelivered task", "task", t.TaskID, "err", err)
+		}
+	}
 }
 
 // requeue puts claimed entries back after a failed lease commit.
