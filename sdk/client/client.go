@@ -233,29 +233,47 @@ func (c *Client) PollTasks(ctx context.Context, taskType, workerID, domain strin
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*workflow.Task, 0, len(res.Msg.GetTasks()))
-	for _, t := range res.Msg.GetTasks() {
-		task, err := taskFromProto(t)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, task)
-	}
-	return out, nil
+	return tasksFromProto(res.Msg.GetTasks())
 }
 
 // UpdateTask reports a task's result. A non-zero r.PollCount fences the
 // update to the lease of that poll.
 func (c *Client) UpdateTask(ctx context.Context, r *workflow.TaskResult) error {
-	output, err := marshal(r.OutputData)
+	pr, err := resultToProto(r)
 	if err != nil {
 		return err
+	}
+	_, err = c.tasks.UpdateTask(ctx, connect.NewRequest(&batonv1.UpdateTaskRequest{Result: pr}))
+	return err
+}
+
+// UpdateTaskAndPoll reports a task's result and, in the same call, leases
+// up to count tasks of taskType (without waiting) to r.WorkerID: a worker
+// that finished a task gets its next one without a separate poll.
+func (c *Client) UpdateTaskAndPoll(ctx context.Context, r *workflow.TaskResult, taskType, domain string, count int) ([]*workflow.Task, error) {
+	pr, err := resultToProto(r)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.tasks.UpdateTask(ctx, connect.NewRequest(&batonv1.UpdateTaskRequest{
+		Result: pr, NextCount: int32(count), NextTaskType: taskType, NextDomain: domain,
+	}))
+	if err != nil {
+		return nil, err
+	}
+	return tasksFromProto(res.Msg.GetNextTasks())
+}
+
+func resultToProto(r *workflow.TaskResult) (*batonv1.TaskResult, error) {
+	output, err := marshal(r.OutputData)
+	if err != nil {
+		return nil, err
 	}
 	// An unknown status would go out as UNSPECIFIED and be refused as "";
 	// refuse it here, by the name the caller gave.
 	status, ok := batonv1.TaskStatus_value["TASK_STATUS_"+string(r.Status)]
 	if !ok && r.Status != "" {
-		return connect.NewError(connect.CodeInvalidArgument, fmt.Errorf(
+		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf(
 			"unknown task status %q; a worker reports IN_PROGRESS, COMPLETED, FAILED, FAILED_WITH_TERMINAL_ERROR or CANCELED", r.Status))
 	}
 	pr := &batonv1.TaskResult{
@@ -272,8 +290,7 @@ func (c *Client) UpdateTask(ctx context.Context, r *workflow.TaskResult) error {
 	for _, l := range r.Logs {
 		pr.Logs = append(pr.Logs, l.Log)
 	}
-	_, err = c.tasks.UpdateTask(ctx, connect.NewRequest(&batonv1.UpdateTaskRequest{Result: pr}))
-	return err
+	return pr, nil
 }
 
 // Heartbeat extends the lease of an IN_PROGRESS task.
@@ -351,6 +368,18 @@ func workflowFromProto(p *batonv1.Workflow) (*workflow.Workflow, error) {
 		w.Tasks = append(w.Tasks, t)
 	}
 	return w, nil
+}
+
+func tasksFromProto(ps []*batonv1.Task) ([]*workflow.Task, error) {
+	out := make([]*workflow.Task, 0, len(ps))
+	for _, p := range ps {
+		t, err := taskFromProto(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
 }
 
 func taskFromProto(p *batonv1.Task) (*workflow.Task, error) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 	"github.com/stretchr/testify/require"
@@ -465,4 +466,31 @@ func runWorkflow(t *testing.T, c *client.Client) {
 	require.NoError(t, err)
 	require.Equal(t, workflow.StatusCompleted, wf.Status)
 	require.Equal(t, map[string]any{"amount": json.Number("1")}, wf.Output)
+}
+
+func TestUpdateTaskAndPoll(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	register(t, c)
+	ctx := t.Context()
+	id, err := c.StartWorkflow(ctx, &workflow.StartRequest{Name: flowDef().Name})
+	require.NoError(t, err)
+	tasks, err := c.PollTasks(ctx, taskType, "w", "", 1, time.Second)
+	require.NoError(t, err)
+	require.Len(t, tasks, 1)
+	for step := 1; ; step++ {
+		next, err := c.UpdateTaskAndPoll(ctx, &workflow.TaskResult{
+			TaskID: tasks[0].TaskID, PollCount: tasks[0].PollCount, WorkerID: "w", Status: workflow.TaskCompleted,
+		}, taskType, "", 1)
+		require.NoError(t, err)
+		if len(next) == 0 {
+			require.Equal(t, len(flowDef().Tasks), step, "each update but the last brought the next task")
+			break
+		}
+		require.Equal(t, workflow.TaskInProgress, next[0].Status)
+		tasks = next
+	}
+	w, err := c.Workflow(ctx, id, false)
+	require.NoError(t, err)
+	require.Equal(t, workflow.StatusCompleted, w.Status)
 }

@@ -32,7 +32,7 @@ type benchConfig struct {
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench", "bench [flags]\n\nStarts a server on a temporary directory (a child process, so that its CPU and memory\nare measured apart from the load), or targets --server, and runs N workflows of K\nsequential SIMPLE tasks with C concurrent starters and W worker goroutines that\nlong-poll over HTTP.", stderr)
+	fs := newFlags("bench", "bench [flags]\n\nStarts a server on a temporary directory (a child process, so that its CPU and memory\nare measured apart from the load), or targets --server, and runs N workflows of K\nsequential SIMPLE tasks. C starters each keep one workflow in flight (start it, wait\nfor its last task to complete); W worker goroutines long-poll for tasks over HTTP and\ncomplete them, each completion fetching the next task in the same call. Latency is\nfrom the start call to the completion of the last task.", stderr)
 	var cfg benchConfig
 	fs.StringVar(&cfg.server, "server", "", "target this server instead of starting one (CPU and RSS are then not measured)")
 	fs.IntVar(&cfg.workflows, "n", 2000, "workflows to run")
@@ -267,26 +267,34 @@ func bench(ctx context.Context, cfg benchConfig) (*benchResult, error) {
 					return
 				}
 				// Complete the polled tasks concurrently, as a worker runs
-				// them, then poll again.
+				// them; each completion asks for the next task in the same
+				// call, and the chain goes on until none is left. Then
+				// long-poll again.
 				var batch sync.WaitGroup
 				for _, t := range tasks {
 					batch.Add(1)
 					go func() {
 						defer batch.Done()
-						err := c.UpdateTask(runCtx, &workflow.TaskResult{
-							TaskID: t.TaskID, WorkflowInstanceID: t.WorkflowInstanceID, PollCount: t.PollCount,
-							Status: workflow.TaskCompleted, OutputData: map[string]any{"n": t.InputData["n"]},
-						})
-						if err != nil {
-							if runCtx.Err() == nil {
-								fail(fmt.Errorf("update: %w", err))
+						for t != nil {
+							next, err := c.UpdateTaskAndPoll(runCtx, &workflow.TaskResult{
+								TaskID: t.TaskID, WorkflowInstanceID: t.WorkflowInstanceID, PollCount: t.PollCount, WorkerID: id,
+								Status: workflow.TaskCompleted, OutputData: map[string]any{"n": t.InputData["n"]},
+							}, taskName, "", 1)
+							if err != nil {
+								if runCtx.Err() == nil {
+									fail(fmt.Errorf("update: %w", err))
+								}
+								return
 							}
-							return
-						}
-						if t.ReferenceTaskName == lastRef {
-							close(endOf(t.WorkflowInstanceID))
-							if done.Add(1) == int64(cfg.workflows) {
-								close(allDone)
+							if t.ReferenceTaskName == lastRef {
+								close(endOf(t.WorkflowInstanceID))
+								if done.Add(1) == int64(cfg.workflows) {
+									close(allDone)
+								}
+							}
+							t = nil
+							if len(next) > 0 {
+								t = next[0]
 							}
 						}
 					}()

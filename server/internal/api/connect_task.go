@@ -59,10 +59,33 @@ func (s *taskService) UpdateTask(ctx context.Context, req *connect.Request[baton
 	if err != nil {
 		return nil, s.fail(ctx, req, err)
 	}
-	if err := s.e.UpdateTask(ctx, res); err != nil {
+	m := req.Msg
+	if m.GetNextCount() == 0 {
+		if err := s.e.UpdateTask(ctx, res); err != nil {
+			return nil, s.fail(ctx, req, err)
+		}
+		return connect.NewResponse(&batonv1.UpdateTaskResponse{}), nil
+	}
+	switch {
+	case m.GetNextCount() < 0 || m.GetNextCount() > maxPollCount:
+		return nil, s.fail(ctx, req, invalid("next_count must be between 0 and %d, got %d", maxPollCount, m.GetNextCount()))
+	case m.GetNextTaskType() == "":
+		return nil, s.fail(ctx, req, invalid("next_task_type is required with next_count"))
+	}
+	next, err := s.e.UpdateTaskAndPoll(ctx, res, engine.PollRequest{
+		TaskType: m.GetNextTaskType(),
+		Domain:   m.GetNextDomain(),
+		WorkerID: res.WorkerID,
+		Count:    int(m.GetNextCount()),
+	})
+	if err != nil {
 		return nil, s.fail(ctx, req, err)
 	}
-	return connect.NewResponse(&batonv1.UpdateTaskResponse{}), nil
+	pts, err := tasksToProto(next)
+	if err != nil {
+		return nil, s.fail(ctx, req, err)
+	}
+	return connect.NewResponse(&batonv1.UpdateTaskResponse{NextTasks: pts}), nil
 }
 
 func (s *taskService) Heartbeat(ctx context.Context, req *connect.Request[batonv1.HeartbeatRequest]) (*connect.Response[batonv1.HeartbeatResponse], error) {

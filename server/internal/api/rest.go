@@ -52,6 +52,7 @@ func newREST(e *engine.Engine, errs *errorMapper, maxBody int64) *rest {
 	s.handle("GET /api/tasks/{first}/{second}", s.pollOrLogs)
 	s.handle("GET /api/tasks/{taskId}", s.getTask)
 	s.handle("POST /api/tasks", s.updateTask)
+	s.handle("POST /api/tasks/update-v2", s.updateTaskV2)
 	s.handle("POST /api/tasks/{taskId}/log", s.addLog)
 
 	s.handle("/api/", func(_ http.ResponseWriter, r *http.Request) error {

@@ -100,6 +100,26 @@ func (s *rest) updateTask(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// POST /api/tasks/update-v2: body TaskResult; records it, then answers the
+// next task of the same type and domain for the same worker (200), or 204
+// when there is none.
+func (s *rest) updateTaskV2(w http.ResponseWriter, r *http.Request) error {
+	res := new(workflow.TaskResult)
+	if err := readJSON(r, "a TaskResult JSON object", res); err != nil {
+		return err
+	}
+	next, err := s.e.UpdateTaskAndPoll(r.Context(), res, engine.PollRequest{Count: 1})
+	if err != nil {
+		return err
+	}
+	if len(next) == 0 {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	writeJSON(w, http.StatusOK, next[0])
+	return nil
+}
+
 // POST /api/tasks/{taskId}/log: body = the log line as plain text. Some
 // Conductor SDKs send it JSON-encoded ("\"line\""); such a string is
 // decoded.

@@ -371,3 +371,30 @@ func TestUndeliveredLeasesAreHandedBack(t *testing.T) {
 	require.Equal(t, leased[0].TaskID, again[0].TaskID)
 	require.Equal(t, 2, again[0].PollCount)
 }
+
+func TestUpdateTaskAndPollChainsTheNextTask(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 3, work())
+	id := b.startWF(t, 0)
+	task := b.poll(t, 1)[0]
+	for i := 2; i <= 4; i++ {
+		next, err := b.e.UpdateTaskAndPoll(b.ctx, &workflow.TaskResult{
+			TaskID: task.TaskID, PollCount: task.PollCount, Status: workflow.TaskCompleted, WorkerID: "w",
+			OutputData: map[string]any{"i": task.InputData["i"]},
+		}, engine.PollRequest{Count: 1})
+		require.NoError(t, err)
+		if i == 4 {
+			require.Empty(t, next, "the workflow has no task left")
+			break
+		}
+		require.Len(t, next, 1)
+		require.Equal(t, fmt.Sprintf("s%d", i), next[0].ReferenceTaskName)
+		require.Equal(t, workflow.TaskInProgress, next[0].Status)
+		task = next[0]
+	}
+	require.Equal(t, workflow.StatusCompleted, b.status(t, id))
+
+	// A refused update polls nothing.
+	_, err := b.e.UpdateTaskAndPoll(b.ctx, &workflow.TaskResult{TaskID: task.TaskID, Status: workflow.TaskCompleted}, engine.PollRequest{Count: 1})
+	require.Equal(t, engine.FailedPrecondition, engine.CodeOf(err))
+}

@@ -201,21 +201,114 @@ func (e *Engine) requeue(items []item, now int64) {
 // same commit. A result for a task that is already terminal, or whose lease
 // (PollCount) has ended, is refused and changes nothing.
 func (e *Engine) UpdateTask(ctx context.Context, r *workflow.TaskResult) error {
+	_, err := e.update(ctx, r, "")
+	return err
+}
+
+// update applies a worker's result. When next names a queue, a task of that
+// queue which the update schedules is leased to the same worker in the same
+// commit and returned: the worker's next task costs no extra commit and no
+// race with other pollers.
+func (e *Engine) update(ctx context.Context, r *workflow.TaskResult, next string) (*workflow.Task, error) {
 	if r == nil || r.TaskID == "" {
-		return errorf(InvalidArgument, "taskId is required")
+		return nil, errorf(InvalidArgument, "taskId is required")
 	}
 	wfID := r.WorkflowInstanceID
 	if wfID == "" {
 		t, err := e.store.TaskGet(ctx, r.TaskID)
 		if errors.Is(err, store.ErrNotFound) {
-			return errorf(NotFound, "task %s does not exist", r.TaskID)
+			return nil, errorf(NotFound, "task %s does not exist", r.TaskID)
 		}
 		if err != nil {
-			return classify(err, "read task "+r.TaskID)
+			return nil, classify(err, "read task "+r.TaskID)
 		}
 		wfID = t.WorkflowInstanceID
 	}
-	return e.transact(ctx, wfID, decider.Update{Result: r})
+	unlock := e.lock(wfID)
+	defer unlock()
+	ex, err := e.load(ctx, wfID)
+	if err != nil {
+		return nil, err
+	}
+	c, errs := e.decide(ex, decider.Update{Result: r})
+	if c.res == nil {
+		return nil, classify(errs[0], "workflow "+wfID)
+	}
+	now := e.now().UnixMilli()
+	var leased *workflow.Task
+	if next != "" && ex.Workflow.Status == workflow.StatusRunning {
+		for _, t := range c.res.Changed {
+			if t.Status != workflow.TaskScheduled || !isWorkerTask(t) || t.VisibleTime > now || queueName(t.TaskType, t.Domain) != next {
+				continue
+			}
+			if !e.limits.reserve(t.TaskType, e.defs.task(t.TaskType), now) {
+				break
+			}
+			if e.decideMore(c, ex, decider.Lease{TaskID: t.TaskID, WorkerID: r.WorkerID}) != nil {
+				e.limits.release(t.TaskType)
+				break
+			}
+			leased = t
+			break
+		}
+	}
+	if c.needed() {
+		err := e.store.Commit(ctx, c.transition(now))
+		e.committed(ex, c, err)
+		if err != nil {
+			if leased != nil {
+				e.limits.release(leased.TaskType)
+			}
+			return nil, classify(err, "commit workflow "+wfID)
+		}
+		e.applied(c)
+	}
+	if leased == nil {
+		return nil, nil
+	}
+	copied := *leased // the cached execution changes after the lock is released
+	return &copied, nil
+}
+
+// UpdateTaskAndPoll records a result as UpdateTask does, then leases up to
+// next.Count tasks of next.TaskType without waiting (next.Wait is ignored),
+// so that a worker gets its next task in the same call. An empty
+// next.TaskType means the updated task's own type and domain.
+func (e *Engine) UpdateTaskAndPoll(ctx context.Context, r *workflow.TaskResult, next PollRequest) ([]*workflow.Task, error) {
+	if next.TaskType == "" {
+		if r == nil || r.TaskID == "" {
+			return nil, errorf(InvalidArgument, "taskId is required")
+		}
+		t, err := e.Task(ctx, r.TaskID)
+		if err != nil {
+			return nil, err
+		}
+		next.TaskType, next.Domain = t.TaskType, t.Domain
+	}
+	if next.WorkerID == "" {
+		next.WorkerID = r.WorkerID
+	}
+	if next.Count < 1 {
+		next.Count = 1
+	}
+	chained, err := e.update(ctx, r, queueName(next.TaskType, next.Domain))
+	if err != nil {
+		return nil, err
+	}
+	var tasks []*workflow.Task
+	if chained != nil {
+		tasks = append(tasks, chained)
+		next.Count--
+	}
+	if next.Count > 0 {
+		next.Wait = 0
+		more, err := e.Poll(ctx, next)
+		if err != nil {
+			return nil, err
+		}
+		tasks = append(tasks, more...)
+	}
+	return tasks, nil
 }
 
 // Heartbeat extends the response-timeout lease of an IN_PROGRESS task.

@@ -16,6 +16,7 @@ type change struct {
 	before map[string]workflow.TaskStatus
 	status workflow.Status
 	res    *decider.Result
+	seen   map[*workflow.Task]bool // the tasks in res.Changed
 }
 
 // decide runs the decider over a loaded execution for one or more events.
@@ -26,6 +27,7 @@ func (e *Engine) decide(ex *store.Execution, events ...decider.Event) (*change, 
 		version: ex.Version,
 		before:  make(map[string]workflow.TaskStatus, len(ex.Workflow.Tasks)),
 		status:  ex.Workflow.Status,
+		seen:    map[*workflow.Task]bool{},
 	}
 	if !ex.WakeAt.IsZero() {
 		c.wakeAt = ex.WakeAt.UnixMilli()
@@ -34,39 +36,44 @@ func (e *Engine) decide(ex *store.Execution, events ...decider.Event) (*change, 
 		c.before[t.TaskID] = t.Status
 	}
 	errs := make([]error, len(events))
-	seen := map[*workflow.Task]bool{}
 	for i, ev := range events {
-		res, err := decider.Decide(decider.Input{
-			Now:      e.now(),
-			Workflow: ex.Workflow,
-			TaskDef:  e.defs.task,
-			NewID:    e.cfg.NewID,
-			Jitter:   jitter,
-			Event:    ev,
-		})
-		if err != nil {
-			errs[i] = err
-			continue
-		}
-		if c.res == nil {
-			c.res = res
-			for _, t := range res.Changed {
-				seen[t] = true
-			}
-			continue
-		}
-		for _, t := range res.Changed {
-			if !seen[t] {
-				seen[t] = true
-				c.res.Changed = append(c.res.Changed, t)
-			}
-		}
-		c.res.StatusChanged = c.res.StatusChanged || res.StatusChanged
-		c.res.WakeAt = res.WakeAt
-		c.res.History = append(c.res.History, res.History...)
-		c.res.Logs = append(c.res.Logs, res.Logs...)
+		errs[i] = e.decideMore(c, ex, ev)
 	}
 	return c, errs
+}
+
+// decideMore applies one more event to a change; a refused event adds
+// nothing.
+func (e *Engine) decideMore(c *change, ex *store.Execution, ev decider.Event) error {
+	res, err := decider.Decide(decider.Input{
+		Now:      e.now(),
+		Workflow: ex.Workflow,
+		TaskDef:  e.defs.task,
+		NewID:    e.cfg.NewID,
+		Jitter:   jitter,
+		Event:    ev,
+	})
+	if err != nil {
+		return err
+	}
+	if c.res == nil {
+		c.res = res
+		for _, t := range res.Changed {
+			c.seen[t] = true
+		}
+		return nil
+	}
+	for _, t := range res.Changed {
+		if !c.seen[t] {
+			c.seen[t] = true
+			c.res.Changed = append(c.res.Changed, t)
+		}
+	}
+	c.res.StatusChanged = c.res.StatusChanged || res.StatusChanged
+	c.res.WakeAt = res.WakeAt
+	c.res.History = append(c.res.History, res.History...)
+	c.res.Logs = append(c.res.Logs, res.Logs...)
+	return nil
 }
 
 // needed reports whether the change has anything to commit.

@@ -153,7 +153,16 @@ func (x *PollTasksResponse) GetTasks() []*Task {
 type UpdateTaskRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The result to record.
-	Result        *TaskResult `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
+	Result *TaskResult `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
+	// When above 0, once the result is recorded the server also leases up to
+	// this many tasks of next_task_type (without waiting) to the result's
+	// worker and returns them: a worker that finished a task gets its next
+	// one in the same call (Conductor's update-v2). At most 1000.
+	NextCount int32 `protobuf:"varint,2,opt,name=next_count,json=nextCount,proto3" json:"next_count,omitempty"`
+	// The task type to lease next tasks of; required with next_count.
+	NextTaskType string `protobuf:"bytes,3,opt,name=next_task_type,json=nextTaskType,proto3" json:"next_task_type,omitempty"`
+	// The domain of the next tasks' queue; empty for none.
+	NextDomain    string `protobuf:"bytes,4,opt,name=next_domain,json=nextDomain,proto3" json:"next_domain,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -195,9 +204,32 @@ func (x *UpdateTaskRequest) GetResult() *TaskResult {
 	return nil
 }
 
+func (x *UpdateTaskRequest) GetNextCount() int32 {
+	if x != nil {
+		return x.NextCount
+	}
+	return 0
+}
+
+func (x *UpdateTaskRequest) GetNextTaskType() string {
+	if x != nil {
+		return x.NextTaskType
+	}
+	return ""
+}
+
+func (x *UpdateTaskRequest) GetNextDomain() string {
+	if x != nil {
+		return x.NextDomain
+	}
+	return ""
+}
+
 // UpdateTaskResponse is the response of TaskService.UpdateTask.
 type UpdateTaskResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The tasks leased after the update, when next_count asked for them.
+	NextTasks     []*Task `protobuf:"bytes,1,rep,name=next_tasks,json=nextTasks,proto3" json:"next_tasks,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -230,6 +262,13 @@ func (x *UpdateTaskResponse) ProtoReflect() protoreflect.Message {
 // Deprecated: Use UpdateTaskResponse.ProtoReflect.Descriptor instead.
 func (*UpdateTaskResponse) Descriptor() ([]byte, []int) {
 	return file_baton_v1_task_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *UpdateTaskResponse) GetNextTasks() []*Task {
+	if x != nil {
+		return x.NextTasks
+	}
+	return nil
 }
 
 // HeartbeatRequest is the request of TaskService.Heartbeat.
@@ -713,10 +752,17 @@ const file_baton_v1_task_service_proto_rawDesc = "" +
 	"\x05count\x18\x04 \x01(\x05R\x05count\x12\x17\n" +
 	"\await_ms\x18\x05 \x01(\x05R\x06waitMs\"9\n" +
 	"\x11PollTasksResponse\x12$\n" +
-	"\x05tasks\x18\x01 \x03(\v2\x0e.baton.v1.TaskR\x05tasks\"A\n" +
+	"\x05tasks\x18\x01 \x03(\v2\x0e.baton.v1.TaskR\x05tasks\"\xa7\x01\n" +
 	"\x11UpdateTaskRequest\x12,\n" +
-	"\x06result\x18\x01 \x01(\v2\x14.baton.v1.TaskResultR\x06result\"\x14\n" +
-	"\x12UpdateTaskResponse\"g\n" +
+	"\x06result\x18\x01 \x01(\v2\x14.baton.v1.TaskResultR\x06result\x12\x1d\n" +
+	"\n" +
+	"next_count\x18\x02 \x01(\x05R\tnextCount\x12$\n" +
+	"\x0enext_task_type\x18\x03 \x01(\tR\fnextTaskType\x12\x1f\n" +
+	"\vnext_domain\x18\x04 \x01(\tR\n" +
+	"nextDomain\"C\n" +
+	"\x12UpdateTaskResponse\x12-\n" +
+	"\n" +
+	"next_tasks\x18\x01 \x03(\v2\x0e.baton.v1.TaskR\tnextTasks\"g\n" +
 	"\x10HeartbeatRequest\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x1d\n" +
 	"\n" +
@@ -791,28 +837,29 @@ var file_baton_v1_task_service_proto_goTypes = []any{
 var file_baton_v1_task_service_proto_depIdxs = []int32{
 	15, // 0: baton.v1.PollTasksResponse.tasks:type_name -> baton.v1.Task
 	16, // 1: baton.v1.UpdateTaskRequest.result:type_name -> baton.v1.TaskResult
-	17, // 2: baton.v1.GetTaskLogsResponse.logs:type_name -> baton.v1.TaskLog
-	15, // 3: baton.v1.GetTaskResponse.task:type_name -> baton.v1.Task
-	14, // 4: baton.v1.GetQueueSizesResponse.sizes:type_name -> baton.v1.GetQueueSizesResponse.SizesEntry
-	0,  // 5: baton.v1.TaskService.PollTasks:input_type -> baton.v1.PollTasksRequest
-	2,  // 6: baton.v1.TaskService.UpdateTask:input_type -> baton.v1.UpdateTaskRequest
-	4,  // 7: baton.v1.TaskService.Heartbeat:input_type -> baton.v1.HeartbeatRequest
-	6,  // 8: baton.v1.TaskService.AddTaskLogs:input_type -> baton.v1.AddTaskLogsRequest
-	8,  // 9: baton.v1.TaskService.GetTaskLogs:input_type -> baton.v1.GetTaskLogsRequest
-	10, // 10: baton.v1.TaskService.GetTask:input_type -> baton.v1.GetTaskRequest
-	12, // 11: baton.v1.TaskService.GetQueueSizes:input_type -> baton.v1.GetQueueSizesRequest
-	1,  // 12: baton.v1.TaskService.PollTasks:output_type -> baton.v1.PollTasksResponse
-	3,  // 13: baton.v1.TaskService.UpdateTask:output_type -> baton.v1.UpdateTaskResponse
-	5,  // 14: baton.v1.TaskService.Heartbeat:output_type -> baton.v1.HeartbeatResponse
-	7,  // 15: baton.v1.TaskService.AddTaskLogs:output_type -> baton.v1.AddTaskLogsResponse
-	9,  // 16: baton.v1.TaskService.GetTaskLogs:output_type -> baton.v1.GetTaskLogsResponse
-	11, // 17: baton.v1.TaskService.GetTask:output_type -> baton.v1.GetTaskResponse
-	13, // 18: baton.v1.TaskService.GetQueueSizes:output_type -> baton.v1.GetQueueSizesResponse
-	12, // [12:19] is the sub-list for method output_type
-	5,  // [5:12] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	15, // 2: baton.v1.UpdateTaskResponse.next_tasks:type_name -> baton.v1.Task
+	17, // 3: baton.v1.GetTaskLogsResponse.logs:type_name -> baton.v1.TaskLog
+	15, // 4: baton.v1.GetTaskResponse.task:type_name -> baton.v1.Task
+	14, // 5: baton.v1.GetQueueSizesResponse.sizes:type_name -> baton.v1.GetQueueSizesResponse.SizesEntry
+	0,  // 6: baton.v1.TaskService.PollTasks:input_type -> baton.v1.PollTasksRequest
+	2,  // 7: baton.v1.TaskService.UpdateTask:input_type -> baton.v1.UpdateTaskRequest
+	4,  // 8: baton.v1.TaskService.Heartbeat:input_type -> baton.v1.HeartbeatRequest
+	6,  // 9: baton.v1.TaskService.AddTaskLogs:input_type -> baton.v1.AddTaskLogsRequest
+	8,  // 10: baton.v1.TaskService.GetTaskLogs:input_type -> baton.v1.GetTaskLogsRequest
+	10, // 11: baton.v1.TaskService.GetTask:input_type -> baton.v1.GetTaskRequest
+	12, // 12: baton.v1.TaskService.GetQueueSizes:input_type -> baton.v1.GetQueueSizesRequest
+	1,  // 13: baton.v1.TaskService.PollTasks:output_type -> baton.v1.PollTasksResponse
+	3,  // 14: baton.v1.TaskService.UpdateTask:output_type -> baton.v1.UpdateTaskResponse
+	5,  // 15: baton.v1.TaskService.Heartbeat:output_type -> baton.v1.HeartbeatResponse
+	7,  // 16: baton.v1.TaskService.AddTaskLogs:output_type -> baton.v1.AddTaskLogsResponse
+	9,  // 17: baton.v1.TaskService.GetTaskLogs:output_type -> baton.v1.GetTaskLogsResponse
+	11, // 18: baton.v1.TaskService.GetTask:output_type -> baton.v1.GetTaskResponse
+	13, // 19: baton.v1.TaskService.GetQueueSizes:output_type -> baton.v1.GetQueueSizesResponse
+	13, // [13:20] is the sub-list for method output_type
+	6,  // [6:13] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_baton_v1_task_service_proto_init() }
