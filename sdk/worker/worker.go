@@ -193,14 +193,25 @@ func (w *Worker) poll(ctx, taskCtx context.Context, typ string, h Handler, runni
 			running.Add(1)
 			go func() {
 				defer func() { <-slots; running.Done() }()
-				w.run(taskCtx, h, t)
+				// While the worker is polling, each result fetches the
+				// next task of the type in the same call, and the slot runs
+				// it.
+				for t != nil {
+					var next string
+					if ctx.Err() == nil {
+						next = typ
+					}
+					t = w.run(taskCtx, h, t, next)
+				}
 			}()
 		}
 	}
 }
 
-// run executes one task with heartbeats and reports its result.
-func (w *Worker) run(ctx context.Context, h Handler, t *workflow.Task) {
+// run executes one task with heartbeats and reports its result. With a
+// next task type, the report also asks for a task of that type, which run
+// returns.
+func (w *Worker) run(ctx context.Context, h Handler, t *workflow.Task, next string) *workflow.Task {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stopBeats := w.heartbeat(ctx, cancel, t)
@@ -234,7 +245,10 @@ func (w *Worker) run(ctx context.Context, h Handler, t *workflow.Task) {
 		r.Status = workflow.TaskFailed
 		r.ReasonForIncompletion = err.Error()
 	}
-	w.report(r)
+	if ctx.Err() != nil {
+		next = "" // handed back or lost: this slot takes nothing new
+	}
+	return w.report(r, next)
 }
 
 // safeCall runs a handler, turning a panic into a failure.
@@ -283,18 +297,34 @@ func (w *Worker) heartbeat(ctx context.Context, lost context.CancelFunc, t *work
 }
 
 // report sends a result, retrying transient failures for up to a minute.
-func (w *Worker) report(r *workflow.TaskResult) {
+// With a next task type, the first attempt also asks for the next task of
+// that type and returns it. A retry does not ask: if the first attempt was
+// applied but its answer lost, a task leased by it waits for its response
+// timeout, as with any lost poll answer.
+func (w *Worker) report(r *workflow.TaskResult, next string) *workflow.Task {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	backoff := newBackoff()
 	for {
-		err := w.opts.Client.UpdateTask(ctx, r)
+		var (
+			tasks []*workflow.Task
+			err   error
+		)
+		if next != "" {
+			tasks, err = w.opts.Client.UpdateTaskAndPoll(ctx, r, next, w.opts.Domain, 1)
+			next = ""
+		} else {
+			err = w.opts.Client.UpdateTask(ctx, r)
+		}
 		if err == nil {
-			return
+			if len(tasks) > 0 {
+				return tasks[0]
+			}
+			return nil
 		}
 		if permanent(err) || ctx.Err() != nil {
 			w.opts.Logger.Warn("task update refused", "task", r.TaskID, "status", r.Status, "err", err)
-			return
+			return nil
 		}
 		backoff.wait(ctx)
 	}

@@ -644,3 +644,39 @@ func TestOptionsBeyondServerLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestResultsFetchTheNextTask: a worker with one slot runs a chain of five
+// tasks with a single poll, each result bringing the next task back.
+func TestResultsFetchTheNextTask(t *testing.T) {
+	t.Parallel()
+	e := setup(t, workflow.TaskDef{RetryCount: ptr(0)})
+	chain := &workflow.WorkflowDef{Name: "chain"}
+	for i := range 5 {
+		chain.Tasks = append(chain.Tasks, &workflow.WorkflowTask{
+			Name: taskType, TaskReferenceName: fmt.Sprintf("s%d", i), Type: workflow.TypeSimple,
+		})
+	}
+	_, err := e.c.RegisterWorkflowDef(t.Context(), chain, true, false)
+	require.NoError(t, err)
+	// Start it before the worker runs, so that the worker's first poll finds
+	// the first task.
+	id, err := e.c.StartWorkflow(t.Context(), &workflow.StartRequest{Name: "chain"})
+	require.NoError(t, err)
+
+	counting := &flaky{base: transport(t), fail: map[string]int{}, calls: map[string]int{}}
+	c := client.New(e.srv.URL(), client.WithHTTPClient(&http.Client{Transport: counting}))
+	w := worker.New(worker.Options{Client: c, Concurrency: 1})
+	w.Handle(taskType, func(ctx context.Context, task *workflow.Task) (map[string]any, error) {
+		return map[string]any{"done": task.ReferenceTaskName}, nil
+	})
+	run(t, w)
+	wf := e.wait(t, id, workflow.StatusCompleted)
+	require.Len(t, wf.Tasks, 5)
+	for _, task := range wf.Tasks {
+		require.Equal(t, 1, task.PollCount)
+	}
+	require.Equal(t, 5, counting.seen("UpdateTask"))
+	// The first poll brought s0; the slot was busy until the chain ended,
+	// so at most one more poll (the next long-poll) can have been sent.
+	require.LessOrEqual(t, counting.seen("PollTasks"), 2)
+}
