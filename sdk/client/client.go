@@ -76,11 +76,8 @@ func New(baseURL string, opts ...Option) *Client {
 	}
 }
 
-// Code returns the Connect code of an error from the client, or
-// connect.CodeUnknown.
-func Code(err error) connect.Code { return connect.CodeOf(err) }
-
-// IsNotFound reports whether err says the named thing does not exist.
+// IsNotFound reports whether err says the named thing does not exist. The
+// other codes come from connect.CodeOf(err).
 func IsNotFound(err error) bool { return connect.CodeOf(err) == connect.CodeNotFound }
 
 func marshal(v any) (string, error) {

@@ -94,7 +94,7 @@ func TestTaskDefs(t *testing.T) {
 
 	// All or none: one bad definition registers nothing.
 	err = c.RegisterTaskDefs(ctx, &workflow.TaskDef{Name: "c"}, &workflow.TaskDef{Name: "d", RetryCount: ptr(-1)})
-	require.Equal(t, connect.CodeInvalidArgument, client.Code(err))
+	require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(err))
 	require.ErrorContains(t, err, "retryCount is -1")
 	_, err = c.TaskDef(ctx, "c")
 	require.True(t, client.IsNotFound(err), "err: %v", err)
@@ -112,7 +112,7 @@ func TestWorkflowDefVersions(t *testing.T) {
 	require.Equal(t, 1, v)
 
 	_, err = c.RegisterWorkflowDef(ctx, def, false, false)
-	require.Equal(t, connect.CodeAlreadyExists, client.Code(err), "err: %v", err)
+	require.Equal(t, connect.CodeAlreadyExists, connect.CodeOf(err), "err: %v", err)
 
 	def.Description = "overwritten"
 	v, err = c.RegisterWorkflowDef(ctx, def, true, false)
@@ -142,7 +142,7 @@ func TestWorkflowDefVersions(t *testing.T) {
 	require.True(t, client.IsNotFound(err), "err: %v", err)
 
 	_, err = c.RegisterWorkflowDef(ctx, &workflow.WorkflowDef{Name: "empty"}, true, false)
-	require.Equal(t, connect.CodeInvalidArgument, client.Code(err))
+	require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(err))
 	require.ErrorContains(t, err, "tasks is empty")
 }
 
@@ -227,7 +227,7 @@ func TestStartAndReadWorkflow(t *testing.T) {
 	_, err = c.StartWorkflow(ctx, &workflow.StartRequest{Name: "missing"})
 	require.True(t, client.IsNotFound(err), "err: %v", err)
 	_, err = c.StartWorkflow(ctx, &workflow.StartRequest{Name: flowName, Priority: 100})
-	require.Equal(t, connect.CodeInvalidArgument, client.Code(err))
+	require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(err))
 	_, err = c.StartWorkflow(ctx, &workflow.StartRequest{Name: flowName, WorkflowDef: flowDef()})
 	require.ErrorContains(t, err, "register the definition first")
 	_, err = c.Workflow(ctx, "no-such-id", true)
@@ -257,7 +257,7 @@ func TestPauseResumeTerminate(t *testing.T) {
 	require.NoError(t, c.ResumeWorkflow(ctx, id))
 	require.Equal(t, workflow.StatusRunning, status())
 	err = c.ResumeWorkflow(ctx, id)
-	require.Equal(t, connect.CodeFailedPrecondition, client.Code(err), "only a paused workflow resumes")
+	require.Equal(t, connect.CodeFailedPrecondition, connect.CodeOf(err), "only a paused workflow resumes")
 
 	require.NoError(t, c.TerminateWorkflow(ctx, id, "customer left"))
 	wf, err := c.Workflow(ctx, id, true)
@@ -267,7 +267,7 @@ func TestPauseResumeTerminate(t *testing.T) {
 	require.Equal(t, workflow.TaskCanceled, wf.Tasks[0].Status)
 	require.NotZero(t, wf.EndTime)
 	require.NoError(t, c.TerminateWorkflow(ctx, id, "again"), "terminating a terminated workflow does nothing")
-	require.Equal(t, connect.CodeFailedPrecondition, client.Code(c.PauseWorkflow(ctx, id)))
+	require.Equal(t, connect.CodeFailedPrecondition, connect.CodeOf(c.PauseWorkflow(ctx, id)))
 
 	require.True(t, client.IsNotFound(c.PauseWorkflow(ctx, "missing")))
 	require.True(t, client.IsNotFound(c.ResumeWorkflow(ctx, "missing")))
@@ -323,12 +323,12 @@ func TestTaskCalls(t *testing.T) {
 	// The first lease has ended: its holder can neither extend it nor
 	// report a result.
 	err = c.Heartbeat(ctx, task.TaskID, task.PollCount, "w1")
-	require.Equal(t, connect.CodeFailedPrecondition, client.Code(err), "err: %v", err)
+	require.Equal(t, connect.CodeFailedPrecondition, connect.CodeOf(err), "err: %v", err)
 	err = c.UpdateTask(ctx, &workflow.TaskResult{
 		TaskID: task.TaskID, WorkflowInstanceID: id, PollCount: task.PollCount,
 		Status: workflow.TaskCompleted, OutputData: map[string]any{"amount": "stale"},
 	})
-	require.Equal(t, connect.CodeFailedPrecondition, client.Code(err), "err: %v", err)
+	require.Equal(t, connect.CodeFailedPrecondition, connect.CodeOf(err), "err: %v", err)
 	require.ErrorContains(t, err, "lease")
 
 	// The current one can, with logs in the same call; the workflow
@@ -349,7 +349,7 @@ func TestTaskCalls(t *testing.T) {
 	require.Equal(t, []string{"charging", "card ok", "charged"}, lines)
 
 	err = c.UpdateTask(ctx, &workflow.TaskResult{TaskID: again.TaskID, WorkflowInstanceID: id, Status: workflow.TaskCompleted})
-	require.Equal(t, connect.CodeFailedPrecondition, client.Code(err), "a duplicate completion is refused: %v", err)
+	require.Equal(t, connect.CodeFailedPrecondition, connect.CodeOf(err), "a duplicate completion is refused: %v", err)
 
 	// The second task, completed without a workflow id or a fence, as a
 	// Conductor worker would.
@@ -374,19 +374,19 @@ func TestTaskCalls(t *testing.T) {
 	require.True(t, client.IsNotFound(err), "err: %v", err)
 	require.True(t, client.IsNotFound(c.UpdateTask(ctx, &workflow.TaskResult{TaskID: "missing", Status: workflow.TaskCompleted})))
 	err = c.UpdateTask(ctx, &workflow.TaskResult{TaskID: again.TaskID, WorkflowInstanceID: id, Status: workflow.TaskScheduled})
-	require.Equal(t, connect.CodeInvalidArgument, client.Code(err), "a worker cannot report SCHEDULED: %v", err)
+	require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(err), "a worker cannot report SCHEDULED: %v", err)
 	err = c.UpdateTask(ctx, &workflow.TaskResult{TaskID: again.TaskID, WorkflowInstanceID: id, Status: "DONE"})
-	require.Equal(t, connect.CodeInvalidArgument, client.Code(err), "err: %v", err)
+	require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(err), "err: %v", err)
 	require.ErrorContains(t, err, `"DONE"`, "the error names the status given")
 }
 
 func TestCodes(t *testing.T) {
 	t.Parallel()
 	require.False(t, client.IsNotFound(nil))
-	require.Equal(t, connect.CodeUnknown, client.Code(nil))
+	require.Equal(t, connect.CodeUnknown, connect.CodeOf(nil))
 	notFound := connect.NewError(connect.CodeNotFound, nil)
 	require.True(t, client.IsNotFound(notFound))
-	require.Equal(t, connect.CodeNotFound, client.Code(notFound))
+	require.Equal(t, connect.CodeNotFound, connect.CodeOf(notFound))
 }
 
 // recorder records the protocol of each request and response it carries.

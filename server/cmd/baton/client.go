@@ -21,7 +21,7 @@ func runDef(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 		fs.Usage()
-		return errors.New("usage: baton def put FILE...")
+		return errors.New("usage: baton def put FILE")
 	}
 	fs := newFlags("def put", "def put [flags] FILE...\n\nEach FILE holds a workflow definition, a task definition, or a JSON array of them;\ntask definitions are registered first, workflow definitions replace the version they name.", stderr)
 	server := serverFlag(fs)

@@ -100,7 +100,7 @@ func TestNoOrUnknownCommand(t *testing.T) {
 	require.Contains(t, r.stderr, "Usage: baton COMMAND")
 
 	r = baton(t, "def", "get")
-	require.ErrorContains(t, r.err, "usage: baton def put FILE...")
+	require.ErrorContains(t, r.err, "usage: baton def put FILE")
 	require.Contains(t, r.stderr, "Usage: baton def put")
 
 	r = baton(t, "serve", "--bogus")

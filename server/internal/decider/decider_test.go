@@ -567,17 +567,15 @@ func TestTimeouts(t *testing.T) {
 			wantAlert:  "TASK_TIMEOUT_ALERT",
 		},
 		{
-			name: "timeoutSeconds with TIME_OUT_WF",
+			name: "the response timeout comes before timeoutSeconds and retries",
 			td: work(func(d *workflow.TaskDef) {
 				d.TimeoutSeconds = 20
 				d.ResponseTimeoutSeconds = ptr(int64(10))
 				d.RetryCount = ptr(3)
 			}),
 			lease: true,
-			// The response deadline (10s) comes first; an extendLease is
-			// not sent here, so tick at the task timeout after re-leases
-			// is covered by the engine tests. Here the response timeout
-			// fires and retries.
+			// The response deadline (10s) comes first and retries;
+			// timeoutSeconds itself is TestTaskTimeoutAfterCheckpoint.
 			wantWake:   10 * time.Second,
 			tickAt:     10 * time.Second,
 			wantStatus: workflow.StatusRunning,

@@ -11,3 +11,6 @@ func (e *Engine) FireDue(ctx context.Context) bool { return e.timer.fireDue(ctx)
 
 // HandBack exposes handBack, which Poll uses when its caller has left.
 func (e *Engine) HandBack(tasks []*workflow.Task) { e.handBack(tasks) }
+
+// InProgress returns the number of IN_PROGRESS tasks of a type.
+func (e *Engine) InProgress(taskType string) int { return e.limits.running(taskType) }

@@ -224,50 +224,47 @@ func (e *Engine) update(ctx context.Context, r *workflow.TaskResult, next string
 		}
 		wfID = t.WorkflowInstanceID
 	}
-	unlock := e.lock(wfID)
-	defer unlock()
-	ex, err := e.load(ctx, wfID)
+	if next == "" {
+		return nil, e.transact(ctx, wfID, decider.Update{Result: r})
+	}
+	var leased *workflow.Task
+	err := e.transactWith(ctx, wfID, func(c *change, ex *store.Execution) func() {
+		t := e.leaseNext(c, ex, next, r.WorkerID)
+		if t == nil {
+			return nil
+		}
+		copied := *t // the cached execution changes after the lock is released
+		leased = &copied
+		return func() { e.limits.release(t.TaskType) }
+	}, decider.Update{Result: r})
 	if err != nil {
 		return nil, err
 	}
-	c, errs := e.decide(ex, decider.Update{Result: r})
-	if c.res == nil {
-		return nil, classify(errs[0], "workflow "+wfID)
+	return leased, nil
+}
+
+// leaseNext leases to a worker, within a change, a task of the queue next
+// that the change scheduled, if any and if the limits allow; it returns the
+// leased task.
+func (e *Engine) leaseNext(c *change, ex *store.Execution, next, workerID string) *workflow.Task {
+	if ex.Workflow.Status != workflow.StatusRunning {
+		return nil
 	}
 	now := e.now().UnixMilli()
-	var leased *workflow.Task
-	if next != "" && ex.Workflow.Status == workflow.StatusRunning {
-		for _, t := range c.res.Changed {
-			if t.Status != workflow.TaskScheduled || !isWorkerTask(t) || t.VisibleTime > now || queueName(t.TaskType, t.Domain) != next {
-				continue
-			}
-			if !e.limits.reserve(t.TaskType, e.defs.task(t.TaskType), now) {
-				break
-			}
-			if e.decideMore(c, ex, decider.Lease{TaskID: t.TaskID, WorkerID: r.WorkerID}) != nil {
-				e.limits.release(t.TaskType)
-				break
-			}
-			leased = t
-			break
+	for _, t := range c.res.Changed {
+		if t.Status != workflow.TaskScheduled || !isWorkerTask(t) || t.VisibleTime > now || queueName(t.TaskType, t.Domain) != next {
+			continue
 		}
-	}
-	if c.needed() {
-		err := e.store.Commit(ctx, c.transition(now))
-		e.committed(ex, c, err)
-		if err != nil {
-			if leased != nil {
-				e.limits.release(leased.TaskType)
-			}
-			return nil, classify(err, "commit workflow "+wfID)
+		if !e.limits.reserve(t.TaskType, e.defs.task(t.TaskType), now) {
+			return nil
 		}
-		e.applied(c)
+		if e.decideMore(c, ex, decider.Lease{TaskID: t.TaskID, WorkerID: workerID}) != nil {
+			e.limits.release(t.TaskType)
+			return nil
+		}
+		return t
 	}
-	if leased == nil {
-		return nil, nil
-	}
-	copied := *leased // the cached execution changes after the lock is released
-	return &copied, nil
+	return nil
 }
 
 // UpdateTaskAndPoll records a result as UpdateTask does, then leases up to
@@ -284,6 +281,12 @@ func (e *Engine) UpdateTaskAndPoll(ctx context.Context, r *workflow.TaskResult, 
 			return nil, err
 		}
 		next.TaskType, next.Domain = t.TaskType, t.Domain
+		if r.WorkflowInstanceID == "" {
+			// Spare update a second read of the task.
+			withID := *r
+			withID.WorkflowInstanceID = t.WorkflowInstanceID
+			r = &withID
+		}
 	}
 	if next.WorkerID == "" {
 		next.WorkerID = r.WorkerID
@@ -351,6 +354,3 @@ func (e *Engine) TaskLogs(ctx context.Context, taskID string) ([]workflow.TaskEx
 // QueueSize returns the number of tasks waiting in a queue
 // ("[domain:]taskType"), visible or delayed.
 func (e *Engine) QueueSize(name string) int { return e.queues.size(name) }
-
-// InProgress returns the number of IN_PROGRESS tasks of a type.
-func (e *Engine) InProgress(taskType string) int { return e.limits.running(taskType) }

@@ -136,6 +136,14 @@ func (e *Engine) applied(c *change) {
 // result. It returns the first refusal, if any; the events that were not
 // refused are committed all the same.
 func (e *Engine) transact(ctx context.Context, workflowID string, events ...decider.Event) error {
+	return e.transactWith(ctx, workflowID, nil, events...)
+}
+
+// transactWith is transact with a step that runs under the lock once the
+// events are decided and before the commit, and may add to the change. The
+// step returns how to undo what it did outside the change (nil if nothing),
+// for when the commit fails.
+func (e *Engine) transactWith(ctx context.Context, workflowID string, step func(*change, *store.Execution) (undo func()), events ...decider.Event) error {
 	unlock := e.lock(workflowID)
 	defer unlock()
 	ex, err := e.load(ctx, workflowID)
@@ -146,10 +154,17 @@ func (e *Engine) transact(ctx context.Context, workflowID string, events ...deci
 	if c.res == nil {
 		return classify(errs[0], "workflow "+workflowID)
 	}
+	var undo func()
+	if step != nil {
+		undo = step(c, ex)
+	}
 	if c.needed() {
 		err := e.store.Commit(ctx, c.transition(e.now().UnixMilli()))
 		e.committed(ex, c, err)
 		if err != nil {
+			if undo != nil {
+				undo()
+			}
 			return classify(err, "commit workflow "+workflowID)
 		}
 		e.applied(c)
