@@ -113,6 +113,10 @@ func TestKill9(t *testing.T) {
 	}
 	_, err = c.RegisterWorkflowDef(ctx, def, true, false)
 	require.NoError(t, err)
+	for _, d := range operatorDefs() {
+		_, err = c.RegisterWorkflowDef(ctx, d, true, false)
+		require.NoError(t, err)
+	}
 
 	h := &history{accepted: map[string][]map[string]any{}}
 	var (
@@ -126,8 +130,12 @@ func TestKill9(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for ctx.Err() == nil && startsOn.Load() {
-				id, err := c.StartWorkflow(ctx, &workflow.StartRequest{Name: "crash"})
+			for n := 0; ctx.Err() == nil && startsOn.Load(); n++ {
+				name := "crash"
+				if n%3 == 2 {
+					name = "crash_ops"
+				}
+				id, err := c.StartWorkflow(ctx, &workflow.StartRequest{Name: name})
 				if err != nil {
 					time.Sleep(20 * time.Millisecond)
 					continue
@@ -218,9 +226,18 @@ func TestKill9(t *testing.T) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	tasksByID := map[string]*workflow.Task{}
+	ops := 0
 	for _, id := range started {
 		w := final[id]
 		require.Equal(t, workflow.StatusCompleted, w.Status, "workflow %s: %s", id, w.ReasonForIncompletion)
+		if w.WorkflowName == "crash_ops" {
+			ops++
+			checkOperators(t, context.Background(), c, w)
+			for _, task := range w.Tasks {
+				tasksByID[task.TaskID] = task
+			}
+			continue
+		}
 		var prevEnd int64
 		for i := 1; i <= tasks; i++ {
 			var done *workflow.Task
@@ -250,8 +267,61 @@ func TestKill9(t *testing.T) {
 		require.Equal(t, workflow.TaskCompleted, task.Status, "I3: acknowledged completion of %s lost", taskID)
 		require.Equal(t, outs[0]["nonce"], task.OutputData["nonce"], "I3: task %s has the acknowledged output", taskID)
 	}
-	t.Logf("%d kills, %d acknowledged workflows, %d acknowledged completions checked, %d refused duplicate or stale updates",
-		kills, len(started), acked, h.refused)
+	t.Logf("%d kills, %d acknowledged workflows (%d with operators), %d acknowledged completions checked, %d refused duplicate or stale updates",
+		kills, len(started), ops, acked, h.refused)
+}
+
+// operatorDefs are the workflows with operators the kill -9 test runs: a
+// FORK whose branches hold a WAIT timer, a SUB_WORKFLOW and a worker task,
+// then a DO_WHILE of worker tasks.
+func operatorDefs() []*workflow.WorkflowDef {
+	work := func(ref string) *workflow.WorkflowTask {
+		return &workflow.WorkflowTask{Name: "crash_work", TaskReferenceName: ref, Type: workflow.TypeSimple}
+	}
+	return []*workflow.WorkflowDef{{
+		Name: "crash_child", Version: 1, Tasks: []*workflow.WorkflowTask{work("c1")},
+	}, {
+		Name: "crash_ops", Version: 1, Tasks: []*workflow.WorkflowTask{
+			{Name: "fork", TaskReferenceName: "fork", Type: workflow.TypeForkJoin, ForkTasks: [][]*workflow.WorkflowTask{
+				{{Name: "timer", TaskReferenceName: "timer", Type: workflow.TypeWait, InputParameters: map[string]any{"duration": "1s"}}},
+				{{Name: "child", TaskReferenceName: "child", Type: workflow.TypeSubWorkflow, SubWorkflowParam: &workflow.SubWorkflowParams{Name: "crash_child"}}},
+				{work("b1")},
+			}},
+			{Name: "join", TaskReferenceName: "join", Type: workflow.TypeJoin, JoinOn: []string{"timer", "child", "b1"}},
+			{Name: "loop", TaskReferenceName: "loop", Type: workflow.TypeDoWhile, LoopCondition: "$.loop.iteration < 2",
+				LoopOver: []*workflow.WorkflowTask{work("l1")}},
+		},
+	}}
+}
+
+// checkOperators checks a completed crash_ops execution: one JOIN, completed
+// once; one timer, fired once; every branch there; the child completed; the
+// loop ran its two iterations.
+func checkOperators(t *testing.T, ctx context.Context, c *client.Client, w *workflow.Workflow) {
+	t.Helper()
+	count := map[string]int{}
+	completed := map[string]int{}
+	for _, task := range w.Tasks {
+		count[task.ReferenceTaskName]++
+		if task.Status == workflow.TaskCompleted {
+			completed[task.ReferenceTaskName]++
+		}
+	}
+	for _, ref := range []string{"fork", "join", "timer", "child", "loop"} {
+		require.Equal(t, 1, count[ref], "workflow %s: one %s task (a JOIN or timer that ran twice would show twice)", w.WorkflowID, ref)
+		require.Equal(t, 1, completed[ref], "workflow %s: %s completed", w.WorkflowID, ref)
+	}
+	for _, ref := range []string{"b1", "l1__1", "l1__2"} {
+		require.Equal(t, 1, completed[ref], "workflow %s: %s completed once (no branch or iteration lost)", w.WorkflowID, ref)
+	}
+	for _, task := range w.Tasks {
+		if task.ReferenceTaskName == "child" {
+			child, err := c.Workflow(ctx, task.SubWorkflowID, true)
+			require.NoError(t, err)
+			require.Equal(t, workflow.StatusCompleted, child.Status)
+			require.Equal(t, w.WorkflowID, child.ParentWorkflowID)
+		}
+	}
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -18,12 +18,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/batonhq/baton/server/internal/api"
 	"github.com/batonhq/baton/server/internal/engine"
+	"github.com/batonhq/baton/server/internal/httpcall"
 	"github.com/batonhq/baton/server/internal/store/badgerstore"
 )
 
@@ -44,13 +46,17 @@ type Config struct {
 	MaxBodyBytes int64
 	// Logger receives the server's log. Default: discard.
 	Logger *slog.Logger
+	// HTTPAllow lists internal networks (loopback, private, link-local)
+	// that HTTP tasks may call; by default they may call none, so that a
+	// workflow cannot reach the server's own network (SSRF).
+	HTTPAllow []netip.Prefix
 }
 
 func (c *Config) withDefaults() {
 	if c.Addr == "" {
 		c.Addr = "127.0.0.1:8080"
 	}
-	if c.DataDir == "" {
+	if c.DataDir == "" && !c.InMemory {
 		c.DataDir = "./baton-data"
 	}
 	if c.MaxBodyBytes <= 0 {
@@ -85,7 +91,11 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := engine.New(engine.Config{Store: st, Logger: cfg.Logger})
+	e, err := engine.New(engine.Config{
+		Store:  st,
+		Logger: cfg.Logger,
+		HTTP:   httpcall.New(httpcall.Config{Allow: cfg.HTTPAllow}),
+	})
 	if err != nil {
 		st.Close()
 		return nil, err

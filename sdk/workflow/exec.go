@@ -1,5 +1,7 @@
 package workflow
 
+import "strings"
+
 // Workflow is one execution of a workflow definition, in the JSON shape of
 // Conductor's Workflow. Times are Unix milliseconds.
 type Workflow struct {
@@ -46,6 +48,29 @@ func (w *Workflow) TaskByRef(ref string) *Task {
 		}
 	}
 	return nil
+}
+
+// BaseRef returns a task reference name without the iteration suffixes that
+// DO_WHILE loops add to the tasks of their bodies ("ref__2", and "ref__2__3"
+// in a nested loop): the taskReferenceName of the definition. Definitions may
+// not use reference names that end in such a suffix.
+func BaseRef(ref string) string {
+	for {
+		i := strings.LastIndex(ref, "__")
+		if i <= 0 || i+2 == len(ref) || !allDigits(ref[i+2:]) {
+			return ref
+		}
+		ref = ref[:i]
+	}
+}
+
+func allDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // TaskByID returns the task with the id, or nil.
@@ -100,6 +125,9 @@ type Task struct {
 	WorkflowTask                *WorkflowTask  `json:"workflowTask,omitempty"`
 	TaskDefinition              *TaskDef       `json:"taskDefinition,omitempty"`
 	QueueWaitTime               int64          `json:"queueWaitTime"`
+	// WaitTimeout is when a WAIT task with a duration or an until ends,
+	// Unix milliseconds; 0 while it waits for a signal.
+	WaitTimeout int64 `json:"waitTimeout,omitempty"`
 
 	// VisibleTime is the earliest time a worker may receive the task (after
 	// startDelay, a retry delay or callbackAfterSeconds). Baton only.

@@ -39,6 +39,10 @@ type Context struct {
 	// TaskID is the id of the task whose input is being computed; it is
 	// what ${CPEWF_TASK_ID} resolves to.
 	TaskID string
+	// Document, when not nil, is what expressions read instead of an
+	// execution: ${a.b} is member a, then b, of Document. Event handlers
+	// read an event's payload so.
+	Document map[string]any
 }
 
 // Evaluate resolves the ${...} expressions in template with Conductor's
@@ -608,6 +612,10 @@ type rootRef struct{}
 
 // source returns the document of one source: workflow or a task reference.
 func (e *evaluator) source(name string) (any, bool) {
+	if doc := e.ctx.Document; doc != nil {
+		v, ok := doc[name]
+		return v, ok
+	}
 	if name == "workflow" {
 		return e.workflowDoc(), true
 	}
@@ -621,6 +629,10 @@ func (e *evaluator) source(name string) (any, bool) {
 // rootDoc builds the whole expression document.
 func (e *evaluator) rootDoc() (map[string]any, error) {
 	if e.root != nil {
+		return e.root, nil
+	}
+	if e.ctx.Document != nil {
+		e.root = e.ctx.Document
 		return e.root, nil
 	}
 	root := map[string]any{}
@@ -656,23 +668,13 @@ func (e *evaluator) taskByRef(ref string) *Task {
 	return nil
 }
 
-// loopRef is the reference name of a task with the __N iteration suffix of
-// a DO_WHILE removed.
+// loopRef is the reference name of a task without the __N iteration
+// suffixes of DO_WHILE loops.
 func loopRef(t *Task) string {
-	ref := t.ReferenceTaskName
 	if t.Iteration <= 0 {
-		return ref
+		return t.ReferenceTaskName
 	}
-	i := strings.LastIndex(ref, "__")
-	if i <= 0 || i+2 == len(ref) {
-		return ref
-	}
-	for _, c := range ref[i+2:] {
-		if c < '0' || c > '9' {
-			return ref
-		}
-	}
-	return ref[:i]
+	return BaseRef(t.ReferenceTaskName)
 }
 
 // workflowDoc is what ${workflow.*} reads.

@@ -243,6 +243,8 @@ func (v *validator) task(t *WorkflowTask, p string, list []*WorkflowTask, i int)
 		v.add(p+"/taskReferenceName", "taskReferenceName %q is malformed; use 1 to 128 letters, digits, _ and -", ref)
 	case ref == "workflow":
 		v.add(p+"/taskReferenceName", "taskReferenceName %q is reserved for ${workflow...} expressions; rename the task", ref)
+	case BaseRef(ref) != ref:
+		v.add(p+"/taskReferenceName", "taskReferenceName %q ends in __<number>, which names the iterations of DO_WHILE loops; rename the task", ref)
 	}
 	if first, ok := v.refs[ref]; ok && first != p {
 		v.add(p+"/taskReferenceName", "taskReferenceName %q is also used by the task at %s; every taskReferenceName must be unique in the workflow, including inside branches and loops", ref, first)
@@ -399,8 +401,8 @@ func (v *validator) operator(t *WorkflowTask, typ, p string, list []*WorkflowTas
 			}
 		}
 	case TypeDoWhile:
-		if strings.TrimSpace(t.LoopCondition) == "" {
-			v.add(p+"/loopCondition", "%s has no loopCondition; write a script that returns true while the loop should go on, such as \"if ($.%s['iteration'] < 3) { true; } else { false; }\"", what, t.TaskReferenceName)
+		if strings.TrimSpace(t.LoopCondition) == "" && t.Items == nil {
+			v.add(p+"/loopCondition", "%s has no loopCondition (nor items); write a script that returns true while the loop should go on, such as \"if ($.%s['iteration'] < 3) { true; } else { false; }\"", what, t.TaskReferenceName)
 		}
 		if len(t.LoopOver) == 0 {
 			v.add(p+"/loopOver", "%s has no loopOver; add the tasks of the loop body", what)

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
+	"strings"
 
 	"github.com/batonhq/baton/server"
 )
@@ -17,9 +20,35 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	addr := fs.String("addr", env("BATON_ADDR", "127.0.0.1:8080"), "address to listen on (env BATON_ADDR)")
 	dir := fs.String("data-dir", env("BATON_DATA_DIR", "./baton-data"), "directory of the embedded store (env BATON_DATA_DIR)")
 	fs.BoolVar(&sync, "sync", sync, "fsync every group commit; false survives a process crash but not a power loss (env BATON_SYNC)")
+	allow := fs.String("http-allow", env("BATON_HTTP_ALLOW", ""), "comma-separated networks HTTP tasks may call although internal, e.g. 127.0.0.1/32,10.0.0.0/8 (env BATON_HTTP_ALLOW)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	nets, err := parsePrefixes(*allow)
+	if err != nil {
+		return err
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	return server.Run(ctx, server.Config{Addr: *addr, DataDir: *dir, NoSync: !sync, Logger: logger})
+	return server.Run(ctx, server.Config{Addr: *addr, DataDir: *dir, NoSync: !sync, Logger: logger, HTTPAllow: nets})
+}
+
+// parsePrefixes reads a comma-separated list of networks; a bare address
+// is a network of one.
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("--http-allow: %q is not a network (such as 10.0.0.0/8) or an address", f)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }

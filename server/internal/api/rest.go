@@ -54,6 +54,14 @@ func newREST(e *engine.Engine, errs *errorMapper, maxBody int64) *rest {
 	s.handle("POST /api/tasks", s.updateTask)
 	s.handle("POST /api/tasks/update-v2", s.updateTaskV2)
 	s.handle("POST /api/tasks/{taskId}/log", s.addLog)
+	s.handle("POST /api/tasks/{workflowId}/{taskRefName}/{status}", s.updateTaskByRef)
+
+	// Event handlers (EventResource).
+	s.handle("POST /api/event", s.addEventHandler)
+	s.handle("PUT /api/event", s.updateEventHandler)
+	s.handle("GET /api/event", s.listEventHandlers)
+	s.handle("GET /api/event/{event}", s.eventHandlersFor)
+	s.handle("DELETE /api/event/{name}", s.removeEventHandler)
 
 	s.handle("/api/", func(_ http.ResponseWriter, r *http.Request) error {
 		return &engine.Error{Code: engine.NotFound, Msg: "no endpoint " + r.Method + " " + r.URL.Path}

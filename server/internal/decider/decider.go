@@ -20,6 +20,9 @@ type Input struct {
 	NewID func() string
 	// Jitter returns a uniformly random number in [0, max].
 	Jitter func(max int64) int64
+	// Scripts runs JavaScript and jq for INLINE, JSON_JQ_TRANSFORM, SWITCH
+	// and DO_WHILE; without it those tasks fail.
+	Scripts Scripts
 	// Event is what happened.
 	Event Event
 }
@@ -40,11 +43,28 @@ type Result struct {
 	History []Record
 	// Logs are task log lines that came with a worker's update.
 	Logs []workflow.TaskExecLog
+	// Removed are tasks deleted from the execution (old DO_WHILE iterations
+	// under keepLastN); they are no longer in Workflow.Tasks.
+	Removed []*workflow.Task
+	// Commands are what the engine must carry out for the decision, in the
+	// same commit: effects on other executions.
+	Commands []Command
 }
 
 // Noop reports whether the decision changed nothing.
 func (r *Result) Noop() bool {
-	return len(r.Changed) == 0 && !r.StatusChanged && len(r.History) == 0 && len(r.Logs) == 0
+	return len(r.Changed) == 0 && !r.StatusChanged && len(r.History) == 0 && len(r.Logs) == 0 &&
+		len(r.Removed) == 0 && len(r.Commands) == 0
+}
+
+// Scripts evaluates user scripts. Implementations bound each call's time
+// and memory.
+type Scripts interface {
+	// JS runs a JavaScript expression with input as $ and returns its
+	// completion value.
+	JS(expression string, input map[string]any) (any, error)
+	// JQ runs a jq query and returns every result.
+	JQ(query string, input any) ([]any, error)
 }
 
 // Record is one history entry produced by a decision.
@@ -68,6 +88,7 @@ func Decide(in Input) (*Result, error) {
 		touched: map[*workflow.Task]bool{},
 	}
 	d.res.Workflow = d.w
+	d.indexTasks()
 	before := d.w.Status
 	if err := d.apply(in.Event); err != nil {
 		return nil, err
@@ -77,6 +98,7 @@ func Decide(in Input) (*Result, error) {
 	if d.w.Status != before {
 		d.res.StatusChanged = true
 	}
+	d.dropRemoved()
 	if !d.res.Noop() {
 		d.w.UpdateTime = d.now
 	}
@@ -92,6 +114,30 @@ type decision struct {
 	now     int64
 	res     Result
 	touched map[*workflow.Task]bool
+
+	// byRef is the latest attempt of each task reference name (with its
+	// iteration suffixes), byID every task.
+	byRef map[string]*workflow.Task
+	byID  map[string]*workflow.Task
+	// index places every task of the definition; built when first needed.
+	index map[string]*position
+	// pending are tasks whose attempt ended and that advance has yet to
+	// handle, oldest first.
+	pending []*workflow.Task
+	// joins are the JOIN and EXCLUSIVE_JOIN tasks waiting.
+	joins []*workflow.Task
+	// steps counts the tasks handled; past maxSteps the decision yields.
+	steps   int
+	yielded bool
+}
+
+func (d *decision) indexTasks() {
+	d.byRef = make(map[string]*workflow.Task, len(d.w.Tasks))
+	d.byID = make(map[string]*workflow.Task, len(d.w.Tasks))
+	for _, t := range d.w.Tasks {
+		d.byRef[t.ReferenceTaskName] = t
+		d.byID[t.TaskID] = t
+	}
 }
 
 func (d *decision) touch(t *workflow.Task) {
@@ -113,18 +159,25 @@ func (d *decision) record(typ string, t *workflow.Task, format string, args ...a
 // taskDef returns the policy of a workflow task: its inline definition, the
 // registered one, or Conductor's defaults.
 func (d *decision) taskDef(wt *workflow.WorkflowTask) *workflow.TaskDef {
+	td, _ := d.policy(wt)
+	return td
+}
+
+// policy is taskDef, also reporting whether a definition was given (inline
+// or registered) rather than defaulted.
+func (d *decision) policy(wt *workflow.WorkflowTask) (*workflow.TaskDef, bool) {
 	if wt == nil {
-		return &workflow.TaskDef{}
+		return &workflow.TaskDef{}, false
 	}
 	if wt.TaskDefinition != nil {
-		return wt.TaskDefinition
+		return wt.TaskDefinition, true
 	}
 	if d.TaskDef != nil {
 		if td := d.TaskDef(wt.Name); td != nil {
-			return td
+			return td, true
 		}
 	}
-	return &workflow.TaskDef{Name: wt.Name}
+	return &workflow.TaskDef{Name: wt.Name}, false
 }
 
 // context is what expressions see.

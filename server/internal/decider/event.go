@@ -21,9 +21,23 @@ type Lease struct {
 	WorkerID string
 }
 
-// Update is a worker's report on a task.
+// Update is a report on a task: from a worker, from the API (a WAIT or
+// HUMAN task completed by hand), or from the engine (a sub-workflow ended,
+// an HTTP call returned).
 type Update struct {
 	Result *workflow.TaskResult
+	// Ref, when Result.TaskID is empty, names the task by reference name:
+	// the latest attempt with that name (or, inside loops, the latest
+	// iteration) that has not ended.
+	Ref string
+}
+
+// Release gives a leased task back to its queue at once: its poller left
+// before receiving it, or the server restarted while a runner inside it held
+// it. PollCount, when not zero, must be the lease's.
+type Release struct {
+	TaskID    string
+	PollCount int
 }
 
 // Tick is the execution's timer: a deadline may have passed.
@@ -44,6 +58,7 @@ func (Start) event()     {}
 func (Lease) event()     {}
 func (Update) event()    {}
 func (Tick) event()      {}
+func (Release) event()   {}
 func (Pause) event()     {}
 func (Resume) event()    {}
 func (Terminate) event() {}
@@ -55,9 +70,11 @@ func (d *decision) apply(ev Event) error {
 	case Lease:
 		return d.lease(ev)
 	case Update:
-		return d.update(ev.Result)
+		return d.update(ev.Result, ev.Ref)
 	case Tick:
 		return nil
+	case Release:
+		return d.release(ev)
 	case Pause:
 		return d.pause()
 	case Resume:
@@ -89,12 +106,12 @@ func (d *decision) start() error {
 		d.complete()
 		return nil
 	}
-	d.schedule(d.def.Tasks[0], 0)
+	d.scheduleDef(d.def.Tasks[0])
 	return nil
 }
 
 func (d *decision) lease(ev Lease) error {
-	t := d.w.TaskByID(ev.TaskID)
+	t := d.byID[ev.TaskID]
 	switch {
 	case t == nil:
 		return reject(NotFound, "task %s is not part of workflow %s", ev.TaskID, d.w.WorkflowID)
@@ -102,6 +119,8 @@ func (d *decision) lease(ev Lease) error {
 		return reject(FailedPrecondition, "workflow %s is %s; its tasks are not handed out", d.w.WorkflowID, d.w.Status)
 	case t.Status != workflow.TaskScheduled:
 		return reject(FailedPrecondition, "task %s is %s, not SCHEDULED", t.TaskID, t.Status)
+	case KindOf(t) == KindSystem:
+		return reject(FailedPrecondition, "task %s is a %s task, which Baton carries out itself; it is not handed out", t.TaskID, t.TaskType)
 	case t.VisibleTime > d.now:
 		return reject(FailedPrecondition, "task %s is not due before %d", t.TaskID, t.VisibleTime)
 	}
@@ -121,6 +140,21 @@ func (d *decision) lease(ev Lease) error {
 	return nil
 }
 
+func (d *decision) release(ev Release) error {
+	t := d.byID[ev.TaskID]
+	switch {
+	case t == nil:
+		return reject(NotFound, "task %s is not part of workflow %s", ev.TaskID, d.w.WorkflowID)
+	case t.Status != workflow.TaskInProgress || KindOf(t) == KindSystem || (ev.PollCount != 0 && ev.PollCount != t.PollCount):
+		return reject(FailedPrecondition, "task %s is not in the lease to release (it is %s after %d polls)", t.TaskID, t.Status, t.PollCount)
+	}
+	t.Status = workflow.TaskScheduled
+	t.VisibleTime = d.now
+	d.touch(t)
+	d.record("TASK_RELEASED", t, "back to the queue")
+	return nil
+}
+
 // Worker updates may carry only these statuses.
 var updateStatuses = map[workflow.TaskStatus]bool{
 	workflow.TaskInProgress:              true,
@@ -130,13 +164,25 @@ var updateStatuses = map[workflow.TaskStatus]bool{
 	workflow.TaskCanceled:                true,
 }
 
-func (d *decision) update(r *workflow.TaskResult) error {
+func (d *decision) update(r *workflow.TaskResult, ref string) error {
 	if r == nil {
 		return reject(InvalidArgument, "empty task result")
 	}
-	t := d.w.TaskByID(r.TaskID)
-	if t == nil {
-		return reject(NotFound, "task %s is not part of workflow %s", r.TaskID, d.w.WorkflowID)
+	var t *workflow.Task
+	switch {
+	case r.TaskID != "":
+		if t = d.byID[r.TaskID]; t == nil {
+			return reject(NotFound, "task %s is not part of workflow %s", r.TaskID, d.w.WorkflowID)
+		}
+	case ref != "":
+		if t = d.openByRef(ref); t == nil {
+			return reject(NotFound, "workflow %s has no open task with reference name %q", d.w.WorkflowID, ref)
+		}
+	default:
+		return reject(InvalidArgument, "the task result names no task: set taskId")
+	}
+	if isOperator(t) {
+		return reject(FailedPrecondition, "task %s (%s) is a %s operator, which Baton moves itself; it cannot be updated", t.TaskID, t.ReferenceTaskName, t.TaskType)
 	}
 	if !r.ExtendLease && !updateStatuses[r.Status] {
 		return reject(InvalidArgument, "status %q cannot be reported by a worker; use IN_PROGRESS, COMPLETED, FAILED, FAILED_WITH_TERMINAL_ERROR or CANCELED", r.Status)
@@ -177,6 +223,18 @@ func (d *decision) update(r *workflow.TaskResult) error {
 	}
 	t.ReasonForIncompletion = r.ReasonForIncompletion
 	t.CallbackFromWorker = true
+	if r.Status == workflow.TaskInProgress && KindOf(t) != KindWorker {
+		// Conductor: a system task reported IN_PROGRESS stays so (an HTTP
+		// task with asyncComplete, a WAIT or HUMAN task given output).
+		if t.Status == workflow.TaskScheduled {
+			t.Status = workflow.TaskInProgress
+			if t.StartTime == 0 {
+				t.StartTime = d.now
+			}
+		}
+		d.touch(t)
+		return nil
+	}
 	if r.Status == workflow.TaskInProgress {
 		// Conductor's checkpoint: back to the queue, visible again after
 		// callbackAfterSeconds, to whichever worker polls then.
@@ -187,11 +245,28 @@ func (d *decision) update(r *workflow.TaskResult) error {
 		d.record("TASK_CHECKPOINTED", t, "callback after %ds", r.CallbackAfterSeconds)
 		return nil
 	}
+	fromChild := r.SubWorkflowID != "" && r.SubWorkflowID == t.SubWorkflowID
 	d.end(t, r.Status, r.ReasonForIncompletion)
+	if !fromChild {
+		d.stopChild(t, "the parent task ended as "+string(r.Status))
+	}
 	return nil
 }
 
-// end closes a task attempt with a terminal status.
+// openByRef returns the latest task with a reference name, with or without
+// its iteration suffixes, that has not ended.
+func (d *decision) openByRef(ref string) *workflow.Task {
+	for i := len(d.w.Tasks) - 1; i >= 0; i-- {
+		t := d.w.Tasks[i]
+		if !t.Status.Terminal() && (t.ReferenceTaskName == ref || workflow.BaseRef(t.ReferenceTaskName) == ref) {
+			return t
+		}
+	}
+	return nil
+}
+
+// end closes a task attempt with a terminal status and leaves it for
+// advance to handle.
 func (d *decision) end(t *workflow.Task, status workflow.TaskStatus, reason string) {
 	t.Status = status
 	t.ReasonForIncompletion = reason
@@ -200,6 +275,7 @@ func (d *decision) end(t *workflow.Task, status workflow.TaskStatus, reason stri
 		t.StartTime = d.now
 	}
 	d.touch(t)
+	d.pending = append(d.pending, t)
 	if reason != "" {
 		d.record("TASK_"+string(status), t, "%s", reason)
 	} else {
@@ -235,6 +311,6 @@ func (d *decision) terminate(reason string) error {
 	case d.w.Status.Terminal():
 		return reject(FailedPrecondition, "workflow %s is already %s and cannot be terminated", d.w.WorkflowID, d.w.Status)
 	}
-	d.finish(workflow.StatusTerminated, reason, nil)
+	d.finish(workflow.StatusTerminated, reason, nil, nil)
 	return nil
 }

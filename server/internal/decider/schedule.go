@@ -2,27 +2,44 @@ package decider
 
 import (
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/batonhq/baton/sdk/workflow"
 )
 
-// schedule creates a new SCHEDULED attempt of a workflow task. prev is the
-// failed attempt it retries, or nil for the first attempt; delayMs is how
-// long it stays invisible to workers.
-func (d *decision) schedule(wt *workflow.WorkflowTask, delayMs int64, prev ...*workflow.Task) *workflow.Task {
+// maxSteps bounds how many ended tasks one decision handles. A loop of
+// tasks the decider carries out itself (INLINE in a DO_WHILE) could
+// otherwise run without end inside one decision; past the bound the
+// decision yields, commits what it did, and asks to be woken at once.
+const maxSteps = 20000
+
+// place is where a new task goes: its reference name (with the iteration
+// suffixes of the loops around it), the DO_WHILE task it belongs to and that
+// loop's iteration.
+type place struct {
+	ref       string
+	parentID  string
+	iteration int
+}
+
+// schedule creates a new attempt of a workflow task and begins it: a task
+// for workers waits SCHEDULED, a task Baton carries out starts at once. prev
+// is the failed attempt it retries, or nil for a first attempt; delayMs is
+// how long a retry stays invisible to workers.
+func (d *decision) schedule(wt *workflow.WorkflowTask, at place, delayMs int64, prev *workflow.Task) *workflow.Task {
 	td := d.taskDef(wt)
 	t := &workflow.Task{
 		TaskID:                      d.NewID(),
 		TaskType:                    wt.TaskType(),
 		TaskDefName:                 wt.Name,
-		ReferenceTaskName:           wt.TaskReferenceName,
+		ReferenceTaskName:           at.ref,
 		Status:                      workflow.TaskScheduled,
 		WorkflowInstanceID:          d.w.WorkflowID,
 		WorkflowType:                d.w.WorkflowName,
 		CorrelationID:               d.w.CorrelationID,
 		WorkflowPriority:            d.w.Priority,
-		Seq:                         len(d.w.Tasks) + 1,
+		Seq:                         d.nextSeq(),
 		ScheduledTime:               d.now,
 		StartDelayInSeconds:         wt.StartDelay,
 		ResponseTimeoutSeconds:      td.ResponseTimeout(),
@@ -34,24 +51,30 @@ func (d *decision) schedule(wt *workflow.WorkflowTask, delayMs int64, prev ...*w
 		Domain:                      d.domain(wt.Name),
 		RateLimitPerFrequency:       deref(td.RateLimitPerFrequency),
 		RateLimitFrequencyInSeconds: deref(td.RateLimitFrequencyInSeconds),
+		ParentTaskID:                at.parentID,
+		Iteration:                   at.iteration,
 	}
 	if t.TaskType == workflow.TypeSimple {
 		// Conductor: a SIMPLE task's type is its name, which is also its queue.
 		t.TaskType = wt.Name
 	}
-	if len(prev) > 0 {
-		p := prev[0]
-		t.RetryCount = p.RetryCount + 1
-		t.RetriedTaskID = p.TaskID
-		t.FirstScheduledTime = p.FirstScheduledTime
+	if t.TaskType == workflow.TypeFork {
+		t.TaskType = workflow.TypeForkJoin
+	}
+	if prev != nil {
+		t.RetryCount = prev.RetryCount + 1
+		t.RetriedTaskID = prev.TaskID
+		t.FirstScheduledTime = prev.FirstScheduledTime
 		t.StartDelayInSeconds = (delayMs + 999) / 1000
 	} else {
 		delayMs = wt.StartDelay * 1000
 	}
 	t.VisibleTime = d.now + delayMs
-	input, err := workflow.TaskInput(wt, td, d.context(t.TaskID))
 	d.w.Tasks = append(d.w.Tasks, t)
+	d.byRef[t.ReferenceTaskName] = t
+	d.byID[t.TaskID] = t
 	d.touch(t)
+	input, err := workflow.TaskInput(wt, td, d.context(t.TaskID))
 	if err != nil {
 		t.InputData = map[string]any{}
 		d.end(t, workflow.TaskFailedWithTerminalError, "input mapping failed: "+err.Error())
@@ -59,7 +82,17 @@ func (d *decision) schedule(wt *workflow.WorkflowTask, delayMs int64, prev ...*w
 	}
 	t.InputData = input
 	d.record("TASK_SCHEDULED", t, "%s attempt %d", t.ReferenceTaskName, t.RetryCount+1)
+	if KindOf(t) == KindSystem {
+		d.begin(t)
+	}
 	return t
+}
+
+func (d *decision) nextSeq() int {
+	if n := len(d.w.Tasks); n > 0 {
+		return d.w.Tasks[n-1].Seq + 1
+	}
+	return 1
 }
 
 // domain returns the domain a task is routed to by the execution's
@@ -84,27 +117,45 @@ func deref(p *int) int {
 	return *p
 }
 
-// advance handles, once each, the tasks whose attempt ended, and ends the
-// workflow when nothing is left to run.
+// advance handles, once each, the tasks whose attempt ended: what follows a
+// success is scheduled, a failure is retried, excused or ends the workflow.
+// Waiting joins are looked at whenever that changed something. The workflow
+// completes when nothing is left to run.
 func (d *decision) advance() {
 	if d.w.Status != workflow.StatusRunning {
 		return
 	}
-	// Tasks appended while iterating are new attempts or successors; they
-	// are not terminal, except ones whose input mapping failed, which the
-	// loop reaches in turn.
-	for i := 0; i < len(d.w.Tasks) && d.w.Status == workflow.StatusRunning; i++ {
-		t := d.w.Tasks[i]
-		if !t.Status.Terminal() || t.Executed {
-			continue
+	for _, t := range d.w.Tasks {
+		switch {
+		case t.Status.Terminal() && !t.Executed:
+			d.pending = append(d.pending, t)
+		case !t.Status.Terminal() && (t.TaskType == workflow.TypeJoin || t.TaskType == workflow.TypeExclusiveJoin):
+			d.joins = append(d.joins, t)
 		}
-		t.Executed = true
-		d.touch(t)
-		if t.Status.Successful() {
-			d.scheduleNext(t)
-			continue
+	}
+	for d.w.Status == workflow.StatusRunning {
+		for len(d.pending) > 0 && d.w.Status == workflow.StatusRunning {
+			if d.steps >= maxSteps {
+				d.yielded = true
+				return
+			}
+			t := d.pending[0]
+			d.pending = d.pending[1:]
+			if t.Executed || !t.Status.Terminal() || d.byID[t.TaskID] != t {
+				continue
+			}
+			t.Executed = true
+			d.touch(t)
+			d.steps++
+			if t.Status.Successful() {
+				d.continueAfter(t)
+			} else {
+				d.handleFailure(t)
+			}
 		}
-		d.handleFailure(t)
+		if d.w.Status != workflow.StatusRunning || !d.checkJoins() {
+			break
+		}
 	}
 	if d.w.Status == workflow.StatusRunning && d.done() {
 		d.complete()
@@ -115,19 +166,18 @@ func (d *decision) advance() {
 // or permissive, or ends the workflow.
 func (d *decision) handleFailure(t *workflow.Task) {
 	wt := t.WorkflowTask
-	td := d.taskDef(wt)
-	if delay, ok := d.retryDelay(t, wt, td); ok {
+	if delay, ok := d.retryDelay(t, wt); ok {
 		t.Retried = true
-		d.schedule(wt, delay, t)
+		d.schedule(wt, place{ref: t.ReferenceTaskName, parentID: t.ParentTaskID, iteration: t.Iteration}, delay, t)
 		return
 	}
 	switch {
 	case wt != nil && wt.Optional:
 		t.Status = workflow.TaskCompletedWithErrors
 		d.record("TASK_COMPLETED_WITH_ERRORS", t, "optional task failed: %s", t.ReasonForIncompletion)
-		d.scheduleNext(t)
+		d.continueAfter(t)
 	case wt != nil && wt.Permissive:
-		d.scheduleNext(t)
+		d.continueAfter(t)
 	default:
 		status := workflow.StatusFailed
 		switch t.Status {
@@ -140,18 +190,24 @@ func (d *decision) handleFailure(t *workflow.Task) {
 		if t.ReasonForIncompletion != "" {
 			reason += ": " + t.ReasonForIncompletion
 		}
-		d.finish(status, reason, t)
+		d.finish(status, reason, t, nil)
 	}
 }
 
 // retryDelay reports whether a failed attempt gets another one, and after
-// how many milliseconds.
-func (d *decision) retryDelay(t *workflow.Task, wt *workflow.WorkflowTask, td *workflow.TaskDef) (int64, bool) {
-	if !t.Status.Retriable() {
+// how many milliseconds. Operators are never retried; other tasks Baton
+// carries out are retried only when a task definition (registered or
+// inline) or the task's retryCount asks for it, as in Conductor.
+func (d *decision) retryDelay(t *workflow.Task, wt *workflow.WorkflowTask) (int64, bool) {
+	if !t.Status.Retriable() || wt == nil || isOperator(t) {
 		return 0, false
 	}
+	td, defined := d.policy(wt)
 	allowed := td.Retries()
-	if wt != nil && wt.RetryCount != nil {
+	if !defined && KindOf(t) != KindWorker {
+		allowed = 0
+	}
+	if wt.RetryCount != nil {
 		allowed = *wt.RetryCount
 	}
 	if t.RetryCount >= allowed {
@@ -197,30 +253,7 @@ func mulClamp(a, b int64) int64 {
 	return a * b
 }
 
-// scheduleNext schedules what follows a task that ended successfully, unless
-// it is already there.
-func (d *decision) scheduleNext(t *workflow.Task) {
-	next := d.next(t.ReferenceTaskName)
-	if next == nil || d.w.TaskByRef(next.TaskReferenceName) != nil {
-		return
-	}
-	d.schedule(next, 0)
-}
-
-// next returns the workflow task after ref in the definition, or nil at the
-// end of the workflow.
-func (d *decision) next(ref string) *workflow.WorkflowTask {
-	tasks := d.def.Tasks
-	for i, wt := range tasks {
-		if wt.TaskReferenceName == ref && i+1 < len(tasks) {
-			return tasks[i+1]
-		}
-	}
-	return nil
-}
-
-// done reports whether every task has ended and been handled and the last
-// one has no successor left to schedule.
+// done reports whether every task has ended and been handled.
 func (d *decision) done() bool {
 	for _, t := range d.w.Tasks {
 		if !t.Status.Terminal() || !t.Executed {
@@ -235,15 +268,17 @@ func (d *decision) done() bool {
 func (d *decision) complete() {
 	for _, t := range d.w.Tasks {
 		if !t.Status.Successful() && !t.Retried && t.WorkflowTask != nil && t.WorkflowTask.Permissive {
-			d.finish(workflow.StatusFailed, "permissive task "+t.ReferenceTaskName+" failed: "+t.ReasonForIncompletion, t)
+			d.finish(workflow.StatusFailed, "permissive task "+t.ReferenceTaskName+" failed: "+t.ReasonForIncompletion, t, nil)
 			return
 		}
 	}
-	d.finish(workflow.StatusCompleted, "", nil)
+	d.finish(workflow.StatusCompleted, "", nil, nil)
 }
 
-// finish ends the workflow with a terminal status, cancelling open tasks.
-func (d *decision) finish(status workflow.Status, reason string, failed *workflow.Task) {
+// finish ends the workflow with a terminal status, cancelling open tasks
+// (and terminating the sub-workflows they run). output, when not nil,
+// replaces the output the definition's outputParameters would give.
+func (d *decision) finish(status workflow.Status, reason string, failed *workflow.Task, output map[string]any) {
 	w := d.w
 	for _, t := range w.Tasks {
 		if !t.Status.Terminal() {
@@ -254,6 +289,7 @@ func (d *decision) finish(status workflow.Status, reason string, failed *workflo
 				t.ReasonForIncompletion = "workflow " + string(status) + ": " + reason
 			}
 			d.touch(t)
+			d.stopChild(t, "the parent workflow ended as "+string(status))
 		}
 	}
 	w.Status = status
@@ -263,9 +299,12 @@ func (d *decision) finish(status workflow.Status, reason string, failed *workflo
 		w.FailedReferenceTaskNames = appendUnique(w.FailedReferenceTaskNames, failed.ReferenceTaskName)
 		w.FailedTaskNames = appendUnique(w.FailedTaskNames, failed.TaskDefName)
 	}
-	if out, err := workflow.WorkflowOutput(d.def, d.context("")); err == nil {
+	switch out, err := workflow.WorkflowOutput(d.def, d.context("")); {
+	case output != nil:
+		w.Output = output
+	case err == nil:
 		w.Output = out
-	} else if status == workflow.StatusCompleted {
+	case status == workflow.StatusCompleted:
 		// The output could not be computed: that fails the workflow.
 		w.Status = workflow.StatusFailed
 		w.ReasonForIncompletion = "output mapping failed: " + err.Error()
@@ -277,10 +316,8 @@ func (d *decision) finish(status workflow.Status, reason string, failed *workflo
 }
 
 func appendUnique(list []string, s string) []string {
-	for _, x := range list {
-		if x == s {
-			return list
-		}
+	if slices.Contains(list, s) {
+		return list
 	}
 	return append(list, s)
 }

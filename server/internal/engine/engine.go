@@ -26,6 +26,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/batonhq/baton/sdk/workflow"
+	"github.com/batonhq/baton/server/internal/decider"
+	"github.com/batonhq/baton/server/internal/httpcall"
+	"github.com/batonhq/baton/server/internal/script"
 	"github.com/batonhq/baton/server/internal/store"
 )
 
@@ -42,6 +45,14 @@ type Config struct {
 	NewID func() string
 	// MaxPollWait caps how long a long-poll waits. Default: 30s.
 	MaxPollWait time.Duration
+	// Scripts evaluates JavaScript and jq. Default: script.New with its
+	// default limits.
+	Scripts decider.Scripts
+	// HTTP carries out HTTP tasks. Default: httpcall.New with no internal
+	// network allowed.
+	HTTP *httpcall.Caller
+	// HTTPRunners is how many HTTP tasks run at once. Default: 64.
+	HTTPRunners int
 }
 
 func (c *Config) withDefaults() {
@@ -56,6 +67,15 @@ func (c *Config) withDefaults() {
 	}
 	if c.MaxPollWait <= 0 {
 		c.MaxPollWait = 30 * time.Second
+	}
+	if c.Scripts == nil {
+		c.Scripts = script.New(script.Limits{})
+	}
+	if c.HTTP == nil {
+		c.HTTP = httpcall.New(httpcall.Config{})
+	}
+	if c.HTTPRunners <= 0 {
+		c.HTTPRunners = 64
 	}
 }
 
@@ -74,6 +94,9 @@ type Engine struct {
 	defs   *defCache
 	cache  *cache
 	timer  *timer
+
+	handlers  handlers
+	handlerMu sync.Mutex // serializes changes of event handlers
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -107,12 +130,20 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err := e.defs.load(ctx); err != nil {
 		return err
 	}
+	if err := e.reloadHandlers(ctx); err != nil {
+		return err
+	}
 	now := e.now().UnixMilli()
+	// Tasks a runner of this server held when it stopped have nobody
+	// working on them: they go back to their queue at once.
+	var orphans []*workflow.Task
 	err := e.store.ActiveTasks(ctx, func(t *workflow.Task) error {
 		switch {
+		case t.Status == workflow.TaskInProgress && decider.KindOf(t) == decider.KindQueued && !t.CallbackFromWorker:
+			orphans = append(orphans, t)
 		case t.Status == workflow.TaskInProgress:
 			e.limits.inProgress[t.TaskType]++
-		case t.Status == workflow.TaskScheduled && isWorkerTask(t):
+		case t.Status == workflow.TaskScheduled && queued(t):
 			e.queues.push(queueItem(t), now)
 		}
 		return nil
@@ -120,11 +151,20 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err != nil {
 		return classify(err, "recover queues")
 	}
+	for _, t := range orphans {
+		if err := e.transact(ctx, t.WorkflowInstanceID, decider.Release{TaskID: t.TaskID, PollCount: t.PollCount}); err != nil && isStoreFailure(err) {
+			return err
+		}
+	}
+	if err := e.recoverMessages(ctx); err != nil {
+		return err
+	}
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
 		e.timer.run()
 	}()
+	e.startRunners()
 	return nil
 }
 
@@ -175,10 +215,9 @@ func jitter(max int64) int64 {
 	return rand.Int64N(max + 1)
 }
 
-// isWorkerTask reports whether a task is handed to polling workers.
-func isWorkerTask(t *workflow.Task) bool {
-	return t.WorkflowTask == nil || t.WorkflowTask.TaskType() == workflow.TypeSimple
-}
+// queued reports whether a task waits in a queue: for workers, or for a
+// runner inside the server.
+func queued(t *workflow.Task) bool { return decider.KindOf(t) != decider.KindSystem }
 
 // queueName is the queue a task waits in: "[domain:]taskType".
 func queueName(taskType, domain string) string {
@@ -188,11 +227,23 @@ func queueName(taskType, domain string) string {
 	return domain + ":" + taskType
 }
 
+// internalQueue is the queue of a task type run inside the server. Its name
+// starts with a NUL byte, which no poll from outside may name.
+func internalQueue(taskType string) string { return "\x00" + taskType }
+
+// queueOf is the queue a task waits in.
+func queueOf(t *workflow.Task) string {
+	if decider.KindOf(t) == decider.KindQueued {
+		return internalQueue(t.TaskType)
+	}
+	return queueName(t.TaskType, t.Domain)
+}
+
 func queueItem(t *workflow.Task) item {
 	return item{
 		taskID:     t.TaskID,
 		workflowID: t.WorkflowInstanceID,
-		queue:      queueName(t.TaskType, t.Domain),
+		queue:      queueOf(t),
 		taskType:   t.TaskType,
 		priority:   t.WorkflowPriority,
 		visible:    t.VisibleTime,

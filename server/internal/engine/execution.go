@@ -13,6 +13,26 @@ import (
 // version when req.Version is 0) or of the inline req.WorkflowDef, and
 // returns its id once the start is durable.
 func (e *Engine) StartWorkflow(ctx context.Context, req *workflow.StartRequest) (string, error) {
+	return e.start(ctx, req, startOptions{})
+}
+
+// startOptions are what a start by the engine itself adds to a start
+// request.
+type startOptions struct {
+	// id is the execution's id, chosen by the decision that asked for it;
+	// empty for a fresh one.
+	id string
+	// parentWorkflowID and parentTaskID make the execution the child of a
+	// SUB_WORKFLOW task.
+	parentWorkflowID, parentTaskID string
+	// ack is the message the start carries out.
+	ack string
+	// replyWorkflowID and replyTaskID name a START_WORKFLOW task to
+	// complete in the same commit.
+	replyWorkflowID, replyTaskID string
+}
+
+func (e *Engine) start(ctx context.Context, req *workflow.StartRequest, opts startOptions) (string, error) {
 	if req == nil {
 		return "", errorf(InvalidArgument, "no start request given")
 	}
@@ -35,21 +55,24 @@ func (e *Engine) StartWorkflow(ctx context.Context, req *workflow.StartRequest) 
 		if def, err = e.WorkflowDef(ctx, req.Name, req.Version); err != nil {
 			return "", err
 		}
-		if diags := unsupported(def.Tasks, "/tasks"); len(diags) > 0 {
-			return "", validationError("workflow definition", diags)
-		}
+	}
+	id := opts.id
+	if id == "" {
+		id = e.cfg.NewID()
 	}
 	w := &workflow.Workflow{
-		WorkflowID:         e.cfg.NewID(),
-		WorkflowName:       def.Name,
-		WorkflowVersion:    def.Version,
-		CorrelationID:      req.CorrelationID,
-		Priority:           req.Priority,
-		Input:              req.Input,
-		TaskToDomain:       req.TaskToDomain,
-		IdempotencyKey:     req.IdempotencyKey,
-		CreatedBy:          req.CreatedBy,
-		WorkflowDefinition: def,
+		WorkflowID:           id,
+		WorkflowName:         def.Name,
+		WorkflowVersion:      def.Version,
+		CorrelationID:        req.CorrelationID,
+		Priority:             req.Priority,
+		Input:                req.Input,
+		TaskToDomain:         req.TaskToDomain,
+		IdempotencyKey:       req.IdempotencyKey,
+		CreatedBy:            req.CreatedBy,
+		ParentWorkflowID:     opts.parentWorkflowID,
+		ParentWorkflowTaskID: opts.parentTaskID,
+		WorkflowDefinition:   def,
 	}
 	if w.Input == nil {
 		w.Input = map[string]any{}
@@ -59,7 +82,15 @@ func (e *Engine) StartWorkflow(ctx context.Context, req *workflow.StartRequest) 
 	if c.res == nil {
 		return "", classify(errs[0], "start workflow")
 	}
-	err := e.store.Commit(ctx, c.transition(e.now().UnixMilli()))
+	if opts.ack != "" {
+		c.ack = append(c.ack, opts.ack)
+	}
+	if opts.replyTaskID != "" {
+		c.send = append(c.send, e.resultMessage(opts.replyWorkflowID, &workflow.TaskResult{
+			TaskID: opts.replyTaskID, Status: workflow.TaskCompleted, OutputData: map[string]any{"workflowId": id},
+		}))
+	}
+	err := e.store.Commit(ctx, e.transition(c))
 	e.committed(ex, c, err)
 	if err != nil {
 		return "", classify(err, "start workflow")

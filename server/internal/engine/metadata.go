@@ -150,25 +150,7 @@ func (e *Engine) DeleteTaskDef(ctx context.Context, name string) error {
 // ValidateWorkflowDef returns every problem of a definition, checked against
 // the registered task definitions.
 func (e *Engine) ValidateWorkflowDef(def *workflow.WorkflowDef) workflow.Diagnostics {
-	diags := workflow.ValidateWorkflowDef(def, workflow.ValidateOptions{TaskDef: e.defs.task})
-	return append(diags, unsupported(def.Tasks, "/tasks")...)
-}
-
-// unsupported reports task types this engine cannot run yet.
-func unsupported(tasks []*workflow.WorkflowTask, pointer string) workflow.Diagnostics {
-	var out workflow.Diagnostics
-	for i, t := range tasks {
-		if t == nil {
-			continue
-		}
-		if typ := t.TaskType(); typ != workflow.TypeSimple {
-			out = append(out, workflow.Diagnostic{
-				Pointer: fmt.Sprintf("%s/%d/type", pointer, i),
-				Message: fmt.Sprintf("task type %s is not supported by this server yet; only SIMPLE tasks run", typ),
-			})
-		}
-	}
-	return out
+	return workflow.ValidateWorkflowDef(def, workflow.ValidateOptions{TaskDef: e.defs.task})
 }
 
 // RegisterWorkflowDef validates and stores a workflow definition. With

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/batonhq/baton/sdk/workflow"
@@ -32,14 +33,25 @@ const limitedRecheck = 50 * time.Millisecond
 // for the first. Each returned task is IN_PROGRESS and durably leased; its
 // PollCount is the fencing token for later updates.
 func (e *Engine) Poll(ctx context.Context, req PollRequest) ([]*workflow.Task, error) {
+	return e.poll(ctx, req, false)
+}
+
+// poll is Poll, of the internal queue of the type when internal.
+func (e *Engine) poll(ctx context.Context, req PollRequest, internal bool) ([]*workflow.Task, error) {
 	if req.TaskType == "" {
 		return nil, errorf(InvalidArgument, "the task type to poll is required")
+	}
+	if strings.ContainsRune(req.TaskType, 0) || strings.ContainsRune(req.Domain, 0) {
+		return nil, errorf(InvalidArgument, "the task type and domain may not contain NUL bytes")
 	}
 	if req.Count < 1 {
 		req.Count = 1
 	}
 	wait := min(max(req.Wait, 0), e.cfg.MaxPollWait)
 	name := queueName(req.TaskType, req.Domain)
+	if internal {
+		name = internalQueue(req.TaskType)
+	}
 	deadline := time.Now().Add(wait)
 	var timer *time.Timer
 	defer func() {
@@ -155,7 +167,7 @@ func (e *Engine) lease(ctx context.Context, items []item, workerID string) ([]*w
 		if c.res != nil && c.needed() {
 			execs = append(execs, ex)
 			changes = append(changes, c)
-			ts = append(ts, c.transition(now))
+			ts = append(ts, e.transition(c))
 		}
 	}
 	if len(ts) == 0 {
@@ -179,10 +191,7 @@ func (e *Engine) lease(ctx context.Context, items []item, workerID string) ([]*w
 func (e *Engine) handBack(tasks []*workflow.Task) {
 	ctx := context.Background()
 	for _, t := range tasks {
-		err := e.UpdateTask(ctx, &workflow.TaskResult{
-			TaskID: t.TaskID, WorkflowInstanceID: t.WorkflowInstanceID, PollCount: t.PollCount, Status: workflow.TaskInProgress,
-		})
-		if err != nil {
+		if err := e.transact(ctx, t.WorkflowInstanceID, decider.Release{TaskID: t.TaskID, PollCount: t.PollCount}); err != nil {
 			e.log.Warn("hand back an undelivered task", "task", t.TaskID, "err", err)
 		}
 	}
@@ -252,7 +261,7 @@ func (e *Engine) leaseNext(c *change, ex *store.Execution, next, workerID string
 	}
 	now := e.now().UnixMilli()
 	for _, t := range c.res.Changed {
-		if t.Status != workflow.TaskScheduled || !isWorkerTask(t) || t.VisibleTime > now || queueName(t.TaskType, t.Domain) != next {
+		if t.Status != workflow.TaskScheduled || decider.KindOf(t) != decider.KindWorker || t.VisibleTime > now || queueName(t.TaskType, t.Domain) != next {
 			continue
 		}
 		if !e.limits.reserve(t.TaskType, e.defs.task(t.TaskType), now) {
@@ -354,3 +363,15 @@ func (e *Engine) TaskLogs(ctx context.Context, taskID string) ([]workflow.TaskEx
 // QueueSize returns the number of tasks waiting in a queue
 // ("[domain:]taskType"), visible or delayed.
 func (e *Engine) QueueSize(name string) int { return e.queues.size(name) }
+
+// UpdateTaskByRef reports on the open task of a workflow with a reference
+// name (the latest iteration, inside loops): how a WAIT or HUMAN task is
+// completed by hand.
+func (e *Engine) UpdateTaskByRef(ctx context.Context, workflowID, ref string, r *workflow.TaskResult) error {
+	if r == nil {
+		return errorf(InvalidArgument, "no task result given")
+	}
+	r.TaskID = ""
+	r.WorkflowInstanceID = workflowID
+	return e.transact(ctx, workflowID, decider.Update{Result: r, Ref: ref})
+}

@@ -17,6 +17,10 @@ type change struct {
 	status workflow.Status
 	res    *decider.Result
 	seen   map[*workflow.Task]bool // the tasks in res.Changed
+	// ack are messages this change consumes; send are messages it sends
+	// besides those the decision's commands make (filled by transition).
+	ack  []string
+	send []*store.Message
 }
 
 // decide runs the decider over a loaded execution for one or more events.
@@ -51,6 +55,7 @@ func (e *Engine) decideMore(c *change, ex *store.Execution, ev decider.Event) er
 		TaskDef:  e.defs.task,
 		NewID:    e.cfg.NewID,
 		Jitter:   jitter,
+		Scripts:  e.cfg.Scripts,
 		Event:    ev,
 	})
 	if err != nil {
@@ -73,6 +78,21 @@ func (e *Engine) decideMore(c *change, ex *store.Execution, ev decider.Event) er
 	c.res.WakeAt = res.WakeAt
 	c.res.History = append(c.res.History, res.History...)
 	c.res.Logs = append(c.res.Logs, res.Logs...)
+	c.res.Commands = append(c.res.Commands, res.Commands...)
+	if len(res.Removed) > 0 {
+		c.res.Removed = append(c.res.Removed, res.Removed...)
+		gone := map[*workflow.Task]bool{}
+		for _, t := range res.Removed {
+			gone[t] = true
+		}
+		kept := c.res.Changed[:0]
+		for _, t := range c.res.Changed {
+			if !gone[t] {
+				kept = append(kept, t)
+			}
+		}
+		c.res.Changed = kept
+	}
 	return nil
 }
 
@@ -85,21 +105,28 @@ func (c *change) needed() bool {
 	if !c.res.WakeAt.IsZero() {
 		wake = c.res.WakeAt.UnixMilli()
 	}
-	return !c.res.Noop() || wake != c.wakeAt
+	return !c.res.Noop() || wake != c.wakeAt || len(c.ack) > 0 || len(c.send) > 0
 }
 
-func (c *change) transition(now int64) *store.Transition {
+// transition is what a change commits: the decision, the messages its
+// commands and the workflow's end send, and the messages it consumed.
+func (e *Engine) transition(c *change) *store.Transition {
 	r := c.res
+	now := e.now().UnixMilli()
 	t := &store.Transition{
 		Workflow: r.Workflow,
 		Version:  c.version,
 		WakeAt:   r.WakeAt,
 		Tasks:    r.Changed,
 		Logs:     r.Logs,
+		Removed:  r.Removed,
+		Ack:      c.ack,
 	}
 	for _, h := range r.History {
 		t.History = append(t.History, store.Event{Time: now, Type: h.Type, TaskID: h.TaskID, Detail: h.Detail})
 	}
+	c.send = append(c.send, e.messages(c)...)
+	t.Send = c.send
 	return t
 }
 
@@ -121,7 +148,7 @@ func (e *Engine) applied(c *change) {
 		tasks = w.Tasks
 	}
 	for _, t := range tasks {
-		if w.Status == workflow.StatusRunning && t.Status == workflow.TaskScheduled && isWorkerTask(t) {
+		if w.Status == workflow.StatusRunning && t.Status == workflow.TaskScheduled && queued(t) {
 			e.queues.push(queueItem(t), now)
 		} else {
 			e.queues.remove(t.TaskID)
@@ -130,6 +157,7 @@ func (e *Engine) applied(c *change) {
 	if !r.WakeAt.IsZero() {
 		e.timer.notify(r.WakeAt)
 	}
+	e.dispatch(c.send)
 }
 
 // transact applies events to one execution under its lock and commits the
@@ -159,7 +187,7 @@ func (e *Engine) transactWith(ctx context.Context, workflowID string, step func(
 		undo = step(c, ex)
 	}
 	if c.needed() {
-		err := e.store.Commit(ctx, c.transition(e.now().UnixMilli()))
+		err := e.store.Commit(ctx, e.transition(c))
 		e.committed(ex, c, err)
 		if err != nil {
 			if undo != nil {

@@ -16,6 +16,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -88,6 +89,21 @@ type Store interface {
 	// none is set.
 	NextWake(ctx context.Context) (at time.Time, ok bool, err error)
 
+	// EventHandlerPut creates or replaces an event handler (by name).
+	EventHandlerPut(ctx context.Context, h *workflow.EventHandler) error
+	// EventHandlerGet returns an event handler or ErrNotFound.
+	EventHandlerGet(ctx context.Context, name string) (*workflow.EventHandler, error)
+	// EventHandlerList returns every event handler sorted by name.
+	EventHandlerList(ctx context.Context) ([]*workflow.EventHandler, error)
+	// EventHandlerDelete removes an event handler or returns ErrNotFound.
+	EventHandlerDelete(ctx context.Context, name string) error
+
+	// Messages calls fn for every message sent by a committed transition
+	// and not yet acknowledged, in the order of their ids. It is how the
+	// engine finds, at start-up, the work between executions that a crash
+	// interrupted.
+	Messages(ctx context.Context, fn func(*Message) error) error
+
 	// Close releases the store. Nothing may be called after it.
 	Close() error
 }
@@ -109,12 +125,15 @@ type Execution struct {
 	WakeAt time.Time
 }
 
-// Transition is one atomic change of one execution.
+// Transition is one atomic change of one execution, with the messages it
+// sends to other executions and the messages it consumed.
 type Transition struct {
-	// Workflow is the new state of the execution record. Its Tasks field is
-	// ignored: changed tasks go in Tasks. Its WorkflowDefinition, the
-	// snapshot the execution runs, is stored when the execution is created
-	// (Version 0) and ignored afterwards.
+	// Workflow is the new state of the execution record, or nil for a
+	// transition that only sends and acknowledges messages (Version, WakeAt,
+	// Tasks, Removed, History and Logs must then be empty, and Send or Ack
+	// not). Its Tasks field is ignored: changed tasks go in Tasks. Its
+	// WorkflowDefinition, the snapshot the execution runs, is stored when
+	// the execution is created (Version 0) and ignored afterwards.
 	Workflow *workflow.Workflow
 	// Version is the version the change was computed from; 0 creates the
 	// execution. The stored version becomes Version+1.
@@ -128,6 +147,35 @@ type Transition struct {
 	History []Event
 	// Logs are appended to task logs.
 	Logs []workflow.TaskExecLog
+	// Removed are tasks deleted from the execution, with their logs (a
+	// DO_WHILE's old iterations under keepLastN). They need only TaskID and
+	// Seq. Removing a task that is not stored is not an error; removing a
+	// task of another execution is. A task both in Tasks and in Removed is
+	// removed, and the transition's Logs for it are not written.
+	Removed []*workflow.Task
+	// Send are messages to store until acknowledged. Their ids must be new.
+	Send []*Message
+	// Ack are the ids of messages this transition consumed; they are
+	// deleted with it. An id that is not stored (acknowledged already) fails
+	// the transition with ErrConflict, so a message is consumed once.
+	Ack []string
+}
+
+// Message is work one execution leaves for another (or for a new one),
+// written in the sender's transition and deleted in the transition that
+// carries it out: starting a sub-workflow, reporting a child's end to its
+// parent, terminating a child, an event handler's action.
+type Message struct {
+	// ID is unique; ids sort in the order messages are to be handled.
+	ID string `json:"id"`
+	// Kind says what the message asks for; the engine defines the kinds.
+	Kind string `json:"kind"`
+	// WorkflowID is the execution the message is for, if any.
+	WorkflowID string `json:"workflowId,omitempty"`
+	// Body is the kind's payload, JSON.
+	Body json.RawMessage `json:"body,omitempty"`
+	// Time is when it was sent, Unix milliseconds.
+	Time int64 `json:"time"`
 }
 
 // Event is one entry in an execution's history.

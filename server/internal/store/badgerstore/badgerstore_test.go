@@ -23,15 +23,24 @@ import (
 
 func TestInMemory(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T) store.Store {
-		return open(t, Options{InMemory: true})
+	storetest.Run(t, storetest.Harness{
+		NewStore: func(t *testing.T) store.Store {
+			return open(t, Options{InMemory: true})
+		},
 	})
 }
 
 func TestOnDisk(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T) store.Store {
-		return open(t, Options{Dir: t.TempDir(), Sync: true})
+	storetest.Run(t, storetest.Harness{
+		NewStore: func(t *testing.T) store.Store {
+			return open(t, Options{Dir: t.TempDir(), Sync: true})
+		},
+		Reopen: func(t *testing.T, s store.Store) store.Store {
+			dir := s.(*Store).db.Opts().Dir
+			require.NoError(t, s.Close())
+			return open(t, Options{Dir: dir, Sync: true})
+		},
 	})
 }
 

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -47,6 +49,8 @@ type call struct {
 	done chan error
 }
 
+// transition is an encoded store.Transition. wfID is empty for one that
+// only sends and acknowledges messages.
 type transition struct {
 	wfID     string
 	version  uint64
@@ -56,8 +60,11 @@ type transition struct {
 	// execution is created.
 	snapshot []byte
 	tasks    []taskWrite
-	history  []byte // the transition's events, one JSON array
+	removed  []string // ids of the tasks to delete
+	history  []byte   // the transition's events, one JSON array
 	logs     []logLine
+	ack      []string // ids of the messages to delete
+	send     []messageWrite
 }
 
 type taskWrite struct {
@@ -70,6 +77,11 @@ type taskWrite struct {
 type logLine struct {
 	taskID string
 	value  []byte
+}
+
+type messageWrite struct {
+	id    string
+	value []byte
 }
 
 // Commit implements store.Store. The transitions are encoded here, in the
@@ -132,9 +144,76 @@ func (s *Store) send(ctx context.Context, c *call) error {
 // prepareTransition validates and encodes t. Encoded values may not exceed
 // limit bytes, unless it is 0.
 func prepareTransition(t *store.Transition, limit int) (*transition, error) {
-	if t == nil || t.Workflow == nil {
-		return nil, errors.New("no workflow")
+	if t == nil {
+		return nil, errors.New("nil transition")
 	}
+	p := &transition{}
+	if t.Workflow != nil {
+		var err error
+		if p, err = prepareExecution(t, limit); err != nil {
+			return nil, err
+		}
+	} else if err := checkMessagesOnly(t); err != nil {
+		return nil, err
+	}
+	for _, id := range t.Ack {
+		if err := checkName("acknowledged message id", id); err != nil {
+			return nil, err
+		}
+	}
+	p.ack = slices.Clone(t.Ack)
+	for _, m := range t.Send {
+		if m == nil {
+			return nil, errors.New("nil message")
+		}
+		if err := checkName("message id", m.ID); err != nil {
+			return nil, err
+		}
+		data, err := json.Marshal(m)
+		if err != nil {
+			return nil, fmt.Errorf("encode message %s: %w", m.ID, err)
+		}
+		if err := checkSize("message "+m.ID, data, limit); err != nil {
+			return nil, err
+		}
+		p.send = append(p.send, messageWrite{id: m.ID, value: data})
+	}
+	return p, nil
+}
+
+// checkMessagesOnly refuses a transition without a workflow that does more
+// than pass messages on, or nothing at all: it is more likely a transition
+// whose workflow was forgotten than one meant to do nothing.
+func checkMessagesOnly(t *store.Transition) error {
+	var set []string
+	if t.Version != 0 {
+		set = append(set, "Version")
+	}
+	if !t.WakeAt.IsZero() {
+		set = append(set, "WakeAt")
+	}
+	for _, f := range []struct {
+		name string
+		n    int
+	}{{"Tasks", len(t.Tasks)}, {"Removed", len(t.Removed)}, {"History", len(t.History)}, {"Logs", len(t.Logs)}} {
+		if f.n > 0 {
+			set = append(set, f.name)
+		}
+	}
+	if len(set) > 0 {
+		return fmt.Errorf("a transition without a workflow may only send and acknowledge messages, but it sets %s",
+			strings.Join(set, ", "))
+	}
+	if len(t.Send) == 0 && len(t.Ack) == 0 {
+		return errors.New("a transition without a workflow must send or acknowledge messages")
+	}
+	return nil
+}
+
+// prepareExecution encodes what t changes of its execution: the workflow
+// record, its tasks, history and logs. A task both written and removed is
+// removed: neither it nor its log lines of t are written.
+func prepareExecution(t *store.Transition, limit int) (*transition, error) {
 	id := t.Workflow.WorkflowID
 	if err := checkName("workflow id", id); err != nil {
 		return nil, err
@@ -160,14 +239,35 @@ func prepareTransition(t *store.Transition, limit int) (*transition, error) {
 			return nil, err
 		}
 	}
+	var removed map[string]bool
+	for _, task := range t.Removed {
+		if task == nil {
+			return nil, fmt.Errorf("workflow %s: nil removed task", id)
+		}
+		if err := checkName("removed task id", task.TaskID); err != nil {
+			return nil, fmt.Errorf("workflow %s: %w", id, err)
+		}
+		if task.WorkflowInstanceID != "" && task.WorkflowInstanceID != id {
+			return nil, fmt.Errorf("task %s of workflow %s is removed in a transition of workflow %s", task.TaskID, task.WorkflowInstanceID, id)
+		}
+		if removed == nil {
+			removed = map[string]bool{}
+		}
+		removed[task.TaskID] = true
+		p.removed = append(p.removed, task.TaskID)
+	}
 	defTasks := definitionTasks(t.Workflow.WorkflowDefinition)
 	for _, task := range t.Tasks {
 		if task == nil {
 			return nil, fmt.Errorf("workflow %s: nil task", id)
 		}
-		if wt := task.WorkflowTask; wt != nil && defTasks[wt.TaskReferenceName] == wt {
-			// The definition snapshot holds it: store the task without
-			// it, and attach it again when the task is read.
+		if removed[task.TaskID] {
+			continue
+		}
+		if wt := task.WorkflowTask; wt != nil && snapshotTask(defTasks, task.ReferenceTaskName) == wt {
+			// The definition snapshot holds it, where a read of the task
+			// finds it: store the task without it, and attach it again when
+			// the task is read.
 			copied := *task
 			copied.WorkflowTask = nil
 			task = &copied
@@ -201,6 +301,9 @@ func prepareTransition(t *store.Transition, limit int) (*transition, error) {
 	}
 	if p.logs, err = prepareLogs(t.Logs, limit); err != nil {
 		return nil, err
+	}
+	if removed != nil {
+		p.logs = slices.DeleteFunc(p.logs, func(l logLine) bool { return removed[l.taskID] })
 	}
 	return p, nil
 }
@@ -242,6 +345,17 @@ func (p *transition) size() int {
 	for _, l := range p.logs {
 		n += 2*len(l.taskID) + len(l.value) + 32
 	}
+	// A removal deletes keys, and as many log lines as the task has, which
+	// only the committer knows.
+	for _, id := range p.removed {
+		n += 3*(len(p.wfID)+len(id)) + 64
+	}
+	for _, id := range p.ack {
+		n += len(id) + 16
+	}
+	for _, m := range p.send {
+		n += len(m.id) + len(m.value) + 16
+	}
 	return n
 }
 
@@ -260,15 +374,24 @@ func del(key []byte) op        { return op{key: key, del: true} }
 // transitions. It writes nothing: the call's guards are all checked before
 // any of its writes reach the transaction.
 type planner struct {
-	txn       *badger.Txn
-	heads     map[string]*head
+	txn   *badger.Txn
+	heads map[string]*head
+	// refs holds nil for a task removed by the call.
 	refs      map[string]*taskRef
 	logCounts map[string]uint64
-	ops       []op
+	// messages tells whether a message is stored, as the call left it.
+	messages map[string]bool
+	ops      []op
 }
 
 func plan(txn *badger.Txn, c *call) ([]op, error) {
-	p := &planner{txn: txn}
+	p := &planner{
+		txn:       txn,
+		heads:     map[string]*head{},
+		refs:      map[string]*taskRef{},
+		logCounts: map[string]uint64{},
+		messages:  map[string]bool{},
+	}
 	for _, t := range c.txs {
 		if err := p.transition(t); err != nil {
 			return nil, err
@@ -281,6 +404,17 @@ func plan(txn *badger.Txn, c *call) ([]op, error) {
 }
 
 func (p *planner) transition(t *transition) error {
+	if t.wfID != "" {
+		if err := p.execution(t); err != nil {
+			return err
+		}
+	}
+	return p.passMessages(t)
+}
+
+// execution plans what t changes of its execution, after checking its
+// version guard.
+func (p *planner) execution(t *transition) error {
 	old, err := p.head(t.wfID)
 	if err != nil {
 		return err
@@ -312,6 +446,13 @@ func (p *planner) transition(t *transition) error {
 		p.ops = append(p.ops, set(snapshotKey(t.wfID), t.snapshot))
 	}
 
+	// No task is both removed and written (prepareExecution saw to it), so
+	// the order of the two does not matter.
+	for _, id := range t.removed {
+		if err := p.removeTask(t.wfID, id); err != nil {
+			return err
+		}
+	}
 	for _, task := range t.tasks {
 		if err := p.task(t.wfID, task); err != nil {
 			return err
@@ -326,9 +467,6 @@ func (p *planner) transition(t *transition) error {
 	}
 
 	p.ops = append(p.ops, set(headKey(t.wfID), h.encode()))
-	if p.heads == nil {
-		p.heads = map[string]*head{}
-	}
 	p.heads[t.wfID] = h
 	return nil
 }
@@ -357,29 +495,83 @@ func (p *planner) task(wfID string, t taskWrite) error {
 		// A new task was never in the index; an old one may be.
 		p.ops = append(p.ops, del(activeKey(wfID, t.seq, t.id)))
 	}
-	if p.refs == nil {
-		p.refs = map[string]*taskRef{}
-	}
 	p.refs[t.id] = &taskRef{WorkflowID: wfID, Seq: t.seq}
+	return nil
+}
+
+// removeTask deletes a task of the execution wfID with its index entries
+// and its log lines. The task-id index says where the record is, so the Seq
+// the caller gave is not needed. Removing a task that is not stored is not
+// an error (its log lines, if any, are deleted all the same); removing one
+// of another execution is.
+func (p *planner) removeTask(wfID, taskID string) error {
+	ref, err := p.ref(taskID)
+	if err != nil {
+		return err
+	}
+	if ref != nil {
+		if ref.WorkflowID != wfID {
+			return fmt.Errorf("remove task %s from workflow %s: it is a task of workflow %s", taskID, wfID, ref.WorkflowID)
+		}
+		p.ops = append(p.ops,
+			del(taskKey(wfID, ref.Seq, taskID)),
+			del(activeKey(wfID, ref.Seq, taskID)),
+			del(taskIndexKey(taskID)))
+	}
+	n, err := p.logCount(taskID)
+	if err != nil {
+		return err
+	}
+	for i := range n {
+		p.ops = append(p.ops, del(logKey(taskID, i)))
+	}
+	if n > 0 {
+		p.ops = append(p.ops, del(logCountKey(taskID)))
+	}
+	p.refs[taskID] = nil
+	p.logCounts[taskID] = 0
 	return nil
 }
 
 func (p *planner) appendLogs(lines []logLine) error {
 	for _, l := range lines {
-		n, ok := p.logCounts[l.taskID]
-		if !ok {
-			var err error
-			if n, err = p.logCount(l.taskID); err != nil {
-				return err
-			}
+		n, err := p.logCount(l.taskID)
+		if err != nil {
+			return err
 		}
 		p.ops = append(p.ops, set(logKey(l.taskID, n), l.value))
 		n++
 		p.ops = append(p.ops, set(logCountKey(l.taskID), strconv.AppendUint(nil, n, 10)))
-		if p.logCounts == nil {
-			p.logCounts = map[string]uint64{}
-		}
 		p.logCounts[l.taskID] = n
+	}
+	return nil
+}
+
+// passMessages deletes the messages t acknowledges, each of which must be
+// stored (ErrConflict otherwise: another transition consumed it), then
+// stores those it sends, each of which must be new (ErrExists).
+func (p *planner) passMessages(t *transition) error {
+	for _, id := range t.ack {
+		ok, err := p.message(id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("acknowledge message %s: it is not stored (acknowledged already?): %w", id, store.ErrConflict)
+		}
+		p.ops = append(p.ops, del(messageKey(id)))
+		p.messages[id] = false
+	}
+	for _, m := range t.send {
+		ok, err := p.message(m.id)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return fmt.Errorf("send message %s: %w", m.id, store.ErrExists)
+		}
+		p.ops = append(p.ops, set(messageKey(m.id), m.value))
+		p.messages[m.id] = true
 	}
 	return nil
 }
@@ -400,7 +592,11 @@ func (p *planner) ref(taskID string) (*taskRef, error) {
 	return getRef(p.txn, taskID)
 }
 
+// logCount returns the number of log lines of a task as this call sees it.
 func (p *planner) logCount(taskID string) (uint64, error) {
+	if n, ok := p.logCounts[taskID]; ok {
+		return n, nil
+	}
 	item, err := p.txn.Get(logCountKey(taskID))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return 0, nil
@@ -418,6 +614,22 @@ func (p *planner) logCount(taskID string) (uint64, error) {
 		return 0, fmt.Errorf("read log count of task %s: %w", taskID, err)
 	}
 	return n, nil
+}
+
+// message reports whether a message is stored as this call sees it.
+func (p *planner) message(id string) (bool, error) {
+	if ok, seen := p.messages[id]; seen {
+		return ok, nil
+	}
+	_, err := p.txn.Get(messageKey(id))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, badger.ErrKeyNotFound):
+		return false, nil
+	default:
+		return false, fmt.Errorf("read message %s: %w", id, err)
+	}
 }
 
 // getJSON decodes the value of key into v; ok is false when there is none.

@@ -20,7 +20,9 @@
 //	tk/<workflow id> NUL <seq> <task id>
 //	                                 Task; an execution's tasks scan in Seq order; a
 //	                                 task of the definition is kept without its
-//	                                 workflowTask, taken from ws/ when read
+//	                                 workflowTask, taken from ws/ when read (by
+//	                                 reference name, less DO_WHILE suffixes: ref__2
+//	                                 runs ref)
 //	ti/<task id>                     where the task is: big-endian seq, then the workflow id
 //	ac/<workflow id> NUL <seq> <task id>
 //	                                 empty; present while the task's status is not
@@ -31,6 +33,9 @@
 //	                                 had any, as one JSON array (0, 1, ...)
 //	lg/<task id> NUL <n>             log line n of the task
 //	lc/<task id>                     number of log lines of the task
+//	ms/<message id>                  Message, from the transition that sent it to the
+//	                                 one that acknowledged it; scans in id order
+//	ev/<name>                        EventHandler
 //
 // Values are JSON (encoding/json), decoded with workflow.Decode so that
 // numbers in free-form maps come back as json.Number. The execution head is
@@ -38,7 +43,17 @@
 // whole workflow. The indexes (ti, ac, wk) are derived in the same
 // transaction as what they index: ac from each written task's status, wk
 // from the old and new WakeAt in the head. The engine rebuilds its queues
-// from ac and its timer from wk.
+// from ac, its timer from wk and the work between executions that a crash
+// interrupted from ms.
+//
+// A removed task (Transition.Removed) loses its tk, ti and ac keys and its
+// logs (lg, lc) in the transition that removes it; ti says where its record
+// is. A task both written and removed by one transition is removed, with
+// the log lines the transition had for it. A message is written by the
+// transition that sends it and deleted by the one that acknowledges it:
+// sending an id that is stored fails the transition with ErrExists,
+// acknowledging one that is not with ErrConflict, so that a message is
+// carried out once.
 //
 // Values stay in Badger's LSM tree while under its ValueThreshold (1 MiB);
 // larger ones go to the value log, which a background goroutine garbage
@@ -47,28 +62,33 @@
 //
 // # Group commit
 //
-// All writes of executions, tasks, indexes, history and logs go through one
-// goroutine, the committer (committer.go). Commit and TaskLogAppend validate
-// and encode their values in the caller's goroutine, then queue a call. The
-// committer takes every call waiting (up to 1024 calls or about 4 MiB) and
-// applies them in one read-write transaction: for each call, it checks all
-// its guards first, reading through the transaction so that it sees the
-// calls before it, and writes nothing of a call whose guard fails, which gets
-// its error alone. It then commits once; with Options.Sync Badger fsyncs its
-// write-ahead log in that commit (SyncWrites), so one fsync serves the whole
-// batch. Only then is every caller answered. When Badger finds the
-// transaction too big (ErrTxnTooBig), the calls before the one that did not
-// fit are committed in a transaction of their own and the batch goes on in a
-// new one.
+// All writes of executions, tasks, indexes, history, logs and messages go
+// through one goroutine, the committer (committer.go). Commit and
+// TaskLogAppend validate and encode their values in the caller's goroutine,
+// then queue a call. The committer takes every call waiting (up to 1024
+// calls or about 4 MiB) and applies them in one read-write transaction: for
+// each call, it checks all its guards first, reading through the
+// transaction so that it sees the calls before it, and writes nothing of a
+// call whose guard fails, which gets its error alone. The guards are the
+// execution's version, the execution owning each task written or removed,
+// and the messages sent (new) and acknowledged (stored): of two calls in
+// one batch that acknowledge the same message, the second sees the first's
+// delete and fails. The committer then commits once; with Options.Sync
+// Badger fsyncs its write-ahead log in that commit (SyncWrites), so one
+// fsync serves the whole batch. Only then is every caller answered. When
+// Badger finds the transaction too big (ErrTxnTooBig), the calls before the
+// one that did not fit are committed in a transaction of their own and the
+// batch goes on in a new one.
 //
 // A call whose context ends before its batch reaches it returns the
 // context's error and writes nothing; once the batch has it, the caller
 // waits for the real outcome. Close stops taking calls, lets the committer
 // answer every call already queued, then closes Badger.
 //
-// Definitions are written directly in their own transactions: they are rare
-// and share no key with the committer, which is therefore the only writer of
-// the keys it reads and never meets a Badger conflict.
+// Definitions (task and workflow definitions, event handlers) are written
+// directly in their own transactions: they are rare and share no key with
+// the committer, which is therefore the only writer of the keys it reads and
+// never meets a Badger conflict.
 //
 // # Opening after a power cut
 //

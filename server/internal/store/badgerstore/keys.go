@@ -21,6 +21,8 @@ const (
 	prefixHistory     = "hi/"
 	prefixLog         = "lg/"
 	prefixLogCount    = "lc/"
+	prefixMessage     = "ms/"
+	prefixHandler     = "ev/"
 )
 
 // sep ends a name inside a key, so that the keys of "a" sort before those of
@@ -66,6 +68,8 @@ func workflowKey(wfID string) []byte { return key(prefixWorkflow, wfID) }
 func snapshotKey(wfID string) []byte { return key(prefixSnapshot, wfID) }
 func taskIndexKey(id string) []byte  { return key(prefixTaskIndex, id) }
 func logCountKey(id string) []byte   { return key(prefixLogCount, id) }
+func messageKey(id string) []byte    { return key(prefixMessage, id) }
+func handlerKey(name string) []byte  { return key(prefixHandler, name) }
 
 // taskSuffix is what follows the prefix in a task key and in its
 // active-index key: workflow id, sep, seq, task id. An execution's tasks

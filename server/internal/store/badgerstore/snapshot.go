@@ -50,10 +50,20 @@ func definitionTasks(def *workflow.WorkflowDef) map[string]*workflow.WorkflowTas
 	return m
 }
 
+// snapshotTask returns the workflow task of the snapshot that a task with
+// the reference name runs. The tasks of a DO_WHILE's body are named after
+// their iteration ("ref__2", "ref__2__3" in a nested loop) and run the
+// workflow task of the base name ("ref").
+func snapshotTask(defTasks map[string]*workflow.WorkflowTask, ref string) *workflow.WorkflowTask {
+	return defTasks[workflow.BaseRef(ref)]
+}
+
 // attachWorkflowTask gives a task read without its WorkflowTask the one of
-// the snapshot with its reference name.
+// the snapshot it runs. A task is stored without it only when this finds
+// the very one it had (prepareExecution), so the task reads back as it was
+// written.
 func attachWorkflowTask(t *workflow.Task, defTasks map[string]*workflow.WorkflowTask) {
 	if t.WorkflowTask == nil {
-		t.WorkflowTask = defTasks[t.ReferenceTaskName]
+		t.WorkflowTask = snapshotTask(defTasks, t.ReferenceTaskName)
 	}
 }

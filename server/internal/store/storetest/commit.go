@@ -13,8 +13,8 @@ import (
 	"github.com/batonhq/baton/server/internal/store"
 )
 
-func testCommit(t *testing.T, newStore func(t *testing.T) store.Store) {
-	setup := setupFunc(newStore)
+func testCommit(t *testing.T, h Harness) {
+	setup := setupFunc(h)
 
 	// snapshot is everything a failed commit must leave untouched.
 	type snapshot struct {

@@ -11,8 +11,8 @@ import (
 	"github.com/batonhq/baton/server/internal/store"
 )
 
-func testDefs(t *testing.T, newStore func(t *testing.T) store.Store) {
-	setup := setupFunc(newStore)
+func testDefs(t *testing.T, h Harness) {
+	setup := setupFunc(h)
 
 	taskDef := func(name string) *workflow.TaskDef {
 		retries, delay := 5, int64(7)

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"math"
 	"testing"
 	"time"
@@ -11,8 +12,8 @@ import (
 	"github.com/batonhq/baton/server/internal/store"
 )
 
-func testExecution(t *testing.T, newStore func(t *testing.T) store.Store) {
-	setup := setupFunc(newStore)
+func testExecution(t *testing.T, h Harness) {
+	setup := setupFunc(h)
 
 	t.Run("GetNotFound", func(t *testing.T) {
 		t.Parallel()
@@ -68,6 +69,59 @@ func testExecution(t *testing.T, newStore func(t *testing.T) store.Store) {
 		var active []*workflow.Task
 		require.NoError(t, b.store.ActiveTasks(b.ctx, func(t *workflow.Task) error { active = append(active, t); return nil }))
 		require.Equal(t, []*workflow.Task{task}, active)
+	})
+
+	t.Run("LoopIterationReadBack", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		// The tasks of a DO_WHILE's body run once per iteration, named
+		// ref__N (ref__N__M in a nested loop), with the workflow task of the
+		// snapshot named ref.
+		id := newID("wf")
+		w := newWorkflow(id)
+		def := w.WorkflowDefinition
+		leaf := &workflow.WorkflowTask{Name: "leaf", TaskReferenceName: "leaf_ref", Type: workflow.TypeSimple,
+			InputParameters: map[string]any{"i": "${inner_ref.output.iteration}"}}
+		inner := &workflow.WorkflowTask{Name: "inner", TaskReferenceName: "inner_ref", Type: workflow.TypeDoWhile,
+			LoopCondition: "false", LoopOver: []*workflow.WorkflowTask{leaf}}
+		body := &workflow.WorkflowTask{Name: "body", TaskReferenceName: "body_ref", Type: workflow.TypeSimple,
+			InputParameters: map[string]any{"n": json.Number("9007199254740993")}}
+		loop := &workflow.WorkflowTask{Name: "loop", TaskReferenceName: "loop_ref", Type: workflow.TypeDoWhile,
+			LoopCondition: "false", LoopOver: []*workflow.WorkflowTask{body, inner}}
+		def.Tasks = append(def.Tasks, loop)
+
+		runs := func(seq int, ref string, wt *workflow.WorkflowTask) *workflow.Task {
+			task := newTask(id, seq)
+			task.ReferenceTaskName, task.TaskDefName, task.WorkflowTask = ref, wt.Name, wt
+			return task
+		}
+		// A task named like an iteration whose workflow task is its own,
+		// not the snapshot's, keeps its own.
+		ownWT := *def.Tasks[0]
+		ownWT.InputParameters = map[string]any{"limit": "changed at run time"}
+		tasks := []*workflow.Task{
+			runs(1, "loop_ref", loop),
+			runs(2, "body_ref__1", body),
+			runs(3, "inner_ref__1", inner),
+			runs(4, "leaf_ref__1__1", leaf),
+			runs(5, "body_ref__2", body),
+			runs(6, "leaf_ref__2__3", leaf),
+			runs(7, "charge_ref__2", &ownWT),
+		}
+		require.NoError(t, b.store.Commit(b.ctx, &store.Transition{Workflow: w, Tasks: tasks}))
+
+		got, err := b.store.ExecutionGet(b.ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, tasks, got.Workflow.Tasks)
+		for _, task := range tasks {
+			one, err := b.store.TaskGet(b.ctx, task.TaskID)
+			require.NoError(t, err)
+			require.Equal(t, task, one)
+		}
+		var active []*workflow.Task
+		require.NoError(t, b.store.ActiveTasks(b.ctx, func(t *workflow.Task) error { active = append(active, t); return nil }))
+		require.Equal(t, tasks, active)
 	})
 
 	t.Run("CreateWithoutTasks", func(t *testing.T) {

@@ -14,8 +14,8 @@ import (
 
 // testLogs covers what is only ever appended: execution history and task
 // logs.
-func testLogs(t *testing.T, newStore func(t *testing.T) store.Store) {
-	setup := setupFunc(newStore)
+func testLogs(t *testing.T, h Harness) {
+	setup := setupFunc(h)
 
 	t.Run("HistoryAppendsInOrder", func(t *testing.T) {
 		t.Parallel()

@@ -14,8 +14,8 @@ import (
 
 // testRecovery covers what the engine rebuilds its queues and timer from:
 // the active tasks and the wake-up index.
-func testRecovery(t *testing.T, newStore func(t *testing.T) store.Store) {
-	setup := setupFunc(newStore)
+func testRecovery(t *testing.T, h Harness) {
+	setup := setupFunc(h)
 
 	wakeIDs := func(wakes []store.Wake) []string {
 		ids := []string{}

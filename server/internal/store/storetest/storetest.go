@@ -2,10 +2,12 @@
 // implementation of store.Store runs Run and must pass all of it.
 //
 // The suite checks what the engine relies on: definitions and their
-// versions, guarded and atomic commits (a failed guard writes nothing), the
-// indexes derived from each commit (active tasks, wake-up times), history and
-// task logs kept in order, and group commit under concurrency. Each case gets
-// a fresh store and runs in parallel with the others; nothing sleeps.
+// versions, event handlers, guarded and atomic commits (a failed guard writes
+// nothing), the indexes derived from each commit (active tasks, wake-up
+// times), tasks removed with their logs, messages sent and acknowledged once,
+// history and task logs kept in order, what survives a restart, and group
+// commit under concurrency. Each case gets a fresh store and runs in parallel
+// with the others; nothing sleeps.
 package storetest
 
 import (
@@ -21,40 +23,67 @@ import (
 	"github.com/batonhq/baton/server/internal/store"
 )
 
-// Run runs the whole suite. newStore returns a new, empty store for one
-// case and arranges (with t.Cleanup) for it to be closed; it is called from
-// parallel subtests.
-func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
+// Harness opens the stores the suite runs against.
+type Harness struct {
+	// NewStore returns a new, empty store for one case and arranges (with
+	// t.Cleanup) for it to be closed; it is called from parallel subtests.
+	// Required.
+	NewStore func(t *testing.T) store.Store
+	// Reopen closes s, a store NewStore returned, and opens its data again
+	// as a restart of the server would; it arranges for the new store to be
+	// closed. The cleanup of NewStore then closes s a second time, which
+	// must do nothing. Nil for a store that keeps nothing across a restart
+	// (in memory): the cases that need it are skipped.
+	Reopen func(t *testing.T, s store.Store) store.Store
+}
+
+// Run runs the whole suite.
+func Run(t *testing.T, h Harness) {
 	t.Helper()
+	require.NotNil(t, h.NewStore, "Harness.NewStore is required")
 	areas := []struct {
 		name string
-		run  func(t *testing.T, newStore func(t *testing.T) store.Store)
+		run  func(t *testing.T, h Harness)
 	}{
 		{"Commit", testCommit},
 		{"Definitions", testDefs},
+		{"EventHandlers", testEventHandlers},
 		{"Execution", testExecution},
 		{"Logs", testLogs},
+		{"Messages", testMessages},
 		{"Recovery", testRecovery},
+		{"Removal", testRemoval},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) {
 			t.Parallel()
-			a.run(t, newStore)
+			a.run(t, h)
 		})
 	}
 }
 
 // testBundle is what every case starts from.
 type testBundle struct {
-	ctx   context.Context
-	store store.Store
+	ctx    context.Context
+	store  store.Store
+	reopen func(t *testing.T, s store.Store) store.Store
 }
 
-func setupFunc(newStore func(t *testing.T) store.Store) func(t *testing.T) *testBundle {
+func setupFunc(h Harness) func(t *testing.T) *testBundle {
 	return func(t *testing.T) *testBundle {
 		t.Helper()
-		return &testBundle{ctx: t.Context(), store: newStore(t)}
+		return &testBundle{ctx: t.Context(), store: h.NewStore(t), reopen: h.Reopen}
 	}
+}
+
+// restart closes the store and opens its data again, or skips the rest of
+// the case when the store keeps nothing across a restart.
+func (b *testBundle) restart(t *testing.T) {
+	t.Helper()
+	if b.reopen == nil {
+		t.Skip("the store keeps nothing across a restart")
+	}
+	b.store = b.reopen(t, b.store)
 }
 
 // baseTime is a fixed instant with millisecond precision, which every store
