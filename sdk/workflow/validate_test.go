@@ -180,6 +180,7 @@ func TestValidateWorkflowDef(t *testing.T) {
 		{"inline taskDefinition without a name", func(d *WorkflowDef) { d.Tasks[2].TaskDefinition = &TaskDef{RetryCount: intPtr(1)} }, nil, "/tasks/2/taskDefinition/name", []string{"no name"}},
 
 		// Operators and system tasks.
+		{"taskReferenceName with an iteration suffix", add(`{"name": "a", "taskReferenceName": "a__2"}`), nil, "/tasks/3/taskReferenceName", []string{`"a__2"`, "DO_WHILE"}},
 		{"SWITCH without expression", add(`{"name": "sw", "taskReferenceName": "sw_ref", "type": "SWITCH", "evaluatorType": "value-param",
 			"decisionCases": {"a": [{"name": "a", "taskReferenceName": "a_ref"}]}}`), nil, "/tasks/3/expression", []string{`"sw_ref"`, "no expression"}},
 		{"SWITCH without evaluatorType", add(`{"name": "sw", "taskReferenceName": "sw_ref", "type": "SWITCH", "expression": "k",
