@@ -63,4 +63,3 @@ func TestRESTEventHandlersAndSignals(t *testing.T) {
 	env.mustREST(t, restCall{method: "GET", path: "/api/event"}).json(t, &listed)
 	require.Empty(t, listed)
 }
-
