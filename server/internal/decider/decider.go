@@ -88,7 +88,6 @@ func Decide(in Input) (*Result, error) {
 		touched: map[*workflow.Task]bool{},
 	}
 	d.res.Workflow = d.w
-	d.indexTasks()
 	before := d.w.Status
 	if err := d.apply(in.Event); err != nil {
 		return nil, err
@@ -116,9 +115,13 @@ type decision struct {
 	touched map[*workflow.Task]bool
 
 	// byRef is the latest attempt of each task reference name (with its
-	// iteration suffixes), byID every task.
-	byRef map[string]*workflow.Task
-	byID  map[string]*workflow.Task
+	// iteration suffixes), byID every task; built once lookups are many
+	// (see taskByRef), nil before.
+	byRef   map[string]*workflow.Task
+	byID    map[string]*workflow.Task
+	lookups int
+	// gone are the tasks removed by this decision.
+	gone map[*workflow.Task]bool
 	// index places every task of the definition; built when first needed.
 	index map[string]*position
 	// pending are tasks whose attempt ended and that advance has yet to
@@ -131,6 +134,13 @@ type decision struct {
 	yielded bool
 }
 
+// scansBeforeIndex is how many lookups scan the task list before the
+// decision builds maps. A decision about a large fan-out usually needs one
+// or two lookups near the end of the list (the task that ended, the JOIN's
+// last branch), which a scan from the end finds at once; building maps of
+// ten thousand tasks for them would cost more than the decision.
+const scansBeforeIndex = 8
+
 func (d *decision) indexTasks() {
 	d.byRef = make(map[string]*workflow.Task, len(d.w.Tasks))
 	d.byID = make(map[string]*workflow.Task, len(d.w.Tasks))
@@ -138,6 +148,38 @@ func (d *decision) indexTasks() {
 		d.byRef[t.ReferenceTaskName] = t
 		d.byID[t.TaskID] = t
 	}
+}
+
+// taskByRef returns the latest attempt of a reference name, or nil.
+func (d *decision) taskByRef(ref string) *workflow.Task {
+	if d.byRef == nil {
+		if d.lookups++; d.lookups <= scansBeforeIndex {
+			for i := len(d.w.Tasks) - 1; i >= 0; i-- {
+				if t := d.w.Tasks[i]; t.ReferenceTaskName == ref {
+					return t
+				}
+			}
+			return nil
+		}
+		d.indexTasks()
+	}
+	return d.byRef[ref]
+}
+
+// taskByID returns a task of the execution, or nil.
+func (d *decision) taskByID(id string) *workflow.Task {
+	if d.byID == nil {
+		if d.lookups++; d.lookups <= scansBeforeIndex {
+			for i := len(d.w.Tasks) - 1; i >= 0; i-- {
+				if t := d.w.Tasks[i]; t.TaskID == id {
+					return t
+				}
+			}
+			return nil
+		}
+		d.indexTasks()
+	}
+	return d.byID[id]
 }
 
 func (d *decision) touch(t *workflow.Task) {
@@ -167,7 +209,7 @@ func (d *decision) taskDef(wt *workflow.WorkflowTask) *workflow.TaskDef {
 // or registered) rather than defaulted.
 func (d *decision) policy(wt *workflow.WorkflowTask) (*workflow.TaskDef, bool) {
 	if wt == nil {
-		return &workflow.TaskDef{}, false
+		return defaultTaskDef, false
 	}
 	if wt.TaskDefinition != nil {
 		return wt.TaskDefinition, true
@@ -177,8 +219,12 @@ func (d *decision) policy(wt *workflow.WorkflowTask) (*workflow.TaskDef, bool) {
 			return td, true
 		}
 	}
-	return &workflow.TaskDef{Name: wt.Name}, false
+	return defaultTaskDef, false
 }
+
+// defaultTaskDef is the policy of a task without a definition: Conductor's
+// defaults. Shared and never changed.
+var defaultTaskDef = &workflow.TaskDef{}
 
 // context is what expressions see.
 func (d *decision) context(taskID string) *workflow.Context {

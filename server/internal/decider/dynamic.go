@@ -161,7 +161,7 @@ func (d *decision) checkForked(t *workflow.Task, tasks []*workflow.WorkflowTask)
 			return fmt.Errorf("forked task %d (%s) has no name", i, ref)
 		case !validDynamicRef.MatchString(ref) || workflow.BaseRef(ref) != ref:
 			return fmt.Errorf("forked task %d has taskReferenceName %q; use 1 to 128 letters, digits, _ and -, not ending in __<number>", i, ref)
-		case seen[ref] || d.pos(ref) != nil || d.byRef[ref+suffix] != nil:
+		case seen[ref] || d.pos(ref) != nil || d.taskByRef(ref+suffix) != nil:
 			return fmt.Errorf("forked task %d has taskReferenceName %q, which another task of the workflow has", i, ref)
 		case operators[typ] || typ == workflow.TypeDynamic:
 			return fmt.Errorf("forked task %s is a %s; a dynamic fork's branches are single tasks (use a SUB_WORKFLOW for more)", ref, typ)

@@ -111,7 +111,7 @@ func (d *decision) start() error {
 }
 
 func (d *decision) lease(ev Lease) error {
-	t := d.byID[ev.TaskID]
+	t := d.taskByID(ev.TaskID)
 	switch {
 	case t == nil:
 		return reject(NotFound, "task %s is not part of workflow %s", ev.TaskID, d.w.WorkflowID)
@@ -141,7 +141,7 @@ func (d *decision) lease(ev Lease) error {
 }
 
 func (d *decision) release(ev Release) error {
-	t := d.byID[ev.TaskID]
+	t := d.taskByID(ev.TaskID)
 	switch {
 	case t == nil:
 		return reject(NotFound, "task %s is not part of workflow %s", ev.TaskID, d.w.WorkflowID)
@@ -171,7 +171,7 @@ func (d *decision) update(r *workflow.TaskResult, ref string) error {
 	var t *workflow.Task
 	switch {
 	case r.TaskID != "":
-		if t = d.byID[r.TaskID]; t == nil {
+		if t = d.taskByID(r.TaskID); t == nil {
 			return reject(NotFound, "task %s is not part of workflow %s", r.TaskID, d.w.WorkflowID)
 		}
 	case ref != "":

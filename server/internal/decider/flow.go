@@ -49,7 +49,7 @@ func (d *decision) place(list []*workflow.WorkflowTask, parent, loop *workflow.W
 // instance returns the current task of a definition task: the latest
 // attempt in the current iteration of the loops around it; nil if none.
 func (d *decision) instance(wt *workflow.WorkflowTask) *workflow.Task {
-	return d.byRef[d.placeOf(wt).ref]
+	return d.taskByRef(d.placeOf(wt).ref)
 }
 
 // placeOf is where the next task of a definition task goes: in the current
@@ -85,7 +85,7 @@ func ownSuffix(t *workflow.Task) string {
 // unless it is there already. A DYNAMIC task becomes the task it names.
 func (d *decision) scheduleDef(wt *workflow.WorkflowTask) {
 	at := d.placeOf(wt)
-	if d.byRef[at.ref] != nil {
+	if d.taskByRef(at.ref) != nil {
 		return
 	}
 	if wt.TaskType() == workflow.TypeDynamic {
@@ -128,7 +128,7 @@ func (d *decision) checkJoins() bool {
 	ended := false
 	waiting := d.joins[:0]
 	for _, j := range d.joins {
-		if j.Status != workflow.TaskInProgress || d.byID[j.TaskID] != j {
+		if j.Status != workflow.TaskInProgress || d.gone[j] {
 			continue
 		}
 		var done bool
@@ -186,15 +186,20 @@ func (d *decision) joinOn(t *workflow.Task) []any {
 // a permissive one did.
 func (d *decision) join(j *workflow.Task) bool {
 	refs, _ := j.InputData["joinOn"].([]any)
+	// Branches are usually done in the order they were forked: the last is
+	// the likeliest to be waited for.
+	for i := len(refs) - 1; i >= 0; i-- {
+		ref, _ := refs[i].(string)
+		if t := d.taskByRef(ref); t == nil || !t.Status.Terminal() || !t.Executed {
+			return false
+		}
+	}
 	out := make(map[string]any, len(refs))
 	var failed []string
 	withErrors := false
 	for _, r := range refs {
 		ref, _ := r.(string)
-		t := d.byRef[ref]
-		if t == nil || !t.Status.Terminal() || !t.Executed {
-			return false
-		}
+		t := d.taskByRef(ref)
 		out[ref] = t.OutputData
 		switch {
 		case t.Status == workflow.TaskCompletedWithErrors:
@@ -223,7 +228,7 @@ func (d *decision) exclusiveJoin(j *workflow.Task) bool {
 	suffix := ownSuffix(j)
 	for _, list := range [][]string{wt.JoinOn, wt.DefaultExclusiveJoinTask} {
 		for _, ref := range list {
-			t := d.byRef[ref+suffix]
+			t := d.taskByRef(ref+suffix)
 			if t == nil || t.Status == workflow.TaskSkipped {
 				continue
 			}
@@ -272,7 +277,7 @@ func (d *decision) remove(drop func(*workflow.Task) bool) {
 		}
 		d.res.Removed = append(d.res.Removed, t)
 		delete(d.byID, t.TaskID)
-		if d.byRef[t.ReferenceTaskName] == t {
+		if d.taskByRef(t.ReferenceTaskName) == t {
 			delete(d.byRef, t.ReferenceTaskName)
 		}
 	}

@@ -84,7 +84,7 @@ func (d *decision) inIteration(x, loop *workflow.Task, n int) bool {
 			// name says which iteration of the outer loop it ran in.
 			return ownSuffix(x) == ownSuffix(loop)+"__"+strconv.Itoa(n)
 		}
-		if x = d.byID[x.ParentTaskID]; x == nil {
+		if x = d.taskByID(x.ParentTaskID); x == nil {
 			return false
 		}
 	}

@@ -71,8 +71,10 @@ func (d *decision) schedule(wt *workflow.WorkflowTask, at place, delayMs int64, 
 	}
 	t.VisibleTime = d.now + delayMs
 	d.w.Tasks = append(d.w.Tasks, t)
-	d.byRef[t.ReferenceTaskName] = t
-	d.byID[t.TaskID] = t
+	if d.byID != nil {
+		d.byRef[t.ReferenceTaskName] = t
+		d.byID[t.TaskID] = t
+	}
 	d.touch(t)
 	input, err := workflow.TaskInput(wt, td, d.context(t.TaskID))
 	if err != nil {
@@ -141,7 +143,7 @@ func (d *decision) advance() {
 			}
 			t := d.pending[0]
 			d.pending = d.pending[1:]
-			if t.Executed || !t.Status.Terminal() || d.byID[t.TaskID] != t {
+			if t.Executed || !t.Status.Terminal() || d.gone[t] {
 				continue
 			}
 			t.Executed = true

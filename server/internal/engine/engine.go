@@ -141,7 +141,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		switch {
 		case t.Status == workflow.TaskInProgress && decider.KindOf(t) == decider.KindQueued && !t.CallbackFromWorker:
 			orphans = append(orphans, t)
-		case t.Status == workflow.TaskInProgress:
+		case t.Status == workflow.TaskInProgress && queued(t):
 			e.limits.inProgress[t.TaskType]++
 		case t.Status == workflow.TaskScheduled && queued(t):
 			e.queues.push(queueItem(t), now)

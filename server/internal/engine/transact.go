@@ -12,11 +12,12 @@ import (
 type change struct {
 	version uint64
 	wakeAt  int64 // stored WakeAt, Unix ms
-	// before holds the status each task had when loaded.
-	before map[string]workflow.TaskStatus
-	status workflow.Status
-	res    *decider.Result
-	seen   map[*workflow.Task]bool // the tasks in res.Changed
+	// inProgress are the queued tasks that were IN_PROGRESS when loaded
+	// (their end frees a concurrency slot).
+	inProgress map[string]bool
+	status     workflow.Status
+	res        *decider.Result
+	seen       map[*workflow.Task]bool // the tasks in res.Changed
 	// ack are messages this change consumes; send are messages it sends
 	// besides those the decision's commands make (filled by transition).
 	ack  []string
@@ -28,16 +29,18 @@ type change struct {
 // per event.
 func (e *Engine) decide(ex *store.Execution, events ...decider.Event) (*change, []error) {
 	c := &change{
-		version: ex.Version,
-		before:  make(map[string]workflow.TaskStatus, len(ex.Workflow.Tasks)),
-		status:  ex.Workflow.Status,
-		seen:    map[*workflow.Task]bool{},
+		version:    ex.Version,
+		inProgress: map[string]bool{},
+		status:     ex.Workflow.Status,
+		seen:       map[*workflow.Task]bool{},
 	}
 	if !ex.WakeAt.IsZero() {
 		c.wakeAt = ex.WakeAt.UnixMilli()
 	}
 	for _, t := range ex.Workflow.Tasks {
-		c.before[t.TaskID] = t.Status
+		if t.Status == workflow.TaskInProgress && queued(t) {
+			c.inProgress[t.TaskID] = true
+		}
 	}
 	errs := make([]error, len(events))
 	for i, ev := range events {
@@ -137,7 +140,7 @@ func (e *Engine) applied(c *change) {
 	w := r.Workflow
 	now := e.now().UnixMilli()
 	for _, t := range r.Changed {
-		if c.before[t.TaskID] == workflow.TaskInProgress && t.Status != workflow.TaskInProgress {
+		if c.inProgress[t.TaskID] && t.Status != workflow.TaskInProgress {
 			e.limits.ended(t.TaskType)
 		}
 	}
