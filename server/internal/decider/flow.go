@@ -228,7 +228,7 @@ func (d *decision) exclusiveJoin(j *workflow.Task) bool {
 	suffix := ownSuffix(j)
 	for _, list := range [][]string{wt.JoinOn, wt.DefaultExclusiveJoinTask} {
 		for _, ref := range list {
-			t := d.taskByRef(ref+suffix)
+			t := d.taskByRef(ref + suffix)
 			if t == nil || t.Status == workflow.TaskSkipped {
 				continue
 			}
