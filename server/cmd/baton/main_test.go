@@ -66,7 +66,7 @@ func TestHelp(t *testing.T) {
 		{args: []string{"start", "--help"}, flags: []string{"-server", "-input", "-version", "-correlation-id", "-priority"}},
 		{args: []string{"start", "greet", "-h"}, flags: []string{"-input"}},
 		{args: []string{"get", "--help"}, flags: []string{"-server", "-tasks"}},
-		{args: []string{"bench", "--help"}, flags: []string{"-server", "-n", "-k", "-c", "-w", "-batch", "-sync"}},
+		{args: []string{"bench", "--help"}, flags: []string{"-server", "-n", "-k", "-c", "-w", "-batch", "-sync", "-scenario", "-branches", "-iterations", "-keep"}},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -406,4 +406,74 @@ func TestBenchAgainstAServer(t *testing.T) {
 	require.ErrorContains(t, r.err, "must be at least 1")
 	r = baton(t, "bench", "-sync", "maybe")
 	require.ErrorContains(t, r.err, `-sync must be on, off or both, not "maybe"`)
+}
+
+func TestBenchScenariosAgainstAServer(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		args  []string
+		want  []string
+		tasks string // the tasks at the end of the execution
+	}{
+		{
+			args: []string{"-scenario", "join", "-n", "20", "-branches", "3", "-c", "4", "-w", "2", "-batch", "4"},
+			want: []string{": join N=20 B=3 C=4 W=2 batch=4", "workflows/s", "branches/s", "latency p99", "last branch p50", "last branch p99", "JOIN lag p50", "JOIN lag max"},
+		},
+		{
+			args:  []string{"-scenario", "fanout", "-branches", "50", "-w", "4"},
+			want:  []string{": fanout B=50 W=4 batch=16 runs=1", "start call", "start to COMPLETED", "branches/s", "update p50", "update p99", "JOIN lag", "workflow JSON"},
+			tasks: "52", // the fork, its branches and the JOIN
+		},
+		{
+			args:  []string{"-scenario", "loop", "-iterations", "20", "-keep", "2", "-w", "2"},
+			want:  []string{": loop I=20 keep=2 W=2 batch=16 runs=1", "start to COMPLETED", "iterations/s", "update p99", "workflow JSON"},
+			tasks: "3", // the loop and the last two iterations
+		},
+		{
+			args:  []string{"-scenario", "loop", "-iterations", "5", "-keep", "0", "-w", "2", "-n", "2"},
+			want:  []string{": loop I=5 keep=0 W=2 batch=16 runs=2", "start to COMPLETED  p50 "},
+			tasks: "6",
+		},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			t.Parallel()
+			// A server each: the scenarios' workers poll the same task type.
+			srv := batontest.New(t)
+			r := baton(t, append([]string{"bench", "--server", srv.URL()}, tc.args...)...)
+			require.NoError(t, r.err)
+			require.Contains(t, r.stdout, "== target "+srv.URL())
+			for _, line := range tc.want {
+				require.Contains(t, r.stdout, line)
+			}
+			if tc.tasks != "" {
+				require.Regexp(t, `(?m)^tasks at end +`+tc.tasks+`$`, r.stdout)
+			}
+			require.NotContains(t, r.stdout, "server RSS", "no server figures for a target")
+		})
+	}
+}
+
+func TestBenchRefusesBadFlags(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{args: []string{"-scenario", "fork"}, want: `bench: unknown -scenario "fork"; use chain, join, fanout or loop`},
+		{args: []string{"-scenario", "join", "-branches", "0"}, want: "bench: -branches must be at least 1, not 0"},
+		{args: []string{"-scenario", "fanout", "-branches", "-3"}, want: "bench: -branches must be at least 1, not -3"},
+		{args: []string{"-scenario", "loop", "-iterations", "0"}, want: "bench: -iterations must be at least 1, not 0"},
+		{args: []string{"-scenario", "loop", "-keep", "-1"}, want: "bench: -keep must be 0 (keep every iteration) or more, not -1"},
+		{args: []string{"-scenario", "fanout", "-n", "0"}, want: "bench: -n, -k, -c, -w and -batch must be at least 1"},
+		{args: []string{"-scenario", "fanout", "-c", "8"}, want: "bench: -c does not apply to -scenario fanout"},
+		{args: []string{"-branches", "8"}, want: "bench: -branches does not apply to -scenario chain"},
+		{args: []string{"-scenario", "join", "-iterations", "8"}, want: "bench: -iterations does not apply to -scenario join"},
+	}
+	for _, tc := range cases {
+		// Each is refused before a server is started or called.
+		r := baton(t, append([]string{"bench", "--server", "http://127.0.0.1:1"}, tc.args...)...)
+		require.EqualError(t, r.err, tc.want, "baton bench %s", strings.Join(tc.args, " "))
+		require.Empty(t, r.stdout)
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/dop251/goja"
 	"github.com/itchyny/gojq"
 )
 
@@ -58,7 +57,7 @@ func (l Limits) validate() error {
 // nothing. It is safe for concurrent use by many goroutines.
 type Evaluator struct {
 	limits   Limits
-	programs cache[*goja.Program]
+	programs cache[*jsProgram]
 	queries  cache[*gojq.Code]
 	gc       collector
 }

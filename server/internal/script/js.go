@@ -27,13 +27,13 @@ func (e *Evaluator) JS(expression string, input map[string]any) (any, error) {
 	}
 	rt := goja.New()
 	w := newWatch(func(err *Error) { rt.Interrupt(err) })
-	if err := e.prepare(rt, w, input); err != nil {
+	if err := e.prepare(rt, w, program, input); err != nil {
 		return nil, err
 	}
 	w.start(e)
 	defer w.stop()
 	v, err := run(w, func() (any, *Error) {
-		v, err := rt.RunProgram(program)
+		v, err := rt.RunProgram(program.program)
 		if err != nil {
 			return nil, jsError(err)
 		}
@@ -46,7 +46,14 @@ func (e *Evaluator) JS(expression string, input map[string]any) (any, error) {
 	return v, nil
 }
 
-func compileJS(src string) (*goja.Program, *Error) {
+// jsProgram is a compiled script and what its runtime must provide.
+type jsProgram struct {
+	program *goja.Program
+	guards  builtins
+	console bool
+}
+
+func compileJS(src string) (*jsProgram, *Error) {
 	// Source maps are off: goja would read the file a
 	// sourceMappingURL comment names from the host's disk.
 	ast, err := parser.ParseFile(nil, "", src, 0, parser.WithDisableSourceMaps)
@@ -57,7 +64,9 @@ func compileJS(src string) (*goja.Program, *Error) {
 	if err != nil {
 		return nil, jsSyntaxError(err)
 	}
-	return program, nil
+	p := &jsProgram{program: program}
+	p.guards, p.console = runtimeNeeds(src)
+	return p, nil
 }
 
 func jsSyntaxError(err error) *Error {
@@ -73,16 +82,18 @@ func jsSyntaxError(err error) *Error {
 	return errorf(Syntax, "%v", err)
 }
 
-// prepare readies a fresh runtime for one call: limits, a console that does
-// nothing, the guards, and `$`.
-func (e *Evaluator) prepare(rt *goja.Runtime, w *watch, input map[string]any) *Error {
+// prepare readies a fresh runtime for one call: limits, the guards and the
+// console the program needs, and `$`.
+func (e *Evaluator) prepare(rt *goja.Runtime, w *watch, p *jsProgram, input map[string]any) *Error {
 	rt.SetMaxCallStackSize(maxCallDepth)
 	rt.SetParserOptions(parser.WithDisableSourceMaps) // for eval and Function
-	if err := addConsole(rt); err != nil {
-		return errorf(Runtime, "prepare the script's console: %v", err)
-	}
-	if err := addGuards(rt, w, e.limits.MaxMemory); err != nil {
+	if err := addGuards(rt, w, e.limits.MaxMemory, p.guards); err != nil {
 		return errorf(Runtime, "prepare the script's built-ins: %v", err)
+	}
+	if p.console {
+		if err := addConsole(rt); err != nil {
+			return errorf(Runtime, "prepare the script's console: %v", err)
+		}
 	}
 	dollar, serr := jsValue(rt, input, 0)
 	if serr != nil {

@@ -112,7 +112,8 @@ func TestJSErrors(t *testing.T) {
 		{"too deep", `var o = {}; for (var i = 0; i < 2000; i++) o = {a: o}; o`, Output, "nested more than 1000 levels deep"},
 		{"toJSON that throws", `({toJSON: function () { throw new Error('no'); }})`, Runtime, "Error: no"},
 		{"too large", `'x'.repeat(2e6)`, Output, "the result is larger than 1 MiB as JSON"},
-		{"too large, many small values", `JSON.parse('[' + '1,'.repeat(6e5) + '1]')`, Output, "larger than 1 MiB"},
+		{"too large, many values", `JSON.parse(JSON.stringify(new Array(3e4).fill('x'.repeat(40))))`, Output, "larger than 1 MiB"},
+		{"too large, judged by the length", `new Array(1e7)`, Output, "larger than 1 MiB"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := e.JS(tc.src, nil)
@@ -231,4 +232,28 @@ func TestJSDoesNotReadSourceMaps(t *testing.T) {
 func jsQuote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+func TestRuntimeNeeds(t *testing.T) {
+	t.Parallel()
+	all := builtins(1<<len(guarded) - 1)
+	for _, tc := range []struct {
+		src     string
+		guards  builtins
+		console bool
+	}{
+		{`$.a + 1`, 0, false},
+		{`'x'.repeat(3)`, 1 << 0, false},
+		{`console.log(s.padStart(3)); a.join(',')`, 1<<1 | 1<<4, true},
+		{`Array.from(x).fill(0)`, 1<<3 | 1<<5, false},
+		{`eval(code)`, all, true},
+		{`new Function('return 1')()`, all, true},
+		{`f.constructor('return 1')()`, all, true},
+	} {
+		guards, console := runtimeNeeds(tc.src)
+		require.Equal(t, tc.guards, guards, tc.src)
+		require.Equal(t, tc.console, console, tc.src)
+	}
+	require.Equal(t, "repeat padStart padEnd fill join from",
+		guarded[0].name+" "+guarded[1].name+" "+guarded[2].name+" "+guarded[3].name+" "+guarded[4].name+" "+guarded[5].name)
 }

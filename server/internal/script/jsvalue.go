@@ -71,8 +71,9 @@ func jsValue(rt *goja.Runtime, v any, depth int) (goja.Value, *Error) {
 	return jsValue(rt, plain, depth)
 }
 
-// jsNumber is an int64 when n is an integer that fits, which goja keeps
-// exact, else a float64.
+// jsNumber is an int64 when n is an integer that fits, else a float64. goja
+// keeps integers up to 2^53 as integers and, like every JavaScript engine,
+// rounds larger ones to doubles.
 func jsNumber(n json.Number) (any, *Error) {
 	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
 		return i, nil

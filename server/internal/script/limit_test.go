@@ -68,6 +68,11 @@ func TestMemory(t *testing.T) {
 		}, []Kind{Memory}},
 		{"JS join", func() error { _, err := e.JS(`new Array(1e6).join('abcdefgh')`, nil); return err }, []Kind{Memory}},
 		{"JS padStart", func() error { _, err := e.JS(`'x'.padStart(1e9, 'ab')`, nil); return err }, []Kind{Memory}},
+		{"JS repeat built by eval", func() error { _, err := e.JS(`eval("'x'.re" + "peat(2e9)")`, nil); return err }, []Kind{Memory}},
+		{"JS repeat built by Function", func() error {
+			_, err := e.JS(`[].constructor.constructor("return 'x'.re" + "peat(2e9)")()`, nil)
+			return err
+		}, []Kind{Memory}},
 		{"JS Array.from", func() error { _, err := e.JS(`Array.from({length: 1e9}, (_, i) => i)`, nil); return err }, []Kind{Memory}},
 		{"jq collecting", func() error { _, err := e.JQ(`[range(1e9)]`, nil); return err }, []Kind{Memory, Timeout}},
 		{"jq recursion that grows", func() error { _, err := e.JQ(`def f: [f]; f`, nil); return err }, []Kind{Memory, Timeout}},

@@ -13,17 +13,21 @@ import (
 // gets a few milliseconds of allocation past the limit before it is seen.
 const sampleEvery = 2 * time.Millisecond
 
-// watch stops one call when it runs out of time or memory: from outside, by a
-// timer and a goroutine that samples the heap, and from inside, by the guards
-// in front of goja's built-ins (see guards). All of them stop the call through
-// halt.
+// watch stops one call when it runs out of time or memory: from outside, by
+// two timers, one for the deadline and one that samples the heap, and from
+// inside, by the guards in front of goja's built-ins (see guards). All of
+// them stop the call through halt. Timers rather than a goroutine: a call
+// that ends within sampleEvery, as most do, starts no goroutine at all.
 type watch struct {
 	// interrupt stops the running script: goja's Runtime.Interrupt, or the
 	// cancel of the context gojq runs with.
 	interrupt func(*Error)
 	reason    atomic.Pointer[Error]
-	timer     *time.Timer
-	done      chan struct{}
+
+	mu       sync.Mutex // guards the fields below and the sampling
+	stopped  bool
+	deadline *time.Timer
+	sampler  *time.Timer
 }
 
 func newWatch(interrupt func(*Error)) *watch {
@@ -43,32 +47,36 @@ func (w *watch) halt(err *Error) {
 // (the copy of the input) does not count.
 func (w *watch) start(e *Evaluator) {
 	budget := newHeapBudget(e.limits.MaxMemory, &e.gc)
-	w.done = make(chan struct{})
-	w.timer = time.AfterFunc(e.limits.Timeout, func() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.deadline = time.AfterFunc(e.limits.Timeout, func() {
 		w.halt(errorf(Timeout, "the script ran longer than %s and was stopped", e.limits.Timeout))
 	})
-	go w.sample(budget, e.limits.MaxMemory)
+	w.sampler = time.AfterFunc(sampleEvery, func() {
+		w.sample(budget, e.limits.MaxMemory)
+	})
+}
+
+// sample checks the heap once and sets the next check.
+func (w *watch) sample(budget *heapBudget, max int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopped {
+		return
+	}
+	if budget.exceeded() {
+		w.halt(errorf(Memory, "the script grew the heap by more than %s and was stopped", formatBytes(max)))
+		return
+	}
+	w.sampler.Reset(sampleEvery)
 }
 
 func (w *watch) stop() {
-	w.timer.Stop()
-	close(w.done)
-}
-
-func (w *watch) sample(budget *heapBudget, max int64) {
-	tick := time.NewTicker(sampleEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case <-w.done:
-			return
-		case <-tick.C:
-		}
-		if budget.exceeded() {
-			w.halt(errorf(Memory, "the script grew the heap by more than %s and was stopped", formatBytes(max)))
-			return
-		}
-	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stopped = true
+	w.deadline.Stop()
+	w.sampler.Stop()
 }
 
 // run calls f and returns what it returns, unless the watch halted the call,
@@ -124,8 +132,8 @@ func newHeapBudget(max int64, gc *collector) *heapBudget {
 	return &heapBudget{max: uint64(max), objects: now.objects, live: now.live, gc: gc}
 }
 
-// exceeded reports whether the call is over its budget. One goroutine at a
-// time may call it.
+// exceeded reports whether the call is over its budget. Calls must not
+// overlap.
 func (b *heapBudget) exceeded() bool {
 	now := readHeap()
 	grown := sub(now.objects, b.objects)
