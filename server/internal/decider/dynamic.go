@@ -40,8 +40,15 @@ func (d *decision) failDynamic(t *workflow.Task) {
 	d.end(t, workflow.TaskFailedWithTerminalError, fmt.Sprintf("input %q must name the task to run, got %s", param, kindOf(t.InputData[param])))
 }
 
+// forkChunk is how many branches of a dynamic fork one decision creates: a
+// commit of ten thousand new tasks would not fit in one store transaction.
+// A larger fork creates the rest in the decisions that follow at once.
+const forkChunk = 1000
+
 // beginDynamicFork forks one branch per task the input lists, in one of
 // Conductor's three forms, and records them (forkedTasks) for the JOIN.
+// The fork stays IN_PROGRESS while it creates its branches, forkChunk per
+// decision.
 func (d *decision) beginDynamicFork(t *workflow.Task) {
 	tasks, err := d.forkedTasks(t)
 	if err == nil {
@@ -60,10 +67,48 @@ func (d *decision) beginDynamicFork(t *workflow.Task) {
 	}
 	t.InputData["forkedTasks"] = refs
 	t.InputData["forkedTaskDefs"] = defs
-	d.end(t, workflow.TaskCompleted, "")
-	for i, wt := range tasks {
-		d.schedule(wt, place{ref: refs[i].(string), parentID: t.ParentTaskID, iteration: t.Iteration}, 0, nil)
+	d.begun(t)
+	d.forkMore(t)
+}
+
+// forkMore creates the next branches of a dynamic fork, and completes it
+// once all are there.
+func (d *decision) forkMore(t *workflow.Task) {
+	refs, _ := t.InputData["forkedTasks"].([]any)
+	defs, _ := t.InputData["forkedTaskDefs"].([]any)
+	done, _ := intOf(t.OutputData["forkedSoFar"])
+	end := min(int(done)+forkChunk, len(refs), len(defs))
+	for i := int(done); i < end; i++ {
+		wt, err := asWorkflowTask(defs[i])
+		if err != nil {
+			d.end(t, workflow.TaskFailedWithTerminalError, fmt.Sprintf("forked task %d: %v", i, err))
+			return
+		}
+		ref, _ := refs[i].(string)
+		d.schedule(wt, place{ref: ref, parentID: t.ParentTaskID, iteration: t.Iteration}, 0, nil)
 	}
+	d.touch(t)
+	if end < len(refs) {
+		t.OutputData["forkedSoFar"] = num(end)
+		d.yielded = true
+		return
+	}
+	delete(t.OutputData, "forkedSoFar")
+	d.end(t, workflow.TaskCompleted, "")
+}
+
+// asWorkflowTask reads a task of forkedTaskDefs: the task itself while the
+// execution is in memory, its JSON once it was read from the store.
+func asWorkflowTask(v any) (*workflow.WorkflowTask, error) {
+	if wt, ok := v.(*workflow.WorkflowTask); ok {
+		return wt, nil
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	wt := &workflow.WorkflowTask{}
+	return wt, workflow.Decode(data, wt)
 }
 
 // forkedTasks reads the branches of a dynamic fork from its input: a list

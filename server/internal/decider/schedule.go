@@ -129,6 +129,8 @@ func (d *decision) advance() {
 	}
 	for _, t := range d.w.Tasks {
 		switch {
+		case t.Status == workflow.TaskInProgress && t.TaskType == workflow.TypeForkJoinDynamic && !d.yielded:
+			d.forkMore(t) // a large fork goes on creating its branches
 		case t.Status.Terminal() && !t.Executed:
 			d.pending = append(d.pending, t)
 		case !t.Status.Terminal() && (t.TaskType == workflow.TypeJoin || t.TaskType == workflow.TypeExclusiveJoin):
