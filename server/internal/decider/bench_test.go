@@ -91,6 +91,18 @@ func TestLargeForkIsCreatedInChunks(t *testing.T) {
 			require.Equal(t, workflow.TaskInProgress, fork.Status)
 			require.Equal(t, t0, res.WakeAt, "the decision asks to go on at once")
 			require.Zero(t, count(workflow.TypeJoin))
+			// A worker's poll between chunks creates no branches, and
+			// the fork still asks to be woken at once.
+			var branch *workflow.Task
+			for _, task := range b.w.Tasks {
+				if task.TaskType == "work" && task.Status == workflow.TaskScheduled {
+					branch = task
+					break
+				}
+			}
+			leased := b.must(0, Lease{TaskID: branch.TaskID})
+			require.Equal(t, want, count("work"))
+			require.Equal(t, t0, leased.WakeAt)
 			res = b.must(0, Tick{})
 		}
 	}

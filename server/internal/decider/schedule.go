@@ -127,10 +127,13 @@ func (d *decision) advance() {
 	if d.w.Status != workflow.StatusRunning {
 		return
 	}
+	_, tick := d.Event.(Tick)
 	for _, t := range d.w.Tasks {
 		switch {
-		case t.Status == workflow.TaskInProgress && t.TaskType == workflow.TypeForkJoinDynamic && !d.yielded:
-			d.forkMore(t) // a large fork goes on creating its branches
+		case tick && t.Status == workflow.TaskInProgress && t.TaskType == workflow.TypeForkJoinDynamic && !d.yielded:
+			// A large fork goes on creating its branches when it wakes
+			// (only then: one commit may hold many events).
+			d.forkMore(t)
 		case t.Status.Terminal() && !t.Executed:
 			d.pending = append(d.pending, t)
 		case !t.Status.Terminal() && (t.TaskType == workflow.TypeJoin || t.TaskType == workflow.TypeExclusiveJoin):

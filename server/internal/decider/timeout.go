@@ -101,6 +101,9 @@ func (d *decision) wakeAt() time.Time {
 		consider(w.CreateTime + ts*1000)
 	}
 	for _, t := range w.Tasks {
+		if t.Status == workflow.TaskInProgress && t.TaskType == workflow.TypeForkJoinDynamic {
+			consider(d.now) // a fork with branches still to create
+		}
 		if t.Status.Terminal() || isOperator(t) {
 			continue
 		}
