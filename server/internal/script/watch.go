@@ -113,8 +113,9 @@ func run[T any](w *watch, f func() (T, *Error)) (v T, err *Error) {
 // surely growing because of it.
 type heapBudget struct {
 	max uint64
-	// objects is the heap at the start, moved forward past garbage found
-	// by a collection (see judge).
+	// objects is the heap at the start, lowered when collections free
+	// what was there (see exceeded) and moved forward past garbage a
+	// collection found (see judge).
 	objects uint64
 	// live is the live heap measured by the last collection before the
 	// start.
@@ -136,7 +137,14 @@ func newHeapBudget(max int64, gc *collector) *heapBudget {
 // overlap.
 func (b *heapBudget) exceeded() bool {
 	now := readHeap()
-	grown := sub(now.objects, b.objects)
+	if now.objects < b.objects {
+		// A collection freed garbage that was in the heap at the start,
+		// which until then hid the script's growth. Count from the lower
+		// level; what the script held when the heap was lowest is
+		// forgiven.
+		b.objects = now.objects
+	}
+	grown := now.objects - b.objects
 	if grown > hardFactor*b.max {
 		return true
 	}
