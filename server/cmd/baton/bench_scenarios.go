@@ -258,6 +258,41 @@ func (r *benchRun) runAlone(name string, input map[string]any, fl *finishLine, l
 	return s, err
 }
 
+// runSolo runs cfg.workflows workflows of a definition one after another,
+// each alone, while workers complete their tasks (each completion fetching
+// the next task in the same call when chain); tasks is how many task
+// completions end one. It returns the runs and the sorted durations of the
+// workers' update calls.
+func (r *benchRun) runSolo(cfg benchConfig, name string, input map[string]any, tasks int, chain bool, cpu func() time.Duration) ([]soloRun, []time.Duration, error) {
+	updates := make([]time.Duration, 0, cfg.workflows*tasks)
+	fl := newFinishLine(cfg.workflows)
+	var mu sync.Mutex
+	workers := r.startWorkers(cfg, chain, func(t *workflow.Task, took time.Duration) {
+		mu.Lock()
+		updates = append(updates, took)
+		mu.Unlock()
+		fl.tick(t.WorkflowInstanceID, int64(tasks))
+	})
+	var (
+		runs []soloRun
+		err  error
+	)
+	for range cfg.workflows {
+		var run soloRun
+		if run, err = r.runAlone(name, input, fl, tasks, scaledLimit(tasks), cpu); err != nil {
+			break
+		}
+		runs = append(runs, run)
+	}
+	r.stop()
+	workers.Wait()
+	if err != nil {
+		return nil, nil, err
+	}
+	slices.Sort(updates)
+	return runs, updates, nil
+}
+
 // fanoutReport are the figures of a fanout run.
 type fanoutReport struct {
 	cfg     benchConfig
@@ -283,30 +318,11 @@ func benchFanout(ctx context.Context, cfg benchConfig, cpu func() time.Duration)
 	for i := range inputs {
 		inputs[i] = map[string]any{"n": i}
 	}
-	rep := &fanoutReport{cfg: cfg, updates: make([]time.Duration, 0, cfg.workflows*cfg.branches)}
-	fl := newFinishLine(cfg.workflows)
-	var mu sync.Mutex
-	workers := r.startWorkers(cfg, false, func(t *workflow.Task, took time.Duration) {
-		mu.Lock()
-		rep.updates = append(rep.updates, took)
-		mu.Unlock()
-		fl.tick(t.WorkflowInstanceID, int64(cfg.branches))
-	})
-	var err error
-	for range cfg.workflows {
-		var run soloRun
-		if run, err = r.runAlone(def.Name, map[string]any{"branches": inputs}, fl, cfg.branches, scaledLimit(cfg.branches), cpu); err != nil {
-			break
-		}
-		rep.runs = append(rep.runs, run)
-	}
-	r.stop()
-	workers.Wait()
+	runs, updates, err := r.runSolo(cfg, def.Name, map[string]any{"branches": inputs}, cfg.branches, false, cpu)
 	if err != nil {
 		return nil, err
 	}
-	slices.Sort(rep.updates)
-	return rep, nil
+	return &fanoutReport{cfg: cfg, runs: runs, updates: updates}, nil
 }
 
 func (r *fanoutReport) print(w io.Writer, label string, s *serverStats) {
@@ -349,32 +365,12 @@ func benchLoop(ctx context.Context, cfg benchConfig, cpu func() time.Duration) (
 	if err := r.register(def); err != nil {
 		return nil, err
 	}
-	rep := &loopReport{cfg: cfg, updates: make([]time.Duration, 0, cfg.workflows*cfg.iterations)}
-	fl := newFinishLine(cfg.workflows)
-	var mu sync.Mutex
 	// Each completion leases the next iteration's task in the same call.
-	workers := r.startWorkers(cfg, true, func(t *workflow.Task, took time.Duration) {
-		mu.Lock()
-		rep.updates = append(rep.updates, took)
-		mu.Unlock()
-		fl.tick(t.WorkflowInstanceID, int64(cfg.iterations))
-	})
-	input := map[string]any{"iterations": cfg.iterations, "keep": cfg.keep}
-	var err error
-	for range cfg.workflows {
-		var run soloRun
-		if run, err = r.runAlone(def.Name, input, fl, cfg.iterations, scaledLimit(cfg.iterations), cpu); err != nil {
-			break
-		}
-		rep.runs = append(rep.runs, run)
-	}
-	r.stop()
-	workers.Wait()
+	runs, updates, err := r.runSolo(cfg, def.Name, map[string]any{"iterations": cfg.iterations, "keep": cfg.keep}, cfg.iterations, true, cpu)
 	if err != nil {
 		return nil, err
 	}
-	slices.Sort(rep.updates)
-	return rep, nil
+	return &loopReport{cfg: cfg, runs: runs, updates: updates}, nil
 }
 
 func (r *loopReport) print(w io.Writer, label string, s *serverStats) {

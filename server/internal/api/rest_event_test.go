@@ -23,6 +23,8 @@ func TestRESTEventHandlersAndSignals(t *testing.T) {
 	env.mustREST(t, restCall{method: "POST", path: "/api/event", body: handler})
 	requireErrorResponse(t, env.rest(t, restCall{method: "POST", path: "/api/event", body: handler}), http.StatusConflict, "CONFLICT")
 	requireErrorResponse(t, env.rest(t, restCall{method: "POST", path: "/api/event", body: `{"name": "x", "event": "nocolon", "actions": []}`}), http.StatusBadRequest, "INVALID_INPUT")
+	bad := requireErrorResponse(t, env.rest(t, restCall{method: "POST", path: "/api/event", body: `{"name": "a/b\u0000", "event": "conductor:a:b", "actions": [{"action": "complete_task", "complete_task": {"taskId": "t"}}]}`}), http.StatusBadRequest, "INVALID_INPUT")
+	require.Contains(t, bad["message"], "may not contain /")
 	requireErrorResponse(t, env.rest(t, restCall{method: "PUT", path: "/api/event", body: `{"name": "ghost", "event": "conductor:a:b", "actions": [{"action": "complete_task", "complete_task": {"taskId": "t"}}]}`}), http.StatusNotFound, "NOT_FOUND")
 
 	var listed []*workflow.EventHandler

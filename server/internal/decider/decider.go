@@ -57,6 +57,48 @@ func (r *Result) Noop() bool {
 		len(r.Removed) == 0 && len(r.Commands) == 0
 }
 
+// Merge adds a later decision about the same execution to r, so that both
+// are committed as one: tasks changed by either (once each, in the order
+// first touched, without those the later one removed), every record, log,
+// command and removal, and the later wake-up time.
+func (r *Result) Merge(next *Result) {
+	have := make(map[*workflow.Task]bool, len(r.Changed))
+	for _, t := range r.Changed {
+		have[t] = true
+	}
+	for _, t := range next.Changed {
+		if !have[t] {
+			have[t] = true
+			r.Changed = append(r.Changed, t)
+		}
+	}
+	r.StatusChanged = r.StatusChanged || next.StatusChanged
+	r.WakeAt = next.WakeAt
+	r.History = append(r.History, next.History...)
+	r.Logs = append(r.Logs, next.Logs...)
+	r.Commands = append(r.Commands, next.Commands...)
+	r.Removed = append(r.Removed, next.Removed...)
+	r.drop(next.Removed)
+}
+
+// drop takes removed tasks out of Changed.
+func (r *Result) drop(removed []*workflow.Task) {
+	if len(removed) == 0 {
+		return
+	}
+	gone := make(map[*workflow.Task]bool, len(removed))
+	for _, t := range removed {
+		gone[t] = true
+	}
+	kept := r.Changed[:0]
+	for _, t := range r.Changed {
+		if !gone[t] {
+			kept = append(kept, t)
+		}
+	}
+	r.Changed = kept
+}
+
 // Scripts evaluates user scripts. Implementations bound each call's time
 // and memory.
 type Scripts interface {
@@ -97,7 +139,7 @@ func Decide(in Input) (*Result, error) {
 	if d.w.Status != before {
 		d.res.StatusChanged = true
 	}
-	d.dropRemoved()
+	d.res.drop(d.res.Removed)
 	if !d.res.Noop() {
 		d.w.UpdateTime = d.now
 	}

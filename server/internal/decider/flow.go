@@ -2,6 +2,7 @@ package decider
 
 import (
 	"encoding/json"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -235,7 +236,7 @@ func (d *decision) exclusiveJoin(j *workflow.Task) bool {
 			if !t.Status.Terminal() || !t.Executed {
 				return false
 			}
-			j.OutputData = cloneMap(t.OutputData)
+			j.OutputData = maps.Clone(t.OutputData)
 			if t.Status.Successful() {
 				d.end(j, workflow.TaskCompleted, "")
 			} else {
@@ -247,24 +248,6 @@ func (d *decision) exclusiveJoin(j *workflow.Task) bool {
 	// None of them ran: the branch taken had none of them.
 	d.end(j, workflow.TaskCompleted, "")
 	return true
-}
-
-// dropRemoved takes removed tasks out of the changes to write.
-func (d *decision) dropRemoved() {
-	if len(d.res.Removed) == 0 {
-		return
-	}
-	gone := make(map[*workflow.Task]bool, len(d.res.Removed))
-	for _, t := range d.res.Removed {
-		gone[t] = true
-	}
-	kept := d.res.Changed[:0]
-	for _, t := range d.res.Changed {
-		if !gone[t] {
-			kept = append(kept, t)
-		}
-	}
-	d.res.Changed = kept
 }
 
 // remove deletes tasks from the execution.
@@ -283,14 +266,6 @@ func (d *decision) remove(drop func(*workflow.Task) bool) {
 	}
 	clear(d.w.Tasks[len(kept):])
 	d.w.Tasks = kept
-}
-
-func cloneMap(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 func num(n int) json.Number { return json.Number(strconv.Itoa(n)) }

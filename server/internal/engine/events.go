@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/batonhq/baton/sdk/workflow"
 	"github.com/batonhq/baton/server/internal/decider"
@@ -112,8 +113,11 @@ func validateHandler(h *workflow.EventHandler) error {
 		return errorf(InvalidArgument, "no event handler given")
 	}
 	var probs []string
-	if strings.TrimSpace(h.Name) == "" {
+	switch {
+	case strings.TrimSpace(h.Name) == "":
 		probs = append(probs, "name is required")
+	case strings.ContainsFunc(h.Name, func(r rune) bool { return r == '/' || unicode.IsControl(r) }):
+		probs = append(probs, fmt.Sprintf("name %q may not contain / or control characters", h.Name))
 	}
 	if provider, queue, ok := strings.Cut(h.Event, ":"); !ok || provider == "" || queue == "" {
 		probs = append(probs, fmt.Sprintf("event %q must be provider:queue, such as conductor:my_workflow:my_task", h.Event))

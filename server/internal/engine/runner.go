@@ -14,22 +14,24 @@ const runnerID = "baton"
 // the internal HTTP queue like any worker, so HTTP tasks obey the same
 // leases, rate limits and concurrency limits.
 func (e *Engine) startRunners() {
+	ctx, cancel := context.WithCancel(context.Background())
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		<-e.stop
+		cancel()
+	}()
 	for range e.cfg.HTTPRunners {
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
-			e.runHTTP()
+			e.runHTTP(ctx)
 		}()
 	}
 }
 
-func (e *Engine) runHTTP() {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		<-e.stop
-		cancel()
-	}()
+// runHTTP carries out HTTP tasks until ctx ends.
+func (e *Engine) runHTTP(ctx context.Context) {
 	for ctx.Err() == nil {
 		tasks, err := e.poll(ctx, PollRequest{TaskType: workflow.TypeHTTP, WorkerID: runnerID, Count: 1, Wait: e.cfg.MaxPollWait}, true)
 		if err != nil {

@@ -17,7 +17,6 @@ type change struct {
 	inProgress map[string]bool
 	status     workflow.Status
 	res        *decider.Result
-	seen       map[*workflow.Task]bool // the tasks in res.Changed
 	// ack are messages this change consumes; send are messages it sends
 	// besides those the decision's commands make (filled by transition).
 	ack  []string
@@ -32,7 +31,6 @@ func (e *Engine) decide(ex *store.Execution, events ...decider.Event) (*change, 
 		version:    ex.Version,
 		inProgress: map[string]bool{},
 		status:     ex.Workflow.Status,
-		seen:       map[*workflow.Task]bool{},
 	}
 	if !ex.WakeAt.IsZero() {
 		c.wakeAt = ex.WakeAt.UnixMilli()
@@ -66,35 +64,8 @@ func (e *Engine) decideMore(c *change, ex *store.Execution, ev decider.Event) er
 	}
 	if c.res == nil {
 		c.res = res
-		for _, t := range res.Changed {
-			c.seen[t] = true
-		}
-		return nil
-	}
-	for _, t := range res.Changed {
-		if !c.seen[t] {
-			c.seen[t] = true
-			c.res.Changed = append(c.res.Changed, t)
-		}
-	}
-	c.res.StatusChanged = c.res.StatusChanged || res.StatusChanged
-	c.res.WakeAt = res.WakeAt
-	c.res.History = append(c.res.History, res.History...)
-	c.res.Logs = append(c.res.Logs, res.Logs...)
-	c.res.Commands = append(c.res.Commands, res.Commands...)
-	if len(res.Removed) > 0 {
-		c.res.Removed = append(c.res.Removed, res.Removed...)
-		gone := map[*workflow.Task]bool{}
-		for _, t := range res.Removed {
-			gone[t] = true
-		}
-		kept := c.res.Changed[:0]
-		for _, t := range c.res.Changed {
-			if !gone[t] {
-				kept = append(kept, t)
-			}
-		}
-		c.res.Changed = kept
+	} else {
+		c.res.Merge(res)
 	}
 	return nil
 }

@@ -49,33 +49,16 @@ func (s *Store) TaskDefPut(ctx context.Context, defs []*workflow.TaskDef) error 
 
 // TaskDefGet implements store.Store.
 func (s *Store) TaskDefGet(ctx context.Context, name string) (*workflow.TaskDef, error) {
-	var d workflow.TaskDef
-	err := s.view(ctx, func(txn *badger.Txn) error {
-		ok, err := getJSON(txn, taskDefKey(name), &d)
-		if err == nil && !ok {
-			err = store.ErrNotFound
-		}
-		return err
-	})
+	d, err := getNamed[workflow.TaskDef](ctx, s, taskDefKey(name))
 	if err != nil {
 		return nil, fmt.Errorf("get task definition %s: %w", name, err)
 	}
-	return &d, nil
+	return d, nil
 }
 
 // TaskDefList implements store.Store.
 func (s *Store) TaskDefList(ctx context.Context) ([]*workflow.TaskDef, error) {
-	defs := []*workflow.TaskDef{}
-	err := s.view(ctx, func(txn *badger.Txn) error {
-		return scan(ctx, txn, []byte(prefixTaskDef), func(_ []byte, value []byte) error {
-			var d workflow.TaskDef
-			if err := workflow.Decode(value, &d); err != nil {
-				return err
-			}
-			defs = append(defs, &d)
-			return nil
-		})
-	})
+	defs, err := listRecords[workflow.TaskDef](ctx, s, prefixTaskDef)
 	if err != nil {
 		return nil, fmt.Errorf("list task definitions: %w", err)
 	}
@@ -160,17 +143,7 @@ func (s *Store) WorkflowDefGet(ctx context.Context, name string, version int) (*
 // WorkflowDefList implements store.Store. Keys sort by name, then by
 // big-endian version, which is the order asked for.
 func (s *Store) WorkflowDefList(ctx context.Context) ([]*workflow.WorkflowDef, error) {
-	defs := []*workflow.WorkflowDef{}
-	err := s.view(ctx, func(txn *badger.Txn) error {
-		return scan(ctx, txn, []byte(prefixWorkflowDef), func(_ []byte, value []byte) error {
-			var d workflow.WorkflowDef
-			if err := workflow.Decode(value, &d); err != nil {
-				return err
-			}
-			defs = append(defs, &d)
-			return nil
-		})
-	})
+	defs, err := listRecords[workflow.WorkflowDef](ctx, s, prefixWorkflowDef)
 	if err != nil {
 		return nil, fmt.Errorf("list workflow definitions: %w", err)
 	}
@@ -226,6 +199,38 @@ func (s *Store) view(ctx context.Context, fn func(txn *badger.Txn) error) error 
 
 // scan calls fn with the key and value of every key under prefix, in order.
 // Both are valid only during the call.
+// getNamed reads one JSON record, or store.ErrNotFound.
+func getNamed[T any](ctx context.Context, s *Store, key []byte) (*T, error) {
+	var v T
+	err := s.view(ctx, func(txn *badger.Txn) error {
+		ok, err := getJSON(txn, key, &v)
+		if err == nil && !ok {
+			err = store.ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// listRecords reads every JSON record under a prefix, in key order.
+func listRecords[T any](ctx context.Context, s *Store, prefix string) ([]*T, error) {
+	out := []*T{}
+	err := s.view(ctx, func(txn *badger.Txn) error {
+		return scan(ctx, txn, []byte(prefix), func(_ []byte, value []byte) error {
+			var v T
+			if err := workflow.Decode(value, &v); err != nil {
+				return err
+			}
+			out = append(out, &v)
+			return nil
+		})
+	})
+	return out, err
+}
+
 func scan(ctx context.Context, txn *badger.Txn, prefix []byte, fn func(key, value []byte) error) error {
 	opts := badger.DefaultIteratorOptions
 	opts.Prefix = prefix

@@ -9,7 +9,6 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/batonhq/baton/sdk/workflow"
-	"github.com/batonhq/baton/server/internal/store"
 )
 
 // Event handlers are definitions: like task definitions (defs.go), each is
@@ -38,33 +37,16 @@ func (s *Store) EventHandlerPut(ctx context.Context, h *workflow.EventHandler) e
 
 // EventHandlerGet implements store.Store.
 func (s *Store) EventHandlerGet(ctx context.Context, name string) (*workflow.EventHandler, error) {
-	var h workflow.EventHandler
-	err := s.view(ctx, func(txn *badger.Txn) error {
-		ok, err := getJSON(txn, handlerKey(name), &h)
-		if err == nil && !ok {
-			err = store.ErrNotFound
-		}
-		return err
-	})
+	h, err := getNamed[workflow.EventHandler](ctx, s, handlerKey(name))
 	if err != nil {
 		return nil, fmt.Errorf("get event handler %s: %w", name, err)
 	}
-	return &h, nil
+	return h, nil
 }
 
 // EventHandlerList implements store.Store. Keys sort by name.
 func (s *Store) EventHandlerList(ctx context.Context) ([]*workflow.EventHandler, error) {
-	handlers := []*workflow.EventHandler{}
-	err := s.view(ctx, func(txn *badger.Txn) error {
-		return scan(ctx, txn, []byte(prefixHandler), func(_ []byte, value []byte) error {
-			var h workflow.EventHandler
-			if err := workflow.Decode(value, &h); err != nil {
-				return err
-			}
-			handlers = append(handlers, &h)
-			return nil
-		})
-	})
+	handlers, err := listRecords[workflow.EventHandler](ctx, s, prefixHandler)
 	if err != nil {
 		return nil, fmt.Errorf("list event handlers: %w", err)
 	}

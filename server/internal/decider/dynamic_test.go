@@ -1,0 +1,59 @@
+package decider
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/sdk/workflow"
+)
+
+// TestLargeForkIsCreatedInChunks: a dynamic fork of 2,500 branches creates
+// them forkChunk per decision, waking itself at once in between, and
+// schedules its JOIN only when all are there.
+func TestLargeForkIsCreatedInChunks(t *testing.T) {
+	inputs := make([]any, 2500)
+	for i := range inputs {
+		inputs[i] = map[string]any{"i": i}
+	}
+	b := setup(t, &workflow.WorkflowDef{Name: "fan", Version: 1, Tasks: []*workflow.WorkflowTask{
+		{Name: "fan", TaskReferenceName: "fan", Type: workflow.TypeForkJoinDynamic,
+			InputParameters: map[string]any{"forkTaskName": "work", "forkTaskInputs": inputs}},
+		{Name: "join", TaskReferenceName: "join", Type: workflow.TypeJoin},
+	}})
+	res := b.must(0, Start{})
+	count := func(typ string) int {
+		n := 0
+		for _, task := range b.w.Tasks {
+			if task.TaskType == typ {
+				n++
+			}
+		}
+		return n
+	}
+	for _, want := range []int{1000, 2000, 2500} {
+		require.Equal(t, want, count("work"))
+		fork := b.task("fan")
+		if want < 2500 {
+			require.Equal(t, workflow.TaskInProgress, fork.Status)
+			require.Equal(t, t0, res.WakeAt, "the decision asks to go on at once")
+			require.Zero(t, count(workflow.TypeJoin))
+			// A worker's poll between chunks creates no branches, and
+			// the fork still asks to be woken at once.
+			var branch *workflow.Task
+			for _, task := range b.w.Tasks {
+				if task.TaskType == "work" && task.Status == workflow.TaskScheduled {
+					branch = task
+					break
+				}
+			}
+			leased := b.must(0, Lease{TaskID: branch.TaskID})
+			require.Equal(t, want, count("work"))
+			require.Equal(t, t0, leased.WakeAt)
+			res = b.must(0, Tick{})
+		}
+	}
+	require.Equal(t, workflow.TaskCompleted, b.task("fan").Status)
+	require.Equal(t, 1, count(workflow.TypeJoin))
+	require.Len(t, b.task("join").InputData["joinOn"], 2500)
+}
