@@ -25,6 +25,19 @@ type Input struct {
 	Scripts Scripts
 	// Event is what happened.
 	Event Event
+	// Continue lets the decision go on with work that is split across
+	// commits (creating the branches of a large dynamic fork). The engine
+	// sets it for the first decision of a commit only, so that a commit
+	// holds one piece of such work however many events it carries.
+	Continue bool
+	// Decided is set when Workflow is as a decision left it, and WakeAt is
+	// then the wake-up that decision asked for (zero: none). Until WakeAt,
+	// no deadline of a task that this decision does not change can have
+	// passed, so the decision looks at the deadlines of the tasks it
+	// changes only, and stays cheap however many tasks the execution has.
+	// Without Decided, it looks at every task.
+	Decided bool
+	WakeAt  time.Time
 }
 
 // Result is the outcome of a decision.

@@ -23,6 +23,11 @@ type bundle struct {
 	w        *workflow.Workflow
 	ids      int
 	jitter   int64
+	// decided and wakeAt are what the engine passes on from the last
+	// accepted decision, so that the cases exercise the decisions that
+	// look only at the tasks they change.
+	decided bool
+	wakeAt  time.Time
 }
 
 func setup(t *testing.T, def *workflow.WorkflowDef, taskDefs ...*workflow.TaskDef) *bundle {
@@ -41,16 +46,36 @@ func setup(t *testing.T, def *workflow.WorkflowDef, taskDefs ...*workflow.TaskDe
 	return b
 }
 
-// do applies an event at t0+at and returns the result or the error.
+// do applies an event at t0+at, as the first event of a commit, and returns
+// the result or the error.
 func (b *bundle) do(at time.Duration, ev Event) (*Result, error) {
-	return Decide(Input{
+	return b.decide(at, ev, true)
+}
+
+// more applies an event that follows another in the same commit.
+func (b *bundle) more(at time.Duration, ev Event) *Result {
+	b.t.Helper()
+	res, err := b.decide(at, ev, false)
+	require.NoError(b.t, err)
+	return res
+}
+
+func (b *bundle) decide(at time.Duration, ev Event, first bool) (*Result, error) {
+	res, err := Decide(Input{
 		Now:      t0.Add(at),
 		Workflow: b.w,
 		TaskDef:  func(name string) *workflow.TaskDef { return b.taskDefs[name] },
 		NewID:    func() string { b.ids++; return fmt.Sprintf("t%d", b.ids) },
 		Jitter:   func(max int64) int64 { return min(b.jitter, max) },
 		Event:    ev,
+		Continue: first,
+		Decided:  b.decided,
+		WakeAt:   b.wakeAt,
 	})
+	if err == nil {
+		b.decided, b.wakeAt = true, res.WakeAt
+	}
+	return res, err
 }
 
 // must applies an event that must be accepted.

@@ -127,12 +127,10 @@ func (d *decision) advance() {
 	if d.w.Status != workflow.StatusRunning {
 		return
 	}
-	_, tick := d.Event.(Tick)
 	for _, t := range d.w.Tasks {
 		switch {
-		case tick && t.Status == workflow.TaskInProgress && t.TaskType == workflow.TypeForkJoinDynamic && !d.yielded:
-			// A large fork goes on creating its branches when it wakes
-			// (only then: one commit may hold many events).
+		case d.Continue && t.Status == workflow.TaskInProgress && t.TaskType == workflow.TypeForkJoinDynamic && !d.yielded:
+			// A large fork goes on creating its branches.
 			d.forkMore(t)
 		case t.Status.Terminal() && !t.Executed:
 			d.pending = append(d.pending, t)

@@ -8,7 +8,10 @@ import (
 )
 
 // checkTimeouts applies every deadline that Input.Now has reached: the
-// workflow's timeout, the tasks' timeouts and the end of WAIT tasks.
+// workflow's timeout, the tasks' timeouts and the end of WAIT tasks. Before
+// Input.WakeAt no task can be due but one the event changed, so only those
+// are looked at: a decision about one branch of a large fan-out does not
+// visit every branch.
 func (d *decision) checkTimeouts() {
 	w := d.w
 	if w.Status.Terminal() {
@@ -26,25 +29,46 @@ func (d *decision) checkTimeouts() {
 			}
 		}
 	}
-	for i := 0; i < len(w.Tasks) && !w.Status.Terminal(); i++ {
-		t := w.Tasks[i]
-		if t.Status.Terminal() || isOperator(t) {
-			continue
-		}
-		td := d.taskDef(t.WorkflowTask)
-		switch {
-		case t.WaitTimeout > 0 && t.Status == workflow.TaskInProgress && d.now >= t.WaitTimeout:
-			d.end(t, workflow.TaskCompleted, "")
-		case td.TotalTimeoutSeconds > 0 && d.now >= t.FirstScheduledTime+td.TotalTimeoutSeconds*1000:
-			d.end(t, workflow.TaskTimedOut, fmt.Sprintf("totalTimeoutSeconds (%d) passed across all attempts", td.TotalTimeoutSeconds))
-			d.stopChild(t, "the parent task timed out")
-		case t.Status == workflow.TaskScheduled && KindOf(t) == KindWorker && td.PollTimeout() > 0 && !t.TimeoutAlerted && d.now >= t.VisibleTime+td.PollTimeout()*1000:
-			d.timeout(t, td, fmt.Sprintf("no worker polled the task within pollTimeoutSeconds (%d)", td.PollTimeout()))
-		case t.StartTime > 0 && td.TimeoutSeconds > 0 && !t.TimeoutAlerted && d.now >= t.StartTime+td.TimeoutSeconds*1000:
-			d.timeout(t, td, fmt.Sprintf("the task ran longer than timeoutSeconds (%d)", td.TimeoutSeconds))
-		case leased(t) && d.now >= t.UpdateTime+t.ResponseTimeoutSeconds*1000:
-			d.end(t, workflow.TaskTimedOut, fmt.Sprintf("worker %q sent no update within responseTimeoutSeconds (%d)", t.WorkerID, t.ResponseTimeoutSeconds))
-		}
+	tasks := w.Tasks
+	if d.sinceWake() {
+		tasks = d.res.Changed
+	}
+	for i := 0; i < len(tasks) && !w.Status.Terminal(); i++ {
+		d.checkTimeout(tasks[i])
+	}
+}
+
+// sinceWake reports whether the execution was decided before and did not
+// ask to be woken by Input.Now: every deadline of a task that this decision
+// has not changed is then still ahead. An execution of up to scanAll tasks
+// is looked at whole all the same: that costs little, and keeps its
+// wake-up exact when a deadline moves later (a lease extended).
+func (d *decision) sinceWake() bool {
+	return d.Decided && len(d.w.Tasks) > scanAll && (d.WakeAt.IsZero() || d.now < d.WakeAt.UnixMilli())
+}
+
+// scanAll is the size up to which an execution's deadlines are all looked
+// at by every decision.
+const scanAll = 64
+
+// checkTimeout applies the first deadline of a task that has passed.
+func (d *decision) checkTimeout(t *workflow.Task) {
+	if t.Status.Terminal() || isOperator(t) || d.gone[t] {
+		return
+	}
+	td := d.taskDef(t.WorkflowTask)
+	switch {
+	case t.WaitTimeout > 0 && t.Status == workflow.TaskInProgress && d.now >= t.WaitTimeout:
+		d.end(t, workflow.TaskCompleted, "")
+	case td.TotalTimeoutSeconds > 0 && d.now >= t.FirstScheduledTime+td.TotalTimeoutSeconds*1000:
+		d.end(t, workflow.TaskTimedOut, fmt.Sprintf("totalTimeoutSeconds (%d) passed across all attempts", td.TotalTimeoutSeconds))
+		d.stopChild(t, "the parent task timed out")
+	case t.Status == workflow.TaskScheduled && KindOf(t) == KindWorker && td.PollTimeout() > 0 && !t.TimeoutAlerted && d.now >= t.VisibleTime+td.PollTimeout()*1000:
+		d.timeout(t, td, fmt.Sprintf("no worker polled the task within pollTimeoutSeconds (%d)", td.PollTimeout()))
+	case t.StartTime > 0 && td.TimeoutSeconds > 0 && !t.TimeoutAlerted && d.now >= t.StartTime+td.TimeoutSeconds*1000:
+		d.timeout(t, td, fmt.Sprintf("the task ran longer than timeoutSeconds (%d)", td.TimeoutSeconds))
+	case leased(t) && d.now >= t.UpdateTime+t.ResponseTimeoutSeconds*1000:
+		d.end(t, workflow.TaskTimedOut, fmt.Sprintf("worker %q sent no update within responseTimeoutSeconds (%d)", t.WorkerID, t.ResponseTimeoutSeconds))
 	}
 }
 
@@ -82,7 +106,10 @@ func (d *decision) timeout(t *workflow.Task, td *workflow.TaskDef, reason string
 }
 
 // wakeAt is the earliest deadline still ahead, or zero; now if the decision
-// yielded with work left.
+// yielded with work left. Before Input.WakeAt, that wake-up still bounds
+// the deadlines of the tasks this decision has not changed, so only the
+// changed ones are looked at. It may then be earlier than needed (the task
+// it was for has ended): waking finds nothing due and looks at every task.
 func (d *decision) wakeAt() time.Time {
 	w := d.w
 	if w.Status.Terminal() {
@@ -93,39 +120,62 @@ func (d *decision) wakeAt() time.Time {
 	}
 	var at int64
 	consider := func(ms int64) {
-		if at == 0 || ms < at {
+		if ms != 0 && (at == 0 || ms < at) {
 			at = ms
 		}
 	}
 	if ts := d.def.TimeoutSeconds; ts > 0 && !(w.TimeoutAlerted && d.def.Policy() != workflow.TimeoutWorkflow) {
 		consider(w.CreateTime + ts*1000)
 	}
-	for _, t := range w.Tasks {
-		if t.Status == workflow.TaskInProgress && t.TaskType == workflow.TypeForkJoinDynamic {
-			consider(d.now) // a fork with branches still to create
+	tasks := w.Tasks
+	if d.sinceWake() {
+		if !d.WakeAt.IsZero() {
+			consider(d.WakeAt.UnixMilli())
 		}
-		if t.Status.Terminal() || isOperator(t) {
-			continue
-		}
-		td := d.taskDef(t.WorkflowTask)
-		if t.WaitTimeout > 0 && t.Status == workflow.TaskInProgress {
-			consider(t.WaitTimeout)
-		}
-		if td.TotalTimeoutSeconds > 0 {
-			consider(t.FirstScheduledTime + td.TotalTimeoutSeconds*1000)
-		}
-		if t.Status == workflow.TaskScheduled && KindOf(t) == KindWorker && td.PollTimeout() > 0 && !t.TimeoutAlerted {
-			consider(t.VisibleTime + td.PollTimeout()*1000)
-		}
-		if t.StartTime > 0 && td.TimeoutSeconds > 0 && !t.TimeoutAlerted {
-			consider(t.StartTime + td.TimeoutSeconds*1000)
-		}
-		if leased(t) {
-			consider(t.UpdateTime + t.ResponseTimeoutSeconds*1000)
+		tasks = d.res.Changed
+	}
+	for _, t := range tasks {
+		if !d.gone[t] {
+			consider(d.deadline(t))
 		}
 	}
 	if at == 0 {
 		return time.Time{}
 	}
 	return time.UnixMilli(at).UTC()
+}
+
+// deadline is the earliest instant at which a task needs the decider again
+// (a timeout, the end of a WAIT, a fork with branches still to create), or
+// zero.
+func (d *decision) deadline(t *workflow.Task) int64 {
+	if t.Status == workflow.TaskInProgress && t.TaskType == workflow.TypeForkJoinDynamic {
+		return d.now // a fork with branches still to create
+	}
+	if t.Status.Terminal() || isOperator(t) {
+		return 0
+	}
+	var at int64
+	consider := func(ms int64) {
+		if at == 0 || ms < at {
+			at = ms
+		}
+	}
+	td := d.taskDef(t.WorkflowTask)
+	if t.WaitTimeout > 0 && t.Status == workflow.TaskInProgress {
+		consider(t.WaitTimeout)
+	}
+	if td.TotalTimeoutSeconds > 0 {
+		consider(t.FirstScheduledTime + td.TotalTimeoutSeconds*1000)
+	}
+	if t.Status == workflow.TaskScheduled && KindOf(t) == KindWorker && td.PollTimeout() > 0 && !t.TimeoutAlerted {
+		consider(t.VisibleTime + td.PollTimeout()*1000)
+	}
+	if t.StartTime > 0 && td.TimeoutSeconds > 0 && !t.TimeoutAlerted {
+		consider(t.StartTime + td.TimeoutSeconds*1000)
+	}
+	if leased(t) {
+		consider(t.UpdateTime + t.ResponseTimeoutSeconds*1000)
+	}
+	return at
 }

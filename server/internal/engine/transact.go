@@ -50,6 +50,10 @@ func (e *Engine) decide(ex *store.Execution, events ...decider.Event) (*change, 
 // decideMore applies one more event to a change; a refused event adds
 // nothing.
 func (e *Engine) decideMore(c *change, ex *store.Execution, ev decider.Event) error {
+	wake := ex.WakeAt
+	if c.res != nil {
+		wake = c.res.WakeAt
+	}
 	res, err := decider.Decide(decider.Input{
 		Now:      e.now(),
 		Workflow: ex.Workflow,
@@ -58,6 +62,9 @@ func (e *Engine) decideMore(c *change, ex *store.Execution, ev decider.Event) er
 		Jitter:   jitter,
 		Scripts:  e.cfg.Scripts,
 		Event:    ev,
+		Continue: c.res == nil,
+		Decided:  true,
+		WakeAt:   wake,
 	})
 	if err != nil {
 		return err

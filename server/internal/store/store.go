@@ -132,8 +132,10 @@ type Transition struct {
 	// transition that only sends and acknowledges messages (Version, WakeAt,
 	// Tasks, Removed, History and Logs must then be empty, and Send or Ack
 	// not). Its Tasks field is ignored: changed tasks go in Tasks. Its
-	// WorkflowDefinition, the snapshot the execution runs, is stored when
-	// the execution is created (Version 0) and ignored afterwards.
+	// WorkflowDefinition, the snapshot the execution runs, and its Input are
+	// stored when the execution is created (Version 0) and ignored
+	// afterwards: neither changes during a run, and a store need not encode
+	// them again with every transition.
 	Workflow *workflow.Workflow
 	// Version is the version the change was computed from; 0 creates the
 	// execution. The stored version becomes Version+1.

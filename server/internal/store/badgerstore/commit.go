@@ -56,9 +56,10 @@ type transition struct {
 	version  uint64
 	wakeAt   int64
 	workflow []byte
-	// snapshot is the encoded definition snapshot, written when the
-	// execution is created.
+	// snapshot and input are the encoded definition snapshot and workflow
+	// input, written when the execution is created.
 	snapshot []byte
+	input    []byte
 	tasks    []taskWrite
 	removed  []string // ids of the tasks to delete
 	history  []byte   // the transition's events, one JSON array
@@ -220,9 +221,11 @@ func prepareExecution(t *store.Transition, limit int) (*transition, error) {
 	}
 	w := *t.Workflow
 	w.Tasks = nil
-	// The definition snapshot never changes after the start: it is kept
-	// apart and written once, so that transitions do not encode it again.
+	// The definition snapshot and the input never change after the start:
+	// they are kept apart and written once, so that transitions do not
+	// encode them again (a fan-out's input can list every branch).
 	w.WorkflowDefinition = nil
+	w.Input = nil
 	data, err := json.Marshal(&w)
 	if err != nil {
 		return nil, fmt.Errorf("encode workflow %s: %w", id, err)
@@ -236,6 +239,14 @@ func prepareExecution(t *store.Transition, limit int) (*transition, error) {
 			return nil, fmt.Errorf("encode the definition of workflow %s: %w", id, err)
 		}
 		if err := checkSize("definition of workflow "+id, p.snapshot, limit); err != nil {
+			return nil, err
+		}
+	}
+	if t.Version == 0 {
+		if p.input, err = json.Marshal(t.Workflow.Input); err != nil {
+			return nil, fmt.Errorf("encode the input of workflow %s: %w", id, err)
+		}
+		if err := checkSize("input of workflow "+id, p.input, limit); err != nil {
 			return nil, err
 		}
 	}
@@ -337,7 +348,7 @@ func checkSize(what string, data []byte, limit int) error {
 
 // size estimates the bytes the transition writes, to bound a batch.
 func (p *transition) size() int {
-	n := 4*len(p.wfID) + len(p.workflow) + len(p.snapshot) + 64
+	n := 5*len(p.wfID) + len(p.workflow) + len(p.snapshot) + len(p.input) + 64
 	for _, t := range p.tasks {
 		n += 3*(len(p.wfID)+len(t.id)) + len(t.value) + 64
 	}
@@ -444,6 +455,9 @@ func (p *planner) execution(t *transition) error {
 	p.ops = append(p.ops, set(workflowKey(t.wfID), t.workflow))
 	if t.snapshot != nil {
 		p.ops = append(p.ops, set(snapshotKey(t.wfID), t.snapshot))
+	}
+	if t.input != nil {
+		p.ops = append(p.ops, set(inputKey(t.wfID), t.input))
 	}
 
 	// No task is both removed and written (prepareExecution saw to it), so

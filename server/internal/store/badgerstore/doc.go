@@ -15,8 +15,9 @@
 //	wd/<name> NUL <version>          WorkflowDef; versions sort numerically, the
 //	                                 last key under a name is the latest version
 //	eh/<workflow id>                 execution head: version, wakeAt, history count (3 big-endian words)
-//	wf/<workflow id>                 Workflow, without its tasks
+//	wf/<workflow id>                 Workflow, without its tasks, snapshot and input
 //	ws/<workflow id>                 the definition snapshot, written once at the start
+//	wi/<workflow id>                 the workflow's input, written once at the start
 //	tk/<workflow id> NUL <seq> <task id>
 //	                                 Task; an execution's tasks scan in Seq order; a
 //	                                 task of the definition is kept without its

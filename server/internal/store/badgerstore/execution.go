@@ -27,6 +27,9 @@ func (s *Store) ExecutionGet(ctx context.Context, id string) (*store.Execution, 
 		if ok, err := getJSON(txn, workflowKey(id), &w); err != nil || !ok {
 			return errors.Join(err, fmt.Errorf("the record of workflow %s is missing", id))
 		}
+		if _, err := getJSON(txn, inputKey(id), &w.Input); err != nil {
+			return err
+		}
 		def, err := getSnapshot(txn, id)
 		if err != nil {
 			return err

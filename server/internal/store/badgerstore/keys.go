@@ -14,6 +14,7 @@ const (
 	prefixHead        = "eh/"
 	prefixWorkflow    = "wf/"
 	prefixSnapshot    = "ws/"
+	prefixInput       = "wi/"
 	prefixTask        = "tk/"
 	prefixTaskIndex   = "ti/"
 	prefixActive      = "ac/"
@@ -66,6 +67,7 @@ func workflowDefKey(name string, version int) []byte {
 func headKey(wfID string) []byte     { return key(prefixHead, wfID) }
 func workflowKey(wfID string) []byte { return key(prefixWorkflow, wfID) }
 func snapshotKey(wfID string) []byte { return key(prefixSnapshot, wfID) }
+func inputKey(wfID string) []byte    { return key(prefixInput, wfID) }
 func taskIndexKey(id string) []byte  { return key(prefixTaskIndex, id) }
 func logCountKey(id string) []byte   { return key(prefixLogCount, id) }
 func messageKey(id string) []byte    { return key(prefixMessage, id) }

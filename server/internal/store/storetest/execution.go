@@ -33,18 +33,22 @@ func testExecution(t *testing.T, h Harness) {
 		requireExecution(t, b, tr.Workflow, 1, wakeAt, task)
 	})
 
-	t.Run("DefinitionSnapshotKeptFromCreate", func(t *testing.T) {
+	t.Run("SnapshotAndInputKeptFromCreate", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 
 		tr := create(t, b, time.Time{})
-		want := tr.Workflow.WorkflowDefinition
+		wantDef, wantInput := tr.Workflow.WorkflowDefinition, tr.Workflow.Input
 		next := update(tr, 1)
 		next.Workflow.WorkflowDefinition = &workflow.WorkflowDef{Name: "other", Version: 9}
+		next.Workflow.Input = map[string]any{"other": "input"}
 		require.NoError(t, b.store.Commit(b.ctx, next))
+		require.NoError(t, b.store.Commit(b.ctx, update(tr, 2)))
 		got, err := b.store.ExecutionGet(b.ctx, tr.Workflow.WorkflowID)
 		require.NoError(t, err)
-		require.Equal(t, want, got.Workflow.WorkflowDefinition, "the snapshot is the one the execution started with")
+		require.Equal(t, wantDef, got.Workflow.WorkflowDefinition, "the snapshot is the one the execution started with")
+		require.Equal(t, wantInput, got.Workflow.Input, "the input is the one the execution started with")
+		require.Equal(t, uint64(3), got.Version)
 	})
 
 	t.Run("TaskOfTheDefinitionReadBack", func(t *testing.T) {
