@@ -19,6 +19,7 @@ import (
 	"github.com/batonhq/baton/sdk/client"
 	"github.com/batonhq/baton/sdk/workflow"
 	"github.com/batonhq/baton/server"
+	"github.com/batonhq/baton/server/internal/store/badgerstore"
 )
 
 // The crash test runs the server in a child process: this test binary,
@@ -267,8 +268,45 @@ func TestKill9(t *testing.T) {
 		require.Equal(t, workflow.TaskCompleted, task.Status, "I3: acknowledged completion of %s lost", taskID)
 		require.Equal(t, outs[0]["nonce"], task.OutputData["nonce"], "I3: task %s has the acknowledged output", taskID)
 	}
-	t.Logf("%d kills, %d acknowledged workflows (%d with operators), %d acknowledged completions checked, %d refused duplicate or stale updates",
-		kills, len(started), ops, acked, h.refused)
+	events := checkHistories(t, srv, final)
+	t.Logf("%d kills, %d acknowledged workflows (%d with operators), %d acknowledged completions checked, %d refused duplicate or stale updates, %d history events checked",
+		kills, len(started), ops, acked, h.refused, events)
+}
+
+// checkHistories stops the server and reads the histories of the workflows
+// from its data directory: each recorded its start and its completion once,
+// and each task of an operator workflow its end once (a JOIN completed
+// twice, or a timer fired twice, would record it twice). It returns the
+// number of events read.
+func checkHistories(t *testing.T, srv *child, final map[string]*workflow.Workflow) int {
+	t.Helper()
+	srv.kill()
+	st, err := badgerstore.Open(badgerstore.Options{Dir: srv.dir})
+	require.NoError(t, err)
+	defer st.Close()
+	ctx := context.Background()
+	n := 0
+	for id, w := range final {
+		events, err := st.HistoryList(ctx, id)
+		require.NoError(t, err)
+		n += len(events)
+		seen := map[string]int{}
+		for _, ev := range events {
+			seen[ev.Type+" "+ev.TaskID]++
+		}
+		require.Equal(t, 1, seen["WORKFLOW_STARTED "], "workflow %s started once", id)
+		require.Equal(t, 1, seen["WORKFLOW_COMPLETED "], "workflow %s completed once", id)
+		if w.WorkflowName != "crash_ops" {
+			continue
+		}
+		for _, task := range w.Tasks {
+			if task.Status != workflow.TaskCompleted {
+				continue // a failed attempt, retried
+			}
+			require.Equal(t, 1, seen["TASK_COMPLETED "+task.TaskID], "workflow %s: the end of %s (%s) recorded once", id, task.ReferenceTaskName, task.TaskType)
+		}
+	}
+	return n
 }
 
 // operatorDefs are the workflows with operators the kill -9 test runs: a

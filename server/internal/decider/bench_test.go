@@ -3,6 +3,7 @@ package decider
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/batonhq/baton/sdk/workflow"
 )
@@ -23,15 +24,27 @@ func BenchmarkFanOutJoin(b *testing.B) {
 					InputParameters: map[string]any{"forkTaskName": "work", "forkTaskInputs": inputs}},
 				{Name: "join", TaskReferenceName: "join", Type: workflow.TypeJoin},
 			}}
-			var w *workflow.Workflow
+			var (
+				w       *workflow.Workflow
+				decided bool
+				wakeAt  time.Time
+			)
 			ids := 0
-			input := func(ev Event) Input {
-				return Input{Now: t0, Workflow: w, NewID: func() string { ids++; return fmt.Sprint(ids) }, Event: ev}
+			// decide is one commit's decision, as the engine makes it.
+			decide := func(ev Event) {
+				res, err := Decide(Input{Now: t0, Workflow: w, NewID: func() string { ids++; return fmt.Sprint(ids) }, Event: ev,
+					Continue: true, Decided: decided, WakeAt: wakeAt})
+				if err != nil {
+					b.Fatal(err)
+				}
+				decided, wakeAt = true, res.WakeAt
 			}
 			fresh := func() {
 				w = &workflow.Workflow{WorkflowID: "wf", WorkflowName: "fan", WorkflowDefinition: def, Input: map[string]any{}}
-				if _, err := Decide(input(Start{})); err != nil {
-					b.Fatal(err)
+				decided, wakeAt = false, time.Time{}
+				decide(Start{})
+				for w.Tasks[0].Status == workflow.TaskInProgress {
+					decide(Tick{}) // the fork's next branches
 				}
 			}
 			fresh()
@@ -50,10 +63,7 @@ func BenchmarkFanOutJoin(b *testing.B) {
 				if t.TaskType != "work" {
 					continue
 				}
-				_, err := Decide(input(Update{Result: &workflow.TaskResult{TaskID: t.TaskID, Status: workflow.TaskCompleted}}))
-				if err != nil {
-					b.Fatal(err)
-				}
+				decide(Update{Result: &workflow.TaskResult{TaskID: t.TaskID, Status: workflow.TaskCompleted}})
 			}
 		})
 	}

@@ -245,6 +245,10 @@ func (d *decision) update(r *workflow.TaskResult, ref string) error {
 		d.record("TASK_CHECKPOINTED", t, "callback after %ds", r.CallbackAfterSeconds)
 		return nil
 	}
+	if t.TaskType == workflow.TypeStartWorkflow && !r.Status.Successful() {
+		// The workflow could not start: the id chosen for it names none.
+		delete(t.OutputData, "workflowId")
+	}
 	fromChild := r.SubWorkflowID != "" && r.SubWorkflowID == t.SubWorkflowID
 	d.end(t, r.Status, r.ReasonForIncompletion)
 	if !fromChild {

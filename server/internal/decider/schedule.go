@@ -258,10 +258,11 @@ func mulClamp(a, b int64) int64 {
 	return a * b
 }
 
-// done reports whether every task has ended and been handled.
+// done reports whether every task has ended and been handled. It looks
+// from the newest task, the likeliest to be open.
 func (d *decision) done() bool {
-	for _, t := range d.w.Tasks {
-		if !t.Status.Terminal() || !t.Executed {
+	for i := len(d.w.Tasks) - 1; i >= 0; i-- {
+		if t := d.w.Tasks[i]; !t.Status.Terminal() || !t.Executed {
 			return false
 		}
 	}
