@@ -12,15 +12,7 @@ import (
 // them forkChunk per commit, waking itself at once in between, and
 // schedules its JOIN only when all are there.
 func TestLargeForkIsCreatedInChunks(t *testing.T) {
-	inputs := make([]any, 2500)
-	for i := range inputs {
-		inputs[i] = map[string]any{"i": i}
-	}
-	b := setup(t, &workflow.WorkflowDef{Name: "fan", Version: 1, Tasks: []*workflow.WorkflowTask{
-		{Name: "fan", TaskReferenceName: "fan", Type: workflow.TypeForkJoinDynamic,
-			InputParameters: map[string]any{"forkTaskName": "work", "forkTaskInputs": inputs}},
-		{Name: "join", TaskReferenceName: "join", Type: workflow.TypeJoin},
-	}})
+	b := fanOut(t, 2500)
 	res := b.must(0, Start{})
 	count := func(typ string) int {
 		n := 0
@@ -61,4 +53,17 @@ func TestLargeForkIsCreatedInChunks(t *testing.T) {
 	require.Equal(t, workflow.TaskCompleted, b.task("fan").Status)
 	require.Equal(t, 1, count(workflow.TypeJoin))
 	require.Len(t, b.task("join").InputData["joinOn"], 2500)
+}
+
+// fanOut sets up a FORK_JOIN_DYNAMIC of n "work" tasks and its JOIN.
+func fanOut(t *testing.T, n int, taskDefs ...*workflow.TaskDef) *bundle {
+	inputs := make([]any, n)
+	for i := range inputs {
+		inputs[i] = map[string]any{"i": i}
+	}
+	return setup(t, &workflow.WorkflowDef{Name: "fan", Version: 1, Tasks: []*workflow.WorkflowTask{
+		{Name: "fan", TaskReferenceName: "fan", Type: workflow.TypeForkJoinDynamic,
+			InputParameters: map[string]any{"forkTaskName": "work", "forkTaskInputs": inputs}},
+		{Name: "join", TaskReferenceName: "join", Type: workflow.TypeJoin},
+	}}, taskDefs...)
 }

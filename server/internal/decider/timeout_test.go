@@ -15,15 +15,7 @@ import (
 // moved its deadline finds every task that is due, and no other.
 func TestLargeExecutionDeadlines(t *testing.T) {
 	const n = 100
-	inputs := make([]any, n)
-	for i := range inputs {
-		inputs[i] = map[string]any{"i": i}
-	}
-	b := setup(t, &workflow.WorkflowDef{Name: "fan", Version: 1, Tasks: []*workflow.WorkflowTask{
-		{Name: "fan", TaskReferenceName: "fan", Type: workflow.TypeForkJoinDynamic,
-			InputParameters: map[string]any{"forkTaskName": "work", "forkTaskInputs": inputs}},
-		{Name: "join", TaskReferenceName: "join", Type: workflow.TypeJoin},
-	}}, &workflow.TaskDef{Name: "work", RetryCount: ptr(1), ResponseTimeoutSeconds: ptr(int64(10))})
+	b := fanOut(t, n, &workflow.TaskDef{Name: "work", RetryCount: ptr(1), ResponseTimeoutSeconds: ptr(int64(10))})
 	b.must(0, Start{})
 	var branches []*workflow.Task
 	for _, task := range b.w.Tasks {
