@@ -181,3 +181,21 @@ type StartRequest struct {
 	IdempotencyStrategy string            `json:"idempotencyStrategy,omitempty"`
 	CreatedBy           string            `json:"createdBy,omitempty"`
 }
+
+// RerunRequest reruns an ended workflow, in the JSON shape of Conductor's
+// RerunWorkflowRequest: from the start (no ReRunFromTaskID) or from a task,
+// with new workflow input, task input or correlation id when given.
+type RerunRequest struct {
+	ReRunFromWorkflowID string         `json:"reRunFromWorkflowId,omitempty"`
+	WorkflowInput       map[string]any `json:"workflowInput,omitempty"`
+	ReRunFromTaskID     string         `json:"reRunFromTaskId,omitempty"`
+	TaskInput           map[string]any `json:"taskInput,omitempty"`
+	CorrelationID       string         `json:"correlationId,omitempty"`
+}
+
+// SkipTaskRequest gives a skipped task its input and output, in the JSON
+// shape of Conductor's SkipTaskRequest.
+type SkipTaskRequest struct {
+	TaskInput  map[string]any `json:"taskInput,omitempty"`
+	TaskOutput map[string]any `json:"taskOutput,omitempty"`
+}

@@ -34,6 +34,14 @@ type Publish struct {
 	TaskID  string
 }
 
+// RetryWorkflow retries another execution: the child of a SUB_WORKFLOW
+// task retried with resumeSubworkflowTasks.
+type RetryWorkflow struct {
+	WorkflowID             string
+	ResumeSubworkflowTasks bool
+}
+
 func (StartWorkflow) command()     {}
+func (RetryWorkflow) command()     {}
 func (TerminateWorkflow) command() {}
 func (Publish) command()           {}

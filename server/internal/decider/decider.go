@@ -62,12 +62,20 @@ type Result struct {
 	// Commands are what the engine must carry out for the decision, in the
 	// same commit: effects on other executions.
 	Commands []Command
+	// Revived is set when an ended execution runs again (retried,
+	// restarted, rerun), even if it ended again in the same decision.
+	Revived bool
+	// DefinitionChanged and InputChanged are set when the definition
+	// snapshot or the input, which the store keeps from the start, were
+	// replaced (a restart on the latest definition, a rerun with new input).
+	DefinitionChanged bool
+	InputChanged      bool
 }
 
 // Noop reports whether the decision changed nothing.
 func (r *Result) Noop() bool {
 	return len(r.Changed) == 0 && !r.StatusChanged && len(r.History) == 0 && len(r.Logs) == 0 &&
-		len(r.Removed) == 0 && len(r.Commands) == 0
+		len(r.Removed) == 0 && len(r.Commands) == 0 && !r.Revived && !r.DefinitionChanged && !r.InputChanged
 }
 
 // Merge adds a later decision about the same execution to r, so that both
@@ -86,6 +94,9 @@ func (r *Result) Merge(next *Result) {
 		}
 	}
 	r.StatusChanged = r.StatusChanged || next.StatusChanged
+	r.Revived = r.Revived || next.Revived
+	r.DefinitionChanged = r.DefinitionChanged || next.DefinitionChanged
+	r.InputChanged = r.InputChanged || next.InputChanged
 	r.WakeAt = next.WakeAt
 	r.History = append(r.History, next.History...)
 	r.Logs = append(r.Logs, next.Logs...)
@@ -187,6 +198,9 @@ type decision struct {
 	// steps counts the tasks handled; past maxSteps the decision yields.
 	steps   int
 	yielded bool
+	// inputOverride, when set, is the input of the next task scheduled
+	// (a rerun with new task input).
+	inputOverride map[string]any
 }
 
 // scansBeforeIndex is how many lookups scan the task list before the

@@ -81,6 +81,18 @@ func (d *decision) apply(ev Event) error {
 		return d.resume()
 	case Terminate:
 		return d.terminate(ev.Reason)
+	case Retry:
+		return d.retry(ev)
+	case Restart:
+		return d.restart(ev)
+	case Rerun:
+		return d.rerun(ev)
+	case Skip:
+		return d.skip(ev)
+	case SetVariables:
+		return d.setVariables(ev)
+	case Reopen:
+		return d.reopen(ev)
 	}
 	return fmt.Errorf("decide: unknown event %T", ev)
 }
@@ -102,12 +114,18 @@ func (d *decision) start() error {
 		w.Variables = maps.Clone(d.def.Variables)
 	}
 	d.record("WORKFLOW_STARTED", nil, "%s version %d", w.WorkflowName, w.WorkflowVersion)
+	d.firstTask()
+	return nil
+}
+
+// firstTask schedules the first task of the definition, or completes a
+// workflow that has none.
+func (d *decision) firstTask() {
 	if len(d.def.Tasks) == 0 {
 		d.complete()
-		return nil
+		return
 	}
 	d.scheduleDef(d.def.Tasks[0])
-	return nil
 }
 
 func (d *decision) lease(ev Lease) error {

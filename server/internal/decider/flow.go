@@ -86,7 +86,13 @@ func ownSuffix(t *workflow.Task) string {
 // unless it is there already. A DYNAMIC task becomes the task it names.
 func (d *decision) scheduleDef(wt *workflow.WorkflowTask) {
 	at := d.placeOf(wt)
-	if d.taskByRef(at.ref) != nil {
+	if t := d.taskByRef(at.ref); t != nil {
+		if t.Status == workflow.TaskSkipped && t.ScheduledTime == 0 {
+			// Skipped ahead (Skip): reached now, the flow goes on after it.
+			t.ScheduledTime, t.StartTime, t.EndTime = d.now, d.now, d.now
+			d.touch(t)
+			d.continueAfter(t)
+		}
 		return
 	}
 	if wt.TaskType() == workflow.TypeDynamic {

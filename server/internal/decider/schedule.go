@@ -83,6 +83,9 @@ func (d *decision) schedule(wt *workflow.WorkflowTask, at place, delayMs int64, 
 		return t
 	}
 	t.InputData = input
+	if d.inputOverride != nil {
+		t.InputData, d.inputOverride = d.inputOverride, nil
+	}
 	d.record("TASK_SCHEDULED", t, "%s attempt %d", t.ReferenceTaskName, t.RetryCount+1)
 	if KindOf(t) == KindSystem {
 		d.begin(t)

@@ -125,6 +125,56 @@ func (e *Engine) ResumeWorkflow(ctx context.Context, id string) error {
 	return e.transact(ctx, id, decider.Resume{})
 }
 
+// RetryWorkflow resumes an ended execution from its failed, timed out and
+// cancelled tasks; with resumeSubworkflowTasks a failed SUB_WORKFLOW task
+// retries its child rather than starting a new one.
+func (e *Engine) RetryWorkflow(ctx context.Context, id string, resumeSubworkflowTasks bool) error {
+	return e.transact(ctx, id, decider.Retry{ResumeSubworkflowTasks: resumeSubworkflowTasks})
+}
+
+// RestartWorkflow runs an ended execution again from the start, on its
+// definition snapshot or, with useLatestDefinitions, on the latest version
+// of its definition.
+func (e *Engine) RestartWorkflow(ctx context.Context, id string, useLatestDefinitions bool) error {
+	ev := decider.Restart{}
+	if useLatestDefinitions {
+		ex, err := e.Workflow(ctx, id, false)
+		if err != nil {
+			return err
+		}
+		if ev.Definition, err = e.WorkflowDef(ctx, ex.WorkflowName, 0); err != nil {
+			return err
+		}
+	}
+	return e.transact(ctx, id, ev)
+}
+
+// RerunWorkflow runs an ended execution again from the start or from a
+// task, optionally with new workflow or task input.
+func (e *Engine) RerunWorkflow(ctx context.Context, id string, req *workflow.RerunRequest) error {
+	if req == nil {
+		req = &workflow.RerunRequest{}
+	}
+	return e.transact(ctx, id, decider.Rerun{
+		TaskID: req.ReRunFromTaskID, TaskInput: req.TaskInput,
+		WorkflowInput: req.WorkflowInput, CorrelationID: req.CorrelationID,
+	})
+}
+
+// SkipTask marks a task that has not been scheduled yet as SKIPPED, with
+// the given input and output.
+func (e *Engine) SkipTask(ctx context.Context, id, ref string, req *workflow.SkipTaskRequest) error {
+	if req == nil {
+		req = &workflow.SkipTaskRequest{}
+	}
+	return e.transact(ctx, id, decider.Skip{Ref: ref, Input: req.TaskInput, Output: req.TaskOutput})
+}
+
+// SetVariables merges variables into a running or paused execution's.
+func (e *Engine) SetVariables(ctx context.Context, id string, vars map[string]any) error {
+	return e.transact(ctx, id, decider.SetVariables{Variables: vars})
+}
+
 // TerminateWorkflow ends an execution as TERMINATED and cancels its open
 // tasks. Terminating a terminated execution does nothing.
 func (e *Engine) TerminateWorkflow(ctx context.Context, id, reason string) error {

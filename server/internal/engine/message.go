@@ -29,6 +29,12 @@ const (
 	msgTerminate = "terminate"
 	// msgStartAction is an event handler's start_workflow.
 	msgStartAction = "start_action"
+	// msgRetry retries a workflow: the child of a SUB_WORKFLOW task retried
+	// with resumeSubworkflowTasks.
+	msgRetry = "retry"
+	// msgReopen tells a parent that its child runs again, with the child's
+	// new end when it ended again in the same commit.
+	msgReopen = "reopen"
 )
 
 type startBody struct {
@@ -48,6 +54,15 @@ type resultBody struct {
 
 type terminateBody struct {
 	Reason string `json:"reason"`
+}
+
+type retryBody struct {
+	ResumeSubworkflowTasks bool `json:"resumeSubworkflowTasks,omitempty"`
+}
+
+type reopenBody struct {
+	TaskID string               `json:"taskId"`
+	Result *workflow.TaskResult `json:"result,omitempty"`
 }
 
 // message makes a message to send.
@@ -81,12 +96,25 @@ func (e *Engine) messages(c *change) []*store.Message {
 			out = append(out, e.message(msgStart, cmd.WorkflowID, b))
 		case decider.TerminateWorkflow:
 			out = append(out, e.message(msgTerminate, cmd.WorkflowID, terminateBody{Reason: cmd.Reason}))
+		case decider.RetryWorkflow:
+			out = append(out, e.message(msgRetry, cmd.WorkflowID, retryBody{ResumeSubworkflowTasks: cmd.ResumeSubworkflowTasks}))
 		case decider.Publish:
 			out = append(out, e.publish(cmd)...)
 		}
 	}
-	if w.ParentWorkflowID != "" && w.ParentWorkflowTaskID != "" && w.Status.Terminal() && !c.status.Terminal() {
-		out = append(out, e.resultMessage(w.ParentWorkflowID, childResult(w)))
+	if w.ParentWorkflowID != "" && w.ParentWorkflowTaskID != "" {
+		ended := w.Status.Terminal() && (!c.status.Terminal() || c.res.Revived)
+		switch {
+		case c.res.Revived:
+			b := reopenBody{TaskID: w.ParentWorkflowTaskID}
+			if ended {
+				b.Result = childResult(w)
+				b.Result.WorkflowInstanceID = w.ParentWorkflowID
+			}
+			out = append(out, e.message(msgReopen, w.ParentWorkflowID, b))
+		case ended:
+			out = append(out, e.resultMessage(w.ParentWorkflowID, childResult(w)))
+		}
 	}
 	return out
 }
@@ -188,6 +216,20 @@ func (e *Engine) deliver(ctx context.Context, m *store.Message) error {
 		if err = workflow.Decode(m.Body, &b); err == nil {
 			err = e.transactAck(ctx, m, decider.Terminate{Reason: b.Reason})
 		}
+	case msgRetry:
+		var b retryBody
+		if err = workflow.Decode(m.Body, &b); err == nil {
+			err = e.transactAck(ctx, m, decider.Retry{ResumeSubworkflowTasks: b.ResumeSubworkflowTasks})
+		}
+	case msgReopen:
+		var b reopenBody
+		if err = workflow.Decode(m.Body, &b); err == nil {
+			events := []decider.Event{decider.Reopen{TaskID: b.TaskID}}
+			if b.Result != nil {
+				events = append(events, decider.Update{Result: b.Result})
+			}
+			err = e.transactAck(ctx, m, events...)
+		}
 	case msgStartAction:
 		var b startBody
 		if err = workflow.Decode(m.Body, &b); err == nil {
@@ -207,12 +249,12 @@ func (e *Engine) deliver(ctx context.Context, m *store.Message) error {
 	return err
 }
 
-// transactAck applies an event with the message's acknowledgement.
-func (e *Engine) transactAck(ctx context.Context, m *store.Message, ev decider.Event) error {
+// transactAck applies events with the message's acknowledgement.
+func (e *Engine) transactAck(ctx context.Context, m *store.Message, events ...decider.Event) error {
 	err := e.transactWith(ctx, m.WorkflowID, func(c *change, _ *store.Execution) func() {
 		c.ack = append(c.ack, m.ID)
 		return nil
-	}, ev)
+	}, events...)
 	if err != nil && !isStoreFailure(err) {
 		// Refused: the task or workflow moved on.
 		return e.ackAlone(ctx, m)

@@ -1,0 +1,319 @@
+package decider
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+
+	"github.com/batonhq/baton/sdk/workflow"
+)
+
+// Retry resumes an ended execution from the tasks that failed, timed out
+// or were cancelled: each gets a new attempt (operators that were waiting,
+// a JOIN, DO_WHILE or SWITCH, wait again), and the workflow is RUNNING. With
+// ResumeSubworkflowTasks, a failed SUB_WORKFLOW task retries its child
+// instead of starting a new one.
+type Retry struct {
+	ResumeSubworkflowTasks bool
+}
+
+// Restart runs an ended execution again from the start, under the same id,
+// with all its tasks removed. Definition, when set, replaces the definition
+// snapshot (the latest version); otherwise the snapshot is kept.
+type Restart struct {
+	Definition *workflow.WorkflowDef
+}
+
+// Rerun runs an ended execution again: from the start with a new input
+// and correlation id when TaskID is empty, otherwise from that task, with
+// the tasks before it kept and those from it on removed.
+type Rerun struct {
+	TaskID        string
+	TaskInput     map[string]any
+	WorkflowInput map[string]any
+	CorrelationID string
+}
+
+// Skip marks a task of the definition that has not been scheduled yet as
+// SKIPPED, with the given input and output: when the flow reaches it, it
+// goes on after it.
+type Skip struct {
+	Ref    string
+	Input  map[string]any
+	Output map[string]any
+}
+
+// SetVariables merges variables into a running execution's variables.
+type SetVariables struct {
+	Variables map[string]any
+}
+
+// Reopen tells a parent that the child of its SUB_WORKFLOW task runs
+// again (it was retried, restarted or rerun): the task waits IN_PROGRESS
+// again, and an ended parent is retried around it.
+type Reopen struct {
+	TaskID string
+}
+
+func (Retry) event()        {}
+func (Restart) event()      {}
+func (Rerun) event()        {}
+func (Skip) event()         {}
+func (SetVariables) event() {}
+func (Reopen) event()       {}
+
+// mustHaveEnded refuses an operation on an execution still running.
+func (d *decision) mustHaveEnded(op string) error {
+	if !d.w.Status.Terminal() {
+		return reject(FailedPrecondition, "workflow %s is %s; only an ended workflow can be %s (terminate it first)", d.w.WorkflowID, d.w.Status, op)
+	}
+	return nil
+}
+
+// revive makes an ended execution RUNNING again.
+func (d *decision) revive(record, detail string) {
+	w := d.w
+	w.Status = workflow.StatusRunning
+	w.ReasonForIncompletion = ""
+	w.EndTime = 0
+	w.FailedReferenceTaskNames = nil
+	w.FailedTaskNames = nil
+	d.res.Revived = true
+	d.record(record, nil, "%s", detail)
+}
+
+func (d *decision) retry(ev Retry) error {
+	if err := d.mustHaveEnded("retried"); err != nil {
+		return err
+	}
+	if len(d.w.Tasks) == 0 {
+		return reject(FailedPrecondition, "workflow %s has no tasks to retry; restart it instead", d.w.WorkflowID)
+	}
+	if d.w.Status == workflow.StatusCompleted {
+		return reject(FailedPrecondition, "workflow %s completed; restart or rerun it to run it again", d.w.WorkflowID)
+	}
+	return d.retryFrom(ev.ResumeSubworkflowTasks, "", "WORKFLOW_RETRIED")
+}
+
+// retryFrom revives the execution and gives each last attempt that failed,
+// timed out or was cancelled a new one. The task named by reopen (a
+// SUB_WORKFLOW whose child runs again) waits again instead.
+func (d *decision) retryFrom(resumeChildren bool, reopen, record string) error {
+	w := d.w
+	failed := map[string]*workflow.Task{}
+	for _, t := range w.Tasks {
+		switch t.Status {
+		case workflow.TaskFailed, workflow.TaskFailedWithTerminalError, workflow.TaskTimedOut, workflow.TaskCanceled:
+			failed[t.ReferenceTaskName] = t
+		default:
+			delete(failed, t.ReferenceTaskName)
+		}
+	}
+	if reopen != "" {
+		if t := d.taskByID(reopen); t != nil {
+			failed[t.ReferenceTaskName] = t
+		}
+	}
+	if len(failed) == 0 && w.Status != workflow.StatusTimedOut {
+		return reject(FailedPrecondition, "workflow %s has no failed, timed out or cancelled task to retry; restart it to run it again", w.WorkflowID)
+	}
+	d.revive(record, "")
+	w.LastRetriedTime = d.now
+	tasks := slices.Collect(maps.Values(failed))
+	slices.SortFunc(tasks, func(a, b *workflow.Task) int { return a.Seq - b.Seq })
+	for _, t := range tasks {
+		switch {
+		case isOperator(t):
+			d.wait(t)
+		case t.TaskType == workflow.TypeSubWorkflow && t.SubWorkflowID != "" && (t.TaskID == reopen || resumeChildren):
+			d.wait(t)
+			if t.TaskID != reopen {
+				d.res.Commands = append(d.res.Commands, RetryWorkflow{WorkflowID: t.SubWorkflowID, ResumeSubworkflowTasks: true})
+			}
+		default:
+			t.Retried = true
+			d.touch(t)
+			d.schedule(t.WorkflowTask, place{ref: t.ReferenceTaskName, parentID: t.ParentTaskID, iteration: t.Iteration}, 0, t)
+		}
+	}
+	return nil
+}
+
+// wait puts a task that ended back IN_PROGRESS: an operator that waits on
+// other tasks, or a SUB_WORKFLOW waiting on its child.
+func (d *decision) wait(t *workflow.Task) {
+	t.Status = workflow.TaskInProgress
+	t.EndTime = 0
+	t.Executed = false
+	t.ReasonForIncompletion = ""
+	d.touch(t)
+}
+
+func (d *decision) restart(ev Restart) error {
+	if err := d.mustHaveEnded("restarted"); err != nil {
+		return err
+	}
+	if d.w.Status == workflow.StatusCompleted && !d.def.IsRestartable() {
+		return reject(FailedPrecondition, "workflow %s completed and its definition %s version %d is not restartable", d.w.WorkflowID, d.def.Name, d.def.Version)
+	}
+	if ev.Definition != nil {
+		d.def = ev.Definition
+		d.w.WorkflowDefinition = ev.Definition
+		d.w.WorkflowVersion = ev.Definition.Version
+		d.res.DefinitionChanged = true
+	}
+	return d.runAgain("WORKFLOW_RESTARTED", "")
+}
+
+// runAgain removes every task and starts the execution over.
+func (d *decision) runAgain(record, detail string) error {
+	w := d.w
+	d.remove(func(*workflow.Task) bool { return true })
+	d.revive(record, detail)
+	w.Output = map[string]any{}
+	w.Variables = maps.Clone(d.def.Variables)
+	w.Input = workflow.WorkflowInput(d.def, w.Input)
+	w.LastRetriedTime = 0
+	w.TimeoutAlerted = false
+	w.CreateTime = d.now
+	w.StartTime = d.now
+	d.firstTask()
+	return nil
+}
+
+func (d *decision) rerun(ev Rerun) error {
+	if err := d.mustHaveEnded("rerun"); err != nil {
+		return err
+	}
+	w := d.w
+	if ev.TaskID == "" {
+		if ev.TaskInput != nil {
+			return reject(InvalidArgument, "taskInput needs reRunFromTaskId: the task whose input it replaces")
+		}
+		if ev.WorkflowInput != nil {
+			w.Input = ev.WorkflowInput
+			d.res.InputChanged = true
+		}
+		if ev.CorrelationID != "" {
+			w.CorrelationID = ev.CorrelationID
+		}
+		return d.runAgain("WORKFLOW_RERUN", "from the start")
+	}
+	from := d.taskByID(ev.TaskID)
+	if from == nil {
+		return reject(NotFound, "task %s is not part of workflow %s", ev.TaskID, w.WorkflowID)
+	}
+	p := d.pos(workflow.BaseRef(from.ReferenceTaskName))
+	if p == nil || p.parent != nil || from.ParentTaskID != "" {
+		return reject(FailedPrecondition, "task %s (%s) runs inside a fork, switch or loop; rerun from the top-level task that holds it", from.TaskID, from.ReferenceTaskName)
+	}
+	if ev.WorkflowInput != nil {
+		w.Input = ev.WorkflowInput
+		d.res.InputChanged = true
+	}
+	if ev.CorrelationID != "" {
+		w.CorrelationID = ev.CorrelationID
+	}
+	seq := from.Seq
+	d.remove(func(t *workflow.Task) bool { return t.Seq >= seq })
+	d.revive("WORKFLOW_RERUN", "from task "+from.ReferenceTaskName)
+	d.inputOverride = ev.TaskInput
+	d.scheduleDef(p.list[p.i])
+	d.inputOverride = nil
+	return nil
+}
+
+func (d *decision) skip(ev Skip) error {
+	w := d.w
+	if w.Status != workflow.StatusRunning {
+		return reject(FailedPrecondition, "workflow %s is %s; only a RUNNING workflow's tasks can be skipped", w.WorkflowID, w.Status)
+	}
+	p := d.pos(ev.Ref)
+	if p == nil {
+		return reject(NotFound, "workflow %s has no task %q in its definition", w.WorkflowID, ev.Ref)
+	}
+	wt := p.list[p.i]
+	if t := d.taskByRef(ev.Ref); t != nil {
+		return reject(FailedPrecondition, "task %s of workflow %s was already scheduled (%s); only a task not reached yet can be skipped", ev.Ref, w.WorkflowID, t.Status)
+	}
+	t := &workflow.Task{
+		TaskID:             d.NewID(),
+		TaskType:           wt.TaskType(),
+		TaskDefName:        wt.Name,
+		ReferenceTaskName:  ev.Ref,
+		Status:             workflow.TaskSkipped,
+		WorkflowInstanceID: w.WorkflowID,
+		WorkflowType:       w.WorkflowName,
+		CorrelationID:      w.CorrelationID,
+		WorkflowPriority:   w.Priority,
+		Seq:                d.nextSeq(),
+		WorkflowTask:       wt,
+		InputData:          orEmpty(ev.Input),
+		OutputData:         orEmpty(ev.Output),
+		// Handled when the flow reaches it (scheduleDef), not before.
+		Executed: true,
+	}
+	if t.TaskType == workflow.TypeSimple {
+		t.TaskType = wt.Name
+	}
+	w.Tasks = append(w.Tasks, t)
+	if d.byID != nil {
+		d.byRef[t.ReferenceTaskName] = t
+		d.byID[t.TaskID] = t
+	}
+	d.touch(t)
+	d.record("TASK_SKIPPED", t, "%s skipped ahead", ev.Ref)
+	return nil
+}
+
+func orEmpty(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+// maxVariables bounds the encoded variables of an execution, as
+// SET_VARIABLE does.
+const maxVariables = 256 << 10
+
+func (d *decision) setVariables(ev SetVariables) error {
+	w := d.w
+	if w.Status.Terminal() {
+		return reject(FailedPrecondition, "workflow %s is %s; only a running or paused workflow's variables can be changed", w.WorkflowID, w.Status)
+	}
+	vars := maps.Clone(w.Variables)
+	if vars == nil {
+		vars = map[string]any{}
+	}
+	maps.Copy(vars, ev.Variables)
+	data, err := json.Marshal(vars)
+	if err != nil {
+		return reject(InvalidArgument, "variables: %v", err)
+	}
+	if len(data) > maxVariables {
+		return reject(InvalidArgument, "the variables would be %d bytes encoded; at most %d are allowed", len(data), maxVariables)
+	}
+	w.Variables = vars
+	d.record("WORKFLOW_VARIABLES_UPDATED", nil, "%d variables set", len(ev.Variables))
+	return nil
+}
+
+func (d *decision) reopen(ev Reopen) error {
+	t := d.taskByID(ev.TaskID)
+	switch {
+	case t == nil:
+		return reject(NotFound, "task %s is not part of workflow %s", ev.TaskID, d.w.WorkflowID)
+	case t.TaskType != workflow.TypeSubWorkflow:
+		return reject(FailedPrecondition, "task %s is a %s task, not a SUB_WORKFLOW", t.TaskID, t.TaskType)
+	case t.Status == workflow.TaskInProgress:
+		return nil // it retried its child itself
+	case d.taskByRef(t.ReferenceTaskName) != t:
+		return nil // a later attempt runs another child; this one is history
+	case d.w.Status.Terminal():
+		return d.retryFrom(false, t.TaskID, "WORKFLOW_RETRIED")
+	}
+	// The workflow went on without the task (it was optional or
+	// permissive): the child's new end cannot change that.
+	return nil
+}
