@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -42,6 +43,11 @@ func newREST(e *engine.Engine, errs *errorMapper, maxBody int64) *rest {
 	s.handle("PUT /api/workflow/{id}/pause", s.pauseWorkflow)
 	s.handle("PUT /api/workflow/{id}/resume", s.resumeWorkflow)
 	s.handle("DELETE /api/workflow/{id}", s.terminateWorkflow)
+	s.handle("POST /api/workflow/{id}/retry", s.retryWorkflow)
+	s.handle("POST /api/workflow/{id}/restart", s.restartWorkflow)
+	s.handle("POST /api/workflow/{id}/rerun", s.rerunWorkflow)
+	s.handle("PUT /api/workflow/{id}/skiptask/{taskRef}", s.skipTask)
+	s.handle("POST /api/workflow/{id}/variables", s.setVariables)
 
 	// Tasks (TaskResource). GET /api/tasks/poll/{type} and GET
 	// /api/tasks/{taskId}/log overlap (both match /api/tasks/poll/log) and
@@ -93,6 +99,16 @@ func readBody(r *http.Request) ([]byte, error) {
 func readJSON(r *http.Request, what string, v any) error {
 	body, err := readBody(r)
 	if err != nil {
+		return err
+	}
+	return decodeJSON("the request body ("+what+")", body, v)
+}
+
+// readOptionalJSON is readJSON for a body that may be left out (v keeps
+// its zero value then).
+func readOptionalJSON(r *http.Request, what string, v any) error {
+	body, err := readBody(r)
+	if err != nil || len(bytes.TrimSpace(body)) == 0 {
 		return err
 	}
 	return decodeJSON("the request body ("+what+")", body, v)

@@ -103,3 +103,76 @@ func (s *rest) terminateWorkflow(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
+
+// POST /api/workflow/{id}/retry?resumeSubworkflowTasks=false
+func (s *rest) retryWorkflow(w http.ResponseWriter, r *http.Request) error {
+	resume, err := queryBool(r, "resumeSubworkflowTasks", false)
+	if err != nil {
+		return err
+	}
+	if err := s.e.RetryWorkflow(r.Context(), r.PathValue("id"), resume); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// POST /api/workflow/{id}/restart?useLatestDefinitions=false
+func (s *rest) restartWorkflow(w http.ResponseWriter, r *http.Request) error {
+	latest, err := queryBool(r, "useLatestDefinitions", false)
+	if err != nil {
+		return err
+	}
+	if err := s.e.RestartWorkflow(r.Context(), r.PathValue("id"), latest); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// POST /api/workflow/{id}/rerun: body RerunWorkflowRequest; answers the
+// workflow id (the same one) as text/plain.
+func (s *rest) rerunWorkflow(w http.ResponseWriter, r *http.Request) error {
+	req := new(workflow.RerunRequest)
+	if err := readOptionalJSON(r, "a RerunWorkflowRequest JSON object", req); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if req.ReRunFromWorkflowID != "" && req.ReRunFromWorkflowID != id {
+		return invalid("reRunFromWorkflowId %q differs from the workflow id in the path, %q", req.ReRunFromWorkflowID, id)
+	}
+	if err := s.e.RerunWorkflow(r.Context(), id, req); err != nil {
+		return err
+	}
+	writeText(w, id)
+	return nil
+}
+
+// PUT /api/workflow/{id}/skiptask/{taskRef}: body SkipTaskRequest, or none.
+func (s *rest) skipTask(w http.ResponseWriter, r *http.Request) error {
+	req := new(workflow.SkipTaskRequest)
+	if err := readOptionalJSON(r, "a SkipTaskRequest JSON object", req); err != nil {
+		return err
+	}
+	if err := s.e.SkipTask(r.Context(), r.PathValue("id"), r.PathValue("taskRef"), req); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// POST /api/workflow/{id}/variables: body = the variables to set (Orkes).
+func (s *rest) setVariables(w http.ResponseWriter, r *http.Request) error {
+	var vars map[string]any
+	if err := readJSON(r, "a JSON object of variables", &vars); err != nil {
+		return err
+	}
+	if vars == nil {
+		return invalid("the request body must be a JSON object of variables, not null")
+	}
+	if err := s.e.SetVariables(r.Context(), r.PathValue("id"), vars); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
