@@ -221,6 +221,70 @@ func (c *Client) TerminateWorkflow(ctx context.Context, id, reason string) error
 	return err
 }
 
+// RetryWorkflow resumes an ended execution from its failed, timed out and
+// cancelled tasks; with resumeSubworkflowTasks a failed SUB_WORKFLOW task
+// retries its child.
+func (c *Client) RetryWorkflow(ctx context.Context, id string, resumeSubworkflowTasks bool) error {
+	_, err := c.flows.RetryWorkflow(ctx, connect.NewRequest(&batonv1.RetryWorkflowRequest{WorkflowId: id, ResumeSubworkflowTasks: resumeSubworkflowTasks}))
+	return err
+}
+
+// RestartWorkflow runs an ended execution again from the start, on the
+// latest definition when useLatestDefinitions.
+func (c *Client) RestartWorkflow(ctx context.Context, id string, useLatestDefinitions bool) error {
+	_, err := c.flows.RestartWorkflow(ctx, connect.NewRequest(&batonv1.RestartWorkflowRequest{WorkflowId: id, UseLatestDefinitions: useLatestDefinitions}))
+	return err
+}
+
+// RerunWorkflow runs an ended execution again from the start or from
+// req.ReRunFromTaskID, with the new inputs and correlation id req gives.
+func (c *Client) RerunWorkflow(ctx context.Context, id string, req *workflow.RerunRequest) error {
+	msg := &batonv1.RerunWorkflowRequest{WorkflowId: id, RerunFromTaskId: req.ReRunFromTaskID, CorrelationId: req.CorrelationID}
+	var err error
+	if msg.WorkflowInputJson, err = objectText(req.WorkflowInput); err != nil {
+		return err
+	}
+	if msg.TaskInputJson, err = objectText(req.TaskInput); err != nil {
+		return err
+	}
+	_, err = c.flows.RerunWorkflow(ctx, connect.NewRequest(msg))
+	return err
+}
+
+// SkipTask marks a task not scheduled yet as SKIPPED, with the input and
+// output req gives.
+func (c *Client) SkipTask(ctx context.Context, id, ref string, req *workflow.SkipTaskRequest) error {
+	msg := &batonv1.SkipTaskRequest{WorkflowId: id, TaskReferenceName: ref}
+	var err error
+	if msg.TaskInputJson, err = objectText(req.TaskInput); err != nil {
+		return err
+	}
+	if msg.TaskOutputJson, err = objectText(req.TaskOutput); err != nil {
+		return err
+	}
+	_, err = c.flows.SkipTask(ctx, connect.NewRequest(msg))
+	return err
+}
+
+// SetWorkflowVariables merges variables into a running or paused
+// execution's.
+func (c *Client) SetWorkflowVariables(ctx context.Context, id string, vars map[string]any) error {
+	text, err := objectText(vars)
+	if err != nil {
+		return err
+	}
+	_, err = c.flows.SetWorkflowVariables(ctx, connect.NewRequest(&batonv1.SetWorkflowVariablesRequest{WorkflowId: id, VariablesJson: text}))
+	return err
+}
+
+// objectText encodes an optional object for a proto string field: nil is "".
+func objectText(m map[string]any) (string, error) {
+	if m == nil {
+		return "", nil
+	}
+	return marshal(m)
+}
+
 // PollTasks leases up to count tasks of a type, waiting up to wait for the
 // first.
 func (c *Client) PollTasks(ctx context.Context, taskType, workerID, domain string, count int, wait time.Duration) ([]*workflow.Task, error) {

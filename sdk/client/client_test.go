@@ -274,6 +274,47 @@ func TestPauseResumeTerminate(t *testing.T) {
 	require.True(t, client.IsNotFound(c.TerminateWorkflow(ctx, "missing", "")))
 }
 
+// TestRetryRerunRestart: the lifecycle calls on a terminated execution,
+// with what each changes and a refusal.
+func TestRetryRerunRestart(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	ctx := t.Context()
+	register(t, c)
+	id, err := c.StartWorkflow(ctx, &workflow.StartRequest{Name: flowName, Input: map[string]any{"n": 1}})
+	require.NoError(t, err)
+	refs := func() []string {
+		t.Helper()
+		wf, err := c.Workflow(ctx, id, true)
+		require.NoError(t, err)
+		var out []string
+		for _, task := range wf.Tasks {
+			out = append(out, task.ReferenceTaskName+":"+string(task.Status))
+		}
+		return out
+	}
+	require.NoError(t, c.SetWorkflowVariables(ctx, id, map[string]any{"k": "v"}))
+	require.Equal(t, connect.CodeFailedPrecondition, connect.CodeOf(c.RetryWorkflow(ctx, id, false)), "a running workflow is not retried")
+	require.NoError(t, c.TerminateWorkflow(ctx, id, "stop"))
+	first := refs()
+	require.NoError(t, c.RetryWorkflow(ctx, id, false))
+	require.Len(t, refs(), len(first)+1, "the cancelled task has a new attempt")
+
+	require.NoError(t, c.TerminateWorkflow(ctx, id, "stop"))
+	require.NoError(t, c.RerunWorkflow(ctx, id, &workflow.RerunRequest{WorkflowInput: map[string]any{"n": 2}, CorrelationID: "again"}))
+	wf, err := c.Workflow(ctx, id, true)
+	require.NoError(t, err)
+	require.Equal(t, workflow.StatusRunning, wf.Status)
+	require.Equal(t, "again", wf.CorrelationID)
+	require.Len(t, wf.Tasks, 1)
+
+	require.NoError(t, c.TerminateWorkflow(ctx, id, "stop"))
+	require.NoError(t, c.RestartWorkflow(ctx, id, true))
+	require.Len(t, refs(), 1)
+	require.Equal(t, connect.CodeFailedPrecondition, connect.CodeOf(c.SkipTask(ctx, id, wf.Tasks[0].ReferenceTaskName, &workflow.SkipTaskRequest{})))
+	require.True(t, client.IsNotFound(c.RestartWorkflow(ctx, "missing", false)))
+}
+
 // TestTaskCalls walks the task calls of a worker: poll, heartbeat, log,
 // check in, complete; stale and duplicate updates are refused.
 func TestTaskCalls(t *testing.T) {

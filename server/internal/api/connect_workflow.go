@@ -7,6 +7,7 @@ import (
 
 	batonv1 "github.com/batonhq/baton/sdk/gen/baton/v1"
 	"github.com/batonhq/baton/sdk/gen/baton/v1/batonv1connect"
+	"github.com/batonhq/baton/sdk/workflow"
 	"github.com/batonhq/baton/server/internal/engine"
 )
 
@@ -65,4 +66,62 @@ func (s *workflowService) TerminateWorkflow(ctx context.Context, req *connect.Re
 
 func (s *workflowService) fail(ctx context.Context, req connect.AnyRequest, err error) error {
 	return s.errs.connectError(ctx, req.Spec().Procedure, err)
+}
+
+func (s *workflowService) RetryWorkflow(ctx context.Context, req *connect.Request[batonv1.RetryWorkflowRequest]) (*connect.Response[batonv1.RetryWorkflowResponse], error) {
+	if err := s.e.RetryWorkflow(ctx, req.Msg.GetWorkflowId(), req.Msg.GetResumeSubworkflowTasks()); err != nil {
+		return nil, s.fail(ctx, req, err)
+	}
+	return connect.NewResponse(&batonv1.RetryWorkflowResponse{}), nil
+}
+
+func (s *workflowService) RestartWorkflow(ctx context.Context, req *connect.Request[batonv1.RestartWorkflowRequest]) (*connect.Response[batonv1.RestartWorkflowResponse], error) {
+	if err := s.e.RestartWorkflow(ctx, req.Msg.GetWorkflowId(), req.Msg.GetUseLatestDefinitions()); err != nil {
+		return nil, s.fail(ctx, req, err)
+	}
+	return connect.NewResponse(&batonv1.RestartWorkflowResponse{}), nil
+}
+
+func (s *workflowService) RerunWorkflow(ctx context.Context, req *connect.Request[batonv1.RerunWorkflowRequest]) (*connect.Response[batonv1.RerunWorkflowResponse], error) {
+	rerun := &workflow.RerunRequest{ReRunFromTaskID: req.Msg.GetRerunFromTaskId(), CorrelationID: req.Msg.GetCorrelationId()}
+	var err error
+	if rerun.WorkflowInput, err = decodeObject("workflow_input_json", req.Msg.GetWorkflowInputJson()); err != nil {
+		return nil, s.fail(ctx, req, err)
+	}
+	if rerun.TaskInput, err = decodeObject("task_input_json", req.Msg.GetTaskInputJson()); err != nil {
+		return nil, s.fail(ctx, req, err)
+	}
+	if err := s.e.RerunWorkflow(ctx, req.Msg.GetWorkflowId(), rerun); err != nil {
+		return nil, s.fail(ctx, req, err)
+	}
+	return connect.NewResponse(&batonv1.RerunWorkflowResponse{}), nil
+}
+
+func (s *workflowService) SkipTask(ctx context.Context, req *connect.Request[batonv1.SkipTaskRequest]) (*connect.Response[batonv1.SkipTaskResponse], error) {
+	skip := &workflow.SkipTaskRequest{}
+	var err error
+	if skip.TaskInput, err = decodeObject("task_input_json", req.Msg.GetTaskInputJson()); err != nil {
+		return nil, s.fail(ctx, req, err)
+	}
+	if skip.TaskOutput, err = decodeObject("task_output_json", req.Msg.GetTaskOutputJson()); err != nil {
+		return nil, s.fail(ctx, req, err)
+	}
+	if err := s.e.SkipTask(ctx, req.Msg.GetWorkflowId(), req.Msg.GetTaskReferenceName(), skip); err != nil {
+		return nil, s.fail(ctx, req, err)
+	}
+	return connect.NewResponse(&batonv1.SkipTaskResponse{}), nil
+}
+
+func (s *workflowService) SetWorkflowVariables(ctx context.Context, req *connect.Request[batonv1.SetWorkflowVariablesRequest]) (*connect.Response[batonv1.SetWorkflowVariablesResponse], error) {
+	vars, err := decodeObject("variables_json", req.Msg.GetVariablesJson())
+	if err == nil && vars == nil {
+		err = invalid("variables_json must be a JSON object of the variables to set")
+	}
+	if err != nil {
+		return nil, s.fail(ctx, req, err)
+	}
+	if err := s.e.SetVariables(ctx, req.Msg.GetWorkflowId(), vars); err != nil {
+		return nil, s.fail(ctx, req, err)
+	}
+	return connect.NewResponse(&batonv1.SetWorkflowVariablesResponse{}), nil
 }

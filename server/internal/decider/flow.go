@@ -95,6 +95,11 @@ func (d *decision) scheduleDef(wt *workflow.WorkflowTask) {
 		}
 		return
 	}
+	d.scheduleAt(wt, at)
+}
+
+// scheduleAt schedules a task of the definition at a place.
+func (d *decision) scheduleAt(wt *workflow.WorkflowTask, at place) {
 	if wt.TaskType() == workflow.TypeDynamic {
 		d.scheduleDynamic(wt, at)
 		return

@@ -217,8 +217,10 @@ func (d *decision) rerun(ev Rerun) error {
 	seq := from.Seq
 	d.remove(func(t *workflow.Task) bool { return t.Seq >= seq })
 	d.revive("WORKFLOW_RERUN", "from task "+from.ReferenceTaskName)
+	// Earlier attempts of the task stay, as history: it is scheduled anew
+	// whatever they were.
 	d.inputOverride = ev.TaskInput
-	d.scheduleDef(p.list[p.i])
+	d.scheduleAt(p.list[p.i], d.placeOf(p.list[p.i]))
 	d.inputOverride = nil
 	return nil
 }

@@ -222,6 +222,17 @@ func TestRerun(t *testing.T) {
 		require.Equal(t, []string{"s1:COMPLETED", "s2:COMPLETED", "s3:COMPLETED"}, b.statuses())
 	})
 
+	t.Run("from a task that was retried before", func(t *testing.T) {
+		t.Parallel()
+		b := failedChain(t)
+		b.must(time.Second, Retry{})
+		b.finishTask(time.Second, "s2", workflow.TaskFailed, nil)
+		require.Equal(t, workflow.StatusFailed, b.w.Status)
+		b.must(time.Minute, Rerun{TaskID: b.task("s2").TaskID})
+		require.Equal(t, []string{"s1:COMPLETED", "s2:FAILED", "s2:SCHEDULED"}, b.statuses())
+		require.Equal(t, workflow.StatusRunning, b.w.Status)
+	})
+
 	t.Run("refusals", func(t *testing.T) {
 		t.Parallel()
 		def := &workflow.WorkflowDef{Name: "fork", Version: 1, Tasks: []*workflow.WorkflowTask{

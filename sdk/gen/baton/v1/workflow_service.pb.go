@@ -538,6 +538,519 @@ func (*TerminateWorkflowResponse) Descriptor() ([]byte, []int) {
 	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{9}
 }
 
+// RetryWorkflowRequest is the request of WorkflowService.RetryWorkflow.
+type RetryWorkflowRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the execution.
+	WorkflowId string `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	// A failed SUB_WORKFLOW task retries its child execution instead of
+	// starting a new one.
+	ResumeSubworkflowTasks bool `protobuf:"varint,2,opt,name=resume_subworkflow_tasks,json=resumeSubworkflowTasks,proto3" json:"resume_subworkflow_tasks,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
+}
+
+func (x *RetryWorkflowRequest) Reset() {
+	*x = RetryWorkflowRequest{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetryWorkflowRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetryWorkflowRequest) ProtoMessage() {}
+
+func (x *RetryWorkflowRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetryWorkflowRequest.ProtoReflect.Descriptor instead.
+func (*RetryWorkflowRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RetryWorkflowRequest) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *RetryWorkflowRequest) GetResumeSubworkflowTasks() bool {
+	if x != nil {
+		return x.ResumeSubworkflowTasks
+	}
+	return false
+}
+
+// RetryWorkflowResponse is the response of WorkflowService.RetryWorkflow.
+type RetryWorkflowResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetryWorkflowResponse) Reset() {
+	*x = RetryWorkflowResponse{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetryWorkflowResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetryWorkflowResponse) ProtoMessage() {}
+
+func (x *RetryWorkflowResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetryWorkflowResponse.ProtoReflect.Descriptor instead.
+func (*RetryWorkflowResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{11}
+}
+
+// RestartWorkflowRequest is the request of WorkflowService.RestartWorkflow.
+type RestartWorkflowRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the execution.
+	WorkflowId string `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	// Run the latest version of the workflow definition instead of the
+	// definition the execution started with.
+	UseLatestDefinitions bool `protobuf:"varint,2,opt,name=use_latest_definitions,json=useLatestDefinitions,proto3" json:"use_latest_definitions,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *RestartWorkflowRequest) Reset() {
+	*x = RestartWorkflowRequest{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestartWorkflowRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestartWorkflowRequest) ProtoMessage() {}
+
+func (x *RestartWorkflowRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestartWorkflowRequest.ProtoReflect.Descriptor instead.
+func (*RestartWorkflowRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *RestartWorkflowRequest) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *RestartWorkflowRequest) GetUseLatestDefinitions() bool {
+	if x != nil {
+		return x.UseLatestDefinitions
+	}
+	return false
+}
+
+// RestartWorkflowResponse is the response of WorkflowService.RestartWorkflow.
+type RestartWorkflowResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestartWorkflowResponse) Reset() {
+	*x = RestartWorkflowResponse{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestartWorkflowResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestartWorkflowResponse) ProtoMessage() {}
+
+func (x *RestartWorkflowResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestartWorkflowResponse.ProtoReflect.Descriptor instead.
+func (*RestartWorkflowResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{13}
+}
+
+// RerunWorkflowRequest is the request of WorkflowService.RerunWorkflow. It
+// mirrors Conductor's RerunWorkflowRequest.
+type RerunWorkflowRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the execution.
+	WorkflowId string `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	// Id of the task to rerun from; empty to rerun from the start.
+	RerunFromTaskId string `protobuf:"bytes,2,opt,name=rerun_from_task_id,json=rerunFromTaskId,proto3" json:"rerun_from_task_id,omitempty"`
+	// New input of the execution: a JSON object as text; empty to keep it.
+	WorkflowInputJson string `protobuf:"bytes,3,opt,name=workflow_input_json,json=workflowInputJson,proto3" json:"workflow_input_json,omitempty"`
+	// New input of the task rerun from: a JSON object as text; empty to
+	// compute it again from its input parameters.
+	TaskInputJson string `protobuf:"bytes,4,opt,name=task_input_json,json=taskInputJson,proto3" json:"task_input_json,omitempty"`
+	// New correlation id; empty to keep it.
+	CorrelationId string `protobuf:"bytes,5,opt,name=correlation_id,json=correlationId,proto3" json:"correlation_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RerunWorkflowRequest) Reset() {
+	*x = RerunWorkflowRequest{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RerunWorkflowRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RerunWorkflowRequest) ProtoMessage() {}
+
+func (x *RerunWorkflowRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RerunWorkflowRequest.ProtoReflect.Descriptor instead.
+func (*RerunWorkflowRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *RerunWorkflowRequest) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *RerunWorkflowRequest) GetRerunFromTaskId() string {
+	if x != nil {
+		return x.RerunFromTaskId
+	}
+	return ""
+}
+
+func (x *RerunWorkflowRequest) GetWorkflowInputJson() string {
+	if x != nil {
+		return x.WorkflowInputJson
+	}
+	return ""
+}
+
+func (x *RerunWorkflowRequest) GetTaskInputJson() string {
+	if x != nil {
+		return x.TaskInputJson
+	}
+	return ""
+}
+
+func (x *RerunWorkflowRequest) GetCorrelationId() string {
+	if x != nil {
+		return x.CorrelationId
+	}
+	return ""
+}
+
+// RerunWorkflowResponse is the response of WorkflowService.RerunWorkflow.
+type RerunWorkflowResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RerunWorkflowResponse) Reset() {
+	*x = RerunWorkflowResponse{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RerunWorkflowResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RerunWorkflowResponse) ProtoMessage() {}
+
+func (x *RerunWorkflowResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RerunWorkflowResponse.ProtoReflect.Descriptor instead.
+func (*RerunWorkflowResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{15}
+}
+
+// SkipTaskRequest is the request of WorkflowService.SkipTask.
+type SkipTaskRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the execution.
+	WorkflowId string `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	// Reference name of the task in the definition.
+	TaskReferenceName string `protobuf:"bytes,2,opt,name=task_reference_name,json=taskReferenceName,proto3" json:"task_reference_name,omitempty"`
+	// Input to record on the skipped task: a JSON object as text; optional.
+	TaskInputJson string `protobuf:"bytes,3,opt,name=task_input_json,json=taskInputJson,proto3" json:"task_input_json,omitempty"`
+	// Output of the skipped task, which later tasks can read: a JSON object as
+	// text; optional.
+	TaskOutputJson string `protobuf:"bytes,4,opt,name=task_output_json,json=taskOutputJson,proto3" json:"task_output_json,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *SkipTaskRequest) Reset() {
+	*x = SkipTaskRequest{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SkipTaskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SkipTaskRequest) ProtoMessage() {}
+
+func (x *SkipTaskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SkipTaskRequest.ProtoReflect.Descriptor instead.
+func (*SkipTaskRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *SkipTaskRequest) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *SkipTaskRequest) GetTaskReferenceName() string {
+	if x != nil {
+		return x.TaskReferenceName
+	}
+	return ""
+}
+
+func (x *SkipTaskRequest) GetTaskInputJson() string {
+	if x != nil {
+		return x.TaskInputJson
+	}
+	return ""
+}
+
+func (x *SkipTaskRequest) GetTaskOutputJson() string {
+	if x != nil {
+		return x.TaskOutputJson
+	}
+	return ""
+}
+
+// SkipTaskResponse is the response of WorkflowService.SkipTask.
+type SkipTaskResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SkipTaskResponse) Reset() {
+	*x = SkipTaskResponse{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SkipTaskResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SkipTaskResponse) ProtoMessage() {}
+
+func (x *SkipTaskResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SkipTaskResponse.ProtoReflect.Descriptor instead.
+func (*SkipTaskResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{17}
+}
+
+// SetWorkflowVariablesRequest is the request of
+// WorkflowService.SetWorkflowVariables.
+type SetWorkflowVariablesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the execution.
+	WorkflowId string `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	// The variables to set: a JSON object as text, merged into the
+	// execution's variables.
+	VariablesJson string `protobuf:"bytes,2,opt,name=variables_json,json=variablesJson,proto3" json:"variables_json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetWorkflowVariablesRequest) Reset() {
+	*x = SetWorkflowVariablesRequest{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetWorkflowVariablesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetWorkflowVariablesRequest) ProtoMessage() {}
+
+func (x *SetWorkflowVariablesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetWorkflowVariablesRequest.ProtoReflect.Descriptor instead.
+func (*SetWorkflowVariablesRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *SetWorkflowVariablesRequest) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *SetWorkflowVariablesRequest) GetVariablesJson() string {
+	if x != nil {
+		return x.VariablesJson
+	}
+	return ""
+}
+
+// SetWorkflowVariablesResponse is the response of
+// WorkflowService.SetWorkflowVariables.
+type SetWorkflowVariablesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetWorkflowVariablesResponse) Reset() {
+	*x = SetWorkflowVariablesResponse{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetWorkflowVariablesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetWorkflowVariablesResponse) ProtoMessage() {}
+
+func (x *SetWorkflowVariablesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetWorkflowVariablesResponse.ProtoReflect.Descriptor instead.
+func (*SetWorkflowVariablesResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{19}
+}
+
 var File_baton_v1_workflow_service_proto protoreflect.FileDescriptor
 
 const file_baton_v1_workflow_service_proto_rawDesc = "" +
@@ -577,13 +1090,48 @@ const file_baton_v1_workflow_service_proto_rawDesc = "" +
 	"\vworkflow_id\x18\x01 \x01(\tR\n" +
 	"workflowId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x1b\n" +
-	"\x19TerminateWorkflowResponse2\xb9\x03\n" +
+	"\x19TerminateWorkflowResponse\"q\n" +
+	"\x14RetryWorkflowRequest\x12\x1f\n" +
+	"\vworkflow_id\x18\x01 \x01(\tR\n" +
+	"workflowId\x128\n" +
+	"\x18resume_subworkflow_tasks\x18\x02 \x01(\bR\x16resumeSubworkflowTasks\"\x17\n" +
+	"\x15RetryWorkflowResponse\"o\n" +
+	"\x16RestartWorkflowRequest\x12\x1f\n" +
+	"\vworkflow_id\x18\x01 \x01(\tR\n" +
+	"workflowId\x124\n" +
+	"\x16use_latest_definitions\x18\x02 \x01(\bR\x14useLatestDefinitions\"\x19\n" +
+	"\x17RestartWorkflowResponse\"\xe3\x01\n" +
+	"\x14RerunWorkflowRequest\x12\x1f\n" +
+	"\vworkflow_id\x18\x01 \x01(\tR\n" +
+	"workflowId\x12+\n" +
+	"\x12rerun_from_task_id\x18\x02 \x01(\tR\x0frerunFromTaskId\x12.\n" +
+	"\x13workflow_input_json\x18\x03 \x01(\tR\x11workflowInputJson\x12&\n" +
+	"\x0ftask_input_json\x18\x04 \x01(\tR\rtaskInputJson\x12%\n" +
+	"\x0ecorrelation_id\x18\x05 \x01(\tR\rcorrelationId\"\x17\n" +
+	"\x15RerunWorkflowResponse\"\xb4\x01\n" +
+	"\x0fSkipTaskRequest\x12\x1f\n" +
+	"\vworkflow_id\x18\x01 \x01(\tR\n" +
+	"workflowId\x12.\n" +
+	"\x13task_reference_name\x18\x02 \x01(\tR\x11taskReferenceName\x12&\n" +
+	"\x0ftask_input_json\x18\x03 \x01(\tR\rtaskInputJson\x12(\n" +
+	"\x10task_output_json\x18\x04 \x01(\tR\x0etaskOutputJson\"\x12\n" +
+	"\x10SkipTaskResponse\"e\n" +
+	"\x1bSetWorkflowVariablesRequest\x12\x1f\n" +
+	"\vworkflow_id\x18\x01 \x01(\tR\n" +
+	"workflowId\x12%\n" +
+	"\x0evariables_json\x18\x02 \x01(\tR\rvariablesJson\"\x1e\n" +
+	"\x1cSetWorkflowVariablesResponse2\xdf\x06\n" +
 	"\x0fWorkflowService\x12P\n" +
 	"\rStartWorkflow\x12\x1e.baton.v1.StartWorkflowRequest\x1a\x1f.baton.v1.StartWorkflowResponse\x12O\n" +
 	"\vGetWorkflow\x12\x1c.baton.v1.GetWorkflowRequest\x1a\x1d.baton.v1.GetWorkflowResponse\"\x03\x90\x02\x01\x12P\n" +
 	"\rPauseWorkflow\x12\x1e.baton.v1.PauseWorkflowRequest\x1a\x1f.baton.v1.PauseWorkflowResponse\x12S\n" +
 	"\x0eResumeWorkflow\x12\x1f.baton.v1.ResumeWorkflowRequest\x1a .baton.v1.ResumeWorkflowResponse\x12\\\n" +
-	"\x11TerminateWorkflow\x12\".baton.v1.TerminateWorkflowRequest\x1a#.baton.v1.TerminateWorkflowResponseB\x98\x01\n" +
+	"\x11TerminateWorkflow\x12\".baton.v1.TerminateWorkflowRequest\x1a#.baton.v1.TerminateWorkflowResponse\x12P\n" +
+	"\rRetryWorkflow\x12\x1e.baton.v1.RetryWorkflowRequest\x1a\x1f.baton.v1.RetryWorkflowResponse\x12V\n" +
+	"\x0fRestartWorkflow\x12 .baton.v1.RestartWorkflowRequest\x1a!.baton.v1.RestartWorkflowResponse\x12P\n" +
+	"\rRerunWorkflow\x12\x1e.baton.v1.RerunWorkflowRequest\x1a\x1f.baton.v1.RerunWorkflowResponse\x12A\n" +
+	"\bSkipTask\x12\x19.baton.v1.SkipTaskRequest\x1a\x1a.baton.v1.SkipTaskResponse\x12e\n" +
+	"\x14SetWorkflowVariables\x12%.baton.v1.SetWorkflowVariablesRequest\x1a&.baton.v1.SetWorkflowVariablesResponseB\x98\x01\n" +
 	"\fcom.baton.v1B\x14WorkflowServiceProtoP\x01Z1github.com/batonhq/baton/sdk/gen/baton/v1;batonv1\xa2\x02\x03BXX\xaa\x02\bBaton.V1\xca\x02\bBaton\\V1\xe2\x02\x14Baton\\V1\\GPBMetadata\xea\x02\tBaton::V1b\x06proto3"
 
 var (
@@ -598,36 +1146,56 @@ func file_baton_v1_workflow_service_proto_rawDescGZIP() []byte {
 	return file_baton_v1_workflow_service_proto_rawDescData
 }
 
-var file_baton_v1_workflow_service_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_baton_v1_workflow_service_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_baton_v1_workflow_service_proto_goTypes = []any{
-	(*StartWorkflowRequest)(nil),      // 0: baton.v1.StartWorkflowRequest
-	(*StartWorkflowResponse)(nil),     // 1: baton.v1.StartWorkflowResponse
-	(*GetWorkflowRequest)(nil),        // 2: baton.v1.GetWorkflowRequest
-	(*GetWorkflowResponse)(nil),       // 3: baton.v1.GetWorkflowResponse
-	(*PauseWorkflowRequest)(nil),      // 4: baton.v1.PauseWorkflowRequest
-	(*PauseWorkflowResponse)(nil),     // 5: baton.v1.PauseWorkflowResponse
-	(*ResumeWorkflowRequest)(nil),     // 6: baton.v1.ResumeWorkflowRequest
-	(*ResumeWorkflowResponse)(nil),    // 7: baton.v1.ResumeWorkflowResponse
-	(*TerminateWorkflowRequest)(nil),  // 8: baton.v1.TerminateWorkflowRequest
-	(*TerminateWorkflowResponse)(nil), // 9: baton.v1.TerminateWorkflowResponse
-	nil,                               // 10: baton.v1.StartWorkflowRequest.TaskToDomainEntry
-	(*Workflow)(nil),                  // 11: baton.v1.Workflow
+	(*StartWorkflowRequest)(nil),         // 0: baton.v1.StartWorkflowRequest
+	(*StartWorkflowResponse)(nil),        // 1: baton.v1.StartWorkflowResponse
+	(*GetWorkflowRequest)(nil),           // 2: baton.v1.GetWorkflowRequest
+	(*GetWorkflowResponse)(nil),          // 3: baton.v1.GetWorkflowResponse
+	(*PauseWorkflowRequest)(nil),         // 4: baton.v1.PauseWorkflowRequest
+	(*PauseWorkflowResponse)(nil),        // 5: baton.v1.PauseWorkflowResponse
+	(*ResumeWorkflowRequest)(nil),        // 6: baton.v1.ResumeWorkflowRequest
+	(*ResumeWorkflowResponse)(nil),       // 7: baton.v1.ResumeWorkflowResponse
+	(*TerminateWorkflowRequest)(nil),     // 8: baton.v1.TerminateWorkflowRequest
+	(*TerminateWorkflowResponse)(nil),    // 9: baton.v1.TerminateWorkflowResponse
+	(*RetryWorkflowRequest)(nil),         // 10: baton.v1.RetryWorkflowRequest
+	(*RetryWorkflowResponse)(nil),        // 11: baton.v1.RetryWorkflowResponse
+	(*RestartWorkflowRequest)(nil),       // 12: baton.v1.RestartWorkflowRequest
+	(*RestartWorkflowResponse)(nil),      // 13: baton.v1.RestartWorkflowResponse
+	(*RerunWorkflowRequest)(nil),         // 14: baton.v1.RerunWorkflowRequest
+	(*RerunWorkflowResponse)(nil),        // 15: baton.v1.RerunWorkflowResponse
+	(*SkipTaskRequest)(nil),              // 16: baton.v1.SkipTaskRequest
+	(*SkipTaskResponse)(nil),             // 17: baton.v1.SkipTaskResponse
+	(*SetWorkflowVariablesRequest)(nil),  // 18: baton.v1.SetWorkflowVariablesRequest
+	(*SetWorkflowVariablesResponse)(nil), // 19: baton.v1.SetWorkflowVariablesResponse
+	nil,                                  // 20: baton.v1.StartWorkflowRequest.TaskToDomainEntry
+	(*Workflow)(nil),                     // 21: baton.v1.Workflow
 }
 var file_baton_v1_workflow_service_proto_depIdxs = []int32{
-	10, // 0: baton.v1.StartWorkflowRequest.task_to_domain:type_name -> baton.v1.StartWorkflowRequest.TaskToDomainEntry
-	11, // 1: baton.v1.GetWorkflowResponse.workflow:type_name -> baton.v1.Workflow
+	20, // 0: baton.v1.StartWorkflowRequest.task_to_domain:type_name -> baton.v1.StartWorkflowRequest.TaskToDomainEntry
+	21, // 1: baton.v1.GetWorkflowResponse.workflow:type_name -> baton.v1.Workflow
 	0,  // 2: baton.v1.WorkflowService.StartWorkflow:input_type -> baton.v1.StartWorkflowRequest
 	2,  // 3: baton.v1.WorkflowService.GetWorkflow:input_type -> baton.v1.GetWorkflowRequest
 	4,  // 4: baton.v1.WorkflowService.PauseWorkflow:input_type -> baton.v1.PauseWorkflowRequest
 	6,  // 5: baton.v1.WorkflowService.ResumeWorkflow:input_type -> baton.v1.ResumeWorkflowRequest
 	8,  // 6: baton.v1.WorkflowService.TerminateWorkflow:input_type -> baton.v1.TerminateWorkflowRequest
-	1,  // 7: baton.v1.WorkflowService.StartWorkflow:output_type -> baton.v1.StartWorkflowResponse
-	3,  // 8: baton.v1.WorkflowService.GetWorkflow:output_type -> baton.v1.GetWorkflowResponse
-	5,  // 9: baton.v1.WorkflowService.PauseWorkflow:output_type -> baton.v1.PauseWorkflowResponse
-	7,  // 10: baton.v1.WorkflowService.ResumeWorkflow:output_type -> baton.v1.ResumeWorkflowResponse
-	9,  // 11: baton.v1.WorkflowService.TerminateWorkflow:output_type -> baton.v1.TerminateWorkflowResponse
-	7,  // [7:12] is the sub-list for method output_type
-	2,  // [2:7] is the sub-list for method input_type
+	10, // 7: baton.v1.WorkflowService.RetryWorkflow:input_type -> baton.v1.RetryWorkflowRequest
+	12, // 8: baton.v1.WorkflowService.RestartWorkflow:input_type -> baton.v1.RestartWorkflowRequest
+	14, // 9: baton.v1.WorkflowService.RerunWorkflow:input_type -> baton.v1.RerunWorkflowRequest
+	16, // 10: baton.v1.WorkflowService.SkipTask:input_type -> baton.v1.SkipTaskRequest
+	18, // 11: baton.v1.WorkflowService.SetWorkflowVariables:input_type -> baton.v1.SetWorkflowVariablesRequest
+	1,  // 12: baton.v1.WorkflowService.StartWorkflow:output_type -> baton.v1.StartWorkflowResponse
+	3,  // 13: baton.v1.WorkflowService.GetWorkflow:output_type -> baton.v1.GetWorkflowResponse
+	5,  // 14: baton.v1.WorkflowService.PauseWorkflow:output_type -> baton.v1.PauseWorkflowResponse
+	7,  // 15: baton.v1.WorkflowService.ResumeWorkflow:output_type -> baton.v1.ResumeWorkflowResponse
+	9,  // 16: baton.v1.WorkflowService.TerminateWorkflow:output_type -> baton.v1.TerminateWorkflowResponse
+	11, // 17: baton.v1.WorkflowService.RetryWorkflow:output_type -> baton.v1.RetryWorkflowResponse
+	13, // 18: baton.v1.WorkflowService.RestartWorkflow:output_type -> baton.v1.RestartWorkflowResponse
+	15, // 19: baton.v1.WorkflowService.RerunWorkflow:output_type -> baton.v1.RerunWorkflowResponse
+	17, // 20: baton.v1.WorkflowService.SkipTask:output_type -> baton.v1.SkipTaskResponse
+	19, // 21: baton.v1.WorkflowService.SetWorkflowVariables:output_type -> baton.v1.SetWorkflowVariablesResponse
+	12, // [12:22] is the sub-list for method output_type
+	2,  // [2:12] is the sub-list for method input_type
 	2,  // [2:2] is the sub-list for extension type_name
 	2,  // [2:2] is the sub-list for extension extendee
 	0,  // [0:2] is the sub-list for field type_name
@@ -645,7 +1213,7 @@ func file_baton_v1_workflow_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_baton_v1_workflow_service_proto_rawDesc), len(file_baton_v1_workflow_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

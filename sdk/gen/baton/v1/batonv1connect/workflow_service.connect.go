@@ -48,6 +48,21 @@ const (
 	// WorkflowServiceTerminateWorkflowProcedure is the fully-qualified name of the WorkflowService's
 	// TerminateWorkflow RPC.
 	WorkflowServiceTerminateWorkflowProcedure = "/baton.v1.WorkflowService/TerminateWorkflow"
+	// WorkflowServiceRetryWorkflowProcedure is the fully-qualified name of the WorkflowService's
+	// RetryWorkflow RPC.
+	WorkflowServiceRetryWorkflowProcedure = "/baton.v1.WorkflowService/RetryWorkflow"
+	// WorkflowServiceRestartWorkflowProcedure is the fully-qualified name of the WorkflowService's
+	// RestartWorkflow RPC.
+	WorkflowServiceRestartWorkflowProcedure = "/baton.v1.WorkflowService/RestartWorkflow"
+	// WorkflowServiceRerunWorkflowProcedure is the fully-qualified name of the WorkflowService's
+	// RerunWorkflow RPC.
+	WorkflowServiceRerunWorkflowProcedure = "/baton.v1.WorkflowService/RerunWorkflow"
+	// WorkflowServiceSkipTaskProcedure is the fully-qualified name of the WorkflowService's SkipTask
+	// RPC.
+	WorkflowServiceSkipTaskProcedure = "/baton.v1.WorkflowService/SkipTask"
+	// WorkflowServiceSetWorkflowVariablesProcedure is the fully-qualified name of the WorkflowService's
+	// SetWorkflowVariables RPC.
+	WorkflowServiceSetWorkflowVariablesProcedure = "/baton.v1.WorkflowService/SetWorkflowVariables"
 )
 
 // WorkflowServiceClient is a client for the baton.v1.WorkflowService service.
@@ -65,6 +80,22 @@ type WorkflowServiceClient interface {
 	// TerminateWorkflow stops an execution that is not yet terminal and cancels
 	// its pending tasks.
 	TerminateWorkflow(context.Context, *connect.Request[v1.TerminateWorkflowRequest]) (*connect.Response[v1.TerminateWorkflowResponse], error)
+	// RetryWorkflow resumes an ended execution from its failed, timed out and
+	// cancelled tasks, which get new attempts. A completed execution cannot be
+	// retried (restart or rerun it).
+	RetryWorkflow(context.Context, *connect.Request[v1.RetryWorkflowRequest]) (*connect.Response[v1.RetryWorkflowResponse], error)
+	// RestartWorkflow runs an ended execution again from the start, under the
+	// same id, with its tasks removed.
+	RestartWorkflow(context.Context, *connect.Request[v1.RestartWorkflowRequest]) (*connect.Response[v1.RestartWorkflowResponse], error)
+	// RerunWorkflow runs an ended execution again from the start or from one of
+	// its top-level tasks, optionally with new input.
+	RerunWorkflow(context.Context, *connect.Request[v1.RerunWorkflowRequest]) (*connect.Response[v1.RerunWorkflowResponse], error)
+	// SkipTask marks a task of a running execution that has not been scheduled
+	// yet as SKIPPED: when the flow reaches it, it goes on after it.
+	SkipTask(context.Context, *connect.Request[v1.SkipTaskRequest]) (*connect.Response[v1.SkipTaskResponse], error)
+	// SetWorkflowVariables merges variables into a running or paused
+	// execution's variables.
+	SetWorkflowVariables(context.Context, *connect.Request[v1.SetWorkflowVariablesRequest]) (*connect.Response[v1.SetWorkflowVariablesResponse], error)
 }
 
 // NewWorkflowServiceClient constructs a client for the baton.v1.WorkflowService service. By
@@ -109,16 +140,51 @@ func NewWorkflowServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 			connect.WithSchema(workflowServiceMethods.ByName("TerminateWorkflow")),
 			connect.WithClientOptions(opts...),
 		),
+		retryWorkflow: connect.NewClient[v1.RetryWorkflowRequest, v1.RetryWorkflowResponse](
+			httpClient,
+			baseURL+WorkflowServiceRetryWorkflowProcedure,
+			connect.WithSchema(workflowServiceMethods.ByName("RetryWorkflow")),
+			connect.WithClientOptions(opts...),
+		),
+		restartWorkflow: connect.NewClient[v1.RestartWorkflowRequest, v1.RestartWorkflowResponse](
+			httpClient,
+			baseURL+WorkflowServiceRestartWorkflowProcedure,
+			connect.WithSchema(workflowServiceMethods.ByName("RestartWorkflow")),
+			connect.WithClientOptions(opts...),
+		),
+		rerunWorkflow: connect.NewClient[v1.RerunWorkflowRequest, v1.RerunWorkflowResponse](
+			httpClient,
+			baseURL+WorkflowServiceRerunWorkflowProcedure,
+			connect.WithSchema(workflowServiceMethods.ByName("RerunWorkflow")),
+			connect.WithClientOptions(opts...),
+		),
+		skipTask: connect.NewClient[v1.SkipTaskRequest, v1.SkipTaskResponse](
+			httpClient,
+			baseURL+WorkflowServiceSkipTaskProcedure,
+			connect.WithSchema(workflowServiceMethods.ByName("SkipTask")),
+			connect.WithClientOptions(opts...),
+		),
+		setWorkflowVariables: connect.NewClient[v1.SetWorkflowVariablesRequest, v1.SetWorkflowVariablesResponse](
+			httpClient,
+			baseURL+WorkflowServiceSetWorkflowVariablesProcedure,
+			connect.WithSchema(workflowServiceMethods.ByName("SetWorkflowVariables")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // workflowServiceClient implements WorkflowServiceClient.
 type workflowServiceClient struct {
-	startWorkflow     *connect.Client[v1.StartWorkflowRequest, v1.StartWorkflowResponse]
-	getWorkflow       *connect.Client[v1.GetWorkflowRequest, v1.GetWorkflowResponse]
-	pauseWorkflow     *connect.Client[v1.PauseWorkflowRequest, v1.PauseWorkflowResponse]
-	resumeWorkflow    *connect.Client[v1.ResumeWorkflowRequest, v1.ResumeWorkflowResponse]
-	terminateWorkflow *connect.Client[v1.TerminateWorkflowRequest, v1.TerminateWorkflowResponse]
+	startWorkflow        *connect.Client[v1.StartWorkflowRequest, v1.StartWorkflowResponse]
+	getWorkflow          *connect.Client[v1.GetWorkflowRequest, v1.GetWorkflowResponse]
+	pauseWorkflow        *connect.Client[v1.PauseWorkflowRequest, v1.PauseWorkflowResponse]
+	resumeWorkflow       *connect.Client[v1.ResumeWorkflowRequest, v1.ResumeWorkflowResponse]
+	terminateWorkflow    *connect.Client[v1.TerminateWorkflowRequest, v1.TerminateWorkflowResponse]
+	retryWorkflow        *connect.Client[v1.RetryWorkflowRequest, v1.RetryWorkflowResponse]
+	restartWorkflow      *connect.Client[v1.RestartWorkflowRequest, v1.RestartWorkflowResponse]
+	rerunWorkflow        *connect.Client[v1.RerunWorkflowRequest, v1.RerunWorkflowResponse]
+	skipTask             *connect.Client[v1.SkipTaskRequest, v1.SkipTaskResponse]
+	setWorkflowVariables *connect.Client[v1.SetWorkflowVariablesRequest, v1.SetWorkflowVariablesResponse]
 }
 
 // StartWorkflow calls baton.v1.WorkflowService.StartWorkflow.
@@ -146,6 +212,31 @@ func (c *workflowServiceClient) TerminateWorkflow(ctx context.Context, req *conn
 	return c.terminateWorkflow.CallUnary(ctx, req)
 }
 
+// RetryWorkflow calls baton.v1.WorkflowService.RetryWorkflow.
+func (c *workflowServiceClient) RetryWorkflow(ctx context.Context, req *connect.Request[v1.RetryWorkflowRequest]) (*connect.Response[v1.RetryWorkflowResponse], error) {
+	return c.retryWorkflow.CallUnary(ctx, req)
+}
+
+// RestartWorkflow calls baton.v1.WorkflowService.RestartWorkflow.
+func (c *workflowServiceClient) RestartWorkflow(ctx context.Context, req *connect.Request[v1.RestartWorkflowRequest]) (*connect.Response[v1.RestartWorkflowResponse], error) {
+	return c.restartWorkflow.CallUnary(ctx, req)
+}
+
+// RerunWorkflow calls baton.v1.WorkflowService.RerunWorkflow.
+func (c *workflowServiceClient) RerunWorkflow(ctx context.Context, req *connect.Request[v1.RerunWorkflowRequest]) (*connect.Response[v1.RerunWorkflowResponse], error) {
+	return c.rerunWorkflow.CallUnary(ctx, req)
+}
+
+// SkipTask calls baton.v1.WorkflowService.SkipTask.
+func (c *workflowServiceClient) SkipTask(ctx context.Context, req *connect.Request[v1.SkipTaskRequest]) (*connect.Response[v1.SkipTaskResponse], error) {
+	return c.skipTask.CallUnary(ctx, req)
+}
+
+// SetWorkflowVariables calls baton.v1.WorkflowService.SetWorkflowVariables.
+func (c *workflowServiceClient) SetWorkflowVariables(ctx context.Context, req *connect.Request[v1.SetWorkflowVariablesRequest]) (*connect.Response[v1.SetWorkflowVariablesResponse], error) {
+	return c.setWorkflowVariables.CallUnary(ctx, req)
+}
+
 // WorkflowServiceHandler is an implementation of the baton.v1.WorkflowService service.
 type WorkflowServiceHandler interface {
 	// StartWorkflow starts an execution of a registered workflow definition and
@@ -161,6 +252,22 @@ type WorkflowServiceHandler interface {
 	// TerminateWorkflow stops an execution that is not yet terminal and cancels
 	// its pending tasks.
 	TerminateWorkflow(context.Context, *connect.Request[v1.TerminateWorkflowRequest]) (*connect.Response[v1.TerminateWorkflowResponse], error)
+	// RetryWorkflow resumes an ended execution from its failed, timed out and
+	// cancelled tasks, which get new attempts. A completed execution cannot be
+	// retried (restart or rerun it).
+	RetryWorkflow(context.Context, *connect.Request[v1.RetryWorkflowRequest]) (*connect.Response[v1.RetryWorkflowResponse], error)
+	// RestartWorkflow runs an ended execution again from the start, under the
+	// same id, with its tasks removed.
+	RestartWorkflow(context.Context, *connect.Request[v1.RestartWorkflowRequest]) (*connect.Response[v1.RestartWorkflowResponse], error)
+	// RerunWorkflow runs an ended execution again from the start or from one of
+	// its top-level tasks, optionally with new input.
+	RerunWorkflow(context.Context, *connect.Request[v1.RerunWorkflowRequest]) (*connect.Response[v1.RerunWorkflowResponse], error)
+	// SkipTask marks a task of a running execution that has not been scheduled
+	// yet as SKIPPED: when the flow reaches it, it goes on after it.
+	SkipTask(context.Context, *connect.Request[v1.SkipTaskRequest]) (*connect.Response[v1.SkipTaskResponse], error)
+	// SetWorkflowVariables merges variables into a running or paused
+	// execution's variables.
+	SetWorkflowVariables(context.Context, *connect.Request[v1.SetWorkflowVariablesRequest]) (*connect.Response[v1.SetWorkflowVariablesResponse], error)
 }
 
 // NewWorkflowServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -201,6 +308,36 @@ func NewWorkflowServiceHandler(svc WorkflowServiceHandler, opts ...connect.Handl
 		connect.WithSchema(workflowServiceMethods.ByName("TerminateWorkflow")),
 		connect.WithHandlerOptions(opts...),
 	)
+	workflowServiceRetryWorkflowHandler := connect.NewUnaryHandler(
+		WorkflowServiceRetryWorkflowProcedure,
+		svc.RetryWorkflow,
+		connect.WithSchema(workflowServiceMethods.ByName("RetryWorkflow")),
+		connect.WithHandlerOptions(opts...),
+	)
+	workflowServiceRestartWorkflowHandler := connect.NewUnaryHandler(
+		WorkflowServiceRestartWorkflowProcedure,
+		svc.RestartWorkflow,
+		connect.WithSchema(workflowServiceMethods.ByName("RestartWorkflow")),
+		connect.WithHandlerOptions(opts...),
+	)
+	workflowServiceRerunWorkflowHandler := connect.NewUnaryHandler(
+		WorkflowServiceRerunWorkflowProcedure,
+		svc.RerunWorkflow,
+		connect.WithSchema(workflowServiceMethods.ByName("RerunWorkflow")),
+		connect.WithHandlerOptions(opts...),
+	)
+	workflowServiceSkipTaskHandler := connect.NewUnaryHandler(
+		WorkflowServiceSkipTaskProcedure,
+		svc.SkipTask,
+		connect.WithSchema(workflowServiceMethods.ByName("SkipTask")),
+		connect.WithHandlerOptions(opts...),
+	)
+	workflowServiceSetWorkflowVariablesHandler := connect.NewUnaryHandler(
+		WorkflowServiceSetWorkflowVariablesProcedure,
+		svc.SetWorkflowVariables,
+		connect.WithSchema(workflowServiceMethods.ByName("SetWorkflowVariables")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/baton.v1.WorkflowService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case WorkflowServiceStartWorkflowProcedure:
@@ -213,6 +350,16 @@ func NewWorkflowServiceHandler(svc WorkflowServiceHandler, opts ...connect.Handl
 			workflowServiceResumeWorkflowHandler.ServeHTTP(w, r)
 		case WorkflowServiceTerminateWorkflowProcedure:
 			workflowServiceTerminateWorkflowHandler.ServeHTTP(w, r)
+		case WorkflowServiceRetryWorkflowProcedure:
+			workflowServiceRetryWorkflowHandler.ServeHTTP(w, r)
+		case WorkflowServiceRestartWorkflowProcedure:
+			workflowServiceRestartWorkflowHandler.ServeHTTP(w, r)
+		case WorkflowServiceRerunWorkflowProcedure:
+			workflowServiceRerunWorkflowHandler.ServeHTTP(w, r)
+		case WorkflowServiceSkipTaskProcedure:
+			workflowServiceSkipTaskHandler.ServeHTTP(w, r)
+		case WorkflowServiceSetWorkflowVariablesProcedure:
+			workflowServiceSetWorkflowVariablesHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -240,4 +387,24 @@ func (UnimplementedWorkflowServiceHandler) ResumeWorkflow(context.Context, *conn
 
 func (UnimplementedWorkflowServiceHandler) TerminateWorkflow(context.Context, *connect.Request[v1.TerminateWorkflowRequest]) (*connect.Response[v1.TerminateWorkflowResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.WorkflowService.TerminateWorkflow is not implemented"))
+}
+
+func (UnimplementedWorkflowServiceHandler) RetryWorkflow(context.Context, *connect.Request[v1.RetryWorkflowRequest]) (*connect.Response[v1.RetryWorkflowResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.WorkflowService.RetryWorkflow is not implemented"))
+}
+
+func (UnimplementedWorkflowServiceHandler) RestartWorkflow(context.Context, *connect.Request[v1.RestartWorkflowRequest]) (*connect.Response[v1.RestartWorkflowResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.WorkflowService.RestartWorkflow is not implemented"))
+}
+
+func (UnimplementedWorkflowServiceHandler) RerunWorkflow(context.Context, *connect.Request[v1.RerunWorkflowRequest]) (*connect.Response[v1.RerunWorkflowResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.WorkflowService.RerunWorkflow is not implemented"))
+}
+
+func (UnimplementedWorkflowServiceHandler) SkipTask(context.Context, *connect.Request[v1.SkipTaskRequest]) (*connect.Response[v1.SkipTaskResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.WorkflowService.SkipTask is not implemented"))
+}
+
+func (UnimplementedWorkflowServiceHandler) SetWorkflowVariables(context.Context, *connect.Request[v1.SetWorkflowVariablesRequest]) (*connect.Response[v1.SetWorkflowVariablesResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.WorkflowService.SetWorkflowVariables is not implemented"))
 }
