@@ -301,7 +301,8 @@ func TestRetryRerunRestart(t *testing.T) {
 	require.Len(t, refs(), len(first)+1, "the cancelled task has a new attempt")
 
 	require.NoError(t, c.TerminateWorkflow(ctx, id, "stop"))
-	require.NoError(t, c.RerunWorkflow(ctx, id, &workflow.RerunRequest{WorkflowInput: map[string]any{"n": 2}, CorrelationID: "again"}))
+	require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(c.RerunWorkflow(ctx, id, &workflow.RerunRequest{WorkflowInput: map[string]any{"n": 2}})), "new input is not supported yet")
+	require.NoError(t, c.RerunWorkflow(ctx, id, &workflow.RerunRequest{CorrelationID: "again"}))
 	wf, err := c.Workflow(ctx, id, true)
 	require.NoError(t, err)
 	require.Equal(t, workflow.StatusRunning, wf.Status)
@@ -309,7 +310,8 @@ func TestRetryRerunRestart(t *testing.T) {
 	require.Len(t, wf.Tasks, 1)
 
 	require.NoError(t, c.TerminateWorkflow(ctx, id, "stop"))
-	require.NoError(t, c.RestartWorkflow(ctx, id, true))
+	require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(c.RestartWorkflow(ctx, id, true)), "the latest definition is not supported yet")
+	require.NoError(t, c.RestartWorkflow(ctx, id, false))
 	require.Len(t, refs(), 1)
 	require.Equal(t, connect.CodeFailedPrecondition, connect.CodeOf(c.SkipTask(ctx, id, wf.Tasks[0].ReferenceTaskName, &workflow.SkipTaskRequest{})))
 	require.True(t, client.IsNotFound(c.RestartWorkflow(ctx, "missing", false)))

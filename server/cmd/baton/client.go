@@ -175,7 +175,8 @@ func reorder(args []string) []string {
 
 func isBoolFlag(a string) bool {
 	switch a {
-	case "-tasks", "--tasks", "-h", "--help", "-help":
+	case "-tasks", "--tasks", "-h", "--help", "-help", "-latest", "--latest",
+		"-resume-subworkflow-tasks", "--resume-subworkflow-tasks":
 		return true
 	}
 	return false

@@ -5,6 +5,8 @@
 //	baton def put FILE...          register task and workflow definitions from JSON files
 //	baton start NAME --input JSON  start a workflow and print its id
 //	baton get ID                   print an execution as JSON
+//	baton retry|restart|rerun|pause|resume|terminate ID...
+//	                               operate on executions, a result line each
 //	baton bench                    measure throughput and latency
 //
 // Run "baton COMMAND --help" for the flags of a command.
@@ -74,7 +76,7 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-7s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'baton COMMAND --help' for the flags of a command.")
 }

@@ -136,17 +136,12 @@ func (e *Engine) RetryWorkflow(ctx context.Context, id string, resumeSubworkflow
 // definition snapshot or, with useLatestDefinitions, on the latest version
 // of its definition.
 func (e *Engine) RestartWorkflow(ctx context.Context, id string, useLatestDefinitions bool) error {
-	ev := decider.Restart{}
 	if useLatestDefinitions {
-		ex, err := e.Workflow(ctx, id, false)
-		if err != nil {
-			return err
-		}
-		if ev.Definition, err = e.WorkflowDef(ctx, ex.WorkflowName, 0); err != nil {
-			return err
-		}
+		// The store keeps an execution's definition snapshot from its start
+		// and cannot replace it yet.
+		return errorf(InvalidArgument, "restarting on the latest definition (useLatestDefinitions) is not supported yet; restart on the execution's own definition, or start a new execution")
 	}
-	return e.transact(ctx, id, ev)
+	return e.transact(ctx, id, decider.Restart{})
 }
 
 // RerunWorkflow runs an ended execution again from the start or from a
@@ -154,6 +149,11 @@ func (e *Engine) RestartWorkflow(ctx context.Context, id string, useLatestDefini
 func (e *Engine) RerunWorkflow(ctx context.Context, id string, req *workflow.RerunRequest) error {
 	if req == nil {
 		req = &workflow.RerunRequest{}
+	}
+	if req.WorkflowInput != nil {
+		// The store keeps an execution's input from its start and cannot
+		// replace it yet.
+		return errorf(InvalidArgument, "a rerun with new workflow input is not supported yet; rerun with the execution's own input, or start a new execution")
 	}
 	return e.transact(ctx, id, decider.Rerun{
 		TaskID: req.ReRunFromTaskID, TaskInput: req.TaskInput,
