@@ -12,13 +12,21 @@
 // and task logs. Queues and timers are therefore never apart from the state
 // they belong to: the engine rebuilds its in-memory queues from ActiveTasks
 // and its timer from NextWake.
+//
+// The indexes that ExecutionSearch reads are written by the same
+// transactions as the executions they index, so a search sees every
+// committed change and nothing else; no background job maintains them.
 package store
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
+	"strconv"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/batonhq/baton/sdk/workflow"
 )
@@ -31,6 +39,9 @@ var (
 	ErrExists = errors.New("already exists")
 	// ErrConflict: the record changed since the caller read it.
 	ErrConflict = errors.New("changed concurrently")
+	// ErrInvalid: the request cannot be carried out as asked (a malformed
+	// query or cursor); the message says what was wrong.
+	ErrInvalid = errors.New("invalid request")
 )
 
 // Store keeps definitions, executions and everything derived from them.
@@ -106,6 +117,22 @@ type Store interface {
 
 	// Close releases the store. Nothing may be called after it.
 	Close() error
+
+	// ExecutionSearch returns one page of the executions that match q, in
+	// the order q asks for, or an error wrapping ErrInvalid for a query it
+	// cannot run (see ExecutionQuery). It is served by indexes kept in the
+	// same transactions as the executions, and reads one snapshot.
+	ExecutionSearch(ctx context.Context, q ExecutionQuery) (*ExecutionPage, error)
+	// ExecutionRemove deletes an execution with everything of it: its
+	// tasks (and their place in ActiveTasks), task logs, history, wake-up
+	// time, definition snapshot, input and index entries, in one
+	// transaction; or it returns ErrNotFound. Messages sent to or by the
+	// execution are left (they are addressed by id, and the engine drops
+	// one for an execution that is gone). It is serialized with Commit: a
+	// Commit computed from any version of the removed execution fails with
+	// ErrNotFound, while a Commit that creates it (Version 0) creates a new
+	// execution under the same id.
+	ExecutionRemove(ctx context.Context, id string) error
 }
 
 // WorkflowDefPutParams are the arguments of Store.WorkflowDefPut.
@@ -135,7 +162,8 @@ type Transition struct {
 	// WorkflowDefinition, the snapshot the execution runs, and its Input are
 	// stored when the execution is created (Version 0) and ignored
 	// afterwards: neither changes during a run, and a store need not encode
-	// them again with every transition.
+	// them again with every transition. The Input is stored again when
+	// InputChanged is set (a rerun with new input).
 	Workflow *workflow.Workflow
 	// Version is the version the change was computed from; 0 creates the
 	// execution. The stored version becomes Version+1.
@@ -161,6 +189,11 @@ type Transition struct {
 	// deleted with it. An id that is not stored (acknowledged already) fails
 	// the transition with ErrConflict, so a message is consumed once.
 	Ack []string
+	// InputChanged says that Workflow.Input is new and must be stored
+	// (and indexed for ExecutionSearch's FreeText) again, as a rerun with
+	// new input does. Without it the input of a transition that does not
+	// create the execution is ignored. It needs a Workflow.
+	InputChanged bool
 }
 
 // Message is work one execution leaves for another (or for a new one),
@@ -196,4 +229,256 @@ type Event struct {
 type Wake struct {
 	WorkflowID string
 	At         time.Time
+}
+
+// SortField is what ExecutionSearch orders executions by.
+type SortField string
+
+// The orders of ExecutionSearch.
+const (
+	// SortCreateTime orders by Workflow.CreateTime; the default.
+	SortCreateTime SortField = "createTime"
+	// SortEndTime orders by Workflow.EndTime, then CreateTime: executions
+	// that have not ended have 0 and come last when newest first, newest
+	// created first.
+	SortEndTime SortField = "endTime"
+	// SortUpdateTime orders by Workflow.UpdateTime.
+	SortUpdateTime SortField = "updateTime"
+)
+
+// String returns the field's name.
+func (f SortField) String() string { return string(f) }
+
+// Limits of ExecutionQuery.
+const (
+	// DefaultSearchLimit is the page size when ExecutionQuery.Limit is 0.
+	DefaultSearchLimit = 100
+	// MaxSearchLimit is the largest ExecutionQuery.Limit.
+	MaxSearchLimit = 1000
+	// MaxSearchWords is the most words ExecutionQuery.FreeText may hold.
+	MaxSearchWords = 16
+	// SearchWordsPerField is how many distinct words of each of an
+	// execution's input, output, variables and reasonForIncompletion a
+	// store indexes at least: the first ones, in the order of ValueWords.
+	SearchWordsPerField = 256
+	// MaxWordBytes is the length at which words are cut, in bytes (at a
+	// character boundary), when indexed and when searched.
+	MaxWordBytes = 64
+)
+
+// ExecutionQuery selects executions for ExecutionSearch. The zero value
+// matches every execution, newest first. An execution matches when it
+// matches every field that is set.
+//
+// A query that cannot be run fails with an error wrapping ErrInvalid:
+// Limit negative or over MaxSearchLimit, Version without Name or negative,
+// a negative time, an empty time range (From at or after To), a status that
+// is not one of workflow's statuses, an unknown SortBy, FreeText with no
+// word or more than MaxSearchWords, or a Cursor that is malformed or was
+// returned for a query with other filters or another order.
+type ExecutionQuery struct {
+	// Name is the workflow name.
+	Name string
+	// Version is the workflow version; 0 for any. It needs Name.
+	Version int
+	// Statuses match an execution with any of them.
+	Statuses []workflow.Status
+	// CorrelationID matches exactly.
+	CorrelationID string
+	// IdempotencyKey matches exactly.
+	IdempotencyKey string
+	// StartFrom and StartTo select executions whose CreateTime is in
+	// [StartFrom, StartTo), Unix milliseconds; 0 leaves that end open.
+	StartFrom, StartTo int64
+	// EndFrom and EndTo select executions whose EndTime is in [EndFrom,
+	// EndTo), Unix milliseconds; 0 leaves that end open. Setting either
+	// matches only executions that have ended (EndTime above 0).
+	EndFrom, EndTo int64
+	// FreeText matches executions in which every one of its words occurs
+	// as a word of the input, the output, the variables or the
+	// reasonForIncompletion (see Words and ValueWords: case does not
+	// matter, a word matches whole words only, and keys, strings, numbers
+	// and booleans all have words). Only the first SearchWordsPerField
+	// distinct words of each of the four are sure to be found. Blank is
+	// the same as empty.
+	FreeText string
+	// SortBy orders the executions; SortCreateTime when empty. Ties are
+	// broken by workflow id (after CreateTime for SortEndTime).
+	SortBy SortField
+	// Ascending orders oldest first; the default is newest first (ties
+	// too: in descending id order).
+	Ascending bool
+	// Limit is the page size: DefaultSearchLimit when 0, at most
+	// MaxSearchLimit.
+	Limit int
+	// Cursor continues a search where the previous page ended: pass
+	// ExecutionPage.Next with the same query (Limit may differ). It holds
+	// the position in the order (sort value and workflow id), so no
+	// execution is returned twice, and none is skipped, by one pass over
+	// the pages, unless it changed meanwhile in a way that moves it in the
+	// order or makes it match or not.
+	Cursor string
+}
+
+// ExecutionPage is one page of ExecutionSearch.
+type ExecutionPage struct {
+	// Executions are the executions of the page, without their tasks and
+	// without their definition snapshot; input, output and variables are
+	// included.
+	Executions []*workflow.Workflow
+	// Next is the cursor of the next page; empty when this page is the
+	// last.
+	Next string
+}
+
+// Words returns the distinct words of s, in the order they first occur: the
+// longest runs of letters and digits (Unicode), lowercased, each cut at
+// MaxWordBytes bytes. It is how ExecutionQuery.FreeText is read, and how
+// the strings of an execution are split for it.
+func Words(s string) []string {
+	var words []string
+	return appendWords(words, s, map[string]bool{}, -1)
+}
+
+// ValueWords returns the first limit distinct words (all if limit < 0) of a
+// JSON value as the encoding/json decoder makes it (maps, slices, strings,
+// json.Number, float64, bool, nil), in this order: an object's keys in
+// sorted order, each followed by the words of its value; an array's
+// elements in order; the text of strings, numbers and booleans as JSON
+// writes them (null has no word). Other Go values are taken as their JSON
+// encoding.
+func ValueWords(v any, limit int) []string {
+	w := valueWalker{seen: map[string]bool{}, limit: limit}
+	w.walk(v)
+	return w.words
+}
+
+type valueWalker struct {
+	words []string
+	seen  map[string]bool
+	limit int
+}
+
+func (w *valueWalker) full() bool { return w.limit >= 0 && len(w.words) >= w.limit }
+
+func (w *valueWalker) text(s string) {
+	if !w.full() {
+		w.words = appendWords(w.words, s, w.seen, w.limit)
+	}
+}
+
+func (w *valueWalker) walk(v any) {
+	if w.full() {
+		return
+	}
+	switch v := v.(type) {
+	case nil:
+	case string:
+		w.text(v)
+	case json.Number:
+		w.text(string(v))
+	case bool:
+		w.text(strconv.FormatBool(v))
+	case float64:
+		data, _ := json.Marshal(v)
+		w.text(string(data))
+	case int:
+		w.text(strconv.Itoa(v))
+	case int64:
+		w.text(strconv.FormatInt(v, 10))
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			w.text(k)
+			w.walk(v[k])
+		}
+	case []any:
+		for _, e := range v {
+			w.walk(e)
+		}
+	default:
+		// Typed values (map[string]string, []string, structs...) are read
+		// as the decoder would read their JSON.
+		data, err := json.Marshal(v)
+		if err != nil {
+			return
+		}
+		var decoded any
+		if err := workflow.Decode(data, &decoded); err != nil {
+			return
+		}
+		w.walk(decoded)
+	}
+}
+
+// appendWords appends the words of s not in seen to words, up to limit
+// words in all (no bound if limit < 0), and marks them seen.
+func appendWords(words []string, s string, seen map[string]bool, limit int) []string {
+	add := func(word string) bool {
+		if len(word) > MaxWordBytes {
+			cut := MaxWordBytes
+			for cut > 0 && !utf8.RuneStart(word[cut]) {
+				cut--
+			}
+			word = word[:cut]
+		}
+		if !seen[word] {
+			seen[word] = true
+			words = append(words, word)
+		}
+		return limit < 0 || len(words) < limit
+	}
+	start := -1 // start of the current word in s, -1 outside one
+	lower := true
+	for i, r := range s {
+		if r < utf8.RuneSelf {
+			c := byte(r)
+			switch {
+			case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+				if start < 0 {
+					start, lower = i, true
+				}
+				continue
+			case c >= 'A' && c <= 'Z':
+				if start < 0 {
+					start = i
+				}
+				lower = false
+				continue
+			}
+		} else if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if start < 0 {
+				start = i
+			}
+			if unicode.ToLower(r) != r {
+				lower = false
+			}
+			continue
+		}
+		if start >= 0 {
+			if !add(lowerWord(s[start:i], lower)) {
+				return words
+			}
+			start = -1
+		}
+	}
+	if start >= 0 {
+		add(lowerWord(s[start:], lower))
+	}
+	return words
+}
+
+func lowerWord(w string, lower bool) string {
+	if lower {
+		return w
+	}
+	b := make([]byte, 0, len(w))
+	for _, r := range w {
+		b = utf8.AppendRune(b, unicode.ToLower(r))
+	}
+	return string(b)
 }

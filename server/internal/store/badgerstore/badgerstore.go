@@ -47,6 +47,10 @@ type Store struct {
 	logger *slog.Logger
 	// maxValueSize bounds one encoded record, 0 for no bound of ours.
 	maxValueSize int
+	// searchCap bounds the candidates a search checks out of order
+	// (search.go); 0 for defaultSearchCap. Tests lower it to reach every
+	// plan with few executions.
+	searchCap int
 
 	// calls feeds the committer. closeMu is held for reading while a call
 	// is sent, so that Close can close the channel once no one sends.
@@ -87,6 +91,9 @@ func Open(opts Options) (*Store, error) {
 		committerDone: make(chan struct{}),
 		stopGC:        make(chan struct{}),
 		gcDone:        make(chan struct{}),
+	}
+	if err := s.backfillIndexes(); err != nil {
+		return nil, errors.Join(err, db.Close())
 	}
 	go s.commitLoop()
 	if opts.InMemory {

@@ -29,6 +29,9 @@ type head struct {
 	// History is the number of history records (one per transition that
 	// had events), the index of the next one.
 	History uint64
+	// Index holds the fields the execution's search index entries were
+	// derived from; nil in a head written before the store kept indexes.
+	Index *indexFields
 }
 
 // taskRef is the value of the task-id index: where the task's record is.
@@ -43,7 +46,10 @@ type call struct {
 	ctx  context.Context
 	txs  []*transition
 	logs []logLine
-	size int
+	// remove is the id of an execution to delete (ExecutionRemove); such
+	// a call has nothing else.
+	remove string
+	size   int
 	// done receives the outcome once, after the batch holding the call is
 	// committed (or the call failed on its own).
 	done chan error
@@ -60,12 +66,14 @@ type transition struct {
 	// input, written when the execution is created.
 	snapshot []byte
 	input    []byte
-	tasks    []taskWrite
-	removed  []string // ids of the tasks to delete
-	history  []byte   // the transition's events, one JSON array
-	logs     []logLine
-	ack      []string // ids of the messages to delete
-	send     []messageWrite
+	// index is what the search indexes are derived from.
+	index   *indexWrite
+	tasks   []taskWrite
+	removed []string // ids of the tasks to delete
+	history []byte   // the transition's events, one JSON array
+	logs    []logLine
+	ack     []string // ids of the messages to delete
+	send    []messageWrite
 }
 
 type taskWrite struct {
@@ -205,6 +213,9 @@ func checkMessagesOnly(t *store.Transition) error {
 		return fmt.Errorf("a transition without a workflow may only send and acknowledge messages, but it sets %s",
 			strings.Join(set, ", "))
 	}
+	if t.InputChanged {
+		return errors.New("a transition without a workflow cannot change its input (InputChanged)")
+	}
 	if len(t.Send) == 0 && len(t.Ack) == 0 {
 		return errors.New("a transition without a workflow must send or acknowledge messages")
 	}
@@ -242,7 +253,8 @@ func prepareExecution(t *store.Transition, limit int) (*transition, error) {
 			return nil, err
 		}
 	}
-	if t.Version == 0 {
+	withInput := t.Version == 0 || t.InputChanged
+	if withInput {
 		if p.input, err = json.Marshal(t.Workflow.Input); err != nil {
 			return nil, fmt.Errorf("encode the input of workflow %s: %w", id, err)
 		}
@@ -250,6 +262,7 @@ func prepareExecution(t *store.Transition, limit int) (*transition, error) {
 			return nil, err
 		}
 	}
+	p.index = prepareIndex(t.Workflow, withInput)
 	var removed map[string]bool
 	for _, task := range t.Removed {
 		if task == nil {
@@ -349,6 +362,17 @@ func checkSize(what string, data []byte, limit int) error {
 // size estimates the bytes the transition writes, to bound a batch.
 func (p *transition) size() int {
 	n := 5*len(p.wfID) + len(p.workflow) + len(p.snapshot) + len(p.input) + 64
+	if p.index != nil {
+		// A new execution writes all its index entries; others usually
+		// move a few.
+		n += 16 * (len(p.wfID) + len(p.index.fields.Name) + 64)
+		for _, w := range p.index.input {
+			n += len(w) + len(p.wfID) + 16
+		}
+		for _, w := range p.index.text {
+			n += len(w) + len(p.wfID) + 16
+		}
+	}
 	for _, t := range p.tasks {
 		n += 3*(len(p.wfID)+len(t.id)) + len(t.value) + 64
 	}
@@ -392,16 +416,29 @@ type planner struct {
 	logCounts map[string]uint64
 	// messages tells whether a message is stored, as the call left it.
 	messages map[string]bool
+	// wordRecs holds the word records the call wrote.
+	wordRecs map[string]*wordRecord
 	ops      []op
 }
 
-func plan(txn *badger.Txn, c *call) ([]op, error) {
-	p := &planner{
+func newPlanner(txn *badger.Txn) *planner {
+	return &planner{
 		txn:       txn,
 		heads:     map[string]*head{},
 		refs:      map[string]*taskRef{},
 		logCounts: map[string]uint64{},
 		messages:  map[string]bool{},
+		wordRecs:  map[string]*wordRecord{},
+	}
+}
+
+func plan(txn *badger.Txn, c *call) ([]op, error) {
+	p := newPlanner(txn)
+	if c.remove != "" {
+		if err := p.removeExecution(c.remove); err != nil {
+			return nil, err
+		}
+		return p.ops, nil
 	}
 	for _, t := range c.txs {
 		if err := p.transition(t); err != nil {
@@ -439,10 +476,14 @@ func (p *planner) execution(t *transition) error {
 		return fmt.Errorf("update workflow %s from version %d: it is at version %d: %w",
 			t.wfID, t.version, old.Version, store.ErrConflict)
 	}
+	ix, err := p.index(t.wfID, old, t.index)
+	if err != nil {
+		return err
+	}
 	if old == nil {
 		old = &head{}
 	}
-	h := &head{Version: t.version + 1, WakeAt: t.wakeAt, History: old.History}
+	h := &head{Version: t.version + 1, WakeAt: t.wakeAt, History: old.History, Index: ix}
 
 	if old.WakeAt != h.WakeAt {
 		if old.WakeAt != 0 {

@@ -14,10 +14,15 @@
 //	td/<name>                        TaskDef
 //	wd/<name> NUL <version>          WorkflowDef; versions sort numerically, the
 //	                                 last key under a name is the latest version
-//	eh/<workflow id>                 execution head: version, wakeAt, history count (3 big-endian words)
+//	eh/<workflow id>                 execution head: version, wakeAt, history count (3 big-endian
+//	                                 words), then the indexed fields (indexFields: name, status,
+//	                                 correlation id, idempotency key, version, create, end and
+//	                                 update time, hashes of the word sets); a head of 24 bytes is
+//	                                 of an execution committed before the indexes existed
 //	wf/<workflow id>                 Workflow, without its tasks, snapshot and input
 //	ws/<workflow id>                 the definition snapshot, written once at the start
-//	wi/<workflow id>                 the workflow's input, written once at the start
+//	wi/<workflow id>                 the workflow's input, written at the start and when a
+//	                                 transition says InputChanged
 //	tk/<workflow id> NUL <seq> <task id>
 //	                                 Task; an execution's tasks scan in Seq order; a
 //	                                 task of the definition is kept without its
@@ -38,6 +43,30 @@
 //	                                 one that acknowledged it; scans in id order
 //	ev/<name>                        EventHandler
 //
+// The search indexes (index.go; a name in them is cut at 256 bytes and its
+// NUL bytes replaced, so an entry may stand for more than one name: every
+// search checks the real values):
+//
+//	xa/c <create time> <workflow id>
+//	xn/<name> NUL c <create time> <workflow id>
+//	xs/<status> NUL c <create time> <workflow id>
+//	                                 the create-time index: every execution, by name, by status
+//	                                 (no partition for COMPLETED); value: version and name
+//	xa/e <end time> <create time> <workflow id>
+//	xs/<status> NUL e <end time> <create time> <workflow id>
+//	                                 the end-time index, of executions that have ended or whose
+//	                                 status is neither RUNNING nor PAUSED; value: version,
+//	                                 status and name
+//	xa/u <update second> <workflow id>
+//	                                 the update-time index, to the second; empty
+//	xc/<correlation id> NUL <workflow id>
+//	xk/<idempotency key> NUL <workflow id>
+//	                                 empty; exact matches
+//	xw/<word> NUL <create time> <workflow id>
+//	                                 empty; a posting: the execution has the word
+//	xt/<workflow id>                 the words of the input, then all the words, that the
+//	                                 execution's postings were written from
+//
 // Values are JSON (encoding/json), decoded with workflow.Decode so that
 // numbers in free-form maps come back as json.Number. The execution head is
 // kept apart from the workflow so that checking a guard never decodes a
@@ -46,6 +75,53 @@
 // from the old and new WakeAt in the head. The engine rebuilds its queues
 // from ac, its timer from wk and the work between executions that a crash
 // interrupted from ms.
+//
+// # Search indexes
+//
+// ExecutionSearch reads indexes that the committer writes in the same
+// transaction as the execution, derived from its indexed fields before the
+// transition (in the head it reads anyway) and after: a transition that
+// changes none of them writes no index entry, and one that does moves only
+// the entries it changes. Their cost was measured on every commit of
+// `baton bench` (sync on): each entry written costs about as much as any
+// other key, mostly in Badger's memtable, so the layout keeps the entries
+// an execution writes in its life few:
+//
+//   - The create-time entries' value holds only what does not change during
+//     a run (version, name), so that a status change moves the status
+//     partition's entry and rewrites nothing else. Executions that complete
+//     (most) are in no status partition: a search for COMPLETED walks the
+//     whole index or a name's, where most entries match, reading heads.
+//   - A RUNNING or PAUSED execution that has not ended is not in the
+//     end-time index: a search sorted by end time finds such executions in
+//     the create-time partitions of those statuses, at end time 0, so
+//     starting an execution writes no end-time entry and ending it writes
+//     one or two. The end-time index has no name partition: a name's
+//     executions are found by their entries' values, or, when they are
+//     few, through the name's create-time partition.
+//   - The update time changes with almost every commit: its index is kept
+//     to the second, in one partition, with no value, so that an entry
+//     moves at most once a second; searches sorted by it read each entry's
+//     head for the exact time and the filters.
+//   - Free text: the words (store.Words) of the input, written at the start
+//     and when InputChanged, and of the output, variables and
+//     reasonForIncompletion, at most store.SearchWordsPerField distinct
+//     words of each (store.ValueWords), each one posting. The head keeps a
+//     hash of each word set, so the text is split in the caller's goroutine
+//     but postings are rewritten only when a set changed; xt says which
+//     postings to delete then, and is itself rewritten only when the words
+//     changed.
+//
+// search.go says how a query picks among the indexes; every plan checks
+// every condition of the query, from the entries' values or the heads, so
+// the indexes need only be supersets of what they stand for.
+//
+// ExecutionRemove goes through the committer as a call of its own: it
+// reads the head, deletes every key of the execution (its index entries
+// from the head's fields and xt, its tasks found by scanning tk/, their ti,
+// ac and log keys) in the batch's transaction, and fails with
+// store.ErrNotFound when there is no head. A Commit that the committer
+// takes after it finds no head either.
 //
 // A removed task (Transition.Removed) loses its tk, ti and ac keys and its
 // logs (lg, lc) in the transition that removes it; ti says where its record

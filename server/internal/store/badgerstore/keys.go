@@ -24,6 +24,15 @@ const (
 	prefixLogCount    = "lc/"
 	prefixMessage     = "ms/"
 	prefixHandler     = "ev/"
+
+	// The search indexes (index.go).
+	prefixSortAll     = "xa/"
+	prefixSortName    = "xn/"
+	prefixSortStatus  = "xs/"
+	prefixCorrelation = "xc/"
+	prefixIdempotency = "xk/"
+	prefixPosting     = "xw/"
+	prefixWords       = "xt/"
 )
 
 // sep ends a name inside a key, so that the keys of "a" sort before those of
@@ -114,6 +123,9 @@ const signBit = 1 << 63
 // orderedInt maps a signed integer to an unsigned one with the same order,
 // so that its big-endian bytes sort like the number.
 func orderedInt(n int64) uint64 { return uint64(n) ^ signBit }
+
+// orderedValue reads the 8 big-endian bytes of an orderedInt.
+func orderedValue(b []byte) int64 { return int64(binary.BigEndian.Uint64(b) ^ signBit) }
 
 // nanos is the Unix time of t in nanoseconds, 0 for the zero time.
 func nanos(t time.Time) int64 {

@@ -11,23 +11,39 @@ import (
 // The execution head and the task index are read by every commit, so they
 // are fixed binary records rather than JSON.
 
-// encode writes a head as three big-endian words: version, wakeAt, history.
+// encode writes a head as three big-endian words: version, wakeAt,
+// history; then the index fields (see indexFields.encode), if any.
 func (h *head) encode() []byte {
-	b := make([]byte, 0, 24)
+	b := make([]byte, 0, 96)
 	b = binary.BigEndian.AppendUint64(b, h.Version)
 	b = binary.BigEndian.AppendUint64(b, uint64(h.WakeAt))
-	return binary.BigEndian.AppendUint64(b, h.History)
+	b = binary.BigEndian.AppendUint64(b, h.History)
+	if h.Index != nil {
+		b = h.Index.encode(b)
+	}
+	return b
 }
 
+// decodeHead decodes a head. One of 24 bytes was written before the store
+// kept search indexes: its execution is in none until backfillIndexes (at
+// Open) or its next commit indexes it.
 func decodeHead(b []byte) (*head, error) {
-	if len(b) != 24 {
-		return nil, fmt.Errorf("execution head of %d bytes, want 24", len(b))
+	if len(b) < 24 {
+		return nil, fmt.Errorf("execution head of %d bytes, want at least 24", len(b))
 	}
-	return &head{
+	h := &head{
 		Version: binary.BigEndian.Uint64(b),
 		WakeAt:  int64(binary.BigEndian.Uint64(b[8:])),
 		History: binary.BigEndian.Uint64(b[16:]),
-	}, nil
+	}
+	if len(b) > 24 {
+		ix, err := decodeIndex(b[24:])
+		if err != nil {
+			return nil, fmt.Errorf("execution head: %w", err)
+		}
+		h.Index = ix
+	}
+	return h, nil
 }
 
 // encode writes a task reference as the big-endian seq then the workflow id.

@@ -51,6 +51,34 @@ func testExecution(t *testing.T, h Harness) {
 		require.Equal(t, uint64(3), got.Version)
 	})
 
+	t.Run("InputChanged", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		tr := create(t, b, time.Time{})
+		wantDef := tr.Workflow.WorkflowDefinition
+		next := update(tr, 1)
+		next.Workflow.Input = map[string]any{"rerun": "with new input", "n": json.Number("9007199254740993")}
+		next.Workflow.WorkflowDefinition = &workflow.WorkflowDef{Name: "other", Version: 9}
+		next.InputChanged = true
+		require.NoError(t, b.store.Commit(b.ctx, next))
+		got, err := b.store.ExecutionGet(b.ctx, tr.Workflow.WorkflowID)
+		require.NoError(t, err)
+		require.Equal(t, next.Workflow.Input, got.Workflow.Input, "the new input is stored")
+		require.Equal(t, wantDef, got.Workflow.WorkflowDefinition, "the snapshot is still the one the execution started with")
+
+		// Later transitions keep it.
+		later := update(tr, 2)
+		later.Workflow.Input = map[string]any{"ignored": true}
+		require.NoError(t, b.store.Commit(b.ctx, later))
+		got, err = b.store.ExecutionGet(b.ctx, tr.Workflow.WorkflowID)
+		require.NoError(t, err)
+		require.Equal(t, next.Workflow.Input, got.Workflow.Input)
+
+		// A transition without a workflow has no input to change.
+		require.Error(t, b.store.Commit(b.ctx, &store.Transition{InputChanged: true, Ack: []string{"m"}}))
+	})
+
 	t.Run("TaskOfTheDefinitionReadBack", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
