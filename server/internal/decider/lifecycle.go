@@ -238,32 +238,10 @@ func (d *decision) skip(ev Skip) error {
 	if t := d.taskByRef(ev.Ref); t != nil {
 		return reject(FailedPrecondition, "task %s of workflow %s was already scheduled (%s); only a task not reached yet can be skipped", ev.Ref, w.WorkflowID, t.Status)
 	}
-	t := &workflow.Task{
-		TaskID:             d.NewID(),
-		TaskType:           wt.TaskType(),
-		TaskDefName:        wt.Name,
-		ReferenceTaskName:  ev.Ref,
-		Status:             workflow.TaskSkipped,
-		WorkflowInstanceID: w.WorkflowID,
-		WorkflowType:       w.WorkflowName,
-		CorrelationID:      w.CorrelationID,
-		WorkflowPriority:   w.Priority,
-		Seq:                d.nextSeq(),
-		WorkflowTask:       wt,
-		InputData:          orEmpty(ev.Input),
-		OutputData:         orEmpty(ev.Output),
-		// Handled when the flow reaches it (scheduleDef), not before.
-		Executed: true,
-	}
-	if t.TaskType == workflow.TypeSimple {
-		t.TaskType = wt.Name
-	}
-	w.Tasks = append(w.Tasks, t)
-	if d.byID != nil {
-		d.byRef[t.ReferenceTaskName] = t
-		d.byID[t.TaskID] = t
-	}
-	d.touch(t)
+	t := d.addTask(wt, place{ref: ev.Ref}, workflow.TaskSkipped)
+	t.InputData = orEmpty(ev.Input)
+	t.OutputData = orEmpty(ev.Output)
+	t.Executed = true // handled when the flow reaches it (scheduleDef), not before
 	d.record("TASK_SKIPPED", t, "%s skipped ahead", ev.Ref)
 	return nil
 }

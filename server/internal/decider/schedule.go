@@ -29,38 +29,17 @@ type place struct {
 // how long a retry stays invisible to workers.
 func (d *decision) schedule(wt *workflow.WorkflowTask, at place, delayMs int64, prev *workflow.Task) *workflow.Task {
 	td := d.taskDef(wt)
-	t := &workflow.Task{
-		TaskID:                      d.NewID(),
-		TaskType:                    wt.TaskType(),
-		TaskDefName:                 wt.Name,
-		ReferenceTaskName:           at.ref,
-		Status:                      workflow.TaskScheduled,
-		WorkflowInstanceID:          d.w.WorkflowID,
-		WorkflowType:                d.w.WorkflowName,
-		CorrelationID:               d.w.CorrelationID,
-		WorkflowPriority:            d.w.Priority,
-		Seq:                         d.nextSeq(),
-		ScheduledTime:               d.now,
-		StartDelayInSeconds:         wt.StartDelay,
-		ResponseTimeoutSeconds:      td.ResponseTimeout(),
-		IsolationGroupID:            td.IsolationGroupID,
-		ExecutionNameSpace:          td.ExecutionNameSpace,
-		WorkflowTask:                wt,
-		FirstScheduledTime:          d.now,
-		OutputData:                  map[string]any{},
-		Domain:                      d.domain(wt.Name),
-		RateLimitPerFrequency:       deref(td.RateLimitPerFrequency),
-		RateLimitFrequencyInSeconds: deref(td.RateLimitFrequencyInSeconds),
-		ParentTaskID:                at.parentID,
-		Iteration:                   at.iteration,
-	}
-	if t.TaskType == workflow.TypeSimple {
-		// Conductor: a SIMPLE task's type is its name, which is also its queue.
-		t.TaskType = wt.Name
-	}
-	if t.TaskType == workflow.TypeFork {
-		t.TaskType = workflow.TypeForkJoin
-	}
+	t := d.addTask(wt, at, workflow.TaskScheduled)
+	t.ScheduledTime = d.now
+	t.StartDelayInSeconds = wt.StartDelay
+	t.ResponseTimeoutSeconds = td.ResponseTimeout()
+	t.IsolationGroupID = td.IsolationGroupID
+	t.ExecutionNameSpace = td.ExecutionNameSpace
+	t.FirstScheduledTime = d.now
+	t.OutputData = map[string]any{}
+	t.Domain = d.domain(wt.Name)
+	t.RateLimitPerFrequency = deref(td.RateLimitPerFrequency)
+	t.RateLimitFrequencyInSeconds = deref(td.RateLimitFrequencyInSeconds)
 	if prev != nil {
 		t.RetryCount = prev.RetryCount + 1
 		t.RetriedTaskID = prev.TaskID
@@ -70,12 +49,6 @@ func (d *decision) schedule(wt *workflow.WorkflowTask, at place, delayMs int64, 
 		delayMs = wt.StartDelay * 1000
 	}
 	t.VisibleTime = d.now + delayMs
-	d.w.Tasks = append(d.w.Tasks, t)
-	if d.byID != nil {
-		d.byRef[t.ReferenceTaskName] = t
-		d.byID[t.TaskID] = t
-	}
-	d.touch(t)
 	input, err := workflow.TaskInput(wt, td, d.context(t.TaskID))
 	if err != nil {
 		t.InputData = map[string]any{}
@@ -90,6 +63,40 @@ func (d *decision) schedule(wt *workflow.WorkflowTask, at place, delayMs int64, 
 	if KindOf(t) == KindSystem {
 		d.begin(t)
 	}
+	return t
+}
+
+// addTask adds a new task of a workflow task at a place to the execution,
+// with the fields every task has.
+func (d *decision) addTask(wt *workflow.WorkflowTask, at place, status workflow.TaskStatus) *workflow.Task {
+	t := &workflow.Task{
+		TaskID:             d.NewID(),
+		TaskType:           wt.TaskType(),
+		TaskDefName:        wt.Name,
+		ReferenceTaskName:  at.ref,
+		Status:             status,
+		WorkflowInstanceID: d.w.WorkflowID,
+		WorkflowType:       d.w.WorkflowName,
+		CorrelationID:      d.w.CorrelationID,
+		WorkflowPriority:   d.w.Priority,
+		Seq:                d.nextSeq(),
+		WorkflowTask:       wt,
+		ParentTaskID:       at.parentID,
+		Iteration:          at.iteration,
+	}
+	switch t.TaskType {
+	case workflow.TypeSimple:
+		// Conductor: a SIMPLE task's type is its name, which is also its queue.
+		t.TaskType = wt.Name
+	case workflow.TypeFork:
+		t.TaskType = workflow.TypeForkJoin
+	}
+	d.w.Tasks = append(d.w.Tasks, t)
+	if d.byID != nil {
+		d.byRef[t.ReferenceTaskName] = t
+		d.byID[t.TaskID] = t
+	}
+	d.touch(t)
 	return t
 }
 

@@ -119,24 +119,19 @@ func (d *decision) wakeAt() time.Time {
 		return time.UnixMilli(d.now).UTC()
 	}
 	var at int64
-	consider := func(ms int64) {
-		if ms != 0 && (at == 0 || ms < at) {
-			at = ms
-		}
-	}
 	if ts := d.def.TimeoutSeconds; ts > 0 && !(w.TimeoutAlerted && d.def.Policy() != workflow.TimeoutWorkflow) {
-		consider(w.CreateTime + ts*1000)
+		at = earliest(at, w.CreateTime+ts*1000)
 	}
 	tasks := w.Tasks
 	if d.sinceWake() {
 		if !d.WakeAt.IsZero() {
-			consider(d.WakeAt.UnixMilli())
+			at = earliest(at, d.WakeAt.UnixMilli())
 		}
 		tasks = d.res.Changed
 	}
 	for _, t := range tasks {
 		if !d.gone[t] {
-			consider(d.deadline(t))
+			at = earliest(at, d.deadline(t))
 		}
 	}
 	if at == 0 {
@@ -156,26 +151,30 @@ func (d *decision) deadline(t *workflow.Task) int64 {
 		return 0
 	}
 	var at int64
-	consider := func(ms int64) {
-		if at == 0 || ms < at {
-			at = ms
-		}
-	}
 	td := d.taskDef(t.WorkflowTask)
 	if t.WaitTimeout > 0 && t.Status == workflow.TaskInProgress {
-		consider(t.WaitTimeout)
+		at = earliest(at, t.WaitTimeout)
 	}
 	if td.TotalTimeoutSeconds > 0 {
-		consider(t.FirstScheduledTime + td.TotalTimeoutSeconds*1000)
+		at = earliest(at, t.FirstScheduledTime+td.TotalTimeoutSeconds*1000)
 	}
 	if t.Status == workflow.TaskScheduled && KindOf(t) == KindWorker && td.PollTimeout() > 0 && !t.TimeoutAlerted {
-		consider(t.VisibleTime + td.PollTimeout()*1000)
+		at = earliest(at, t.VisibleTime+td.PollTimeout()*1000)
 	}
 	if t.StartTime > 0 && td.TimeoutSeconds > 0 && !t.TimeoutAlerted {
-		consider(t.StartTime + td.TimeoutSeconds*1000)
+		at = earliest(at, t.StartTime+td.TimeoutSeconds*1000)
 	}
 	if leased(t) {
-		consider(t.UpdateTime + t.ResponseTimeoutSeconds*1000)
+		at = earliest(at, t.UpdateTime+t.ResponseTimeoutSeconds*1000)
+	}
+	return at
+}
+
+// earliest is the earlier of two instants in Unix milliseconds, 0 being
+// none.
+func earliest(at, ms int64) int64 {
+	if ms != 0 && (at == 0 || ms < at) {
+		return ms
 	}
 	return at
 }

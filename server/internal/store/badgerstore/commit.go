@@ -573,6 +573,12 @@ func (p *planner) removeTask(wfID, taskID string) error {
 			del(activeKey(wfID, ref.Seq, taskID)),
 			del(taskIndexKey(taskID)))
 	}
+	return p.forgetTask(taskID)
+}
+
+// forgetTask deletes a removed task's log lines and clears what the planner
+// cached of it.
+func (p *planner) forgetTask(taskID string) error {
 	n, err := p.logCount(taskID)
 	if err != nil {
 		return err

@@ -63,18 +63,9 @@ func (p *planner) removeExecution(wfID string) error {
 		return fmt.Errorf("remove workflow %s: %w", wfID, err)
 	}
 	for _, taskID := range tasks {
-		n, err := p.logCount(taskID)
-		if err != nil {
+		if err := p.forgetTask(taskID); err != nil {
 			return err
 		}
-		for i := range n {
-			p.ops = append(p.ops, del(logKey(taskID, i)))
-		}
-		if n > 0 {
-			p.ops = append(p.ops, del(logCountKey(taskID)))
-		}
-		p.refs[taskID] = nil
-		p.logCounts[taskID] = 0
 	}
 	p.heads[wfID] = nil
 	return nil
