@@ -257,9 +257,8 @@ func startRequestFromProto(r *batonv1.StartWorkflowRequest) (*workflow.StartRequ
 		Input:         input,
 		TaskToDomain:  r.GetTaskToDomain(),
 		Priority:      int(r.GetPriority()),
-		// The key and strategy are stored on the execution; enforcing them
-		// (refusing or returning the existing execution) is the engine's
-		// job and comes with idempotent starts.
+		// The engine applies the key: it refuses the start or answers
+		// with the existing execution, as the strategy says.
 		IdempotencyKey:      r.GetIdempotencyKey(),
 		IdempotencyStrategy: r.GetIdempotencyStrategy(),
 	}, nil

@@ -14,8 +14,6 @@ func (s *rest) startWorkflow(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(r, "a StartWorkflowRequest JSON object", req); err != nil {
 		return err
 	}
-	// idempotencyKey and idempotencyStrategy are stored on the execution;
-	// enforcing them is the engine's job and comes with idempotent starts.
 	id, err := s.e.StartWorkflow(r.Context(), req)
 	if err != nil {
 		return err

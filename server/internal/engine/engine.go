@@ -89,6 +89,7 @@ type Engine struct {
 	log    *slog.Logger
 	seed   maphash.Seed
 	locks  [lockStripes]sync.Mutex
+	keys   keyLocks
 	queues *queues
 	limits *limits
 	defs   *defCache
@@ -113,6 +114,7 @@ func New(cfg Config) (*Engine, error) {
 		store:  cfg.Store,
 		log:    cfg.Logger,
 		seed:   maphash.MakeSeed(),
+		keys:   keyLocks{seed: maphash.MakeSeed()},
 		queues: newQueues(),
 		limits: newLimits(),
 		defs:   newDefCache(cfg.Store),

@@ -56,6 +56,17 @@ func (e *Engine) start(ctx context.Context, req *workflow.StartRequest, opts sta
 			return "", err
 		}
 	}
+	// A sub-workflow is its parent's own: its key is recorded, not applied.
+	if req.IdempotencyKey != "" && opts.parentTaskID == "" {
+		defer e.keys.lock(def.Name, req.IdempotencyKey)()
+		existing, err := e.idempotent(ctx, def.Name, req)
+		if err != nil {
+			return "", err
+		}
+		if existing != "" {
+			return existing, e.startedAlready(ctx, existing, opts)
+		}
+	}
 	id := opts.id
 	if id == "" {
 		id = e.cfg.NewID()
@@ -97,6 +108,29 @@ func (e *Engine) start(ctx context.Context, req *workflow.StartRequest, opts sta
 	}
 	e.applied(c)
 	return w.WorkflowID, nil
+}
+
+// startedAlready completes a start answered with an existing execution:
+// the message it carries out is acknowledged, and the START_WORKFLOW task
+// that asked gets the existing id.
+func (e *Engine) startedAlready(ctx context.Context, id string, opts startOptions) error {
+	t := &store.Transition{}
+	if opts.ack != "" {
+		t.Ack = append(t.Ack, opts.ack)
+	}
+	if opts.replyTaskID != "" {
+		t.Send = append(t.Send, e.resultMessage(opts.replyWorkflowID, &workflow.TaskResult{
+			TaskID: opts.replyTaskID, Status: workflow.TaskCompleted, OutputData: map[string]any{"workflowId": id},
+		}))
+	}
+	if len(t.Ack) == 0 && len(t.Send) == 0 {
+		return nil
+	}
+	if err := e.store.Commit(ctx, t); err != nil {
+		return classify(err, "answer a start with execution "+id)
+	}
+	e.dispatch(t.Send)
+	return nil
 }
 
 // Workflow returns an execution, with its tasks when includeTasks.

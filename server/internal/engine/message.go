@@ -276,8 +276,11 @@ func (e *Engine) deliverStart(ctx context.Context, m *store.Message) error {
 	if err == nil || isStoreFailure(err) {
 		return err
 	}
-	if CodeOf(err) == AlreadyExists {
-		return e.ackAlone(ctx, m) // started already
+	var conflict *Error
+	if errors.As(err, &conflict) && conflict.Code == AlreadyExists {
+		if _, ok := conflict.Details.(IdempotencyConflict); !ok {
+			return e.ackAlone(ctx, m) // started already
+		}
 	}
 	to, task := b.ParentWorkflowID, b.ParentTaskID
 	if b.ReplyTaskID != "" {
