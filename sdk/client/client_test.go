@@ -301,19 +301,33 @@ func TestRetryRerunRestart(t *testing.T) {
 	require.Len(t, refs(), len(first)+1, "the cancelled task has a new attempt")
 
 	require.NoError(t, c.TerminateWorkflow(ctx, id, "stop"))
-	require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(c.RerunWorkflow(ctx, id, &workflow.RerunRequest{WorkflowInput: map[string]any{"n": 2}})), "new input is not supported yet")
-	require.NoError(t, c.RerunWorkflow(ctx, id, &workflow.RerunRequest{CorrelationID: "again"}))
+	require.NoError(t, c.RerunWorkflow(ctx, id, &workflow.RerunRequest{CorrelationID: "again", WorkflowInput: map[string]any{"amount": 2}}))
 	wf, err := c.Workflow(ctx, id, true)
 	require.NoError(t, err)
 	require.Equal(t, workflow.StatusRunning, wf.Status)
 	require.Equal(t, "again", wf.CorrelationID)
+	require.Equal(t, map[string]any{"amount": json.Number("2")}, wf.Input)
 	require.Len(t, wf.Tasks, 1)
+	require.Equal(t, json.Number("2"), wf.Tasks[0].InputData["amount"], "the first task reads the new input")
 
+	// A restart on the latest definition runs version 2.
 	require.NoError(t, c.TerminateWorkflow(ctx, id, "stop"))
-	require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(c.RestartWorkflow(ctx, id, true)), "the latest definition is not supported yet")
+	v2 := flowDef()
+	v2.Tasks[0].TaskReferenceName = "v2first"
+	v2.Tasks[1].InputParameters = map[string]any{"amount": "${v2first.output.amount}"}
+	_, err = c.RegisterWorkflowDef(ctx, v2, false, true)
+	require.NoError(t, err)
+	require.NoError(t, c.RestartWorkflow(ctx, id, true))
+	require.Equal(t, []string{"v2first:SCHEDULED"}, refs())
+	wf, err = c.Workflow(ctx, id, false)
+	require.NoError(t, err)
+	require.Equal(t, 2, wf.WorkflowVersion)
+
+	// And on its own definition again: still version 2, the one it now runs.
+	require.NoError(t, c.TerminateWorkflow(ctx, id, "stop"))
 	require.NoError(t, c.RestartWorkflow(ctx, id, false))
-	require.Len(t, refs(), 1)
-	require.Equal(t, connect.CodeFailedPrecondition, connect.CodeOf(c.SkipTask(ctx, id, wf.Tasks[0].ReferenceTaskName, &workflow.SkipTaskRequest{})))
+	require.Equal(t, []string{"v2first:SCHEDULED"}, refs())
+	require.Equal(t, connect.CodeFailedPrecondition, connect.CodeOf(c.SkipTask(ctx, id, "v2first", &workflow.SkipTaskRequest{})))
 	require.True(t, client.IsNotFound(c.RestartWorkflow(ctx, "missing", false)))
 }
 

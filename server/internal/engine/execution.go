@@ -170,12 +170,21 @@ func (e *Engine) RetryWorkflow(ctx context.Context, id string, resumeSubworkflow
 // definition snapshot or, with useLatestDefinitions, on the latest version
 // of its definition.
 func (e *Engine) RestartWorkflow(ctx context.Context, id string, useLatestDefinitions bool) error {
+	ev := decider.Restart{}
 	if useLatestDefinitions {
-		// The store keeps an execution's definition snapshot from its start
-		// and cannot replace it yet.
-		return errorf(InvalidArgument, "restarting on the latest definition (useLatestDefinitions) is not supported yet; restart on the execution's own definition, or start a new execution")
+		ex, err := e.store.ExecutionGet(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return errorf(NotFound, "workflow %s does not exist", id)
+		}
+		if err != nil {
+			return classify(err, "read workflow "+id)
+		}
+		name := ex.Workflow.WorkflowName
+		if ev.Definition, err = e.WorkflowDef(ctx, name, 0); err != nil {
+			return err
+		}
 	}
-	return e.transact(ctx, id, decider.Restart{})
+	return e.transact(ctx, id, ev)
 }
 
 // RerunWorkflow runs an ended execution again from the start or from a
@@ -183,11 +192,6 @@ func (e *Engine) RestartWorkflow(ctx context.Context, id string, useLatestDefini
 func (e *Engine) RerunWorkflow(ctx context.Context, id string, req *workflow.RerunRequest) error {
 	if req == nil {
 		req = &workflow.RerunRequest{}
-	}
-	if req.WorkflowInput != nil {
-		// The store keeps an execution's input from its start and cannot
-		// replace it yet.
-		return errorf(InvalidArgument, "a rerun with new workflow input is not supported yet; rerun with the execution's own input, or start a new execution")
 	}
 	return e.transact(ctx, id, decider.Rerun{
 		TaskID: req.ReRunFromTaskID, TaskInput: req.TaskInput,

@@ -102,6 +102,9 @@ func (e *Engine) transition(c *change) *store.Transition {
 		Logs:     r.Logs,
 		Removed:  r.Removed,
 		Ack:      c.ack,
+		// A new definition may give the input new defaults.
+		InputChanged:      r.InputChanged || r.DefinitionChanged,
+		DefinitionChanged: r.DefinitionChanged,
 	}
 	for _, h := range r.History {
 		t.History = append(t.History, store.Event{Time: now, Type: h.Type, TaskID: h.TaskID, Detail: h.Detail})

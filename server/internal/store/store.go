@@ -163,7 +163,8 @@ type Transition struct {
 	// stored when the execution is created (Version 0) and ignored
 	// afterwards: neither changes during a run, and a store need not encode
 	// them again with every transition. The Input is stored again when
-	// InputChanged is set (a rerun with new input).
+	// InputChanged is set (a rerun with new input), the definition when
+	// DefinitionChanged is (a restart on the latest definition).
 	Workflow *workflow.Workflow
 	// Version is the version the change was computed from; 0 creates the
 	// execution. The stored version becomes Version+1.
@@ -194,6 +195,10 @@ type Transition struct {
 	// new input does. Without it the input of a transition that does not
 	// create the execution is ignored. It needs a Workflow.
 	InputChanged bool
+	// DefinitionChanged says that Workflow.WorkflowDefinition is new and
+	// must be stored again, as a restart on the latest definition does.
+	// It needs a Workflow with a WorkflowDefinition.
+	DefinitionChanged bool
 }
 
 // Message is work one execution leaves for another (or for a new one),

@@ -213,8 +213,8 @@ func checkMessagesOnly(t *store.Transition) error {
 		return fmt.Errorf("a transition without a workflow may only send and acknowledge messages, but it sets %s",
 			strings.Join(set, ", "))
 	}
-	if t.InputChanged {
-		return errors.New("a transition without a workflow cannot change its input (InputChanged)")
+	if t.InputChanged || t.DefinitionChanged {
+		return errors.New("a transition without a workflow cannot change its input or definition (InputChanged, DefinitionChanged)")
 	}
 	if len(t.Send) == 0 && len(t.Ack) == 0 {
 		return errors.New("a transition without a workflow must send or acknowledge messages")
@@ -245,7 +245,10 @@ func prepareExecution(t *store.Transition, limit int) (*transition, error) {
 		return nil, err
 	}
 	p := &transition{wfID: id, version: t.Version, wakeAt: nanos(t.WakeAt), workflow: data}
-	if t.Version == 0 && t.Workflow.WorkflowDefinition != nil {
+	if t.DefinitionChanged && t.Workflow.WorkflowDefinition == nil {
+		return nil, fmt.Errorf("workflow %s: DefinitionChanged without a WorkflowDefinition", id)
+	}
+	if (t.Version == 0 || t.DefinitionChanged) && t.Workflow.WorkflowDefinition != nil {
 		if p.snapshot, err = json.Marshal(t.Workflow.WorkflowDefinition); err != nil {
 			return nil, fmt.Errorf("encode the definition of workflow %s: %w", id, err)
 		}

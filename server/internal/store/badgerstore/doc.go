@@ -20,7 +20,8 @@
 //	                                 update time, hashes of the word sets); a head of 24 bytes is
 //	                                 of an execution committed before the indexes existed
 //	wf/<workflow id>                 Workflow, without its tasks, snapshot and input
-//	ws/<workflow id>                 the definition snapshot, written once at the start
+//	ws/<workflow id>                 the definition snapshot, written at the start and when a
+//	                                 transition says DefinitionChanged
 //	wi/<workflow id>                 the workflow's input, written at the start and when a
 //	                                 transition says InputChanged
 //	tk/<workflow id> NUL <seq> <task id>

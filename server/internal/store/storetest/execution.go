@@ -79,6 +79,45 @@ func testExecution(t *testing.T, h Harness) {
 		require.Error(t, b.store.Commit(b.ctx, &store.Transition{InputChanged: true, Ack: []string{"m"}}))
 	})
 
+	t.Run("DefinitionChanged", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+
+		tr := create(t, b, time.Time{})
+		wantInput := tr.Workflow.Input
+		next := update(tr, 1)
+		newDef := &workflow.WorkflowDef{Name: tr.Workflow.WorkflowName, Version: 2, Tasks: []*workflow.WorkflowTask{
+			{Name: "t", TaskReferenceName: "latest", Type: "SIMPLE"},
+		}}
+		next.Workflow.WorkflowDefinition = newDef
+		next.Workflow.WorkflowVersion = 2
+		next.DefinitionChanged = true
+		task := newTask(tr.Workflow.WorkflowID, 1)
+		task.ReferenceTaskName = "latest"
+		task.WorkflowTask = newDef.Tasks[0]
+		next.Tasks = []*workflow.Task{task}
+		require.NoError(t, b.store.Commit(b.ctx, next))
+		got, err := b.store.ExecutionGet(b.ctx, tr.Workflow.WorkflowID)
+		require.NoError(t, err)
+		require.Equal(t, newDef, got.Workflow.WorkflowDefinition, "the new snapshot is stored")
+		require.Equal(t, wantInput, got.Workflow.Input, "the input is kept")
+		require.Equal(t, newDef.Tasks[0], got.Workflow.Tasks[0].WorkflowTask, "a task of the new snapshot reads back with its workflow task")
+
+		// Later transitions keep it.
+		later := update(tr, 2)
+		later.Workflow.WorkflowDefinition = &workflow.WorkflowDef{Name: "ignored", Version: 7}
+		require.NoError(t, b.store.Commit(b.ctx, later))
+		got, err = b.store.ExecutionGet(b.ctx, tr.Workflow.WorkflowID)
+		require.NoError(t, err)
+		require.Equal(t, newDef, got.Workflow.WorkflowDefinition)
+
+		bad := update(tr, 3)
+		bad.Workflow.WorkflowDefinition = nil
+		bad.DefinitionChanged = true
+		require.Error(t, b.store.Commit(b.ctx, bad), "a changed definition must be given")
+		require.Error(t, b.store.Commit(b.ctx, &store.Transition{DefinitionChanged: true, Ack: []string{"m"}}))
+	})
+
 	t.Run("TaskOfTheDefinitionReadBack", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
