@@ -10,13 +10,16 @@ type Command interface{ command() }
 // StartWorkflow starts a workflow with a chosen id: the child of a
 // SUB_WORKFLOW task (ParentTaskID set; the child reports its end to that
 // task) or the workflow a START_WORKFLOW task starts (ReplyTaskID set; the
-// task completes once the workflow runs, or fails if it cannot start).
+// task completes once the workflow runs, or fails if it cannot start), or
+// the failure workflow of an execution that failed (FailureOf set; if it
+// cannot start, that execution gets FailureWorkflowNotStarted).
 type StartWorkflow struct {
 	WorkflowID       string
 	Request          *workflow.StartRequest
 	ParentWorkflowID string
 	ParentTaskID     string
 	ReplyTaskID      string
+	FailureOf        string
 }
 
 // TerminateWorkflow terminates another execution: the child of a

@@ -93,6 +93,8 @@ func (d *decision) apply(ev Event) error {
 		return d.setVariables(ev)
 	case Reopen:
 		return d.reopen(ev)
+	case FailureWorkflowNotStarted:
+		return d.failureWorkflowNotStarted(ev)
 	}
 	return fmt.Errorf("decide: unknown event %T", ev)
 }

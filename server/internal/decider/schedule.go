@@ -329,6 +329,7 @@ func (d *decision) finish(status workflow.Status, reason string, failed *workflo
 		w.Output = map[string]any{}
 	}
 	d.record("WORKFLOW_"+string(w.Status), failed, "%s", w.ReasonForIncompletion)
+	d.failureWorkflow(failed)
 }
 
 func appendUnique(list []string, s string) []string {

@@ -44,6 +44,8 @@ type startBody struct {
 	ParentTaskID     string                 `json:"parentTaskId,omitempty"`
 	ReplyWorkflowID  string                 `json:"replyWorkflowId,omitempty"`
 	ReplyTaskID      string                 `json:"replyTaskId,omitempty"`
+	// FailureOf is the execution whose failure workflow this is.
+	FailureOf string `json:"failureOf,omitempty"`
 }
 
 type resultBody struct {
@@ -89,7 +91,7 @@ func (e *Engine) messages(c *change) []*store.Message {
 	for _, cmd := range c.res.Commands {
 		switch cmd := cmd.(type) {
 		case decider.StartWorkflow:
-			b := startBody{WorkflowID: cmd.WorkflowID, Request: cmd.Request, ParentWorkflowID: cmd.ParentWorkflowID, ParentTaskID: cmd.ParentTaskID}
+			b := startBody{WorkflowID: cmd.WorkflowID, Request: cmd.Request, ParentWorkflowID: cmd.ParentWorkflowID, ParentTaskID: cmd.ParentTaskID, FailureOf: cmd.FailureOf}
 			if cmd.ReplyTaskID != "" {
 				b.ReplyWorkflowID, b.ReplyTaskID = w.WorkflowID, cmd.ReplyTaskID
 			}
@@ -281,6 +283,10 @@ func (e *Engine) deliverStart(ctx context.Context, m *store.Message) error {
 		if _, ok := conflict.Details.(IdempotencyConflict); !ok {
 			return e.ackAlone(ctx, m) // started already
 		}
+	}
+	if b.FailureOf != "" {
+		return e.transactAck(ctx, &store.Message{ID: m.ID, WorkflowID: b.FailureOf},
+			decider.FailureWorkflowNotStarted{WorkflowID: b.WorkflowID, Reason: err.Error()})
 	}
 	to, task := b.ParentWorkflowID, b.ParentTaskID
 	if b.ReplyTaskID != "" {
