@@ -55,6 +55,8 @@ func newREST(e *engine.Engine, errs *errorMapper, maxBody int64) *rest {
 	// both and tells them apart by the first segment.
 	s.handle("GET /api/tasks/poll/batch/{type}", s.batchPoll)
 	s.handle("GET /api/tasks/queue/sizes", s.queueSizes)
+	s.handle("GET /api/tasks/queue/polldata", s.pollData)
+	s.handle("GET /api/tasks/queue/polldata/all", s.pollData)
 	s.handle("GET /api/tasks/{first}/{second}", s.pollOrLogs)
 	s.handle("GET /api/tasks/{taskId}", s.getTask)
 	s.handle("POST /api/tasks", s.updateTask)

@@ -182,3 +182,17 @@ func (s *rest) queueSizes(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, sizes)
 	return nil
 }
+
+// GET /api/tasks/queue/polldata?taskType=: [PollData], when each worker
+// last polled each domain of the type; GET /api/tasks/queue/polldata/all:
+// of every type.
+func (s *rest) pollData(w http.ResponseWriter, r *http.Request) error {
+	taskType := r.URL.Query().Get("taskType")
+	if strings.HasSuffix(r.URL.Path, "/all") {
+		taskType = ""
+	} else if taskType == "" {
+		return invalid("the taskType query parameter is required (or use /api/tasks/queue/polldata/all)")
+	}
+	writeJSON(w, http.StatusOK, s.e.PollData(taskType))
+	return nil
+}

@@ -139,6 +139,17 @@ func TestRESTEndToEnd(t *testing.T) {
 		}
 	}
 
+	var polls []map[string]any
+	env.mustREST(t, restCall{method: "GET", path: "/api/tasks/queue/polldata?taskType=" + taskType}).json(t, &polls)
+	require.Len(t, polls, 1)
+	require.Equal(t, taskType, polls[0]["queueName"])
+	require.Equal(t, "host-1", polls[0]["workerId"])
+	require.NotZero(t, polls[0]["lastPollTime"])
+	var all []map[string]any
+	env.mustREST(t, restCall{method: "GET", path: "/api/tasks/queue/polldata/all"}).json(t, &all)
+	require.Equal(t, polls, all)
+	requireErrorResponse(t, env.rest(t, restCall{method: "GET", path: "/api/tasks/queue/polldata"}), http.StatusBadRequest, "INVALID_INPUT")
+
 	var wf map[string]any
 	env.mustREST(t, restCall{method: "GET", path: "/api/workflow/" + id + "?includeTasks=true"}).json(t, &wf)
 	require.Equal(t, "COMPLETED", wf["status"])

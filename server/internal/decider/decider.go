@@ -23,6 +23,10 @@ type Input struct {
 	// Scripts runs JavaScript and jq for INLINE, JSON_JQ_TRANSFORM, SWITCH
 	// and DO_WHILE; without it those tasks fail.
 	Scripts Scripts
+	// Active reports whether workers poll a domain of a task type; a
+	// taskToDomain fallback list routes a task to the first active domain.
+	// Without it no domain is active.
+	Active func(taskType, domain string) bool
 	// Event is what happened.
 	Event Event
 	// Continue lets the decision go on with work that is split across

@@ -108,18 +108,33 @@ func (d *decision) nextSeq() int {
 }
 
 // domain returns the domain a task is routed to by the execution's
-// taskToDomain (by task name, or "*"), taking the first of a fallback list.
+// taskToDomain (by task name, or "*"). A value may be a fallback list,
+// "d1,d2,NO_DOMAIN": as in Conductor, the task goes to the first domain
+// that workers poll (NO_DOMAIN never counts as polled); when none is
+// polled, to the last domain, or to no domain when the last is NO_DOMAIN.
 func (d *decision) domain(name string) string {
 	dom, ok := d.w.TaskToDomain[name]
 	if !ok {
 		dom = d.w.TaskToDomain["*"]
 	}
-	first, _, _ := strings.Cut(dom, ",")
-	first = strings.TrimSpace(first)
-	if first == "NO_DOMAIN" {
+	if !strings.Contains(dom, ",") {
+		return noDomain(strings.TrimSpace(dom))
+	}
+	list := strings.Split(dom, ",")
+	for _, c := range list {
+		c = strings.TrimSpace(c)
+		if c != "" && c != "NO_DOMAIN" && d.Active != nil && d.Active(name, c) {
+			return c
+		}
+	}
+	return noDomain(strings.TrimSpace(list[len(list)-1]))
+}
+
+func noDomain(dom string) string {
+	if dom == "NO_DOMAIN" {
 		return ""
 	}
-	return first
+	return dom
 }
 
 func deref(p *int) int {

@@ -84,17 +84,18 @@ const lockStripes = 1024
 
 // Engine runs workflows. Create it with New, then Start it.
 type Engine struct {
-	cfg    Config
-	store  store.Store
-	log    *slog.Logger
-	seed   maphash.Seed
-	locks  [lockStripes]sync.Mutex
-	keys   keyLocks
-	queues *queues
-	limits *limits
-	defs   *defCache
-	cache  *cache
-	timer  *timer
+	cfg     Config
+	store   store.Store
+	log     *slog.Logger
+	seed    maphash.Seed
+	locks   [lockStripes]sync.Mutex
+	keys    keyLocks
+	queues  *queues
+	pollers *pollers
+	limits  *limits
+	defs    *defCache
+	cache   *cache
+	timer   *timer
 
 	handlers  handlers
 	handlerMu sync.Mutex // serializes changes of event handlers
@@ -110,16 +111,17 @@ func New(cfg Config) (*Engine, error) {
 	}
 	cfg.withDefaults()
 	e := &Engine{
-		cfg:    cfg,
-		store:  cfg.Store,
-		log:    cfg.Logger,
-		seed:   maphash.MakeSeed(),
-		keys:   keyLocks{seed: maphash.MakeSeed()},
-		queues: newQueues(),
-		limits: newLimits(),
-		defs:   newDefCache(cfg.Store),
-		cache:  newCache(),
-		stop:   make(chan struct{}),
+		cfg:     cfg,
+		store:   cfg.Store,
+		log:     cfg.Logger,
+		seed:    maphash.MakeSeed(),
+		keys:    keyLocks{seed: maphash.MakeSeed()},
+		queues:  newQueues(),
+		pollers: newPollers(),
+		limits:  newLimits(),
+		defs:    newDefCache(cfg.Store),
+		cache:   newCache(),
+		stop:    make(chan struct{}),
 	}
 	e.timer = newTimer(e)
 	return e, nil

@@ -51,6 +51,8 @@ func (e *Engine) poll(ctx context.Context, req PollRequest, internal bool) ([]*w
 	name := queueName(req.TaskType, req.Domain)
 	if internal {
 		name = internalQueue(req.TaskType)
+	} else {
+		e.pollers.polled(req.TaskType, req.Domain, req.WorkerID, e.now().UnixMilli())
 	}
 	deadline := time.Now().Add(wait)
 	var timer *time.Timer

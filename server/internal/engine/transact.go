@@ -61,6 +61,7 @@ func (e *Engine) decideMore(c *change, ex *store.Execution, ev decider.Event) er
 		NewID:    e.cfg.NewID,
 		Jitter:   jitter,
 		Scripts:  e.cfg.Scripts,
+		Active:   e.activeDomain,
 		Event:    ev,
 		Continue: c.res == nil,
 		Decided:  true,
