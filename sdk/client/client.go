@@ -171,14 +171,26 @@ func (c *Client) ValidateWorkflowDef(ctx context.Context, def *workflow.Workflow
 // StartWorkflow starts a workflow and returns its id once the start is
 // durable.
 func (c *Client) StartWorkflow(ctx context.Context, req *workflow.StartRequest) (string, error) {
-	if req.WorkflowDef != nil {
-		return "", errors.New("start with an inline definition is not offered by the Connect API; register the definition first")
-	}
-	input, err := marshal(req.Input)
+	start, err := startToProto(req)
 	if err != nil {
 		return "", err
 	}
-	res, err := c.flows.StartWorkflow(ctx, connect.NewRequest(&batonv1.StartWorkflowRequest{
+	res, err := c.flows.StartWorkflow(ctx, connect.NewRequest(start))
+	if err != nil {
+		return "", err
+	}
+	return res.Msg.GetWorkflowId(), nil
+}
+
+func startToProto(req *workflow.StartRequest) (*batonv1.StartWorkflowRequest, error) {
+	if req.WorkflowDef != nil {
+		return nil, errors.New("start with an inline definition is not offered by the Connect API; register the definition first")
+	}
+	input, err := marshal(req.Input)
+	if err != nil {
+		return nil, err
+	}
+	return &batonv1.StartWorkflowRequest{
 		Name:                req.Name,
 		Version:             int32(req.Version),
 		CorrelationId:       req.CorrelationID,
@@ -187,11 +199,31 @@ func (c *Client) StartWorkflow(ctx context.Context, req *workflow.StartRequest) 
 		Priority:            int32(req.Priority),
 		IdempotencyKey:      req.IdempotencyKey,
 		IdempotencyStrategy: req.IdempotencyStrategy,
+	}, nil
+}
+
+// ExecuteWorkflow starts an execution and waits, up to wait (10 s when
+// 0), until it ends, until a task with one of the reference names
+// completes, or until it waits on a signal. It returns the execution as it
+// was then, and whether one of those happened before the wait ran out.
+func (c *Client) ExecuteWorkflow(ctx context.Context, req *workflow.StartRequest, waitUntilTaskRefs []string, wait time.Duration) (*workflow.Workflow, bool, error) {
+	start, err := startToProto(req)
+	if err != nil {
+		return nil, false, err
+	}
+	res, err := c.flows.ExecuteWorkflow(ctx, connect.NewRequest(&batonv1.ExecuteWorkflowRequest{
+		Start:             start,
+		WaitUntilTaskRefs: waitUntilTaskRefs,
+		WaitSeconds:       int32(wait / time.Second),
 	}))
 	if err != nil {
-		return "", err
+		return nil, false, err
 	}
-	return res.Msg.GetWorkflowId(), nil
+	w, err := workflowFromProto(res.Msg.GetWorkflow())
+	if err != nil {
+		return nil, false, err
+	}
+	return w, res.Msg.GetReached(), nil
 }
 
 // Workflow returns an execution, with its tasks when includeTasks.

@@ -551,3 +551,31 @@ func TestUpdateTaskAndPoll(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, workflow.StatusCompleted, w.Status)
 }
+
+// TestExecuteWorkflow: a synchronous start over Connect that ends when the
+// wait runs out, then one that ends with the workflow.
+func TestExecuteWorkflow(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	ctx := t.Context()
+	register(t, c)
+	w, reached, err := c.ExecuteWorkflow(ctx, &workflow.StartRequest{Name: flowName, Input: map[string]any{"amount": 3}}, []string{"first"}, time.Second)
+	require.NoError(t, err)
+	require.False(t, reached, "no worker runs first")
+	require.Equal(t, workflow.StatusRunning, w.Status)
+	require.Equal(t, "first", w.Tasks[0].ReferenceTaskName)
+
+	quick := &workflow.WorkflowDef{Name: "quick", Tasks: []*workflow.WorkflowTask{
+		{Name: "noop", TaskReferenceName: "noop", Type: workflow.TypeNoop},
+	}, OutputParameters: map[string]any{"amount": "${workflow.input.amount}"}}
+	_, err = c.RegisterWorkflowDef(ctx, quick, true, false)
+	require.NoError(t, err)
+	w, reached, err = c.ExecuteWorkflow(ctx, &workflow.StartRequest{Name: "quick", Input: map[string]any{"amount": 3}}, nil, 0)
+	require.NoError(t, err)
+	require.True(t, reached)
+	require.Equal(t, workflow.StatusCompleted, w.Status)
+	require.Equal(t, map[string]any{"amount": json.Number("3")}, w.Output)
+
+	_, _, err = c.ExecuteWorkflow(ctx, &workflow.StartRequest{Name: "quick"}, nil, time.Hour)
+	require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(err))
+}

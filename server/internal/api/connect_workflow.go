@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"time"
 
 	"connectrpc.com/connect"
 
@@ -29,6 +30,29 @@ func (s *workflowService) StartWorkflow(ctx context.Context, req *connect.Reques
 		return nil, s.fail(ctx, req, err)
 	}
 	return connect.NewResponse(&batonv1.StartWorkflowResponse{WorkflowId: id}), nil
+}
+
+func (s *workflowService) ExecuteWorkflow(ctx context.Context, req *connect.Request[batonv1.ExecuteWorkflowRequest]) (*connect.Response[batonv1.ExecuteWorkflowResponse], error) {
+	if req.Msg.GetStart() == nil {
+		return nil, s.fail(ctx, req, invalid("start is required: the StartWorkflowRequest to execute"))
+	}
+	start, err := startRequestFromProto(req.Msg.GetStart())
+	if err != nil {
+		return nil, s.fail(ctx, req, err)
+	}
+	wait := time.Duration(req.Msg.GetWaitSeconds()) * time.Second
+	if wait == 0 {
+		wait = 10 * time.Second
+	}
+	res, err := s.e.ExecuteWorkflow(ctx, &engine.ExecuteRequest{Start: start, WaitUntilTaskRefs: req.Msg.GetWaitUntilTaskRefs(), Wait: wait})
+	if err != nil {
+		return nil, s.fail(ctx, req, err)
+	}
+	pw, err := workflowToProto(res.Workflow)
+	if err != nil {
+		return nil, s.fail(ctx, req, err)
+	}
+	return connect.NewResponse(&batonv1.ExecuteWorkflowResponse{Workflow: pw, Reached: res.Reached}), nil
 }
 
 func (s *workflowService) GetWorkflow(ctx context.Context, req *connect.Request[batonv1.GetWorkflowRequest]) (*connect.Response[batonv1.GetWorkflowResponse], error) {

@@ -39,6 +39,7 @@ func newREST(e *engine.Engine, errs *errorMapper, maxBody int64) *rest {
 	// Workflow executions (WorkflowResource).
 	s.handle("POST /api/workflow", s.startWorkflow)
 	s.handle("POST /api/workflow/{name}", s.startWorkflowByName)
+	s.handle("POST /api/workflow/execute/{name}/{version}", s.executeWorkflow)
 	s.handle("GET /api/workflow/{id}", s.getWorkflow)
 	s.handle("PUT /api/workflow/{id}/pause", s.pauseWorkflow)
 	s.handle("PUT /api/workflow/{id}/resume", s.resumeWorkflow)

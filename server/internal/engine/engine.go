@@ -92,10 +92,12 @@ type Engine struct {
 	keys    keyLocks
 	queues  *queues
 	pollers *pollers
-	limits  *limits
-	defs    *defCache
-	cache   *cache
-	timer   *timer
+	// watchers wait for changes of executions (ExecuteWorkflow).
+	watchers watchers
+	limits   *limits
+	defs     *defCache
+	cache    *cache
+	timer    *timer
 
 	handlers  handlers
 	handlerMu sync.Mutex // serializes changes of event handlers

@@ -143,6 +143,7 @@ func (e *Engine) applied(c *change) {
 		e.timer.notify(r.WakeAt)
 	}
 	e.dispatch(c.send)
+	e.watchers.changed(w.WorkflowID)
 }
 
 // transact applies events to one execution under its lock and commits the

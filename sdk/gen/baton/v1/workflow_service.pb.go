@@ -179,6 +179,126 @@ func (x *StartWorkflowResponse) GetWorkflowId() string {
 	return ""
 }
 
+// ExecuteWorkflowRequest is the request of WorkflowService.ExecuteWorkflow.
+type ExecuteWorkflowRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The start.
+	Start *StartWorkflowRequest `protobuf:"bytes,1,opt,name=start,proto3" json:"start,omitempty"`
+	// Reference names of tasks whose completion ends the wait; optional.
+	WaitUntilTaskRefs []string `protobuf:"bytes,2,rep,name=wait_until_task_refs,json=waitUntilTaskRefs,proto3" json:"wait_until_task_refs,omitempty"`
+	// How long to wait at most, in seconds: 1 to 300; 0 for 10.
+	WaitSeconds   int32 `protobuf:"varint,3,opt,name=wait_seconds,json=waitSeconds,proto3" json:"wait_seconds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecuteWorkflowRequest) Reset() {
+	*x = ExecuteWorkflowRequest{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecuteWorkflowRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecuteWorkflowRequest) ProtoMessage() {}
+
+func (x *ExecuteWorkflowRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecuteWorkflowRequest.ProtoReflect.Descriptor instead.
+func (*ExecuteWorkflowRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ExecuteWorkflowRequest) GetStart() *StartWorkflowRequest {
+	if x != nil {
+		return x.Start
+	}
+	return nil
+}
+
+func (x *ExecuteWorkflowRequest) GetWaitUntilTaskRefs() []string {
+	if x != nil {
+		return x.WaitUntilTaskRefs
+	}
+	return nil
+}
+
+func (x *ExecuteWorkflowRequest) GetWaitSeconds() int32 {
+	if x != nil {
+		return x.WaitSeconds
+	}
+	return 0
+}
+
+// ExecuteWorkflowResponse is the response of WorkflowService.ExecuteWorkflow.
+type ExecuteWorkflowResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The execution, with its tasks, as it was when the wait ended.
+	Workflow *Workflow `protobuf:"bytes,1,opt,name=workflow,proto3" json:"workflow,omitempty"`
+	// False when the wait ran out before the execution ended, a named task
+	// completed or a signal was awaited.
+	Reached       bool `protobuf:"varint,2,opt,name=reached,proto3" json:"reached,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecuteWorkflowResponse) Reset() {
+	*x = ExecuteWorkflowResponse{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecuteWorkflowResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecuteWorkflowResponse) ProtoMessage() {}
+
+func (x *ExecuteWorkflowResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecuteWorkflowResponse.ProtoReflect.Descriptor instead.
+func (*ExecuteWorkflowResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ExecuteWorkflowResponse) GetWorkflow() *Workflow {
+	if x != nil {
+		return x.Workflow
+	}
+	return nil
+}
+
+func (x *ExecuteWorkflowResponse) GetReached() bool {
+	if x != nil {
+		return x.Reached
+	}
+	return false
+}
+
 // GetWorkflowRequest is the request of WorkflowService.GetWorkflow.
 type GetWorkflowRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -192,7 +312,7 @@ type GetWorkflowRequest struct {
 
 func (x *GetWorkflowRequest) Reset() {
 	*x = GetWorkflowRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[2]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -204,7 +324,7 @@ func (x *GetWorkflowRequest) String() string {
 func (*GetWorkflowRequest) ProtoMessage() {}
 
 func (x *GetWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[2]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -217,7 +337,7 @@ func (x *GetWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*GetWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{2}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GetWorkflowRequest) GetWorkflowId() string {
@@ -245,7 +365,7 @@ type GetWorkflowResponse struct {
 
 func (x *GetWorkflowResponse) Reset() {
 	*x = GetWorkflowResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[3]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -257,7 +377,7 @@ func (x *GetWorkflowResponse) String() string {
 func (*GetWorkflowResponse) ProtoMessage() {}
 
 func (x *GetWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[3]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -270,7 +390,7 @@ func (x *GetWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*GetWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{3}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetWorkflowResponse) GetWorkflow() *Workflow {
@@ -291,7 +411,7 @@ type PauseWorkflowRequest struct {
 
 func (x *PauseWorkflowRequest) Reset() {
 	*x = PauseWorkflowRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[4]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -303,7 +423,7 @@ func (x *PauseWorkflowRequest) String() string {
 func (*PauseWorkflowRequest) ProtoMessage() {}
 
 func (x *PauseWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[4]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -316,7 +436,7 @@ func (x *PauseWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PauseWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*PauseWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{4}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PauseWorkflowRequest) GetWorkflowId() string {
@@ -335,7 +455,7 @@ type PauseWorkflowResponse struct {
 
 func (x *PauseWorkflowResponse) Reset() {
 	*x = PauseWorkflowResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[5]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -347,7 +467,7 @@ func (x *PauseWorkflowResponse) String() string {
 func (*PauseWorkflowResponse) ProtoMessage() {}
 
 func (x *PauseWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[5]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -360,7 +480,7 @@ func (x *PauseWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PauseWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*PauseWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{5}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{7}
 }
 
 // ResumeWorkflowRequest is the request of WorkflowService.ResumeWorkflow.
@@ -374,7 +494,7 @@ type ResumeWorkflowRequest struct {
 
 func (x *ResumeWorkflowRequest) Reset() {
 	*x = ResumeWorkflowRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[6]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -386,7 +506,7 @@ func (x *ResumeWorkflowRequest) String() string {
 func (*ResumeWorkflowRequest) ProtoMessage() {}
 
 func (x *ResumeWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[6]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -399,7 +519,7 @@ func (x *ResumeWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*ResumeWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{6}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ResumeWorkflowRequest) GetWorkflowId() string {
@@ -418,7 +538,7 @@ type ResumeWorkflowResponse struct {
 
 func (x *ResumeWorkflowResponse) Reset() {
 	*x = ResumeWorkflowResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[7]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -430,7 +550,7 @@ func (x *ResumeWorkflowResponse) String() string {
 func (*ResumeWorkflowResponse) ProtoMessage() {}
 
 func (x *ResumeWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[7]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -443,7 +563,7 @@ func (x *ResumeWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*ResumeWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{7}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{9}
 }
 
 // TerminateWorkflowRequest is the request of WorkflowService.TerminateWorkflow.
@@ -459,7 +579,7 @@ type TerminateWorkflowRequest struct {
 
 func (x *TerminateWorkflowRequest) Reset() {
 	*x = TerminateWorkflowRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[8]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -471,7 +591,7 @@ func (x *TerminateWorkflowRequest) String() string {
 func (*TerminateWorkflowRequest) ProtoMessage() {}
 
 func (x *TerminateWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[8]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -484,7 +604,7 @@ func (x *TerminateWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TerminateWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*TerminateWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{8}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *TerminateWorkflowRequest) GetWorkflowId() string {
@@ -510,7 +630,7 @@ type TerminateWorkflowResponse struct {
 
 func (x *TerminateWorkflowResponse) Reset() {
 	*x = TerminateWorkflowResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[9]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -522,7 +642,7 @@ func (x *TerminateWorkflowResponse) String() string {
 func (*TerminateWorkflowResponse) ProtoMessage() {}
 
 func (x *TerminateWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[9]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -535,7 +655,7 @@ func (x *TerminateWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TerminateWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*TerminateWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{9}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{11}
 }
 
 // RetryWorkflowRequest is the request of WorkflowService.RetryWorkflow.
@@ -552,7 +672,7 @@ type RetryWorkflowRequest struct {
 
 func (x *RetryWorkflowRequest) Reset() {
 	*x = RetryWorkflowRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[10]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -564,7 +684,7 @@ func (x *RetryWorkflowRequest) String() string {
 func (*RetryWorkflowRequest) ProtoMessage() {}
 
 func (x *RetryWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[10]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -577,7 +697,7 @@ func (x *RetryWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*RetryWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{10}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RetryWorkflowRequest) GetWorkflowId() string {
@@ -603,7 +723,7 @@ type RetryWorkflowResponse struct {
 
 func (x *RetryWorkflowResponse) Reset() {
 	*x = RetryWorkflowResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[11]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -615,7 +735,7 @@ func (x *RetryWorkflowResponse) String() string {
 func (*RetryWorkflowResponse) ProtoMessage() {}
 
 func (x *RetryWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[11]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -628,7 +748,7 @@ func (x *RetryWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*RetryWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{11}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{13}
 }
 
 // RestartWorkflowRequest is the request of WorkflowService.RestartWorkflow.
@@ -645,7 +765,7 @@ type RestartWorkflowRequest struct {
 
 func (x *RestartWorkflowRequest) Reset() {
 	*x = RestartWorkflowRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[12]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -657,7 +777,7 @@ func (x *RestartWorkflowRequest) String() string {
 func (*RestartWorkflowRequest) ProtoMessage() {}
 
 func (x *RestartWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[12]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -670,7 +790,7 @@ func (x *RestartWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*RestartWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{12}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RestartWorkflowRequest) GetWorkflowId() string {
@@ -696,7 +816,7 @@ type RestartWorkflowResponse struct {
 
 func (x *RestartWorkflowResponse) Reset() {
 	*x = RestartWorkflowResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[13]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -708,7 +828,7 @@ func (x *RestartWorkflowResponse) String() string {
 func (*RestartWorkflowResponse) ProtoMessage() {}
 
 func (x *RestartWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[13]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -721,7 +841,7 @@ func (x *RestartWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*RestartWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{13}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{15}
 }
 
 // RerunWorkflowRequest is the request of WorkflowService.RerunWorkflow. It
@@ -745,7 +865,7 @@ type RerunWorkflowRequest struct {
 
 func (x *RerunWorkflowRequest) Reset() {
 	*x = RerunWorkflowRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[14]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -757,7 +877,7 @@ func (x *RerunWorkflowRequest) String() string {
 func (*RerunWorkflowRequest) ProtoMessage() {}
 
 func (x *RerunWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[14]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -770,7 +890,7 @@ func (x *RerunWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RerunWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*RerunWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{14}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RerunWorkflowRequest) GetWorkflowId() string {
@@ -817,7 +937,7 @@ type RerunWorkflowResponse struct {
 
 func (x *RerunWorkflowResponse) Reset() {
 	*x = RerunWorkflowResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[15]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -829,7 +949,7 @@ func (x *RerunWorkflowResponse) String() string {
 func (*RerunWorkflowResponse) ProtoMessage() {}
 
 func (x *RerunWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[15]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -842,7 +962,7 @@ func (x *RerunWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RerunWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*RerunWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{15}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{17}
 }
 
 // SkipTaskRequest is the request of WorkflowService.SkipTask.
@@ -863,7 +983,7 @@ type SkipTaskRequest struct {
 
 func (x *SkipTaskRequest) Reset() {
 	*x = SkipTaskRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[16]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -875,7 +995,7 @@ func (x *SkipTaskRequest) String() string {
 func (*SkipTaskRequest) ProtoMessage() {}
 
 func (x *SkipTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[16]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -888,7 +1008,7 @@ func (x *SkipTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SkipTaskRequest.ProtoReflect.Descriptor instead.
 func (*SkipTaskRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{16}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SkipTaskRequest) GetWorkflowId() string {
@@ -928,7 +1048,7 @@ type SkipTaskResponse struct {
 
 func (x *SkipTaskResponse) Reset() {
 	*x = SkipTaskResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[17]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -940,7 +1060,7 @@ func (x *SkipTaskResponse) String() string {
 func (*SkipTaskResponse) ProtoMessage() {}
 
 func (x *SkipTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[17]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -953,7 +1073,7 @@ func (x *SkipTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SkipTaskResponse.ProtoReflect.Descriptor instead.
 func (*SkipTaskResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{17}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{19}
 }
 
 // SetWorkflowVariablesRequest is the request of
@@ -971,7 +1091,7 @@ type SetWorkflowVariablesRequest struct {
 
 func (x *SetWorkflowVariablesRequest) Reset() {
 	*x = SetWorkflowVariablesRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[18]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -983,7 +1103,7 @@ func (x *SetWorkflowVariablesRequest) String() string {
 func (*SetWorkflowVariablesRequest) ProtoMessage() {}
 
 func (x *SetWorkflowVariablesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[18]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -996,7 +1116,7 @@ func (x *SetWorkflowVariablesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetWorkflowVariablesRequest.ProtoReflect.Descriptor instead.
 func (*SetWorkflowVariablesRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{18}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SetWorkflowVariablesRequest) GetWorkflowId() string {
@@ -1023,7 +1143,7 @@ type SetWorkflowVariablesResponse struct {
 
 func (x *SetWorkflowVariablesResponse) Reset() {
 	*x = SetWorkflowVariablesResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[19]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1035,7 +1155,7 @@ func (x *SetWorkflowVariablesResponse) String() string {
 func (*SetWorkflowVariablesResponse) ProtoMessage() {}
 
 func (x *SetWorkflowVariablesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[19]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1048,7 +1168,7 @@ func (x *SetWorkflowVariablesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetWorkflowVariablesResponse.ProtoReflect.Descriptor instead.
 func (*SetWorkflowVariablesResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{19}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{21}
 }
 
 var File_baton_v1_workflow_service_proto protoreflect.FileDescriptor
@@ -1071,7 +1191,14 @@ const file_baton_v1_workflow_service_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"8\n" +
 	"\x15StartWorkflowResponse\x12\x1f\n" +
 	"\vworkflow_id\x18\x01 \x01(\tR\n" +
-	"workflowId\"Z\n" +
+	"workflowId\"\xa2\x01\n" +
+	"\x16ExecuteWorkflowRequest\x124\n" +
+	"\x05start\x18\x01 \x01(\v2\x1e.baton.v1.StartWorkflowRequestR\x05start\x12/\n" +
+	"\x14wait_until_task_refs\x18\x02 \x03(\tR\x11waitUntilTaskRefs\x12!\n" +
+	"\fwait_seconds\x18\x03 \x01(\x05R\vwaitSeconds\"c\n" +
+	"\x17ExecuteWorkflowResponse\x12.\n" +
+	"\bworkflow\x18\x01 \x01(\v2\x12.baton.v1.WorkflowR\bworkflow\x12\x18\n" +
+	"\areached\x18\x02 \x01(\bR\areached\"Z\n" +
 	"\x12GetWorkflowRequest\x12\x1f\n" +
 	"\vworkflow_id\x18\x01 \x01(\tR\n" +
 	"workflowId\x12#\n" +
@@ -1120,9 +1247,10 @@ const file_baton_v1_workflow_service_proto_rawDesc = "" +
 	"\vworkflow_id\x18\x01 \x01(\tR\n" +
 	"workflowId\x12%\n" +
 	"\x0evariables_json\x18\x02 \x01(\tR\rvariablesJson\"\x1e\n" +
-	"\x1cSetWorkflowVariablesResponse2\xdf\x06\n" +
+	"\x1cSetWorkflowVariablesResponse2\xb7\a\n" +
 	"\x0fWorkflowService\x12P\n" +
-	"\rStartWorkflow\x12\x1e.baton.v1.StartWorkflowRequest\x1a\x1f.baton.v1.StartWorkflowResponse\x12O\n" +
+	"\rStartWorkflow\x12\x1e.baton.v1.StartWorkflowRequest\x1a\x1f.baton.v1.StartWorkflowResponse\x12V\n" +
+	"\x0fExecuteWorkflow\x12 .baton.v1.ExecuteWorkflowRequest\x1a!.baton.v1.ExecuteWorkflowResponse\x12O\n" +
 	"\vGetWorkflow\x12\x1c.baton.v1.GetWorkflowRequest\x1a\x1d.baton.v1.GetWorkflowResponse\"\x03\x90\x02\x01\x12P\n" +
 	"\rPauseWorkflow\x12\x1e.baton.v1.PauseWorkflowRequest\x1a\x1f.baton.v1.PauseWorkflowResponse\x12S\n" +
 	"\x0eResumeWorkflow\x12\x1f.baton.v1.ResumeWorkflowRequest\x1a .baton.v1.ResumeWorkflowResponse\x12\\\n" +
@@ -1146,59 +1274,65 @@ func file_baton_v1_workflow_service_proto_rawDescGZIP() []byte {
 	return file_baton_v1_workflow_service_proto_rawDescData
 }
 
-var file_baton_v1_workflow_service_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_baton_v1_workflow_service_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_baton_v1_workflow_service_proto_goTypes = []any{
 	(*StartWorkflowRequest)(nil),         // 0: baton.v1.StartWorkflowRequest
 	(*StartWorkflowResponse)(nil),        // 1: baton.v1.StartWorkflowResponse
-	(*GetWorkflowRequest)(nil),           // 2: baton.v1.GetWorkflowRequest
-	(*GetWorkflowResponse)(nil),          // 3: baton.v1.GetWorkflowResponse
-	(*PauseWorkflowRequest)(nil),         // 4: baton.v1.PauseWorkflowRequest
-	(*PauseWorkflowResponse)(nil),        // 5: baton.v1.PauseWorkflowResponse
-	(*ResumeWorkflowRequest)(nil),        // 6: baton.v1.ResumeWorkflowRequest
-	(*ResumeWorkflowResponse)(nil),       // 7: baton.v1.ResumeWorkflowResponse
-	(*TerminateWorkflowRequest)(nil),     // 8: baton.v1.TerminateWorkflowRequest
-	(*TerminateWorkflowResponse)(nil),    // 9: baton.v1.TerminateWorkflowResponse
-	(*RetryWorkflowRequest)(nil),         // 10: baton.v1.RetryWorkflowRequest
-	(*RetryWorkflowResponse)(nil),        // 11: baton.v1.RetryWorkflowResponse
-	(*RestartWorkflowRequest)(nil),       // 12: baton.v1.RestartWorkflowRequest
-	(*RestartWorkflowResponse)(nil),      // 13: baton.v1.RestartWorkflowResponse
-	(*RerunWorkflowRequest)(nil),         // 14: baton.v1.RerunWorkflowRequest
-	(*RerunWorkflowResponse)(nil),        // 15: baton.v1.RerunWorkflowResponse
-	(*SkipTaskRequest)(nil),              // 16: baton.v1.SkipTaskRequest
-	(*SkipTaskResponse)(nil),             // 17: baton.v1.SkipTaskResponse
-	(*SetWorkflowVariablesRequest)(nil),  // 18: baton.v1.SetWorkflowVariablesRequest
-	(*SetWorkflowVariablesResponse)(nil), // 19: baton.v1.SetWorkflowVariablesResponse
-	nil,                                  // 20: baton.v1.StartWorkflowRequest.TaskToDomainEntry
-	(*Workflow)(nil),                     // 21: baton.v1.Workflow
+	(*ExecuteWorkflowRequest)(nil),       // 2: baton.v1.ExecuteWorkflowRequest
+	(*ExecuteWorkflowResponse)(nil),      // 3: baton.v1.ExecuteWorkflowResponse
+	(*GetWorkflowRequest)(nil),           // 4: baton.v1.GetWorkflowRequest
+	(*GetWorkflowResponse)(nil),          // 5: baton.v1.GetWorkflowResponse
+	(*PauseWorkflowRequest)(nil),         // 6: baton.v1.PauseWorkflowRequest
+	(*PauseWorkflowResponse)(nil),        // 7: baton.v1.PauseWorkflowResponse
+	(*ResumeWorkflowRequest)(nil),        // 8: baton.v1.ResumeWorkflowRequest
+	(*ResumeWorkflowResponse)(nil),       // 9: baton.v1.ResumeWorkflowResponse
+	(*TerminateWorkflowRequest)(nil),     // 10: baton.v1.TerminateWorkflowRequest
+	(*TerminateWorkflowResponse)(nil),    // 11: baton.v1.TerminateWorkflowResponse
+	(*RetryWorkflowRequest)(nil),         // 12: baton.v1.RetryWorkflowRequest
+	(*RetryWorkflowResponse)(nil),        // 13: baton.v1.RetryWorkflowResponse
+	(*RestartWorkflowRequest)(nil),       // 14: baton.v1.RestartWorkflowRequest
+	(*RestartWorkflowResponse)(nil),      // 15: baton.v1.RestartWorkflowResponse
+	(*RerunWorkflowRequest)(nil),         // 16: baton.v1.RerunWorkflowRequest
+	(*RerunWorkflowResponse)(nil),        // 17: baton.v1.RerunWorkflowResponse
+	(*SkipTaskRequest)(nil),              // 18: baton.v1.SkipTaskRequest
+	(*SkipTaskResponse)(nil),             // 19: baton.v1.SkipTaskResponse
+	(*SetWorkflowVariablesRequest)(nil),  // 20: baton.v1.SetWorkflowVariablesRequest
+	(*SetWorkflowVariablesResponse)(nil), // 21: baton.v1.SetWorkflowVariablesResponse
+	nil,                                  // 22: baton.v1.StartWorkflowRequest.TaskToDomainEntry
+	(*Workflow)(nil),                     // 23: baton.v1.Workflow
 }
 var file_baton_v1_workflow_service_proto_depIdxs = []int32{
-	20, // 0: baton.v1.StartWorkflowRequest.task_to_domain:type_name -> baton.v1.StartWorkflowRequest.TaskToDomainEntry
-	21, // 1: baton.v1.GetWorkflowResponse.workflow:type_name -> baton.v1.Workflow
-	0,  // 2: baton.v1.WorkflowService.StartWorkflow:input_type -> baton.v1.StartWorkflowRequest
-	2,  // 3: baton.v1.WorkflowService.GetWorkflow:input_type -> baton.v1.GetWorkflowRequest
-	4,  // 4: baton.v1.WorkflowService.PauseWorkflow:input_type -> baton.v1.PauseWorkflowRequest
-	6,  // 5: baton.v1.WorkflowService.ResumeWorkflow:input_type -> baton.v1.ResumeWorkflowRequest
-	8,  // 6: baton.v1.WorkflowService.TerminateWorkflow:input_type -> baton.v1.TerminateWorkflowRequest
-	10, // 7: baton.v1.WorkflowService.RetryWorkflow:input_type -> baton.v1.RetryWorkflowRequest
-	12, // 8: baton.v1.WorkflowService.RestartWorkflow:input_type -> baton.v1.RestartWorkflowRequest
-	14, // 9: baton.v1.WorkflowService.RerunWorkflow:input_type -> baton.v1.RerunWorkflowRequest
-	16, // 10: baton.v1.WorkflowService.SkipTask:input_type -> baton.v1.SkipTaskRequest
-	18, // 11: baton.v1.WorkflowService.SetWorkflowVariables:input_type -> baton.v1.SetWorkflowVariablesRequest
-	1,  // 12: baton.v1.WorkflowService.StartWorkflow:output_type -> baton.v1.StartWorkflowResponse
-	3,  // 13: baton.v1.WorkflowService.GetWorkflow:output_type -> baton.v1.GetWorkflowResponse
-	5,  // 14: baton.v1.WorkflowService.PauseWorkflow:output_type -> baton.v1.PauseWorkflowResponse
-	7,  // 15: baton.v1.WorkflowService.ResumeWorkflow:output_type -> baton.v1.ResumeWorkflowResponse
-	9,  // 16: baton.v1.WorkflowService.TerminateWorkflow:output_type -> baton.v1.TerminateWorkflowResponse
-	11, // 17: baton.v1.WorkflowService.RetryWorkflow:output_type -> baton.v1.RetryWorkflowResponse
-	13, // 18: baton.v1.WorkflowService.RestartWorkflow:output_type -> baton.v1.RestartWorkflowResponse
-	15, // 19: baton.v1.WorkflowService.RerunWorkflow:output_type -> baton.v1.RerunWorkflowResponse
-	17, // 20: baton.v1.WorkflowService.SkipTask:output_type -> baton.v1.SkipTaskResponse
-	19, // 21: baton.v1.WorkflowService.SetWorkflowVariables:output_type -> baton.v1.SetWorkflowVariablesResponse
-	12, // [12:22] is the sub-list for method output_type
-	2,  // [2:12] is the sub-list for method input_type
-	2,  // [2:2] is the sub-list for extension type_name
-	2,  // [2:2] is the sub-list for extension extendee
-	0,  // [0:2] is the sub-list for field type_name
+	22, // 0: baton.v1.StartWorkflowRequest.task_to_domain:type_name -> baton.v1.StartWorkflowRequest.TaskToDomainEntry
+	0,  // 1: baton.v1.ExecuteWorkflowRequest.start:type_name -> baton.v1.StartWorkflowRequest
+	23, // 2: baton.v1.ExecuteWorkflowResponse.workflow:type_name -> baton.v1.Workflow
+	23, // 3: baton.v1.GetWorkflowResponse.workflow:type_name -> baton.v1.Workflow
+	0,  // 4: baton.v1.WorkflowService.StartWorkflow:input_type -> baton.v1.StartWorkflowRequest
+	2,  // 5: baton.v1.WorkflowService.ExecuteWorkflow:input_type -> baton.v1.ExecuteWorkflowRequest
+	4,  // 6: baton.v1.WorkflowService.GetWorkflow:input_type -> baton.v1.GetWorkflowRequest
+	6,  // 7: baton.v1.WorkflowService.PauseWorkflow:input_type -> baton.v1.PauseWorkflowRequest
+	8,  // 8: baton.v1.WorkflowService.ResumeWorkflow:input_type -> baton.v1.ResumeWorkflowRequest
+	10, // 9: baton.v1.WorkflowService.TerminateWorkflow:input_type -> baton.v1.TerminateWorkflowRequest
+	12, // 10: baton.v1.WorkflowService.RetryWorkflow:input_type -> baton.v1.RetryWorkflowRequest
+	14, // 11: baton.v1.WorkflowService.RestartWorkflow:input_type -> baton.v1.RestartWorkflowRequest
+	16, // 12: baton.v1.WorkflowService.RerunWorkflow:input_type -> baton.v1.RerunWorkflowRequest
+	18, // 13: baton.v1.WorkflowService.SkipTask:input_type -> baton.v1.SkipTaskRequest
+	20, // 14: baton.v1.WorkflowService.SetWorkflowVariables:input_type -> baton.v1.SetWorkflowVariablesRequest
+	1,  // 15: baton.v1.WorkflowService.StartWorkflow:output_type -> baton.v1.StartWorkflowResponse
+	3,  // 16: baton.v1.WorkflowService.ExecuteWorkflow:output_type -> baton.v1.ExecuteWorkflowResponse
+	5,  // 17: baton.v1.WorkflowService.GetWorkflow:output_type -> baton.v1.GetWorkflowResponse
+	7,  // 18: baton.v1.WorkflowService.PauseWorkflow:output_type -> baton.v1.PauseWorkflowResponse
+	9,  // 19: baton.v1.WorkflowService.ResumeWorkflow:output_type -> baton.v1.ResumeWorkflowResponse
+	11, // 20: baton.v1.WorkflowService.TerminateWorkflow:output_type -> baton.v1.TerminateWorkflowResponse
+	13, // 21: baton.v1.WorkflowService.RetryWorkflow:output_type -> baton.v1.RetryWorkflowResponse
+	15, // 22: baton.v1.WorkflowService.RestartWorkflow:output_type -> baton.v1.RestartWorkflowResponse
+	17, // 23: baton.v1.WorkflowService.RerunWorkflow:output_type -> baton.v1.RerunWorkflowResponse
+	19, // 24: baton.v1.WorkflowService.SkipTask:output_type -> baton.v1.SkipTaskResponse
+	21, // 25: baton.v1.WorkflowService.SetWorkflowVariables:output_type -> baton.v1.SetWorkflowVariablesResponse
+	15, // [15:26] is the sub-list for method output_type
+	4,  // [4:15] is the sub-list for method input_type
+	4,  // [4:4] is the sub-list for extension type_name
+	4,  // [4:4] is the sub-list for extension extendee
+	0,  // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_baton_v1_workflow_service_proto_init() }
@@ -1213,7 +1347,7 @@ func file_baton_v1_workflow_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_baton_v1_workflow_service_proto_rawDesc), len(file_baton_v1_workflow_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -36,6 +36,9 @@ const (
 	// WorkflowServiceStartWorkflowProcedure is the fully-qualified name of the WorkflowService's
 	// StartWorkflow RPC.
 	WorkflowServiceStartWorkflowProcedure = "/baton.v1.WorkflowService/StartWorkflow"
+	// WorkflowServiceExecuteWorkflowProcedure is the fully-qualified name of the WorkflowService's
+	// ExecuteWorkflow RPC.
+	WorkflowServiceExecuteWorkflowProcedure = "/baton.v1.WorkflowService/ExecuteWorkflow"
 	// WorkflowServiceGetWorkflowProcedure is the fully-qualified name of the WorkflowService's
 	// GetWorkflow RPC.
 	WorkflowServiceGetWorkflowProcedure = "/baton.v1.WorkflowService/GetWorkflow"
@@ -70,6 +73,11 @@ type WorkflowServiceClient interface {
 	// StartWorkflow starts an execution of a registered workflow definition and
 	// returns its id once the start is durable.
 	StartWorkflow(context.Context, *connect.Request[v1.StartWorkflowRequest]) (*connect.Response[v1.StartWorkflowResponse], error)
+	// ExecuteWorkflow starts an execution and waits until it ends, until one
+	// of the named tasks completes, or until it waits on a signal (a HUMAN
+	// task, a WAIT task with no duration), at most wait_seconds. The execution
+	// goes on after the wait either way.
+	ExecuteWorkflow(context.Context, *connect.Request[v1.ExecuteWorkflowRequest]) (*connect.Response[v1.ExecuteWorkflowResponse], error)
 	// GetWorkflow returns one execution, with its tasks if asked.
 	GetWorkflow(context.Context, *connect.Request[v1.GetWorkflowRequest]) (*connect.Response[v1.GetWorkflowResponse], error)
 	// PauseWorkflow pauses a running execution: tasks already scheduled run to
@@ -113,6 +121,12 @@ func NewWorkflowServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 			httpClient,
 			baseURL+WorkflowServiceStartWorkflowProcedure,
 			connect.WithSchema(workflowServiceMethods.ByName("StartWorkflow")),
+			connect.WithClientOptions(opts...),
+		),
+		executeWorkflow: connect.NewClient[v1.ExecuteWorkflowRequest, v1.ExecuteWorkflowResponse](
+			httpClient,
+			baseURL+WorkflowServiceExecuteWorkflowProcedure,
+			connect.WithSchema(workflowServiceMethods.ByName("ExecuteWorkflow")),
 			connect.WithClientOptions(opts...),
 		),
 		getWorkflow: connect.NewClient[v1.GetWorkflowRequest, v1.GetWorkflowResponse](
@@ -176,6 +190,7 @@ func NewWorkflowServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 // workflowServiceClient implements WorkflowServiceClient.
 type workflowServiceClient struct {
 	startWorkflow        *connect.Client[v1.StartWorkflowRequest, v1.StartWorkflowResponse]
+	executeWorkflow      *connect.Client[v1.ExecuteWorkflowRequest, v1.ExecuteWorkflowResponse]
 	getWorkflow          *connect.Client[v1.GetWorkflowRequest, v1.GetWorkflowResponse]
 	pauseWorkflow        *connect.Client[v1.PauseWorkflowRequest, v1.PauseWorkflowResponse]
 	resumeWorkflow       *connect.Client[v1.ResumeWorkflowRequest, v1.ResumeWorkflowResponse]
@@ -190,6 +205,11 @@ type workflowServiceClient struct {
 // StartWorkflow calls baton.v1.WorkflowService.StartWorkflow.
 func (c *workflowServiceClient) StartWorkflow(ctx context.Context, req *connect.Request[v1.StartWorkflowRequest]) (*connect.Response[v1.StartWorkflowResponse], error) {
 	return c.startWorkflow.CallUnary(ctx, req)
+}
+
+// ExecuteWorkflow calls baton.v1.WorkflowService.ExecuteWorkflow.
+func (c *workflowServiceClient) ExecuteWorkflow(ctx context.Context, req *connect.Request[v1.ExecuteWorkflowRequest]) (*connect.Response[v1.ExecuteWorkflowResponse], error) {
+	return c.executeWorkflow.CallUnary(ctx, req)
 }
 
 // GetWorkflow calls baton.v1.WorkflowService.GetWorkflow.
@@ -242,6 +262,11 @@ type WorkflowServiceHandler interface {
 	// StartWorkflow starts an execution of a registered workflow definition and
 	// returns its id once the start is durable.
 	StartWorkflow(context.Context, *connect.Request[v1.StartWorkflowRequest]) (*connect.Response[v1.StartWorkflowResponse], error)
+	// ExecuteWorkflow starts an execution and waits until it ends, until one
+	// of the named tasks completes, or until it waits on a signal (a HUMAN
+	// task, a WAIT task with no duration), at most wait_seconds. The execution
+	// goes on after the wait either way.
+	ExecuteWorkflow(context.Context, *connect.Request[v1.ExecuteWorkflowRequest]) (*connect.Response[v1.ExecuteWorkflowResponse], error)
 	// GetWorkflow returns one execution, with its tasks if asked.
 	GetWorkflow(context.Context, *connect.Request[v1.GetWorkflowRequest]) (*connect.Response[v1.GetWorkflowResponse], error)
 	// PauseWorkflow pauses a running execution: tasks already scheduled run to
@@ -281,6 +306,12 @@ func NewWorkflowServiceHandler(svc WorkflowServiceHandler, opts ...connect.Handl
 		WorkflowServiceStartWorkflowProcedure,
 		svc.StartWorkflow,
 		connect.WithSchema(workflowServiceMethods.ByName("StartWorkflow")),
+		connect.WithHandlerOptions(opts...),
+	)
+	workflowServiceExecuteWorkflowHandler := connect.NewUnaryHandler(
+		WorkflowServiceExecuteWorkflowProcedure,
+		svc.ExecuteWorkflow,
+		connect.WithSchema(workflowServiceMethods.ByName("ExecuteWorkflow")),
 		connect.WithHandlerOptions(opts...),
 	)
 	workflowServiceGetWorkflowHandler := connect.NewUnaryHandler(
@@ -342,6 +373,8 @@ func NewWorkflowServiceHandler(svc WorkflowServiceHandler, opts ...connect.Handl
 		switch r.URL.Path {
 		case WorkflowServiceStartWorkflowProcedure:
 			workflowServiceStartWorkflowHandler.ServeHTTP(w, r)
+		case WorkflowServiceExecuteWorkflowProcedure:
+			workflowServiceExecuteWorkflowHandler.ServeHTTP(w, r)
 		case WorkflowServiceGetWorkflowProcedure:
 			workflowServiceGetWorkflowHandler.ServeHTTP(w, r)
 		case WorkflowServicePauseWorkflowProcedure:
@@ -371,6 +404,10 @@ type UnimplementedWorkflowServiceHandler struct{}
 
 func (UnimplementedWorkflowServiceHandler) StartWorkflow(context.Context, *connect.Request[v1.StartWorkflowRequest]) (*connect.Response[v1.StartWorkflowResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.WorkflowService.StartWorkflow is not implemented"))
+}
+
+func (UnimplementedWorkflowServiceHandler) ExecuteWorkflow(context.Context, *connect.Request[v1.ExecuteWorkflowRequest]) (*connect.Response[v1.ExecuteWorkflowResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.WorkflowService.ExecuteWorkflow is not implemented"))
 }
 
 func (UnimplementedWorkflowServiceHandler) GetWorkflow(context.Context, *connect.Request[v1.GetWorkflowRequest]) (*connect.Response[v1.GetWorkflowResponse], error) {

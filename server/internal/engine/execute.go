@@ -1,0 +1,141 @@
+package engine
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/batonhq/baton/sdk/workflow"
+)
+
+// MaxExecuteWait is the longest ExecuteWorkflow waits.
+const MaxExecuteWait = 5 * time.Minute
+
+// ExecuteRequest is a synchronous start: start, then wait for the end or
+// for one of the named tasks.
+type ExecuteRequest struct {
+	Start *workflow.StartRequest
+	// WaitUntilTaskRefs ends the wait once a task with one of these
+	// reference names (or a loop iteration of it) has completed.
+	WaitUntilTaskRefs []string
+	// Wait is how long to wait at most; the execution goes on after it.
+	Wait time.Duration
+}
+
+// ExecuteResult is what ExecuteWorkflow saw when it stopped waiting.
+type ExecuteResult struct {
+	// Workflow is the execution, with its tasks.
+	Workflow *workflow.Workflow
+	// Reached is false when the wait ran out first.
+	Reached bool
+}
+
+// ExecuteWorkflow starts an execution and waits, up to req.Wait, until it
+// ends, until one of req.WaitUntilTaskRefs completes, or until it waits on
+// a HUMAN task or a WAIT task with no duration or until (which only an
+// outside signal can end), as
+// Conductor's synchronous execution does. It returns the execution as it
+// was then; a wait that runs out is not an error (Reached is false).
+func (e *Engine) ExecuteWorkflow(ctx context.Context, req *ExecuteRequest) (*ExecuteResult, error) {
+	if req.Wait <= 0 || req.Wait > MaxExecuteWait {
+		return nil, errorf(InvalidArgument, "the wait must be between 1 second and %s, got %s", MaxExecuteWait, req.Wait)
+	}
+	for _, ref := range req.WaitUntilTaskRefs {
+		if strings.TrimSpace(ref) == "" {
+			return nil, errorf(InvalidArgument, "waitUntilTaskRef holds an empty reference name")
+		}
+	}
+	id, err := e.StartWorkflow(ctx, req.Start)
+	if err != nil {
+		return nil, err
+	}
+	changed, unwatch := e.watchers.watch(id)
+	defer unwatch()
+	timer := time.NewTimer(req.Wait)
+	defer timer.Stop()
+	for {
+		// Read after watching, so that no change between the two is missed.
+		w, err := e.Workflow(ctx, id, true)
+		if err != nil {
+			return nil, err
+		}
+		if w.Status.Terminal() || reached(w, req.WaitUntilTaskRefs) {
+			return &ExecuteResult{Workflow: w, Reached: true}, nil
+		}
+		select {
+		case <-changed:
+		case <-timer.C:
+			return &ExecuteResult{Workflow: w}, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-e.stop:
+			return nil, errorf(Unavailable, "the server is stopping; workflow %s goes on", id)
+		}
+	}
+}
+
+// reached reports whether one of refs completed or the execution waits on
+// a signal.
+func reached(w *workflow.Workflow, refs []string) bool {
+	for _, t := range w.Tasks {
+		switch {
+		case slices.Contains(refs, workflow.BaseRef(t.ReferenceTaskName)) && t.Status.Terminal() && t.Status.Successful():
+			return true
+		case t.TaskType == workflow.TypeHuman && !t.Status.Terminal():
+			return true
+		case t.TaskType == workflow.TypeWait && !t.Status.Terminal() && t.InputData["duration"] == nil && t.InputData["until"] == nil:
+			return true
+		}
+	}
+	return false
+}
+
+// watchers wake the callers waiting for a change of an execution. They
+// cost the commit path one atomic load while nobody waits.
+type watchers struct {
+	n  atomic.Int64
+	mu sync.Mutex
+	m  map[string][]chan struct{}
+}
+
+// watch returns a channel that receives after each commit of the
+// execution (changes in a row may be merged into one), and how to stop.
+func (ws *watchers) watch(id string) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	ws.mu.Lock()
+	if ws.m == nil {
+		ws.m = map[string][]chan struct{}{}
+	}
+	ws.m[id] = append(ws.m[id], ch)
+	ws.n.Add(1)
+	ws.mu.Unlock()
+	return ch, func() {
+		ws.mu.Lock()
+		list := slices.DeleteFunc(ws.m[id], func(c chan struct{}) bool { return c == ch })
+		if len(list) == 0 {
+			delete(ws.m, id)
+		} else {
+			ws.m[id] = list
+		}
+		ws.n.Add(-1)
+		ws.mu.Unlock()
+	}
+}
+
+// changed wakes the watchers of an execution.
+func (ws *watchers) changed(id string) {
+	if ws.n.Load() == 0 {
+		return
+	}
+	ws.mu.Lock()
+	for _, ch := range ws.m[id] {
+		select {
+		case ch <- struct{}{}:
+		default: // a wake-up is pending already
+		}
+	}
+	ws.mu.Unlock()
+}
