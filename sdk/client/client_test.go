@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/batonhq/baton/sdk/batontest"
 	"github.com/batonhq/baton/sdk/client"
+	batonv1 "github.com/batonhq/baton/sdk/gen/baton/v1"
 	"github.com/batonhq/baton/sdk/workflow"
 )
 
@@ -578,4 +580,48 @@ func TestExecuteWorkflow(t *testing.T) {
 
 	_, _, err = c.ExecuteWorkflow(ctx, &workflow.StartRequest{Name: "quick"}, nil, time.Hour)
 	require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(err))
+}
+
+// TestBulkAction: one action over several executions, a result each.
+func TestBulkAction(t *testing.T) {
+	t.Parallel()
+	c := setup(t)
+	ctx := t.Context()
+	register(t, c)
+	var ids []string
+	for range 3 {
+		id, err := c.StartWorkflow(ctx, &workflow.StartRequest{Name: flowName})
+		require.NoError(t, err)
+		ids = append(ids, id)
+	}
+	res, err := c.BulkAction(ctx, batonv1.WorkflowAction_WORKFLOW_ACTION_TERMINATE, []string{ids[0], "missing", ids[1], ids[0]}, client.BulkOptions{Reason: "cleanup"})
+	require.NoError(t, err)
+	require.Len(t, res, 3, "a repeated id is acted on once")
+	require.Equal(t, client.BulkResult{WorkflowID: ids[0]}, res[0])
+	require.Equal(t, "missing", res[1].WorkflowID)
+	require.Equal(t, "not_found", res[1].Code)
+	require.Contains(t, res[1].Message, "missing")
+	require.Equal(t, client.BulkResult{WorkflowID: ids[1]}, res[2])
+	w, err := c.Workflow(ctx, ids[1], false)
+	require.NoError(t, err)
+	require.Equal(t, workflow.StatusTerminated, w.Status)
+	require.Equal(t, "cleanup", w.ReasonForIncompletion)
+
+	res, err = c.BulkAction(ctx, batonv1.WorkflowAction_WORKFLOW_ACTION_RETRY, ids, client.BulkOptions{})
+	require.NoError(t, err)
+	require.Empty(t, res[0].Code)
+	require.Empty(t, res[1].Code)
+	require.Equal(t, "failed_precondition", res[2].Code, "a running workflow is not retried")
+
+	_, err = c.BulkAction(ctx, batonv1.WorkflowAction_WORKFLOW_ACTION_PAUSE, nil, client.BulkOptions{})
+	require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(err))
+	_, err = c.BulkAction(ctx, batonv1.WorkflowAction_WORKFLOW_ACTION_UNSPECIFIED, ids, client.BulkOptions{})
+	require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(err))
+	many := make([]string, 1001)
+	for i := range many {
+		many[i] = fmt.Sprintf("id-%d", i)
+	}
+	_, err = c.BulkAction(ctx, batonv1.WorkflowAction_WORKFLOW_ACTION_PAUSE, many, client.BulkOptions{})
+	require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(err))
+	require.ErrorContains(t, err, "at most 1000")
 }

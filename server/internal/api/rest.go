@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 
+	batonv1 "github.com/batonhq/baton/sdk/gen/baton/v1"
 	"github.com/batonhq/baton/server/internal/engine"
 )
 
@@ -49,6 +50,13 @@ func newREST(e *engine.Engine, errs *errorMapper, maxBody int64) *rest {
 	s.handle("POST /api/workflow/{id}/rerun", s.rerunWorkflow)
 	s.handle("PUT /api/workflow/{id}/skiptask/{taskRef}", s.skipTask)
 	s.handle("POST /api/workflow/{id}/variables", s.setVariables)
+
+	// Bulk operations (WorkflowBulkResource).
+	s.handle("PUT /api/workflow/bulk/pause", s.bulkREST(batonv1.WorkflowAction_WORKFLOW_ACTION_PAUSE))
+	s.handle("PUT /api/workflow/bulk/resume", s.bulkREST(batonv1.WorkflowAction_WORKFLOW_ACTION_RESUME))
+	s.handle("POST /api/workflow/bulk/terminate", s.bulkREST(batonv1.WorkflowAction_WORKFLOW_ACTION_TERMINATE))
+	s.handle("POST /api/workflow/bulk/retry", s.bulkREST(batonv1.WorkflowAction_WORKFLOW_ACTION_RETRY))
+	s.handle("POST /api/workflow/bulk/restart", s.bulkREST(batonv1.WorkflowAction_WORKFLOW_ACTION_RESTART))
 
 	// Tasks (TaskResource). GET /api/tasks/poll/{type} and GET
 	// /api/tasks/{taskId}/log overlap (both match /api/tasks/poll/log) and

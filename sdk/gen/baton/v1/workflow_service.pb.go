@@ -21,6 +21,71 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// WorkflowAction is an operation of WorkflowService.BulkAction.
+type WorkflowAction int32
+
+const (
+	// Not an action.
+	WorkflowAction_WORKFLOW_ACTION_UNSPECIFIED WorkflowAction = 0
+	// PauseWorkflow.
+	WorkflowAction_WORKFLOW_ACTION_PAUSE WorkflowAction = 1
+	// ResumeWorkflow.
+	WorkflowAction_WORKFLOW_ACTION_RESUME WorkflowAction = 2
+	// TerminateWorkflow, with the reason.
+	WorkflowAction_WORKFLOW_ACTION_TERMINATE WorkflowAction = 3
+	// RetryWorkflow, with resume_subworkflow_tasks.
+	WorkflowAction_WORKFLOW_ACTION_RETRY WorkflowAction = 4
+	// RestartWorkflow, with use_latest_definitions.
+	WorkflowAction_WORKFLOW_ACTION_RESTART WorkflowAction = 5
+)
+
+// Enum value maps for WorkflowAction.
+var (
+	WorkflowAction_name = map[int32]string{
+		0: "WORKFLOW_ACTION_UNSPECIFIED",
+		1: "WORKFLOW_ACTION_PAUSE",
+		2: "WORKFLOW_ACTION_RESUME",
+		3: "WORKFLOW_ACTION_TERMINATE",
+		4: "WORKFLOW_ACTION_RETRY",
+		5: "WORKFLOW_ACTION_RESTART",
+	}
+	WorkflowAction_value = map[string]int32{
+		"WORKFLOW_ACTION_UNSPECIFIED": 0,
+		"WORKFLOW_ACTION_PAUSE":       1,
+		"WORKFLOW_ACTION_RESUME":      2,
+		"WORKFLOW_ACTION_TERMINATE":   3,
+		"WORKFLOW_ACTION_RETRY":       4,
+		"WORKFLOW_ACTION_RESTART":     5,
+	}
+)
+
+func (x WorkflowAction) Enum() *WorkflowAction {
+	p := new(WorkflowAction)
+	*p = x
+	return p
+}
+
+func (x WorkflowAction) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (WorkflowAction) Descriptor() protoreflect.EnumDescriptor {
+	return file_baton_v1_workflow_service_proto_enumTypes[0].Descriptor()
+}
+
+func (WorkflowAction) Type() protoreflect.EnumType {
+	return &file_baton_v1_workflow_service_proto_enumTypes[0]
+}
+
+func (x WorkflowAction) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use WorkflowAction.Descriptor instead.
+func (WorkflowAction) EnumDescriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{0}
+}
+
 // StartWorkflowRequest is the request of WorkflowService.StartWorkflow. It
 // mirrors Conductor's StartWorkflowRequest.
 type StartWorkflowRequest struct {
@@ -299,6 +364,199 @@ func (x *ExecuteWorkflowResponse) GetReached() bool {
 	return false
 }
 
+// BulkActionRequest is the request of WorkflowService.BulkAction.
+type BulkActionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The operation.
+	Action WorkflowAction `protobuf:"varint,1,opt,name=action,proto3,enum=baton.v1.WorkflowAction" json:"action,omitempty"`
+	// Ids of the executions, 1 to 1,000; a repeated id is acted on once.
+	WorkflowIds []string `protobuf:"bytes,2,rep,name=workflow_ids,json=workflowIds,proto3" json:"workflow_ids,omitempty"`
+	// For TERMINATE: why, recorded on each execution.
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// For RESTART: run the latest version of the definition.
+	UseLatestDefinitions bool `protobuf:"varint,4,opt,name=use_latest_definitions,json=useLatestDefinitions,proto3" json:"use_latest_definitions,omitempty"`
+	// For RETRY: retry a failed sub-workflow's child.
+	ResumeSubworkflowTasks bool `protobuf:"varint,5,opt,name=resume_subworkflow_tasks,json=resumeSubworkflowTasks,proto3" json:"resume_subworkflow_tasks,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
+}
+
+func (x *BulkActionRequest) Reset() {
+	*x = BulkActionRequest{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BulkActionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BulkActionRequest) ProtoMessage() {}
+
+func (x *BulkActionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BulkActionRequest.ProtoReflect.Descriptor instead.
+func (*BulkActionRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *BulkActionRequest) GetAction() WorkflowAction {
+	if x != nil {
+		return x.Action
+	}
+	return WorkflowAction_WORKFLOW_ACTION_UNSPECIFIED
+}
+
+func (x *BulkActionRequest) GetWorkflowIds() []string {
+	if x != nil {
+		return x.WorkflowIds
+	}
+	return nil
+}
+
+func (x *BulkActionRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *BulkActionRequest) GetUseLatestDefinitions() bool {
+	if x != nil {
+		return x.UseLatestDefinitions
+	}
+	return false
+}
+
+func (x *BulkActionRequest) GetResumeSubworkflowTasks() bool {
+	if x != nil {
+		return x.ResumeSubworkflowTasks
+	}
+	return false
+}
+
+// BulkActionResponse is the response of WorkflowService.BulkAction.
+type BulkActionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One result per distinct id, in the order of the request.
+	Results       []*BulkResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BulkActionResponse) Reset() {
+	*x = BulkActionResponse{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BulkActionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BulkActionResponse) ProtoMessage() {}
+
+func (x *BulkActionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BulkActionResponse.ProtoReflect.Descriptor instead.
+func (*BulkActionResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *BulkActionResponse) GetResults() []*BulkResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+// BulkResult is the outcome of a bulk operation on one execution.
+type BulkResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the execution.
+	WorkflowId string `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	// Empty when the operation succeeded; otherwise the Connect code name
+	// ("not_found", "failed_precondition", ...).
+	Code string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
+	// What went wrong, when code is set.
+	Message       string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BulkResult) Reset() {
+	*x = BulkResult{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BulkResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BulkResult) ProtoMessage() {}
+
+func (x *BulkResult) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BulkResult.ProtoReflect.Descriptor instead.
+func (*BulkResult) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *BulkResult) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *BulkResult) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *BulkResult) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 // GetWorkflowRequest is the request of WorkflowService.GetWorkflow.
 type GetWorkflowRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -312,7 +570,7 @@ type GetWorkflowRequest struct {
 
 func (x *GetWorkflowRequest) Reset() {
 	*x = GetWorkflowRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[4]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -324,7 +582,7 @@ func (x *GetWorkflowRequest) String() string {
 func (*GetWorkflowRequest) ProtoMessage() {}
 
 func (x *GetWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[4]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -337,7 +595,7 @@ func (x *GetWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*GetWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{4}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetWorkflowRequest) GetWorkflowId() string {
@@ -365,7 +623,7 @@ type GetWorkflowResponse struct {
 
 func (x *GetWorkflowResponse) Reset() {
 	*x = GetWorkflowResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[5]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -377,7 +635,7 @@ func (x *GetWorkflowResponse) String() string {
 func (*GetWorkflowResponse) ProtoMessage() {}
 
 func (x *GetWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[5]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -390,7 +648,7 @@ func (x *GetWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*GetWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{5}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetWorkflowResponse) GetWorkflow() *Workflow {
@@ -411,7 +669,7 @@ type PauseWorkflowRequest struct {
 
 func (x *PauseWorkflowRequest) Reset() {
 	*x = PauseWorkflowRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[6]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -423,7 +681,7 @@ func (x *PauseWorkflowRequest) String() string {
 func (*PauseWorkflowRequest) ProtoMessage() {}
 
 func (x *PauseWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[6]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -436,7 +694,7 @@ func (x *PauseWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PauseWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*PauseWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{6}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PauseWorkflowRequest) GetWorkflowId() string {
@@ -455,7 +713,7 @@ type PauseWorkflowResponse struct {
 
 func (x *PauseWorkflowResponse) Reset() {
 	*x = PauseWorkflowResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[7]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -467,7 +725,7 @@ func (x *PauseWorkflowResponse) String() string {
 func (*PauseWorkflowResponse) ProtoMessage() {}
 
 func (x *PauseWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[7]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -480,7 +738,7 @@ func (x *PauseWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PauseWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*PauseWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{7}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{10}
 }
 
 // ResumeWorkflowRequest is the request of WorkflowService.ResumeWorkflow.
@@ -494,7 +752,7 @@ type ResumeWorkflowRequest struct {
 
 func (x *ResumeWorkflowRequest) Reset() {
 	*x = ResumeWorkflowRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[8]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -506,7 +764,7 @@ func (x *ResumeWorkflowRequest) String() string {
 func (*ResumeWorkflowRequest) ProtoMessage() {}
 
 func (x *ResumeWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[8]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -519,7 +777,7 @@ func (x *ResumeWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*ResumeWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{8}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ResumeWorkflowRequest) GetWorkflowId() string {
@@ -538,7 +796,7 @@ type ResumeWorkflowResponse struct {
 
 func (x *ResumeWorkflowResponse) Reset() {
 	*x = ResumeWorkflowResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[9]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -550,7 +808,7 @@ func (x *ResumeWorkflowResponse) String() string {
 func (*ResumeWorkflowResponse) ProtoMessage() {}
 
 func (x *ResumeWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[9]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -563,7 +821,7 @@ func (x *ResumeWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*ResumeWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{9}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{12}
 }
 
 // TerminateWorkflowRequest is the request of WorkflowService.TerminateWorkflow.
@@ -579,7 +837,7 @@ type TerminateWorkflowRequest struct {
 
 func (x *TerminateWorkflowRequest) Reset() {
 	*x = TerminateWorkflowRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[10]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -591,7 +849,7 @@ func (x *TerminateWorkflowRequest) String() string {
 func (*TerminateWorkflowRequest) ProtoMessage() {}
 
 func (x *TerminateWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[10]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -604,7 +862,7 @@ func (x *TerminateWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TerminateWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*TerminateWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{10}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *TerminateWorkflowRequest) GetWorkflowId() string {
@@ -630,7 +888,7 @@ type TerminateWorkflowResponse struct {
 
 func (x *TerminateWorkflowResponse) Reset() {
 	*x = TerminateWorkflowResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[11]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -642,7 +900,7 @@ func (x *TerminateWorkflowResponse) String() string {
 func (*TerminateWorkflowResponse) ProtoMessage() {}
 
 func (x *TerminateWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[11]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -655,7 +913,7 @@ func (x *TerminateWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TerminateWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*TerminateWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{11}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{14}
 }
 
 // RetryWorkflowRequest is the request of WorkflowService.RetryWorkflow.
@@ -672,7 +930,7 @@ type RetryWorkflowRequest struct {
 
 func (x *RetryWorkflowRequest) Reset() {
 	*x = RetryWorkflowRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[12]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -684,7 +942,7 @@ func (x *RetryWorkflowRequest) String() string {
 func (*RetryWorkflowRequest) ProtoMessage() {}
 
 func (x *RetryWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[12]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -697,7 +955,7 @@ func (x *RetryWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*RetryWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{12}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RetryWorkflowRequest) GetWorkflowId() string {
@@ -723,7 +981,7 @@ type RetryWorkflowResponse struct {
 
 func (x *RetryWorkflowResponse) Reset() {
 	*x = RetryWorkflowResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[13]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -735,7 +993,7 @@ func (x *RetryWorkflowResponse) String() string {
 func (*RetryWorkflowResponse) ProtoMessage() {}
 
 func (x *RetryWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[13]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -748,7 +1006,7 @@ func (x *RetryWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*RetryWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{13}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{16}
 }
 
 // RestartWorkflowRequest is the request of WorkflowService.RestartWorkflow.
@@ -765,7 +1023,7 @@ type RestartWorkflowRequest struct {
 
 func (x *RestartWorkflowRequest) Reset() {
 	*x = RestartWorkflowRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[14]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -777,7 +1035,7 @@ func (x *RestartWorkflowRequest) String() string {
 func (*RestartWorkflowRequest) ProtoMessage() {}
 
 func (x *RestartWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[14]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -790,7 +1048,7 @@ func (x *RestartWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*RestartWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{14}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RestartWorkflowRequest) GetWorkflowId() string {
@@ -816,7 +1074,7 @@ type RestartWorkflowResponse struct {
 
 func (x *RestartWorkflowResponse) Reset() {
 	*x = RestartWorkflowResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[15]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -828,7 +1086,7 @@ func (x *RestartWorkflowResponse) String() string {
 func (*RestartWorkflowResponse) ProtoMessage() {}
 
 func (x *RestartWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[15]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -841,7 +1099,7 @@ func (x *RestartWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*RestartWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{15}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{18}
 }
 
 // RerunWorkflowRequest is the request of WorkflowService.RerunWorkflow. It
@@ -865,7 +1123,7 @@ type RerunWorkflowRequest struct {
 
 func (x *RerunWorkflowRequest) Reset() {
 	*x = RerunWorkflowRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[16]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -877,7 +1135,7 @@ func (x *RerunWorkflowRequest) String() string {
 func (*RerunWorkflowRequest) ProtoMessage() {}
 
 func (x *RerunWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[16]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -890,7 +1148,7 @@ func (x *RerunWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RerunWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*RerunWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{16}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RerunWorkflowRequest) GetWorkflowId() string {
@@ -937,7 +1195,7 @@ type RerunWorkflowResponse struct {
 
 func (x *RerunWorkflowResponse) Reset() {
 	*x = RerunWorkflowResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[17]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -949,7 +1207,7 @@ func (x *RerunWorkflowResponse) String() string {
 func (*RerunWorkflowResponse) ProtoMessage() {}
 
 func (x *RerunWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[17]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -962,7 +1220,7 @@ func (x *RerunWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RerunWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*RerunWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{17}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{20}
 }
 
 // SkipTaskRequest is the request of WorkflowService.SkipTask.
@@ -983,7 +1241,7 @@ type SkipTaskRequest struct {
 
 func (x *SkipTaskRequest) Reset() {
 	*x = SkipTaskRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[18]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -995,7 +1253,7 @@ func (x *SkipTaskRequest) String() string {
 func (*SkipTaskRequest) ProtoMessage() {}
 
 func (x *SkipTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[18]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1008,7 +1266,7 @@ func (x *SkipTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SkipTaskRequest.ProtoReflect.Descriptor instead.
 func (*SkipTaskRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{18}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SkipTaskRequest) GetWorkflowId() string {
@@ -1048,7 +1306,7 @@ type SkipTaskResponse struct {
 
 func (x *SkipTaskResponse) Reset() {
 	*x = SkipTaskResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[19]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1060,7 +1318,7 @@ func (x *SkipTaskResponse) String() string {
 func (*SkipTaskResponse) ProtoMessage() {}
 
 func (x *SkipTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[19]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1073,7 +1331,7 @@ func (x *SkipTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SkipTaskResponse.ProtoReflect.Descriptor instead.
 func (*SkipTaskResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{19}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{22}
 }
 
 // SetWorkflowVariablesRequest is the request of
@@ -1091,7 +1349,7 @@ type SetWorkflowVariablesRequest struct {
 
 func (x *SetWorkflowVariablesRequest) Reset() {
 	*x = SetWorkflowVariablesRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[20]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1103,7 +1361,7 @@ func (x *SetWorkflowVariablesRequest) String() string {
 func (*SetWorkflowVariablesRequest) ProtoMessage() {}
 
 func (x *SetWorkflowVariablesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[20]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1116,7 +1374,7 @@ func (x *SetWorkflowVariablesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetWorkflowVariablesRequest.ProtoReflect.Descriptor instead.
 func (*SetWorkflowVariablesRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{20}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SetWorkflowVariablesRequest) GetWorkflowId() string {
@@ -1143,7 +1401,7 @@ type SetWorkflowVariablesResponse struct {
 
 func (x *SetWorkflowVariablesResponse) Reset() {
 	*x = SetWorkflowVariablesResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[21]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1155,7 +1413,7 @@ func (x *SetWorkflowVariablesResponse) String() string {
 func (*SetWorkflowVariablesResponse) ProtoMessage() {}
 
 func (x *SetWorkflowVariablesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[21]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1168,7 +1426,7 @@ func (x *SetWorkflowVariablesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetWorkflowVariablesResponse.ProtoReflect.Descriptor instead.
 func (*SetWorkflowVariablesResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{21}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{24}
 }
 
 var File_baton_v1_workflow_service_proto protoreflect.FileDescriptor
@@ -1198,7 +1456,21 @@ const file_baton_v1_workflow_service_proto_rawDesc = "" +
 	"\fwait_seconds\x18\x03 \x01(\x05R\vwaitSeconds\"c\n" +
 	"\x17ExecuteWorkflowResponse\x12.\n" +
 	"\bworkflow\x18\x01 \x01(\v2\x12.baton.v1.WorkflowR\bworkflow\x12\x18\n" +
-	"\areached\x18\x02 \x01(\bR\areached\"Z\n" +
+	"\areached\x18\x02 \x01(\bR\areached\"\xf0\x01\n" +
+	"\x11BulkActionRequest\x120\n" +
+	"\x06action\x18\x01 \x01(\x0e2\x18.baton.v1.WorkflowActionR\x06action\x12!\n" +
+	"\fworkflow_ids\x18\x02 \x03(\tR\vworkflowIds\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x124\n" +
+	"\x16use_latest_definitions\x18\x04 \x01(\bR\x14useLatestDefinitions\x128\n" +
+	"\x18resume_subworkflow_tasks\x18\x05 \x01(\bR\x16resumeSubworkflowTasks\"D\n" +
+	"\x12BulkActionResponse\x12.\n" +
+	"\aresults\x18\x01 \x03(\v2\x14.baton.v1.BulkResultR\aresults\"[\n" +
+	"\n" +
+	"BulkResult\x12\x1f\n" +
+	"\vworkflow_id\x18\x01 \x01(\tR\n" +
+	"workflowId\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\tR\x04code\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"Z\n" +
 	"\x12GetWorkflowRequest\x12\x1f\n" +
 	"\vworkflow_id\x18\x01 \x01(\tR\n" +
 	"workflowId\x12#\n" +
@@ -1247,10 +1519,19 @@ const file_baton_v1_workflow_service_proto_rawDesc = "" +
 	"\vworkflow_id\x18\x01 \x01(\tR\n" +
 	"workflowId\x12%\n" +
 	"\x0evariables_json\x18\x02 \x01(\tR\rvariablesJson\"\x1e\n" +
-	"\x1cSetWorkflowVariablesResponse2\xb7\a\n" +
+	"\x1cSetWorkflowVariablesResponse*\xbf\x01\n" +
+	"\x0eWorkflowAction\x12\x1f\n" +
+	"\x1bWORKFLOW_ACTION_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15WORKFLOW_ACTION_PAUSE\x10\x01\x12\x1a\n" +
+	"\x16WORKFLOW_ACTION_RESUME\x10\x02\x12\x1d\n" +
+	"\x19WORKFLOW_ACTION_TERMINATE\x10\x03\x12\x19\n" +
+	"\x15WORKFLOW_ACTION_RETRY\x10\x04\x12\x1b\n" +
+	"\x17WORKFLOW_ACTION_RESTART\x10\x052\x80\b\n" +
 	"\x0fWorkflowService\x12P\n" +
 	"\rStartWorkflow\x12\x1e.baton.v1.StartWorkflowRequest\x1a\x1f.baton.v1.StartWorkflowResponse\x12V\n" +
-	"\x0fExecuteWorkflow\x12 .baton.v1.ExecuteWorkflowRequest\x1a!.baton.v1.ExecuteWorkflowResponse\x12O\n" +
+	"\x0fExecuteWorkflow\x12 .baton.v1.ExecuteWorkflowRequest\x1a!.baton.v1.ExecuteWorkflowResponse\x12G\n" +
+	"\n" +
+	"BulkAction\x12\x1b.baton.v1.BulkActionRequest\x1a\x1c.baton.v1.BulkActionResponse\x12O\n" +
 	"\vGetWorkflow\x12\x1c.baton.v1.GetWorkflowRequest\x1a\x1d.baton.v1.GetWorkflowResponse\"\x03\x90\x02\x01\x12P\n" +
 	"\rPauseWorkflow\x12\x1e.baton.v1.PauseWorkflowRequest\x1a\x1f.baton.v1.PauseWorkflowResponse\x12S\n" +
 	"\x0eResumeWorkflow\x12\x1f.baton.v1.ResumeWorkflowRequest\x1a .baton.v1.ResumeWorkflowResponse\x12\\\n" +
@@ -1274,65 +1555,74 @@ func file_baton_v1_workflow_service_proto_rawDescGZIP() []byte {
 	return file_baton_v1_workflow_service_proto_rawDescData
 }
 
-var file_baton_v1_workflow_service_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_baton_v1_workflow_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_baton_v1_workflow_service_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_baton_v1_workflow_service_proto_goTypes = []any{
-	(*StartWorkflowRequest)(nil),         // 0: baton.v1.StartWorkflowRequest
-	(*StartWorkflowResponse)(nil),        // 1: baton.v1.StartWorkflowResponse
-	(*ExecuteWorkflowRequest)(nil),       // 2: baton.v1.ExecuteWorkflowRequest
-	(*ExecuteWorkflowResponse)(nil),      // 3: baton.v1.ExecuteWorkflowResponse
-	(*GetWorkflowRequest)(nil),           // 4: baton.v1.GetWorkflowRequest
-	(*GetWorkflowResponse)(nil),          // 5: baton.v1.GetWorkflowResponse
-	(*PauseWorkflowRequest)(nil),         // 6: baton.v1.PauseWorkflowRequest
-	(*PauseWorkflowResponse)(nil),        // 7: baton.v1.PauseWorkflowResponse
-	(*ResumeWorkflowRequest)(nil),        // 8: baton.v1.ResumeWorkflowRequest
-	(*ResumeWorkflowResponse)(nil),       // 9: baton.v1.ResumeWorkflowResponse
-	(*TerminateWorkflowRequest)(nil),     // 10: baton.v1.TerminateWorkflowRequest
-	(*TerminateWorkflowResponse)(nil),    // 11: baton.v1.TerminateWorkflowResponse
-	(*RetryWorkflowRequest)(nil),         // 12: baton.v1.RetryWorkflowRequest
-	(*RetryWorkflowResponse)(nil),        // 13: baton.v1.RetryWorkflowResponse
-	(*RestartWorkflowRequest)(nil),       // 14: baton.v1.RestartWorkflowRequest
-	(*RestartWorkflowResponse)(nil),      // 15: baton.v1.RestartWorkflowResponse
-	(*RerunWorkflowRequest)(nil),         // 16: baton.v1.RerunWorkflowRequest
-	(*RerunWorkflowResponse)(nil),        // 17: baton.v1.RerunWorkflowResponse
-	(*SkipTaskRequest)(nil),              // 18: baton.v1.SkipTaskRequest
-	(*SkipTaskResponse)(nil),             // 19: baton.v1.SkipTaskResponse
-	(*SetWorkflowVariablesRequest)(nil),  // 20: baton.v1.SetWorkflowVariablesRequest
-	(*SetWorkflowVariablesResponse)(nil), // 21: baton.v1.SetWorkflowVariablesResponse
-	nil,                                  // 22: baton.v1.StartWorkflowRequest.TaskToDomainEntry
-	(*Workflow)(nil),                     // 23: baton.v1.Workflow
+	(WorkflowAction)(0),                  // 0: baton.v1.WorkflowAction
+	(*StartWorkflowRequest)(nil),         // 1: baton.v1.StartWorkflowRequest
+	(*StartWorkflowResponse)(nil),        // 2: baton.v1.StartWorkflowResponse
+	(*ExecuteWorkflowRequest)(nil),       // 3: baton.v1.ExecuteWorkflowRequest
+	(*ExecuteWorkflowResponse)(nil),      // 4: baton.v1.ExecuteWorkflowResponse
+	(*BulkActionRequest)(nil),            // 5: baton.v1.BulkActionRequest
+	(*BulkActionResponse)(nil),           // 6: baton.v1.BulkActionResponse
+	(*BulkResult)(nil),                   // 7: baton.v1.BulkResult
+	(*GetWorkflowRequest)(nil),           // 8: baton.v1.GetWorkflowRequest
+	(*GetWorkflowResponse)(nil),          // 9: baton.v1.GetWorkflowResponse
+	(*PauseWorkflowRequest)(nil),         // 10: baton.v1.PauseWorkflowRequest
+	(*PauseWorkflowResponse)(nil),        // 11: baton.v1.PauseWorkflowResponse
+	(*ResumeWorkflowRequest)(nil),        // 12: baton.v1.ResumeWorkflowRequest
+	(*ResumeWorkflowResponse)(nil),       // 13: baton.v1.ResumeWorkflowResponse
+	(*TerminateWorkflowRequest)(nil),     // 14: baton.v1.TerminateWorkflowRequest
+	(*TerminateWorkflowResponse)(nil),    // 15: baton.v1.TerminateWorkflowResponse
+	(*RetryWorkflowRequest)(nil),         // 16: baton.v1.RetryWorkflowRequest
+	(*RetryWorkflowResponse)(nil),        // 17: baton.v1.RetryWorkflowResponse
+	(*RestartWorkflowRequest)(nil),       // 18: baton.v1.RestartWorkflowRequest
+	(*RestartWorkflowResponse)(nil),      // 19: baton.v1.RestartWorkflowResponse
+	(*RerunWorkflowRequest)(nil),         // 20: baton.v1.RerunWorkflowRequest
+	(*RerunWorkflowResponse)(nil),        // 21: baton.v1.RerunWorkflowResponse
+	(*SkipTaskRequest)(nil),              // 22: baton.v1.SkipTaskRequest
+	(*SkipTaskResponse)(nil),             // 23: baton.v1.SkipTaskResponse
+	(*SetWorkflowVariablesRequest)(nil),  // 24: baton.v1.SetWorkflowVariablesRequest
+	(*SetWorkflowVariablesResponse)(nil), // 25: baton.v1.SetWorkflowVariablesResponse
+	nil,                                  // 26: baton.v1.StartWorkflowRequest.TaskToDomainEntry
+	(*Workflow)(nil),                     // 27: baton.v1.Workflow
 }
 var file_baton_v1_workflow_service_proto_depIdxs = []int32{
-	22, // 0: baton.v1.StartWorkflowRequest.task_to_domain:type_name -> baton.v1.StartWorkflowRequest.TaskToDomainEntry
-	0,  // 1: baton.v1.ExecuteWorkflowRequest.start:type_name -> baton.v1.StartWorkflowRequest
-	23, // 2: baton.v1.ExecuteWorkflowResponse.workflow:type_name -> baton.v1.Workflow
-	23, // 3: baton.v1.GetWorkflowResponse.workflow:type_name -> baton.v1.Workflow
-	0,  // 4: baton.v1.WorkflowService.StartWorkflow:input_type -> baton.v1.StartWorkflowRequest
-	2,  // 5: baton.v1.WorkflowService.ExecuteWorkflow:input_type -> baton.v1.ExecuteWorkflowRequest
-	4,  // 6: baton.v1.WorkflowService.GetWorkflow:input_type -> baton.v1.GetWorkflowRequest
-	6,  // 7: baton.v1.WorkflowService.PauseWorkflow:input_type -> baton.v1.PauseWorkflowRequest
-	8,  // 8: baton.v1.WorkflowService.ResumeWorkflow:input_type -> baton.v1.ResumeWorkflowRequest
-	10, // 9: baton.v1.WorkflowService.TerminateWorkflow:input_type -> baton.v1.TerminateWorkflowRequest
-	12, // 10: baton.v1.WorkflowService.RetryWorkflow:input_type -> baton.v1.RetryWorkflowRequest
-	14, // 11: baton.v1.WorkflowService.RestartWorkflow:input_type -> baton.v1.RestartWorkflowRequest
-	16, // 12: baton.v1.WorkflowService.RerunWorkflow:input_type -> baton.v1.RerunWorkflowRequest
-	18, // 13: baton.v1.WorkflowService.SkipTask:input_type -> baton.v1.SkipTaskRequest
-	20, // 14: baton.v1.WorkflowService.SetWorkflowVariables:input_type -> baton.v1.SetWorkflowVariablesRequest
-	1,  // 15: baton.v1.WorkflowService.StartWorkflow:output_type -> baton.v1.StartWorkflowResponse
-	3,  // 16: baton.v1.WorkflowService.ExecuteWorkflow:output_type -> baton.v1.ExecuteWorkflowResponse
-	5,  // 17: baton.v1.WorkflowService.GetWorkflow:output_type -> baton.v1.GetWorkflowResponse
-	7,  // 18: baton.v1.WorkflowService.PauseWorkflow:output_type -> baton.v1.PauseWorkflowResponse
-	9,  // 19: baton.v1.WorkflowService.ResumeWorkflow:output_type -> baton.v1.ResumeWorkflowResponse
-	11, // 20: baton.v1.WorkflowService.TerminateWorkflow:output_type -> baton.v1.TerminateWorkflowResponse
-	13, // 21: baton.v1.WorkflowService.RetryWorkflow:output_type -> baton.v1.RetryWorkflowResponse
-	15, // 22: baton.v1.WorkflowService.RestartWorkflow:output_type -> baton.v1.RestartWorkflowResponse
-	17, // 23: baton.v1.WorkflowService.RerunWorkflow:output_type -> baton.v1.RerunWorkflowResponse
-	19, // 24: baton.v1.WorkflowService.SkipTask:output_type -> baton.v1.SkipTaskResponse
-	21, // 25: baton.v1.WorkflowService.SetWorkflowVariables:output_type -> baton.v1.SetWorkflowVariablesResponse
-	15, // [15:26] is the sub-list for method output_type
-	4,  // [4:15] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	26, // 0: baton.v1.StartWorkflowRequest.task_to_domain:type_name -> baton.v1.StartWorkflowRequest.TaskToDomainEntry
+	1,  // 1: baton.v1.ExecuteWorkflowRequest.start:type_name -> baton.v1.StartWorkflowRequest
+	27, // 2: baton.v1.ExecuteWorkflowResponse.workflow:type_name -> baton.v1.Workflow
+	0,  // 3: baton.v1.BulkActionRequest.action:type_name -> baton.v1.WorkflowAction
+	7,  // 4: baton.v1.BulkActionResponse.results:type_name -> baton.v1.BulkResult
+	27, // 5: baton.v1.GetWorkflowResponse.workflow:type_name -> baton.v1.Workflow
+	1,  // 6: baton.v1.WorkflowService.StartWorkflow:input_type -> baton.v1.StartWorkflowRequest
+	3,  // 7: baton.v1.WorkflowService.ExecuteWorkflow:input_type -> baton.v1.ExecuteWorkflowRequest
+	5,  // 8: baton.v1.WorkflowService.BulkAction:input_type -> baton.v1.BulkActionRequest
+	8,  // 9: baton.v1.WorkflowService.GetWorkflow:input_type -> baton.v1.GetWorkflowRequest
+	10, // 10: baton.v1.WorkflowService.PauseWorkflow:input_type -> baton.v1.PauseWorkflowRequest
+	12, // 11: baton.v1.WorkflowService.ResumeWorkflow:input_type -> baton.v1.ResumeWorkflowRequest
+	14, // 12: baton.v1.WorkflowService.TerminateWorkflow:input_type -> baton.v1.TerminateWorkflowRequest
+	16, // 13: baton.v1.WorkflowService.RetryWorkflow:input_type -> baton.v1.RetryWorkflowRequest
+	18, // 14: baton.v1.WorkflowService.RestartWorkflow:input_type -> baton.v1.RestartWorkflowRequest
+	20, // 15: baton.v1.WorkflowService.RerunWorkflow:input_type -> baton.v1.RerunWorkflowRequest
+	22, // 16: baton.v1.WorkflowService.SkipTask:input_type -> baton.v1.SkipTaskRequest
+	24, // 17: baton.v1.WorkflowService.SetWorkflowVariables:input_type -> baton.v1.SetWorkflowVariablesRequest
+	2,  // 18: baton.v1.WorkflowService.StartWorkflow:output_type -> baton.v1.StartWorkflowResponse
+	4,  // 19: baton.v1.WorkflowService.ExecuteWorkflow:output_type -> baton.v1.ExecuteWorkflowResponse
+	6,  // 20: baton.v1.WorkflowService.BulkAction:output_type -> baton.v1.BulkActionResponse
+	9,  // 21: baton.v1.WorkflowService.GetWorkflow:output_type -> baton.v1.GetWorkflowResponse
+	11, // 22: baton.v1.WorkflowService.PauseWorkflow:output_type -> baton.v1.PauseWorkflowResponse
+	13, // 23: baton.v1.WorkflowService.ResumeWorkflow:output_type -> baton.v1.ResumeWorkflowResponse
+	15, // 24: baton.v1.WorkflowService.TerminateWorkflow:output_type -> baton.v1.TerminateWorkflowResponse
+	17, // 25: baton.v1.WorkflowService.RetryWorkflow:output_type -> baton.v1.RetryWorkflowResponse
+	19, // 26: baton.v1.WorkflowService.RestartWorkflow:output_type -> baton.v1.RestartWorkflowResponse
+	21, // 27: baton.v1.WorkflowService.RerunWorkflow:output_type -> baton.v1.RerunWorkflowResponse
+	23, // 28: baton.v1.WorkflowService.SkipTask:output_type -> baton.v1.SkipTaskResponse
+	25, // 29: baton.v1.WorkflowService.SetWorkflowVariables:output_type -> baton.v1.SetWorkflowVariablesResponse
+	18, // [18:30] is the sub-list for method output_type
+	6,  // [6:18] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_baton_v1_workflow_service_proto_init() }
@@ -1346,13 +1636,14 @@ func file_baton_v1_workflow_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_baton_v1_workflow_service_proto_rawDesc), len(file_baton_v1_workflow_service_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   23,
+			NumEnums:      1,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_baton_v1_workflow_service_proto_goTypes,
 		DependencyIndexes: file_baton_v1_workflow_service_proto_depIdxs,
+		EnumInfos:         file_baton_v1_workflow_service_proto_enumTypes,
 		MessageInfos:      file_baton_v1_workflow_service_proto_msgTypes,
 	}.Build()
 	File_baton_v1_workflow_service_proto = out.File

@@ -39,6 +39,9 @@ const (
 	// WorkflowServiceExecuteWorkflowProcedure is the fully-qualified name of the WorkflowService's
 	// ExecuteWorkflow RPC.
 	WorkflowServiceExecuteWorkflowProcedure = "/baton.v1.WorkflowService/ExecuteWorkflow"
+	// WorkflowServiceBulkActionProcedure is the fully-qualified name of the WorkflowService's
+	// BulkAction RPC.
+	WorkflowServiceBulkActionProcedure = "/baton.v1.WorkflowService/BulkAction"
 	// WorkflowServiceGetWorkflowProcedure is the fully-qualified name of the WorkflowService's
 	// GetWorkflow RPC.
 	WorkflowServiceGetWorkflowProcedure = "/baton.v1.WorkflowService/GetWorkflow"
@@ -78,6 +81,9 @@ type WorkflowServiceClient interface {
 	// task, a WAIT task with no duration), at most wait_seconds. The execution
 	// goes on after the wait either way.
 	ExecuteWorkflow(context.Context, *connect.Request[v1.ExecuteWorkflowRequest]) (*connect.Response[v1.ExecuteWorkflowResponse], error)
+	// BulkAction applies one operation to up to 1,000 executions and reports
+	// the result for each; one failing does not stop the others.
+	BulkAction(context.Context, *connect.Request[v1.BulkActionRequest]) (*connect.Response[v1.BulkActionResponse], error)
 	// GetWorkflow returns one execution, with its tasks if asked.
 	GetWorkflow(context.Context, *connect.Request[v1.GetWorkflowRequest]) (*connect.Response[v1.GetWorkflowResponse], error)
 	// PauseWorkflow pauses a running execution: tasks already scheduled run to
@@ -127,6 +133,12 @@ func NewWorkflowServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 			httpClient,
 			baseURL+WorkflowServiceExecuteWorkflowProcedure,
 			connect.WithSchema(workflowServiceMethods.ByName("ExecuteWorkflow")),
+			connect.WithClientOptions(opts...),
+		),
+		bulkAction: connect.NewClient[v1.BulkActionRequest, v1.BulkActionResponse](
+			httpClient,
+			baseURL+WorkflowServiceBulkActionProcedure,
+			connect.WithSchema(workflowServiceMethods.ByName("BulkAction")),
 			connect.WithClientOptions(opts...),
 		),
 		getWorkflow: connect.NewClient[v1.GetWorkflowRequest, v1.GetWorkflowResponse](
@@ -191,6 +203,7 @@ func NewWorkflowServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 type workflowServiceClient struct {
 	startWorkflow        *connect.Client[v1.StartWorkflowRequest, v1.StartWorkflowResponse]
 	executeWorkflow      *connect.Client[v1.ExecuteWorkflowRequest, v1.ExecuteWorkflowResponse]
+	bulkAction           *connect.Client[v1.BulkActionRequest, v1.BulkActionResponse]
 	getWorkflow          *connect.Client[v1.GetWorkflowRequest, v1.GetWorkflowResponse]
 	pauseWorkflow        *connect.Client[v1.PauseWorkflowRequest, v1.PauseWorkflowResponse]
 	resumeWorkflow       *connect.Client[v1.ResumeWorkflowRequest, v1.ResumeWorkflowResponse]
@@ -210,6 +223,11 @@ func (c *workflowServiceClient) StartWorkflow(ctx context.Context, req *connect.
 // ExecuteWorkflow calls baton.v1.WorkflowService.ExecuteWorkflow.
 func (c *workflowServiceClient) ExecuteWorkflow(ctx context.Context, req *connect.Request[v1.ExecuteWorkflowRequest]) (*connect.Response[v1.ExecuteWorkflowResponse], error) {
 	return c.executeWorkflow.CallUnary(ctx, req)
+}
+
+// BulkAction calls baton.v1.WorkflowService.BulkAction.
+func (c *workflowServiceClient) BulkAction(ctx context.Context, req *connect.Request[v1.BulkActionRequest]) (*connect.Response[v1.BulkActionResponse], error) {
+	return c.bulkAction.CallUnary(ctx, req)
 }
 
 // GetWorkflow calls baton.v1.WorkflowService.GetWorkflow.
@@ -267,6 +285,9 @@ type WorkflowServiceHandler interface {
 	// task, a WAIT task with no duration), at most wait_seconds. The execution
 	// goes on after the wait either way.
 	ExecuteWorkflow(context.Context, *connect.Request[v1.ExecuteWorkflowRequest]) (*connect.Response[v1.ExecuteWorkflowResponse], error)
+	// BulkAction applies one operation to up to 1,000 executions and reports
+	// the result for each; one failing does not stop the others.
+	BulkAction(context.Context, *connect.Request[v1.BulkActionRequest]) (*connect.Response[v1.BulkActionResponse], error)
 	// GetWorkflow returns one execution, with its tasks if asked.
 	GetWorkflow(context.Context, *connect.Request[v1.GetWorkflowRequest]) (*connect.Response[v1.GetWorkflowResponse], error)
 	// PauseWorkflow pauses a running execution: tasks already scheduled run to
@@ -312,6 +333,12 @@ func NewWorkflowServiceHandler(svc WorkflowServiceHandler, opts ...connect.Handl
 		WorkflowServiceExecuteWorkflowProcedure,
 		svc.ExecuteWorkflow,
 		connect.WithSchema(workflowServiceMethods.ByName("ExecuteWorkflow")),
+		connect.WithHandlerOptions(opts...),
+	)
+	workflowServiceBulkActionHandler := connect.NewUnaryHandler(
+		WorkflowServiceBulkActionProcedure,
+		svc.BulkAction,
+		connect.WithSchema(workflowServiceMethods.ByName("BulkAction")),
 		connect.WithHandlerOptions(opts...),
 	)
 	workflowServiceGetWorkflowHandler := connect.NewUnaryHandler(
@@ -375,6 +402,8 @@ func NewWorkflowServiceHandler(svc WorkflowServiceHandler, opts ...connect.Handl
 			workflowServiceStartWorkflowHandler.ServeHTTP(w, r)
 		case WorkflowServiceExecuteWorkflowProcedure:
 			workflowServiceExecuteWorkflowHandler.ServeHTTP(w, r)
+		case WorkflowServiceBulkActionProcedure:
+			workflowServiceBulkActionHandler.ServeHTTP(w, r)
 		case WorkflowServiceGetWorkflowProcedure:
 			workflowServiceGetWorkflowHandler.ServeHTTP(w, r)
 		case WorkflowServicePauseWorkflowProcedure:
@@ -408,6 +437,10 @@ func (UnimplementedWorkflowServiceHandler) StartWorkflow(context.Context, *conne
 
 func (UnimplementedWorkflowServiceHandler) ExecuteWorkflow(context.Context, *connect.Request[v1.ExecuteWorkflowRequest]) (*connect.Response[v1.ExecuteWorkflowResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.WorkflowService.ExecuteWorkflow is not implemented"))
+}
+
+func (UnimplementedWorkflowServiceHandler) BulkAction(context.Context, *connect.Request[v1.BulkActionRequest]) (*connect.Response[v1.BulkActionResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.WorkflowService.BulkAction is not implemented"))
 }
 
 func (UnimplementedWorkflowServiceHandler) GetWorkflow(context.Context, *connect.Request[v1.GetWorkflowRequest]) (*connect.Response[v1.GetWorkflowResponse], error) {
