@@ -118,7 +118,8 @@ func (d *decision) retryFrom(resumeChildren bool, reopen, record string) error {
 		return reject(FailedPrecondition, "workflow %s has no failed, timed out or cancelled task to retry; restart it to run it again", w.WorkflowID)
 	}
 	d.revive(record, "")
-	w.LastRetriedTime = d.now
+	w.LastRetriedTime = d.now // the workflow's timeout counts from here
+	w.TimeoutAlerted = false
 	tasks := slices.Collect(maps.Values(failed))
 	slices.SortFunc(tasks, func(a, b *workflow.Task) int { return a.Seq - b.Seq })
 	for _, t := range tasks {

@@ -7,6 +7,13 @@ import (
 	"github.com/batonhq/baton/sdk/workflow"
 )
 
+// runSince is when the workflow's timeout started counting: at its start,
+// or at its last retry, as in Conductor (a retried workflow gets its whole
+// timeoutSeconds again).
+func runSince(w *workflow.Workflow) int64 {
+	return max(w.CreateTime, w.LastRetriedTime)
+}
+
 // checkTimeouts applies every deadline that Input.Now has reached: the
 // workflow's timeout, the tasks' timeouts and the end of WAIT tasks. Before
 // Input.WakeAt no task can be due but one the event changed, so only those
@@ -17,7 +24,7 @@ func (d *decision) checkTimeouts() {
 	if w.Status.Terminal() {
 		return
 	}
-	if ts := d.def.TimeoutSeconds; ts > 0 && d.now >= w.CreateTime+ts*1000 {
+	if ts := d.def.TimeoutSeconds; ts > 0 && d.now >= runSince(w)+ts*1000 {
 		switch d.def.Policy() {
 		case workflow.TimeoutWorkflow:
 			d.finish(workflow.StatusTimedOut, fmt.Sprintf("workflow timed out after %d seconds (timeoutSeconds)", ts), nil, nil)
@@ -120,7 +127,7 @@ func (d *decision) wakeAt() time.Time {
 	}
 	var at int64
 	if ts := d.def.TimeoutSeconds; ts > 0 && !(w.TimeoutAlerted && d.def.Policy() != workflow.TimeoutWorkflow) {
-		at = earliest(at, w.CreateTime+ts*1000)
+		at = earliest(at, runSince(w)+ts*1000)
 	}
 	tasks := w.Tasks
 	if d.sinceWake() {
