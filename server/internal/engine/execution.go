@@ -193,6 +193,15 @@ func (e *Engine) RerunWorkflow(ctx context.Context, id string, req *workflow.Rer
 	if req == nil {
 		req = &workflow.RerunRequest{}
 	}
+	if req.ReRunFromTaskID != "" {
+		holder, err := e.descendantHolding(ctx, id, req.ReRunFromTaskID)
+		if err != nil {
+			return err
+		}
+		if holder != id {
+			return e.rerunInChild(ctx, id, holder, req)
+		}
+	}
 	return e.transact(ctx, id, decider.Rerun{
 		TaskID: req.ReRunFromTaskID, TaskInput: req.TaskInput,
 		WorkflowInput: req.WorkflowInput, CorrelationID: req.CorrelationID,
@@ -217,4 +226,51 @@ func (e *Engine) SetVariables(ctx context.Context, id string, vars map[string]an
 // tasks. Terminating a terminated execution does nothing.
 func (e *Engine) TerminateWorkflow(ctx context.Context, id, reason string) error {
 	return e.transact(ctx, id, decider.Terminate{Reason: reason})
+}
+
+// maxSubWorkflowDepth bounds the walk from a sub-workflow up to the
+// execution a rerun names.
+const maxSubWorkflowDepth = 32
+
+// descendantHolding returns the execution that holds a task: id itself, or
+// one of its sub-workflows at any depth.
+func (e *Engine) descendantHolding(ctx context.Context, id, taskID string) (string, error) {
+	t, err := e.store.TaskGet(ctx, taskID)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", errorf(NotFound, "task %s does not exist", taskID)
+	}
+	if err != nil {
+		return "", classify(err, "read task "+taskID)
+	}
+	holder := t.WorkflowInstanceID
+	for at, depth := holder, 0; depth < maxSubWorkflowDepth; depth++ {
+		if at == id {
+			return holder, nil
+		}
+		ex, err := e.store.ExecutionGet(ctx, at)
+		if err != nil {
+			break
+		}
+		if at = ex.Workflow.ParentWorkflowID; at == "" {
+			break
+		}
+	}
+	return "", errorf(NotFound, "task %s is not part of workflow %s or of its sub-workflows", taskID, id)
+}
+
+// rerunInChild reruns the sub-workflow that holds the task; when it runs
+// again it reopens its SUB_WORKFLOW task in its parent, and so on up to
+// the ended execution the rerun names, as Conductor does.
+func (e *Engine) rerunInChild(ctx context.Context, id, child string, req *workflow.RerunRequest) error {
+	if req.WorkflowInput != nil || req.CorrelationID != "" {
+		return errorf(InvalidArgument, "task %s runs in sub-workflow %s of workflow %s: a rerun from it takes taskInput only, not workflowInput or correlationId", req.ReRunFromTaskID, child, id)
+	}
+	top, err := e.Workflow(ctx, id, false)
+	if err != nil {
+		return err
+	}
+	if !top.Status.Terminal() {
+		return errorf(FailedPrecondition, "workflow %s is %s; only an ended workflow can be rerun (terminate it first)", id, top.Status)
+	}
+	return e.transact(ctx, child, decider.Rerun{TaskID: req.ReRunFromTaskID, TaskInput: req.TaskInput})
 }

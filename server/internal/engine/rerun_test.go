@@ -2,10 +2,12 @@ package engine_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/batonhq/baton/sdk/workflow"
+	"github.com/batonhq/baton/server/internal/engine"
 	"github.com/batonhq/baton/server/internal/store/badgerstore"
 )
 
@@ -45,4 +47,61 @@ func TestNewInputAndDefinitionAreStored(t *testing.T) {
 	require.Equal(t, "latest", w.Tasks[0].ReferenceTaskName)
 	require.Equal(t, "again", w.Tasks[0].InputData["x"])
 	require.Equal(t, "latest", w.Tasks[0].WorkflowTask.TaskReferenceName)
+}
+
+// TestRerunFromATaskOfASubWorkflow: a rerun of a parent from a task of its
+// child reruns the child from that task, and the parent waits for it again.
+func TestRerunFromATaskOfASubWorkflow(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 2, &workflow.TaskDef{Name: "work", RetryCount: ptr(0)})
+	parent := &workflow.WorkflowDef{Name: "parent", Version: 1, Tasks: []*workflow.WorkflowTask{{
+		Name: "child", TaskReferenceName: "child", Type: "SUB_WORKFLOW",
+		SubWorkflowParam: &workflow.SubWorkflowParams{Name: "chain", Version: ptr(1)},
+	}}}
+	_, err := b.e.RegisterWorkflowDef(b.ctx, parent, true, false)
+	require.NoError(t, err)
+	id, err := b.e.StartWorkflow(b.ctx, &workflow.StartRequest{Name: "parent"})
+	require.NoError(t, err)
+	get := func(id string) *workflow.Workflow {
+		t.Helper()
+		w, err := b.e.Workflow(b.ctx, id, true)
+		require.NoError(t, err)
+		return w
+	}
+	var task *workflow.Task
+	require.Eventually(t, func() bool {
+		tasks := b.poll(t, 1)
+		if len(tasks) == 1 {
+			task = tasks[0]
+		}
+		return task != nil
+	}, 10*time.Second, time.Millisecond)
+	b.complete(t, task) // s1
+	s2 := b.poll(t, 1)[0]
+	require.NoError(t, b.e.UpdateTask(b.ctx, &workflow.TaskResult{TaskID: s2.TaskID, PollCount: s2.PollCount, Status: workflow.TaskFailedWithTerminalError}))
+	require.Eventually(t, func() bool { return get(id).Status == workflow.StatusFailed }, 10*time.Second, time.Millisecond)
+	childID := task.WorkflowInstanceID
+
+	// Refusals: new workflow input for the child; a task of no relation.
+	err = b.e.RerunWorkflow(b.ctx, id, &workflow.RerunRequest{ReRunFromTaskID: s2.TaskID, WorkflowInput: map[string]any{"x": 1}})
+	require.Equal(t, engine.InvalidArgument, engine.CodeOf(err))
+	other := b.startWF(t, 0)
+	err = b.e.RerunWorkflow(b.ctx, other, &workflow.RerunRequest{ReRunFromTaskID: s2.TaskID})
+	require.Equal(t, engine.NotFound, engine.CodeOf(err))
+	require.ErrorContains(t, err, "not part of workflow "+other)
+	require.NoError(t, b.e.TerminateWorkflow(b.ctx, other, ""))
+
+	require.NoError(t, b.e.RerunWorkflow(b.ctx, id, &workflow.RerunRequest{ReRunFromTaskID: s2.TaskID, TaskInput: map[string]any{"i": 42}}))
+	require.Eventually(t, func() bool { return get(id).Status == workflow.StatusRunning }, 10*time.Second, time.Millisecond)
+	require.Equal(t, workflow.TaskInProgress, get(id).Tasks[0].Status, "the SUB_WORKFLOW task waits for its child again")
+	child := get(childID)
+	require.Equal(t, workflow.StatusRunning, child.Status)
+	require.Len(t, child.Tasks, 2, "s1 is kept, s2 runs again")
+	require.Equal(t, workflow.TaskCompleted, child.Tasks[0].Status)
+
+	again := b.poll(t, 1)[0]
+	require.Equal(t, "s2", again.ReferenceTaskName)
+	require.Equal(t, map[string]any{"i": 42}, again.InputData)
+	b.complete(t, again)
+	require.Eventually(t, func() bool { return get(id).Status == workflow.StatusCompleted }, 10*time.Second, time.Millisecond)
 }
