@@ -50,7 +50,7 @@ func (s *Scheduler) fireDue(ctx context.Context, name string, now time.Time) tim
 	}
 	retry := false
 	for _, slot := range slots {
-		id, err := s.fire(ctx, sc, p, slot, now)
+		id, err := s.fire(ctx, sc, p, slot)
 		switch code := engine.CodeOf(err); {
 		case err == nil || code == engine.AlreadyExists:
 			// Started now, or before a crash that came before the record
@@ -87,11 +87,17 @@ func (s *Scheduler) fireDue(ctx context.Context, name string, now time.Time) tim
 	if retry {
 		return now.Add(s.cfg.RetryDelay)
 	}
-	return p.next(upTo)
+	next := p.next(upTo)
+	if !next.IsZero() && next.Before(now) {
+		// More to catch up: behind the schedules already due, so that one
+		// long backlog does not hold the others up.
+		next = now
+	}
+	return next
 }
 
 // fire starts the workflow of one slot.
-func (s *Scheduler) fire(ctx context.Context, sc *workflow.Schedule, p *plan, slot, now time.Time) (string, error) {
+func (s *Scheduler) fire(ctx context.Context, sc *workflow.Schedule, p *plan, slot time.Time) (string, error) {
 	if sc.StartWorkflowRequest == nil {
 		return "", &engine.Error{Code: engine.InvalidArgument, Msg: "the schedule has no startWorkflowRequest"}
 	}
@@ -101,7 +107,7 @@ func (s *Scheduler) fire(ctx context.Context, sc *workflow.Schedule, p *plan, sl
 	maps.Copy(req.Input, sc.StartWorkflowRequest.Input)
 	req.Input["_startedByScheduler"] = sc.Name
 	req.Input["_scheduledTime"] = slot.UnixMilli()
-	req.Input["_executedTime"] = now.UnixMilli()
+	req.Input["_executedTime"] = s.cfg.Clock().UnixMilli()
 	req.Input["_executionId"] = id
 	req.Input["_schedulerCron"] = p.cron()
 	if req.CreatedBy == "" {

@@ -69,6 +69,7 @@ type Scheduler struct {
 	// The loop's own state.
 	due  dueHeap
 	gens map[string]uint64 // the live heap entry of each schedule
+	seq  uint64            // orders heap entries of the same time by arrival
 
 	stop   context.CancelFunc
 	done   chan struct{}
@@ -193,7 +194,8 @@ func (s *Scheduler) schedule(name string, at time.Time) {
 		return
 	}
 	s.gens[name]++
-	heap.Push(&s.due, dueItem{at: at, name: name, gen: s.gens[name]})
+	s.seq++
+	heap.Push(&s.due, dueItem{at: at, name: name, gen: s.gens[name], seq: s.seq})
 	if len(s.due) > 2*len(s.gens)+64 {
 		// Schedules changed often leave stale entries behind; drop them so
 		// that the heap stays proportional to the schedules.
@@ -234,19 +236,27 @@ func (s *Scheduler) nextOf(r *store.ScheduleRecord) time.Time {
 }
 
 // dueItem is one entry of the heap: look at schedule name at at. An entry
-// whose gen is not the schedule's current one is stale and skipped.
+// whose gen is not the schedule's current one is stale and skipped. Entries
+// of the same time come out in the order they went in (seq), so that
+// schedules catching up take turns.
 type dueItem struct {
 	at   time.Time
 	name string
 	gen  uint64
+	seq  uint64
 }
 
 type dueHeap []dueItem
 
-func (h dueHeap) Len() int           { return len(h) }
-func (h dueHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
-func (h dueHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *dueHeap) Push(x any)        { *h = append(*h, x.(dueItem)) }
+func (h dueHeap) Len() int { return len(h) }
+func (h dueHeap) Less(i, j int) bool {
+	if !h[i].at.Equal(h[j].at) {
+		return h[i].at.Before(h[j].at)
+	}
+	return h[i].seq < h[j].seq
+}
+func (h dueHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *dueHeap) Push(x any)   { *h = append(*h, x.(dueItem)) }
 func (h *dueHeap) Pop() any {
 	old := *h
 	it := old[len(old)-1]

@@ -16,16 +16,19 @@ import (
 	"github.com/batonhq/baton/server/internal/store/badgerstore"
 )
 
-// clock is a settable time source.
+// clock is a settable time source; with a step, each reading moves it on.
 type clock struct {
-	mu  sync.Mutex
-	now time.Time
+	mu   sync.Mutex
+	now  time.Time
+	step time.Duration
 }
 
 func (c *clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.now
+	now := c.now
+	c.now = c.now.Add(c.step)
+	return now
 }
 
 func (c *clock) Set(t time.Time) {
@@ -174,6 +177,30 @@ func TestCatchUpFiresEveryMissedSlotInBatches(t *testing.T) {
 	next := b.pass(10*time.Second + 200*time.Millisecond)
 	require.Equal(t, seconds(1, 10), b.fired(t, "s"))
 	require.Equal(t, t0.Add(11*time.Second), next)
+}
+
+// A schedule with a long backlog fires it a batch at a time, letting a
+// schedule due meanwhile run between its batches.
+func TestCatchUpTakesTurns(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.save(t, perSecond("a", true))
+	b.clock.Set(t0.Add(6 * time.Second))
+	b.save(t, perSecond("b", true))
+	b.clock.mu.Lock()
+	b.clock.step = time.Millisecond // orders the executions by creation time
+	b.clock.mu.Unlock()
+	b.pass(9*time.Second + 500*time.Millisecond)
+	require.Equal(t, seconds(1, 9), b.fired(t, "a"))
+	require.Equal(t, seconds(7, 9), b.fired(t, "b"))
+
+	page, err := b.store.ExecutionSearch(b.ctx, store.ExecutionQuery{Name: "job", Ascending: true, Limit: 100})
+	require.NoError(t, err)
+	var order string
+	for _, w := range page.Executions {
+		order += w.Input["_startedByScheduler"].(string)
+	}
+	require.Equal(t, "aaabbbaaaaaa", order, "b runs after a's first batch (CatchUpBatch is 3)")
 }
 
 func TestWithoutCatchUpMissedSlotsFireOnce(t *testing.T) {
