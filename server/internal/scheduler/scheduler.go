@@ -68,8 +68,8 @@ type Scheduler struct {
 
 	// The loop's own state.
 	due  dueHeap
-	gens map[string]uint64 // the live heap entry of each schedule
-	seq  uint64            // orders heap entries of the same time by arrival
+	live map[string]uint64 // the seq of the live heap entry of each schedule
+	seq  uint64            // numbers heap entries, never twice
 
 	stop   context.CancelFunc
 	done   chan struct{}
@@ -87,7 +87,7 @@ func New(cfg Config) (*Scheduler, error) {
 		log:   cfg.Logger,
 		dirty: map[string]bool{},
 		wake:  make(chan struct{}, 1),
-		gens:  map[string]uint64{},
+		live:  map[string]uint64{},
 	}, nil
 }
 
@@ -174,10 +174,10 @@ func (s *Scheduler) pass(ctx context.Context, now time.Time) time.Time {
 	}
 	for s.due.Len() > 0 && !s.due[0].at.After(now) && ctx.Err() == nil {
 		it := heap.Pop(&s.due).(dueItem)
-		if s.gens[it.name] != it.gen {
+		if s.live[it.name] != it.seq {
 			continue // superseded by a later change of the schedule
 		}
-		delete(s.gens, it.name)
+		delete(s.live, it.name)
 		s.schedule(it.name, s.fireDue(ctx, it.name, now))
 	}
 	if s.due.Len() == 0 {
@@ -190,18 +190,18 @@ func (s *Scheduler) pass(ctx context.Context, now time.Time) time.Time {
 // it off the heap.
 func (s *Scheduler) schedule(name string, at time.Time) {
 	if at.IsZero() {
-		delete(s.gens, name)
+		delete(s.live, name)
 		return
 	}
-	s.gens[name]++
 	s.seq++
-	heap.Push(&s.due, dueItem{at: at, name: name, gen: s.gens[name], seq: s.seq})
-	if len(s.due) > 2*len(s.gens)+64 {
+	s.live[name] = s.seq
+	heap.Push(&s.due, dueItem{at: at, name: name, seq: s.seq})
+	if len(s.due) > 2*len(s.live)+64 {
 		// Schedules changed often leave stale entries behind; drop them so
 		// that the heap stays proportional to the schedules.
 		live := s.due[:0]
 		for _, it := range s.due {
-			if s.gens[it.name] == it.gen {
+			if s.live[it.name] == it.seq {
 				live = append(live, it)
 			}
 		}
@@ -236,13 +236,12 @@ func (s *Scheduler) nextOf(r *store.ScheduleRecord) time.Time {
 }
 
 // dueItem is one entry of the heap: look at schedule name at at. An entry
-// whose gen is not the schedule's current one is stale and skipped. Entries
-// of the same time come out in the order they went in (seq), so that
-// schedules catching up take turns.
+// whose seq is not the schedule's live one is stale (superseded by a later
+// change) and skipped. Entries of the same time come out in the order they
+// went in, so that schedules catching up take turns.
 type dueItem struct {
 	at   time.Time
 	name string
-	gen  uint64
 	seq  uint64
 }
 

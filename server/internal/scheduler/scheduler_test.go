@@ -428,3 +428,21 @@ func TestLoop(t *testing.T) {
 	_, err = b.e.Workflow(b.ctx, got.LastWorkflowID, false)
 	require.NoError(t, err)
 }
+
+// Changes leave stale heap entries behind; they are dropped, and the
+// schedule is still looked at once per slot.
+func TestManyChangesKeepTheHeapSmall(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.save(t, perSecond("s", true))
+	for range 300 {
+		require.NoError(t, b.s.Pause(b.ctx, "s", "", ""))
+		require.NoError(t, b.s.Resume(b.ctx, "s", ""))
+		require.Equal(t, t0.Add(time.Second), b.pass(0))
+	}
+	require.LessOrEqual(t, b.s.due.Len(), 2*len(b.s.live)+64)
+	require.Len(t, b.s.live, 1)
+	b.pass(time.Second)
+	require.Equal(t, []int{1}, b.fired(t, "s"))
+	require.Equal(t, t0.Add(2*time.Second), b.pass(time.Second))
+}
