@@ -74,15 +74,16 @@ func (s *Scheduler) fireDue(ctx context.Context, name string, now time.Time) tim
 		r.Done = upTo.UnixMilli()
 	}
 	if _, err := s.store.SchedulePut(ctx, r); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
+		switch {
+		case errors.Is(err, store.ErrNotFound):
 			return time.Time{}
+		case errors.Is(err, store.ErrConflict):
+			// Changed meanwhile: look again at once. The slots fired will
+			// not fire again (their ids are taken).
+			return now
 		}
-		if !errors.Is(err, store.ErrConflict) {
-			s.log.Error("scheduler: record the slots fired", "schedule", name, "err", err)
-		}
-		// Changed meanwhile: look again at once. The slots fired will not
-		// fire again (their ids are taken).
-		return now
+		s.log.Error("scheduler: record the slots fired", "schedule", name, "err", err)
+		return now.Add(s.cfg.RetryDelay)
 	}
 	if retry {
 		return now.Add(s.cfg.RetryDelay)
@@ -96,7 +97,8 @@ func (s *Scheduler) fireDue(ctx context.Context, name string, now time.Time) tim
 	return next
 }
 
-// fire starts the workflow of one slot.
+// fire starts the workflow of one slot and returns the execution's id,
+// also when the start failed.
 func (s *Scheduler) fire(ctx context.Context, sc *workflow.Schedule, p *plan, slot time.Time) (string, error) {
 	if sc.StartWorkflowRequest == nil {
 		return "", &engine.Error{Code: engine.InvalidArgument, Msg: "the schedule has no startWorkflowRequest"}
@@ -113,5 +115,6 @@ func (s *Scheduler) fire(ctx context.Context, sc *workflow.Schedule, p *plan, sl
 	if req.CreatedBy == "" {
 		req.CreatedBy = sc.CreatedBy
 	}
-	return s.cfg.Engine.StartWorkflowWithID(ctx, &req, id)
+	_, err := s.cfg.Engine.StartWorkflowWithID(ctx, &req, id)
+	return id, err
 }

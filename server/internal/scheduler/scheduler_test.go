@@ -229,12 +229,12 @@ func TestSlotStartedBeforeACrashDoesNotFireAgain(t *testing.T) {
 		b.pass(time.Second)
 		require.Equal(t, []int{1}, b.fired(t, "s"))
 
-		// Put the progress back as it was before the pass: what a crash
+		// Put the record back as it was before the pass: what a crash
 		// right after the start's commit leaves.
 		r, err := b.store.ScheduleGet(b.ctx, "s")
 		require.NoError(t, err)
-		r.Done = before.Done
-		_, err = b.store.SchedulePut(b.ctx, r)
+		before.Version = r.Version
+		_, err = b.store.SchedulePut(b.ctx, before)
 		require.NoError(t, err)
 		b.restart(t)
 
@@ -243,6 +243,7 @@ func TestSlotStartedBeforeACrashDoesNotFireAgain(t *testing.T) {
 		r, err = b.store.ScheduleGet(b.ctx, "s")
 		require.NoError(t, err)
 		require.GreaterOrEqual(t, r.Done, t0.Add(time.Second).UnixMilli())
+		require.Equal(t, SlotID("s", t0.Add(time.Second)), r.Schedule.LastWorkflowID)
 		b.pass(2 * time.Second)
 		require.Equal(t, []int{1, 2}, b.fired(t, "s"))
 	}
