@@ -71,9 +71,8 @@ type Scheduler struct {
 	live map[string]uint64 // the seq of the live heap entry of each schedule
 	seq  uint64            // numbers heap entries, never twice
 
-	stop   context.CancelFunc
-	done   chan struct{}
-	loaded bool
+	stop context.CancelFunc
+	done chan struct{}
 }
 
 // New returns a scheduler. It fires nothing until Start.
@@ -125,7 +124,6 @@ func (s *Scheduler) load(ctx context.Context) error {
 	for _, r := range recs {
 		s.schedule(r.Schedule.Name, s.nextOf(r))
 	}
-	s.loaded = true
 	return nil
 }
 
