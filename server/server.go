@@ -1,6 +1,6 @@
 // Package server is Baton's composition root: it opens the store, starts the
-// engine and the workflow scheduler, and serves the API (Connect, gRPC, gRPC-Web and the
-// Conductor-compatible REST layer) on one port.
+// engine and the workflow scheduler, and serves the API (Connect, gRPC,
+// gRPC-Web and the Conductor-compatible REST layer) on one port.
 //
 //	s, err := server.New(server.Config{DataDir: "./baton-data"})
 //	...
