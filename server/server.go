@@ -1,6 +1,6 @@
 // Package server is Baton's composition root: it opens the store, starts the
-// engine and serves the API (Connect, gRPC, gRPC-Web and the
-// Conductor-compatible REST layer) on one port.
+// engine and the workflow scheduler, and serves the API (Connect, gRPC,
+// gRPC-Web and the Conductor-compatible REST layer) on one port.
 //
 //	s, err := server.New(server.Config{DataDir: "./baton-data"})
 //	...
@@ -26,6 +26,7 @@ import (
 	"github.com/batonhq/baton/server/internal/api"
 	"github.com/batonhq/baton/server/internal/engine"
 	"github.com/batonhq/baton/server/internal/httpcall"
+	"github.com/batonhq/baton/server/internal/scheduler"
 	"github.com/batonhq/baton/server/internal/store/badgerstore"
 )
 
@@ -73,6 +74,7 @@ type Server struct {
 	conns  connTracker
 	store  *badgerstore.Store
 	engine *engine.Engine
+	sched  *scheduler.Scheduler
 	http   *http.Server
 	ln     net.Listener
 	served chan error
@@ -100,6 +102,11 @@ func New(cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	sched, err := scheduler.New(scheduler.Config{Store: st, Engine: e, Logger: cfg.Logger})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
@@ -107,8 +114,9 @@ func New(cfg Config) (*Server, error) {
 		cfg:    cfg,
 		store:  st,
 		engine: e,
+		sched:  sched,
 		http: &http.Server{
-			Handler:           api.New(e, api.Options{Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes}),
+			Handler:           api.New(e, api.Options{Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes, Scheduler: sched}),
 			Protocols:         &protocols,
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
@@ -129,6 +137,11 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
 	}
 	if err := s.engine.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	if err := s.sched.Start(ctx); err != nil {
+		s.engine.Stop()
 		ln.Close()
 		return err
 	}
@@ -156,6 +169,7 @@ func (s *Server) URL() string { return "http://" + s.Addr() }
 // the engine and closes the store.
 func (s *Server) Stop(ctx context.Context) error {
 	var errs []error
+	s.sched.Stop() // before the engine, which it starts workflows on
 	if s.ln != nil {
 		s.engine.Stop() // ends long-polls, so that Shutdown need not wait for them
 		// Shutdown waits up to 5s for connections that were opened but

@@ -30,6 +30,7 @@ type Client struct {
 	meta  batonv1connect.MetadataServiceClient
 	flows batonv1connect.WorkflowServiceClient
 	tasks batonv1connect.TaskServiceClient
+	sched batonv1connect.SchedulerServiceClient
 }
 
 type options struct {
@@ -73,6 +74,7 @@ func New(baseURL string, opts ...Option) *Client {
 		meta:  batonv1connect.NewMetadataServiceClient(o.http, baseURL, o.connect...),
 		flows: batonv1connect.NewWorkflowServiceClient(o.http, baseURL, o.connect...),
 		tasks: batonv1connect.NewTaskServiceClient(o.http, baseURL, o.connect...),
+		sched: batonv1connect.NewSchedulerServiceClient(o.http, baseURL, o.connect...),
 	}
 }
 

@@ -7,6 +7,8 @@
 //	baton get ID                   print an execution as JSON
 //	baton retry|restart|rerun|pause|resume|terminate ID...
 //	                               operate on executions, a result line each
+//	baton schedule put|ls|get|rm|pause|resume|next
+//	                               manage workflow schedules (cron with seconds)
 //	baton bench                    measure throughput and latency
 //
 // Run "baton COMMAND --help" for the flags of a command.
@@ -33,11 +35,12 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"serve": {"run the Baton server", runServe},
-	"def":   {"manage definitions: def put FILE...", runDef},
-	"start": {"start a workflow and print its id", runStart},
-	"get":   {"print a workflow execution as JSON", runGet},
-	"bench": {"measure workflows/s, tasks/s and latency", runBench},
+	"serve":    {"run the Baton server", runServe},
+	"def":      {"manage definitions: def put FILE...", runDef},
+	"start":    {"start a workflow and print its id", runStart},
+	"get":      {"print a workflow execution as JSON", runGet},
+	"bench":    {"measure workflows/s, tasks/s and latency", runBench},
+	"schedule": {"manage workflow schedules: schedule put|ls|get|rm|pause|resume|next", runSchedule},
 }
 
 func main() {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/batonhq/baton/sdk/gen/baton/v1/batonv1connect"
 	"github.com/batonhq/baton/server/internal/engine"
+	"github.com/batonhq/baton/server/internal/scheduler"
 )
 
 // DefaultMaxBodyBytes is the default of Options.MaxBodyBytes.
@@ -23,6 +24,9 @@ type Options struct {
 	// MaxBodyBytes bounds every request body and every Connect message, in
 	// both directions. Default: DefaultMaxBodyBytes (4 MiB).
 	MaxBodyBytes int64
+	// Scheduler serves the schedule endpoints; without it they answer
+	// Unavailable.
+	Scheduler *scheduler.Scheduler
 }
 
 // New returns the handler of Baton's API over an engine: the Connect
@@ -49,16 +53,18 @@ func New(e *engine.Engine, opts Options) http.Handler {
 	mux.Handle(batonv1connect.NewMetadataServiceHandler(&metadataService{e: e, errs: errs}, limits...))
 	mux.Handle(batonv1connect.NewWorkflowServiceHandler(&workflowService{e: e, errs: errs}, limits...))
 	mux.Handle(batonv1connect.NewTaskServiceHandler(&taskService{e: e, errs: errs}, limits...))
+	mux.Handle(batonv1connect.NewSchedulerServiceHandler(&schedulerService{s: opts.Scheduler, errs: errs}, limits...))
 
 	reflector := grpcreflect.NewStaticReflector(
 		batonv1connect.MetadataServiceName,
 		batonv1connect.WorkflowServiceName,
 		batonv1connect.TaskServiceName,
+		batonv1connect.SchedulerServiceName,
 	)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector, limits...))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector, limits...))
 
-	mux.Handle("/api/", newREST(e, errs, opts.MaxBodyBytes))
+	mux.Handle("/api/", newREST(e, opts.Scheduler, errs, opts.MaxBodyBytes))
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]bool{"healthy": true})
 	})

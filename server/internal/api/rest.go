@@ -9,6 +9,7 @@ import (
 
 	batonv1 "github.com/batonhq/baton/sdk/gen/baton/v1"
 	"github.com/batonhq/baton/server/internal/engine"
+	"github.com/batonhq/baton/server/internal/scheduler"
 )
 
 // rest is the Conductor-compatible REST layer under /api: Conductor's
@@ -16,13 +17,14 @@ import (
 // clients run unchanged. Errors are Conductor ErrorResponses.
 type rest struct {
 	e       *engine.Engine
+	sched   *scheduler.Scheduler // nil: the scheduler's endpoints answer 503
 	errs    *errorMapper
 	maxBody int64
 	mux     *http.ServeMux
 }
 
-func newREST(e *engine.Engine, errs *errorMapper, maxBody int64) *rest {
-	s := &rest{e: e, errs: errs, maxBody: maxBody, mux: http.NewServeMux()}
+func newREST(e *engine.Engine, sched *scheduler.Scheduler, errs *errorMapper, maxBody int64) *rest {
+	s := &rest{e: e, sched: sched, errs: errs, maxBody: maxBody, mux: http.NewServeMux()}
 
 	// Metadata (Conductor's MetadataResource).
 	s.handle("POST /api/metadata/taskdefs", s.registerTaskDefs)
@@ -79,6 +81,19 @@ func newREST(e *engine.Engine, errs *errorMapper, maxBody int64) *rest {
 	s.handle("GET /api/event", s.listEventHandlers)
 	s.handle("GET /api/event/{event}", s.eventHandlersFor)
 	s.handle("DELETE /api/event/{name}", s.removeEventHandler)
+
+	// Workflow schedules (the scheduler module's SchedulerResource). Pause
+	// and resume are GET in Conductor's resource and PUT in its SDKs' docs;
+	// both are served.
+	s.handle("POST /api/scheduler/schedules", s.saveSchedule)
+	s.handle("GET /api/scheduler/schedules", s.listSchedules)
+	s.handle("GET /api/scheduler/schedules/{name}", s.getSchedule)
+	s.handle("DELETE /api/scheduler/schedules/{name}", s.deleteSchedule)
+	s.handle("GET /api/scheduler/schedules/{name}/pause", s.pauseSchedule)
+	s.handle("PUT /api/scheduler/schedules/{name}/pause", s.pauseSchedule)
+	s.handle("GET /api/scheduler/schedules/{name}/resume", s.resumeSchedule)
+	s.handle("PUT /api/scheduler/schedules/{name}/resume", s.resumeSchedule)
+	s.handle("GET /api/scheduler/nextFewSchedules", s.nextFewSchedules)
 
 	s.handle("/api/", func(_ http.ResponseWriter, r *http.Request) error {
 		return &engine.Error{Code: engine.NotFound, Msg: "no endpoint " + r.Method + " " + r.URL.Path}

@@ -54,6 +54,7 @@ var areas = []struct {
 	{"Messages", testMessages},
 	{"Recovery", testRecovery},
 	{"Removal", testRemoval},
+	{"Schedules", testSchedules},
 	{"Search", testSearch},
 }
 
