@@ -194,6 +194,9 @@ type decision struct {
 	gone map[*workflow.Task]bool
 	// index places every task of the definition; built when first needed.
 	index map[string]*position
+	// forked maps the branches of dynamic forks to their fork; built when
+	// first needed.
+	forked map[string]*workflow.Task
 	// pending are tasks whose attempt ended and that advance has yet to
 	// handle, oldest first.
 	pending []*workflow.Task

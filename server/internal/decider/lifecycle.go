@@ -25,8 +25,10 @@ type Restart struct {
 }
 
 // Rerun runs an ended execution again: from the start with a new input
-// and correlation id when TaskID is empty, otherwise from that task, with
-// the tasks before it kept and those from it on removed.
+// and correlation id when TaskID is empty, otherwise from that task, at any
+// depth of forks, switches and loops: the tasks before it in the flow are
+// kept, it and those after it removed, and the operators around it wait
+// again (see rerun.go).
 type Rerun struct {
 	TaskID        string
 	TaskInput     map[string]any
@@ -124,20 +126,28 @@ func (d *decision) retryFrom(resumeChildren bool, reopen, record string) error {
 	slices.SortFunc(tasks, func(a, b *workflow.Task) int { return a.Seq - b.Seq })
 	for _, t := range tasks {
 		switch {
-		case isOperator(t):
-			d.wait(t)
 		case t.TaskType == workflow.TypeSubWorkflow && t.SubWorkflowID != "" && (t.TaskID == reopen || resumeChildren):
 			d.wait(t)
 			if t.TaskID != reopen {
 				d.res.Commands = append(d.res.Commands, RetryWorkflow{WorkflowID: t.SubWorkflowID, ResumeSubworkflowTasks: true})
 			}
 		default:
-			t.Retried = true
-			d.touch(t)
-			d.schedule(t.WorkflowTask, place{ref: t.ReferenceTaskName, parentID: t.ParentTaskID, iteration: t.Iteration}, 0, t)
+			d.again(t)
 		}
 	}
 	return nil
+}
+
+// again runs a task that ended once more: an operator waits again, another
+// task gets a new attempt.
+func (d *decision) again(t *workflow.Task) {
+	if isOperator(t) {
+		d.wait(t)
+		return
+	}
+	t.Retried = true
+	d.touch(t)
+	d.schedule(t.WorkflowTask, place{ref: t.ReferenceTaskName, parentID: t.ParentTaskID, iteration: t.Iteration}, 0, t)
 }
 
 // wait puts a task that ended back IN_PROGRESS: an operator that waits on
@@ -204,26 +214,7 @@ func (d *decision) rerun(ev Rerun) error {
 	if from == nil {
 		return reject(NotFound, "task %s is not part of workflow %s", ev.TaskID, w.WorkflowID)
 	}
-	p := d.pos(workflow.BaseRef(from.ReferenceTaskName))
-	if p == nil || p.parent != nil || from.ParentTaskID != "" {
-		return reject(FailedPrecondition, "task %s (%s) runs inside a fork, switch or loop; rerun from the top-level task that holds it", from.TaskID, from.ReferenceTaskName)
-	}
-	if ev.WorkflowInput != nil {
-		w.Input = ev.WorkflowInput
-		d.res.InputChanged = true
-	}
-	if ev.CorrelationID != "" {
-		w.CorrelationID = ev.CorrelationID
-	}
-	seq := from.Seq
-	d.remove(func(t *workflow.Task) bool { return t.Seq >= seq })
-	d.revive("WORKFLOW_RERUN", "from task "+from.ReferenceTaskName)
-	// Earlier attempts of the task stay, as history: it is scheduled anew
-	// whatever they were.
-	d.inputOverride = ev.TaskInput
-	d.scheduleAt(p.list[p.i], d.placeOf(p.list[p.i]))
-	d.inputOverride = nil
-	return nil
+	return d.rerunFrom(from, ev)
 }
 
 func (d *decision) skip(ev Skip) error {

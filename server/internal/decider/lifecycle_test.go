@@ -248,10 +248,19 @@ func TestRerun(t *testing.T) {
 		b.finishTask(0, "a", workflow.TaskFailed, nil)
 		_, err = b.do(0, Rerun{TaskID: "nope"})
 		requireRejected(t, err, NotFound, "task nope is not part of workflow")
-		_, err = b.do(0, Rerun{TaskID: b.task("a").TaskID})
-		requireRejected(t, err, FailedPrecondition, "runs inside a fork, switch or loop; rerun from the top-level task")
+		before := b.statuses()
 		_, err = b.do(0, Rerun{TaskInput: map[string]any{}})
 		requireRejected(t, err, InvalidArgument, "taskInput needs reRunFromTaskId")
+		require.Equal(t, before, b.statuses(), "a refusal changes nothing")
+
+		// A fork not followed by its JOIN (validation refuses it): nothing
+		// would wait for the branch run again.
+		def.Tasks[1] = &workflow.WorkflowTask{Name: "work", TaskReferenceName: "after", Type: workflow.TypeSimple}
+		b = setup(t, def, work(nil))
+		b.must(0, Start{})
+		b.finishTask(0, "a", workflow.TaskFailed, nil)
+		_, err = b.do(0, Rerun{TaskID: b.task("a").TaskID})
+		requireRejected(t, err, FailedPrecondition, "fork fork around task a is not followed by a JOIN; rerun from the fork")
 	})
 }
 
