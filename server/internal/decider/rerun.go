@@ -217,6 +217,11 @@ func (d *decision) rerunFrom(from *workflow.Task, ev Rerun) error {
 	}
 	d.remove(func(t *workflow.Task) bool { return fates[t] == redo })
 	d.revive("WORKFLOW_RERUN", "from task "+from.ReferenceTaskName)
+	// The tasks kept keep the start time: the workflow's timeout counts from
+	// the rerun, as from a retry, or a timed-out workflow would time out again
+	// at once.
+	w.LastRetriedTime = d.now
+	w.TimeoutAlerted = false
 	for _, x := range w.Tasks {
 		switch fates[x] {
 		case holder:

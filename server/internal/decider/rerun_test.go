@@ -190,6 +190,70 @@ func TestRerunFromANestedTask(t *testing.T) {
 			wantOutput: map[string]any{"iterations": num(3), "b2": "b__2"},
 		},
 		{
+			name: "a task in a switch in a fork branch",
+			def: flow(map[string]any{"x2": "${x2.output.v}", "b": "${b.output.v}"},
+				concat(fork("fork",
+					[]*workflow.WorkflowTask{
+						{Name: "sw", TaskReferenceName: "sw", Type: workflow.TypeSwitch, EvaluatorType: "value-param", Expression: "c",
+							InputParameters: map[string]any{"c": "x"},
+							DecisionCases:   map[string][]*workflow.WorkflowTask{"x": {simple("x1", nil), simple("x2", nil)}}},
+						simple("a3", nil),
+					},
+					[]*workflow.WorkflowTask{simple("b", nil)}),
+					[]*workflow.WorkflowTask{simple("after", nil)})...),
+			prepare: func(b *bundle) *workflow.Task {
+				b.must(0, Start{})
+				for _, ref := range []string{"x1", "b", "x2"} {
+					b.finishTask(0, ref, workflow.TaskCompleted, out(ref))
+				}
+				b.finishTask(0, "a3", workflow.TaskFailed, nil)
+				return b.task("x2")
+			},
+			wantRerun:  []string{"fork:COMPLETED", "sw:IN_PROGRESS", "x1:COMPLETED", "b:COMPLETED", "fork_join:IN_PROGRESS", "x2:SCHEDULED"},
+			wantRan:    []string{"x2", "a3", "after"},
+			wantOutput: map[string]any{"x2": "x2 again", "b": "b"},
+		},
+		{
+			name: "a task in a loop in a loop",
+			def: flow(map[string]any{"outer": "${outer.output.iteration}", "n11": "${n__1__1.output.v}"},
+				loop("outer", []any{1, 2}, loop("inner", []any{"x", "y"}, simple("n", nil))),
+				simple("end", nil)),
+			prepare: func(b *bundle) *workflow.Task {
+				b.must(0, Start{})
+				for _, ref := range []string{"n__1__1", "n__1__2", "n__2__1", "n__2__2"} {
+					b.finishTask(0, ref, workflow.TaskCompleted, out(ref))
+				}
+				b.finishTask(0, "end", workflow.TaskFailed, nil)
+				return b.task("n__1__2")
+			},
+			wantRerun:  []string{"outer:IN_PROGRESS", "inner__1:IN_PROGRESS", "n__1__1:COMPLETED", "n__1__2:SCHEDULED"},
+			wantRan:    []string{"n__1__2", "n__2__1", "n__2__2", "end"},
+			wantOutput: map[string]any{"outer": num(2), "n11": "n__1__1"},
+			check: func(t *testing.T, b *bundle, before map[string]*workflow.Task) {
+				require.Equal(t, 2, b.task("inner__1").Iteration)
+				require.NotSame(t, before["inner__2"], b.task("inner__2"), "the second outer iteration ran again")
+			},
+		},
+		{
+			name: "a top-level JOIN keeps every branch, whatever their seq",
+			def: flow(nil, concat(fork("fork", []*workflow.WorkflowTask{simple("a1", nil), simple("a2", nil)}, []*workflow.WorkflowTask{simple("b", nil)}),
+				[]*workflow.WorkflowTask{simple("after", nil)})...),
+			prepare: func(b *bundle) *workflow.Task {
+				b.must(0, Start{})
+				for _, ref := range []string{"a1", "a2", "b"} { // a2 comes after the JOIN by seq
+					b.finishTask(0, ref, workflow.TaskCompleted, out(ref))
+				}
+				b.finishTask(0, "after", workflow.TaskFailed, nil)
+				return b.task("fork_join")
+			},
+			// The JOIN runs again and completes at once: its branches are done.
+			wantRerun: []string{"fork:COMPLETED", "a1:COMPLETED", "b:COMPLETED", "a2:COMPLETED", "fork_join:COMPLETED", "after:SCHEDULED"},
+			wantRan:   []string{"after"},
+			check: func(t *testing.T, b *bundle, before map[string]*workflow.Task) {
+				require.Same(t, before["a2"], b.task("a2"))
+			},
+		},
+		{
 			name: "a branch of a dynamic fork",
 			def: flow(map[string]any{"after": "${after.output.v}"},
 				&workflow.WorkflowTask{Name: "fan", TaskReferenceName: "fan", Type: workflow.TypeForkJoinDynamic,
@@ -241,4 +305,24 @@ func TestRerunFromANestedTask(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRerunOfATimedOutWorkflow: the workflow's timeout counts from the
+// rerun, so that a workflow that timed out runs again.
+func TestRerunOfATimedOutWorkflow(t *testing.T) {
+	t.Parallel()
+	def := chain(2, nil)
+	def.TimeoutSeconds = 10
+	def.TimeoutPolicy = workflow.TimeoutWorkflow
+	b := setup(t, def, work(nil))
+	b.must(0, Start{})
+	b.finishTask(0, "s1", workflow.TaskCompleted, nil)
+	b.must(11*time.Second, Tick{})
+	require.Equal(t, workflow.StatusTimedOut, b.w.Status)
+
+	res := b.must(time.Minute, Rerun{TaskID: b.task("s2").TaskID})
+	require.Equal(t, workflow.StatusRunning, b.w.Status)
+	require.Equal(t, t0.Add(time.Minute+10*time.Second), res.WakeAt, "the timeout counts from the rerun")
+	b.finishTask(time.Minute+9*time.Second, "s2", workflow.TaskCompleted, nil)
+	require.Equal(t, workflow.StatusCompleted, b.w.Status)
 }
