@@ -187,7 +187,7 @@ func (d *decision) rerunFrom(from *workflow.Task, ev Rerun) error {
 	w := d.w
 	fr, ok := d.route(from)
 	if !ok {
-		return reject(FailedPrecondition, "task %s (%s) is not placed by the definition of workflow %s; rerun from a task it places", from.TaskID, from.ReferenceTaskName, w.WorkflowID)
+		return reject(FailedPrecondition, "task %s (%s) has no place in the flow of workflow %s's definition; rerun the workflow from the start instead", from.TaskID, from.ReferenceTaskName, w.WorkflowID)
 	}
 	wt := from.WorkflowTask
 	if s := fr[len(fr)-1]; s.list != nil {
@@ -202,6 +202,7 @@ func (d *decision) rerunFrom(from *workflow.Task, ev Rerun) error {
 		}
 	}
 
+	// A task the flow does not place (none should be) is kept as it is.
 	fates := make(map[*workflow.Task]fate, len(w.Tasks))
 	for _, x := range w.Tasks {
 		if xr, ok := d.route(x); ok {
