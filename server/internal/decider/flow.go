@@ -270,6 +270,10 @@ func (d *decision) remove(drop func(*workflow.Task) bool) {
 			continue
 		}
 		d.res.Removed = append(d.res.Removed, t)
+		if d.gone == nil {
+			d.gone = map[*workflow.Task]bool{}
+		}
+		d.gone[t] = true
 		delete(d.byID, t.TaskID)
 		if d.taskByRef(t.ReferenceTaskName) == t {
 			delete(d.byRef, t.ReferenceTaskName)

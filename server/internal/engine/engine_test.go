@@ -22,6 +22,7 @@ type clock struct {
 }
 
 func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
 func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
@@ -341,7 +342,7 @@ func TestRecoveryRebuildsQueuesAndFiresOverdueTimers(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { st2.Close() })
 	b2 := start(t, st2, 0, nil)
-	b2.clock.now = b.clock.Now()
+	b2.clock.Set(b.clock.Now())
 	queued := b2.poll(t, 5)
 	require.Len(t, queued, 1, "the queue is rebuilt from the store")
 	require.Equal(t, second, queued[0].WorkflowInstanceID)
