@@ -47,6 +47,7 @@ var (
 // Store keeps definitions, executions and everything derived from them.
 // Implementations are safe for concurrent use.
 type Store interface {
+	DeadLetters
 	// TaskDefPut creates or replaces task definitions, all or none.
 	TaskDefPut(ctx context.Context, defs []*workflow.TaskDef) error
 	// TaskDefGet returns a task definition or ErrNotFound.

@@ -24,6 +24,7 @@ const (
 	prefixLogCount    = "lc/"
 	prefixMessage     = "ms/"
 	prefixHandler     = "ev/"
+	prefixDeadLetter  = "dl/"
 
 	// The search indexes (index.go).
 	prefixSortAll     = "xa/"
