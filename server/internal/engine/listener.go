@@ -37,18 +37,22 @@ func (e *Engine) listenTo(w *workflow.Workflow) *listening {
 }
 
 // workflowEvents maps the history records of a workflow's status changes
-// to the events of its listener.
-var workflowEvents = map[string]string{
-	"WORKFLOW_STARTED":    "WORKFLOW_STARTED",
-	"WORKFLOW_COMPLETED":  "WORKFLOW_COMPLETED",
-	"WORKFLOW_FAILED":     "WORKFLOW_FAILED",
-	"WORKFLOW_TIMED_OUT":  "WORKFLOW_TIMED_OUT",
-	"WORKFLOW_TERMINATED": "WORKFLOW_TERMINATED",
-	"WORKFLOW_PAUSED":     "WORKFLOW_PAUSED",
-	"WORKFLOW_RESUMED":    "WORKFLOW_RESUMED",
-	"WORKFLOW_RETRIED":    "WORKFLOW_RETRIED",
-	"WORKFLOW_RESTARTED":  "WORKFLOW_RESTARTED",
-	"WORKFLOW_RERUN":      "WORKFLOW_RERAN", // Conductor's listener says RERAN
+// to the events of its listener, with the status each put the workflow in
+// (a change may start a workflow and end it: each event says its own).
+var workflowEvents = map[string]struct {
+	typ    string
+	status workflow.Status
+}{
+	"WORKFLOW_STARTED":    {"WORKFLOW_STARTED", workflow.StatusRunning},
+	"WORKFLOW_COMPLETED":  {"WORKFLOW_COMPLETED", workflow.StatusCompleted},
+	"WORKFLOW_FAILED":     {"WORKFLOW_FAILED", workflow.StatusFailed},
+	"WORKFLOW_TIMED_OUT":  {"WORKFLOW_TIMED_OUT", workflow.StatusTimedOut},
+	"WORKFLOW_TERMINATED": {"WORKFLOW_TERMINATED", workflow.StatusTerminated},
+	"WORKFLOW_PAUSED":     {"WORKFLOW_PAUSED", workflow.StatusPaused},
+	"WORKFLOW_RESUMED":    {"WORKFLOW_RESUMED", workflow.StatusRunning},
+	"WORKFLOW_RETRIED":    {"WORKFLOW_RETRIED", workflow.StatusRunning},
+	"WORKFLOW_RESTARTED":  {"WORKFLOW_RESTARTED", workflow.StatusRunning},
+	"WORKFLOW_RERUN":      {"WORKFLOW_RERAN", workflow.StatusRunning}, // Conductor's listener says RERAN
 }
 
 // statusEvents are the listener messages of a change: one per workflow
@@ -68,14 +72,13 @@ func (e *Engine) statusEvents(c *change) []*store.Message {
 	}
 	var out []*store.Message
 	for _, h := range c.res.History {
-		typ, ok := workflowEvents[h.Type]
+		we, ok := workflowEvents[h.Type]
 		if !ok {
 			continue
 		}
 		ev := base
-		ev.Type, ev.Status = typ, string(w.Status)
-		switch typ {
-		case "WORKFLOW_COMPLETED", "WORKFLOW_FAILED", "WORKFLOW_TIMED_OUT", "WORKFLOW_TERMINATED":
+		ev.Type, ev.Status = we.typ, string(we.status)
+		if we.status.Terminal() {
 			ev.Output, ev.ReasonForIncompletion = w.Output, w.ReasonForIncompletion
 		}
 		out = append(out, listener.Message(e.cfg.NewID(), l.sink, &ev))

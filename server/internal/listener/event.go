@@ -33,10 +33,12 @@ type Event struct {
 	WorkflowName  string `json:"workflowName"`
 	Version       int    `json:"version"`
 	CorrelationID string `json:"correlationId,omitempty"`
-	// Status is the workflow's status after the change, or, for a task
+	// Status is the status the event put the workflow in (RUNNING for
+	// WORKFLOW_STARTED, PAUSED for WORKFLOW_PAUSED...), or, for a task
 	// event, the task's.
 	Status string `json:"status"`
-	// WorkflowStatus is the workflow's status, in task events.
+	// WorkflowStatus is the workflow's status after the change, in task
+	// events.
 	WorkflowStatus    string `json:"workflowStatus,omitempty"`
 	TaskID            string `json:"taskId,omitempty"`
 	TaskType          string `json:"taskType,omitempty"`
