@@ -30,6 +30,8 @@ type Client struct {
 	meta  batonv1connect.MetadataServiceClient
 	flows batonv1connect.WorkflowServiceClient
 	tasks batonv1connect.TaskServiceClient
+	// listeners: listener.go
+	listeners batonv1connect.ListenerServiceClient
 }
 
 type options struct {
@@ -73,6 +75,8 @@ func New(baseURL string, opts ...Option) *Client {
 		meta:  batonv1connect.NewMetadataServiceClient(o.http, baseURL, o.connect...),
 		flows: batonv1connect.NewWorkflowServiceClient(o.http, baseURL, o.connect...),
 		tasks: batonv1connect.NewTaskServiceClient(o.http, baseURL, o.connect...),
+
+		listeners: batonv1connect.NewListenerServiceClient(o.http, baseURL, o.connect...),
 	}
 }
 

@@ -7,6 +7,8 @@
 //	baton get ID                   print an execution as JSON
 //	baton retry|restart|rerun|pause|resume|terminate ID...
 //	                               operate on executions, a result line each
+//	baton deadletters ls|redrive ID...|rm ID...
+//	                               status events their webhook refused
 //	baton bench                    measure throughput and latency
 //
 // Run "baton COMMAND --help" for the flags of a command.
