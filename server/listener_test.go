@@ -337,3 +337,62 @@ func TestListenerRestart(t *testing.T) {
 	require.Eventually(t, func() bool { return up.has(id, "WORKFLOW_COMPLETED") }, 10*time.Second, 5*time.Millisecond)
 	require.True(t, up.has(id, "WORKFLOW_STARTED"))
 }
+
+// TestListenerAPIErrors: malformed, oversized and impossible requests to
+// the dead-letter API get errors saying what was wrong, over REST and
+// Connect; so does a definition whose sink is not a webhook URL.
+func TestListenerAPIErrors(t *testing.T) {
+	t.Parallel()
+	srv, c := startServer(t, server.Config{InMemory: true})
+	api := srv.URL() + "/api/listeners/deadletters"
+	type errorResponse struct {
+		Status  int    `json:"status"`
+		Message string `json:"message"`
+	}
+	expect := func(method, url string, body any, status int, mentions ...string) {
+		t.Helper()
+		var data []byte
+		if raw, ok := body.(string); ok {
+			// Sent as it is: malformed JSON.
+			req, err := http.NewRequest(method, url, strings.NewReader(raw))
+			require.NoError(t, err)
+			res, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			defer res.Body.Close()
+			require.Equal(t, status, res.StatusCode)
+			data, err = io.ReadAll(res.Body)
+			require.NoError(t, err)
+		} else {
+			data = call(t, method, url, body, status)
+		}
+		var e errorResponse
+		require.NoError(t, json.Unmarshal(data, &e))
+		for _, m := range mentions {
+			require.Contains(t, e.Message, m)
+		}
+	}
+	expect("POST", api+"/redrive", map[string]any{"ids": []string{"a"}}, http.StatusBadRequest, "JSON array of dead letter ids")
+	expect("POST", api+"/redrive", `["a",`, http.StatusBadRequest, "malformed JSON")
+	expect("POST", api+"/redrive", []string{}, http.StatusBadRequest, "no dead letter id given")
+	expect("POST", api+"/delete", make([]string, 1001), http.StatusBadRequest, "1001 dead letter ids given; at most 1000")
+	expect("POST", api+"/redrive", []string{strings.Repeat("x", 300<<10)}, http.StatusRequestEntityTooLarge)
+	expect("POST", api+"/redrive", []string{"no-such-id"}, http.StatusNotFound, "no-such-id", "no such dead letter")
+	expect("POST", api+"/delete", []string{"a", "a"}, http.StatusBadRequest, "named twice")
+	expect("DELETE", api+"/no-such-id", nil, http.StatusNotFound, "no-such-id")
+	expect("GET", api+"?limit=many", nil, http.StatusBadRequest, "limit must be an integer")
+	expect("GET", api+"?limit=5000", nil, http.StatusBadRequest, "out of range")
+	require.JSONEq(t, "[]", string(call(t, "GET", api, nil, http.StatusOK)))
+
+	ctx := t.Context()
+	err := c.RedriveDeadLetters(ctx)
+	require.ErrorContains(t, err, "invalid_argument")
+	require.ErrorContains(t, err, "no dead letter id given")
+	require.ErrorContains(t, c.DeleteDeadLetters(ctx, make([]string, 1001)...), "at most 1000")
+	err = c.DeleteDeadLetters(ctx, "no-such-id")
+	require.True(t, client.IsNotFound(err), "%v", err)
+
+	def := noopFlow("lt_bad_sink", "kafka:events")
+	_, err = c.RegisterWorkflowDef(ctx, def, true, false)
+	require.ErrorContains(t, err, "/workflowStatusListenerSink")
+	require.ErrorContains(t, err, "http:// or https://")
+}
