@@ -396,3 +396,63 @@ func TestListenerAPIErrors(t *testing.T) {
 	require.ErrorContains(t, err, "/workflowStatusListenerSink")
 	require.ErrorContains(t, err, "http:// or https://")
 }
+
+// TestListenerLifecycleEvents: each lifecycle operation sends the event
+// Conductor's listener names, with the status it put the workflow in, and
+// terminating cancels the task (TASK_CANCELED).
+func TestListenerLifecycleEvents(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, ok)
+	_, c := startServer(t, server.Config{InMemory: true, ListenerURL: rc.srv.URL})
+	ctx := t.Context()
+	require.NoError(t, c.RegisterTaskDefs(ctx, &workflow.TaskDef{Name: "lt_life_task", TimeoutSeconds: 600}))
+	_, err := c.RegisterWorkflowDef(ctx, &workflow.WorkflowDef{
+		Name: "lt_life", Version: 1, WorkflowStatusListenerEnabled: true,
+		Tasks: []*workflow.WorkflowTask{{Name: "lt_life_task", TaskReferenceName: "only", Type: workflow.TypeSimple}},
+	}, true, false)
+	require.NoError(t, err)
+	id, err := c.StartWorkflow(ctx, &workflow.StartRequest{Name: "lt_life"})
+	require.NoError(t, err)
+	require.NoError(t, c.PauseWorkflow(ctx, id))
+	require.NoError(t, c.ResumeWorkflow(ctx, id))
+	require.NoError(t, c.TerminateWorkflow(ctx, id, "stop now"))
+	require.NoError(t, c.RetryWorkflow(ctx, id, false))
+	require.NoError(t, c.TerminateWorkflow(ctx, id, "again"))
+	require.NoError(t, c.RestartWorkflow(ctx, id, false))
+	require.NoError(t, c.TerminateWorkflow(ctx, id, "and again"))
+	require.NoError(t, c.RerunWorkflow(ctx, id, &workflow.RerunRequest{}))
+
+	want := map[string]int{
+		"WORKFLOW_STARTED": 1, "WORKFLOW_PAUSED": 1, "WORKFLOW_RESUMED": 1, "WORKFLOW_TERMINATED": 3,
+		"WORKFLOW_RETRIED": 1, "WORKFLOW_RESTARTED": 1, "WORKFLOW_RERAN": 1,
+	}
+	// count counts the workflow events and the TASK_CANCELED ones.
+	count := func() map[string]int {
+		got := map[string]int{}
+		for _, ev := range rc.events(id) {
+			if typ := ev["type"].(string); strings.HasPrefix(typ, "WORKFLOW_") || typ == "TASK_CANCELED" {
+				got[typ]++
+			}
+		}
+		return got
+	}
+	want["TASK_CANCELED"] = 3
+	require.Eventually(t, func() bool { return len(count()) == len(want) && count()["WORKFLOW_TERMINATED"] == 3 && count()["WORKFLOW_RERAN"] == 1 && count()["TASK_CANCELED"] == 3 },
+		10*time.Second, 5*time.Millisecond, "%v", count)
+	require.Equal(t, want, count())
+	status := map[string]string{
+		"WORKFLOW_STARTED": "RUNNING", "WORKFLOW_PAUSED": "PAUSED", "WORKFLOW_RESUMED": "RUNNING", "WORKFLOW_TERMINATED": "TERMINATED",
+		"WORKFLOW_RETRIED": "RUNNING", "WORKFLOW_RESTARTED": "RUNNING", "WORKFLOW_RERAN": "RUNNING",
+	}
+	var reasons []string
+	for _, ev := range rc.events(id) {
+		typ := ev["type"].(string)
+		if s, ok := status[typ]; ok {
+			require.Equal(t, s, ev["status"], typ)
+		}
+		if typ == "WORKFLOW_TERMINATED" {
+			reasons = append(reasons, ev["reasonForIncompletion"].(string))
+		}
+	}
+	require.ElementsMatch(t, []string{"stop now", "again", "and again"}, reasons)
+}
