@@ -115,7 +115,10 @@ type testServer struct {
 // a client; the test's end stops it unless stop did.
 func startServer(t *testing.T, cfg server.Config) (*testServer, *client.Client) {
 	t.Helper()
-	cfg.Addr, cfg.HTTPAllow, cfg.NoSync = "127.0.0.1:0", loopback, true
+	cfg.Addr, cfg.NoSync = "127.0.0.1:0", true
+	if cfg.HTTPAllow == nil {
+		cfg.HTTPAllow = loopback
+	}
 	srv, err := server.New(cfg)
 	require.NoError(t, err)
 	require.NoError(t, srv.Start(t.Context()))
@@ -455,4 +458,35 @@ func TestListenerLifecycleEvents(t *testing.T) {
 		}
 	}
 	require.ElementsMatch(t, []string{"stop now", "again", "and again"}, reasons)
+}
+
+// TestListenerRefusedDestination: a webhook on an internal network that
+// --http-allow does not list is never called; its events are dead letters
+// at once, saying why.
+func TestListenerRefusedDestination(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, ok)
+	_, c := startServer(t, server.Config{
+		InMemory: true, ListenerURL: rc.srv.URL,
+		HTTPAllow: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}, // not loopback
+	})
+	ctx := t.Context()
+	_, err := c.RegisterWorkflowDef(ctx, noopFlow("lt_refused", ""), true, false)
+	require.NoError(t, err)
+	id, err := c.StartWorkflow(ctx, &workflow.StartRequest{Name: "lt_refused"})
+	require.NoError(t, err)
+	var dead []*client.DeadLetter
+	require.Eventually(t, func() bool {
+		dead, err = c.DeadLetters(ctx, "", 0)
+		require.NoError(t, err)
+		return len(dead) == 3
+	}, 10*time.Second, 5*time.Millisecond)
+	for _, d := range dead {
+		require.Equal(t, id, d.WorkflowID)
+		require.Equal(t, 1, d.Attempts, "a refused destination is not retried")
+		require.Contains(t, d.Error, "refused")
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	require.Empty(t, rc.attempts, "the webhook was never called")
 }
