@@ -101,8 +101,11 @@ type Listener struct {
 
 	mu sync.Mutex
 	// held has the ids of the messages queued, in flight or waiting for a
-	// retry, with the attempts made; a message held is not taken twice.
-	held map[string]int
+	// retry: a message held is not taken twice.
+	held map[string]bool
+	// tries counts the attempts of each message not yet delivered or dead,
+	// also while it waits in the store only after an overflow.
+	tries map[string]int
 	// overflow is set when a message did not fit in the queue: the store
 	// is read again once the queue drains.
 	overflow bool
@@ -118,7 +121,7 @@ func New(cfg Config) (*Listener, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Listener{cfg: cfg, queue: make(chan *store.Message, cfg.Queue), held: map[string]int{}, ctx: ctx, cancel: cancel}, nil
+	return &Listener{cfg: cfg, queue: make(chan *store.Message, cfg.Queue), held: map[string]bool{}, tries: map[string]int{}, ctx: ctx, cancel: cancel}, nil
 }
 
 // Enabled reports whether a definition with this workflowStatusListenerSink
@@ -147,11 +150,11 @@ func (l *Listener) Stop() {
 // blocks; a message already held is ignored.
 func (l *Listener) Enqueue(m *store.Message) {
 	l.mu.Lock()
-	if _, ok := l.held[m.ID]; ok {
+	if l.held[m.ID] {
 		l.mu.Unlock()
 		return
 	}
-	l.held[m.ID] = 0
+	l.held[m.ID] = true
 	l.mu.Unlock()
 	l.push(m)
 }
@@ -228,8 +231,8 @@ func (l *Listener) attempt(m *store.Message) {
 		return // stopping: the message stays in the store
 	}
 	l.mu.Lock()
-	l.held[m.ID]++
-	attempts := l.held[m.ID]
+	l.tries[m.ID]++
+	attempts := l.tries[m.ID]
 	l.mu.Unlock()
 	switch {
 	case out.Status == workflow.TaskCompleted:
@@ -320,5 +323,6 @@ func (l *Listener) deadLetter(m *store.Message, attempts int, reason string) {
 func (l *Listener) release(m *store.Message) {
 	l.mu.Lock()
 	delete(l.held, m.ID)
+	delete(l.tries, m.ID)
 	l.mu.Unlock()
 }
