@@ -440,7 +440,9 @@ func TestListenerLifecycleEvents(t *testing.T) {
 		return got
 	}
 	want["TASK_CANCELED"] = 3
-	require.Eventually(t, func() bool { return len(count()) == len(want) && count()["WORKFLOW_TERMINATED"] == 3 && count()["WORKFLOW_RERAN"] == 1 && count()["TASK_CANCELED"] == 3 },
+	require.Eventually(t, func() bool {
+		return len(count()) == len(want) && count()["WORKFLOW_TERMINATED"] == 3 && count()["WORKFLOW_RERAN"] == 1 && count()["TASK_CANCELED"] == 3
+	},
 		10*time.Second, 5*time.Millisecond, "%v", count)
 	require.Equal(t, want, count())
 	status := map[string]string{
