@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -440,10 +441,7 @@ func TestListenerLifecycleEvents(t *testing.T) {
 		return got
 	}
 	want["TASK_CANCELED"] = 3
-	require.Eventually(t, func() bool {
-		return len(count()) == len(want) && count()["WORKFLOW_TERMINATED"] == 3 && count()["WORKFLOW_RERAN"] == 1 && count()["TASK_CANCELED"] == 3
-	},
-		10*time.Second, 5*time.Millisecond, "%v", count)
+	require.Eventually(t, func() bool { return maps.Equal(count(), want) }, 10*time.Second, 5*time.Millisecond, "%v", count)
 	require.Equal(t, want, count())
 	status := map[string]string{
 		"WORKFLOW_STARTED": "RUNNING", "WORKFLOW_PAUSED": "PAUSED", "WORKFLOW_RESUMED": "RUNNING", "WORKFLOW_TERMINATED": "TERMINATED",
