@@ -395,6 +395,9 @@ func TestListenerAPIErrors(t *testing.T) {
 	err = c.DeleteDeadLetters(ctx, "no-such-id")
 	require.True(t, client.IsNotFound(err), "%v", err)
 
+	_, err = server.New(server.Config{InMemory: true, ListenerURL: "hooks.example.com/baton"})
+	require.ErrorContains(t, err, `listener URL "hooks.example.com/baton" must start with http:// or https://`)
+
 	def := noopFlow("lt_bad_sink", "kafka:events")
 	_, err = c.RegisterWorkflowDef(ctx, def, true, false)
 	require.ErrorContains(t, err, "/workflowStatusListenerSink")
