@@ -26,6 +26,7 @@ import (
 	"github.com/batonhq/baton/server/internal/api"
 	"github.com/batonhq/baton/server/internal/engine"
 	"github.com/batonhq/baton/server/internal/httpcall"
+	"github.com/batonhq/baton/server/internal/listener"
 	"github.com/batonhq/baton/server/internal/scheduler"
 	"github.com/batonhq/baton/server/internal/store/badgerstore"
 )
@@ -51,6 +52,20 @@ type Config struct {
 	// that HTTP tasks may call; by default they may call none, so that a
 	// workflow cannot reach the server's own network (SSRF).
 	HTTPAllow []netip.Prefix
+	// ListenerURL receives the status events (see package listener) of
+	// definitions with workflowStatusListenerEnabled and no
+	// workflowStatusListenerSink. Empty: only definitions with a sink send
+	// events. Calls to it obey HTTPAllow like HTTP tasks.
+	ListenerURL string
+	// ListenerSecret signs every status event: the Baton-Signature header,
+	// HMAC-SHA256 over "<timestamp>.<body>". Empty: unsigned.
+	ListenerSecret string
+	// ListenerAttempts is how many times an event is tried before it goes
+	// to the dead-letter list. Default 10.
+	ListenerAttempts int
+	// ListenerBackoff is the wait before an event's first retry; it
+	// doubles with each retry, up to 5 minutes, with jitter. Default 1s.
+	ListenerBackoff time.Duration
 }
 
 func (c *Config) withDefaults() {
@@ -97,6 +112,10 @@ func New(cfg Config) (*Server, error) {
 		Store:  st,
 		Logger: cfg.Logger,
 		HTTP:   httpcall.New(httpcall.Config{Allow: cfg.HTTPAllow}),
+		Listener: listener.Config{
+			URL: cfg.ListenerURL, Secret: cfg.ListenerSecret,
+			MaxAttempts: cfg.ListenerAttempts, MinBackoff: cfg.ListenerBackoff,
+		},
 	})
 	if err != nil {
 		st.Close()

@@ -31,6 +31,8 @@ type Client struct {
 	flows batonv1connect.WorkflowServiceClient
 	tasks batonv1connect.TaskServiceClient
 	sched batonv1connect.SchedulerServiceClient
+	// listeners: listener.go
+	listeners batonv1connect.ListenerServiceClient
 }
 
 type options struct {
@@ -75,6 +77,8 @@ func New(baseURL string, opts ...Option) *Client {
 		flows: batonv1connect.NewWorkflowServiceClient(o.http, baseURL, o.connect...),
 		tasks: batonv1connect.NewTaskServiceClient(o.http, baseURL, o.connect...),
 		sched: batonv1connect.NewSchedulerServiceClient(o.http, baseURL, o.connect...),
+
+		listeners: batonv1connect.NewListenerServiceClient(o.http, baseURL, o.connect...),
 	}
 }
 

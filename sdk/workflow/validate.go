@@ -3,6 +3,7 @@ package workflow
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -160,6 +161,9 @@ func (v *validator) workflow(def *WorkflowDef, base string) {
 	if def.TimeoutSeconds < 0 {
 		v.add(base+"/timeoutSeconds", "timeoutSeconds is %d; it must be 0 (no timeout) or more", def.TimeoutSeconds)
 	}
+	if def.WorkflowStatusListenerSink != "" {
+		v.listenerSink(def.WorkflowStatusListenerSink, base+"/workflowStatusListenerSink")
+	}
 	if len(def.Tasks) == 0 {
 		v.add(base+"/tasks", "tasks is empty; a workflow needs at least one task")
 	}
@@ -168,6 +172,21 @@ func (v *validator) workflow(def *WorkflowDef, base string) {
 	v.tasks(def.Tasks, base+"/tasks")
 	v.template(def.OutputParameters, base+"/outputParameters")
 	v.template(def.FailureWorkflow, base+"/failureWorkflow")
+}
+
+// listenerSink checks a workflowStatusListenerSink: Baton delivers status
+// events to webhooks, so the sink is an absolute http or https URL (Orkes'
+// kafka: or conductor: sinks have no counterpart).
+func (v *validator) listenerSink(sink, ptr string) {
+	u, err := url.Parse(sink)
+	switch {
+	case err != nil:
+		v.add(ptr, "workflowStatusListenerSink %q is not a URL (%v); set the http:// or https:// URL of the webhook that receives status events", sink, err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		v.add(ptr, "workflowStatusListenerSink %q must be an http:// or https:// URL: status events are POSTed to a webhook", sink)
+	case u.Host == "":
+		v.add(ptr, "workflowStatusListenerSink %q has no host; set a URL such as https://hooks.example.com/baton", sink)
+	}
 }
 
 // collect records the reference names of a task list and the lists nested

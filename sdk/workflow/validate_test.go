@@ -87,6 +87,9 @@ func TestValidateWorkflowDef(t *testing.T) {
 		{"schemaVersion 1", func(d *WorkflowDef) { d.SchemaVersion = 1 }, nil, "/schemaVersion", []string{"schemaVersion is 1"}},
 		{"workflow timeoutPolicy RETRY", func(d *WorkflowDef) { d.TimeoutPolicy = TimeoutRetry }, nil, "/timeoutPolicy", []string{`"RETRY"`, "TIME_OUT_WF or ALERT_ONLY"}},
 		{"negative timeoutSeconds", func(d *WorkflowDef) { d.TimeoutSeconds = -5 }, nil, "/timeoutSeconds", []string{"-5"}},
+		{"listener sink not a URL", func(d *WorkflowDef) { d.WorkflowStatusListenerSink = "kafka:status-topic" }, nil, "/workflowStatusListenerSink", []string{`"kafka:status-topic"`, "http:// or https://"}},
+		{"listener sink without a host", func(d *WorkflowDef) { d.WorkflowStatusListenerSink = "https:///hook" }, nil, "/workflowStatusListenerSink", []string{"no host"}},
+		{"listener sink malformed", func(d *WorkflowDef) { d.WorkflowStatusListenerSink = "http://[::1" }, nil, "/workflowStatusListenerSink", []string{"is not a URL"}},
 		{"bad failureWorkflow expression", func(d *WorkflowDef) { d.FailureWorkflow = "${workflow.input.}" }, nil, "/failureWorkflow", []string{"${workflow.input.}"}},
 
 		// Every task.
@@ -272,6 +275,9 @@ func TestValidateWorkflowDefAccepts(t *testing.T) {
 	}{
 		{"the base definition", func(*WorkflowDef) {}, defaultOptions()},
 		{"unregistered tasks when registrations are not checked", func(d *WorkflowDef) { d.Tasks[2].Name = "unregistered" }, ValidateOptions{}},
+		{"a webhook as the listener sink", func(d *WorkflowDef) {
+			d.WorkflowStatusListenerEnabled, d.WorkflowStatusListenerSink = true, "https://hooks.example.com/baton?team=a"
+		}, defaultOptions()},
 		{"an inline taskDefinition instead of a registered one", func(d *WorkflowDef) {
 			d.Tasks[2].Name = "unregistered"
 			d.Tasks[2].TaskDefinition = &TaskDef{Name: "unregistered", RetryCount: intPtr(0)}

@@ -9,6 +9,8 @@
 //	                               operate on executions, a result line each
 //	baton schedule put|ls|get|rm|pause|resume|next
 //	                               manage workflow schedules (cron with seconds)
+//	baton deadletters ls|redrive ID...|rm ID...
+//	                               status events their webhook refused
 //	baton bench                    measure throughput and latency
 //
 // Run "baton COMMAND --help" for the flags of a command.

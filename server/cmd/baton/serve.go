@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"os"
+	"strconv"
 	"strings"
 
 	"github.com/batonhq/baton/server"
@@ -21,6 +23,13 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	dir := fs.String("data-dir", env("BATON_DATA_DIR", "./baton-data"), "directory of the embedded store (env BATON_DATA_DIR)")
 	fs.BoolVar(&sync, "sync", sync, "fsync every group commit; false survives a process crash but not a power loss (env BATON_SYNC)")
 	allow := fs.String("http-allow", env("BATON_HTTP_ALLOW", ""), "comma-separated networks HTTP tasks may call although internal, e.g. 127.0.0.1/32,10.0.0.0/8 (env BATON_HTTP_ALLOW)")
+	listenerURL := fs.String("listener-url", env("BATON_LISTENER_URL", ""), "default webhook for workflow and task status events of definitions with workflowStatusListenerEnabled and no workflowStatusListenerSink (env BATON_LISTENER_URL)")
+	listenerSecret := fs.String("listener-secret", env("BATON_LISTENER_SECRET", ""), "secret signing status events (Baton-Signature: t=...,v1=HMAC-SHA256 of \"<t>.<body>\"); prefer the env BATON_LISTENER_SECRET, which ps does not show")
+	attempts, err := envInt("BATON_LISTENER_ATTEMPTS", 10)
+	if err != nil {
+		return err
+	}
+	fs.IntVar(&attempts, "listener-attempts", attempts, "attempts to deliver a status event before it goes to the dead letters (env BATON_LISTENER_ATTEMPTS)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -28,8 +37,14 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if attempts < 1 {
+		return fmt.Errorf("--listener-attempts is %d; it must be 1 or more", attempts)
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	return server.Run(ctx, server.Config{Addr: *addr, DataDir: *dir, NoSync: !sync, Logger: logger, HTTPAllow: nets})
+	return server.Run(ctx, server.Config{
+		Addr: *addr, DataDir: *dir, NoSync: !sync, Logger: logger, HTTPAllow: nets,
+		ListenerURL: *listenerURL, ListenerSecret: *listenerSecret, ListenerAttempts: attempts,
+	})
 }
 
 // parsePrefixes reads a comma-separated list of networks; a bare address
@@ -51,4 +66,17 @@ func parsePrefixes(s string) ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a, a.BitLen()))
 	}
 	return out, nil
+}
+
+// envInt parses an integer environment variable.
+func envInt(name string, def int) (int, error) {
+	v, ok := os.LookupEnv(name)
+	if !ok || v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return def, fmt.Errorf("%s=%q: want a whole number", name, v)
+	}
+	return n, nil
 }

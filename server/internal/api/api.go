@@ -54,12 +54,14 @@ func New(e *engine.Engine, opts Options) http.Handler {
 	mux.Handle(batonv1connect.NewWorkflowServiceHandler(&workflowService{e: e, errs: errs}, limits...))
 	mux.Handle(batonv1connect.NewTaskServiceHandler(&taskService{e: e, errs: errs}, limits...))
 	mux.Handle(batonv1connect.NewSchedulerServiceHandler(&schedulerService{s: opts.Scheduler, errs: errs}, limits...))
+	mux.Handle(batonv1connect.NewListenerServiceHandler(&listenerService{e: e, errs: errs}, limits...))
 
 	reflector := grpcreflect.NewStaticReflector(
 		batonv1connect.MetadataServiceName,
 		batonv1connect.WorkflowServiceName,
 		batonv1connect.TaskServiceName,
 		batonv1connect.SchedulerServiceName,
+		batonv1connect.ListenerServiceName,
 	)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector, limits...))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector, limits...))

@@ -95,6 +95,11 @@ func newREST(e *engine.Engine, sched *scheduler.Scheduler, errs *errorMapper, ma
 	s.handle("PUT /api/scheduler/schedules/{name}/resume", s.resumeSchedule)
 	s.handle("GET /api/scheduler/nextFewSchedules", s.nextFewSchedules)
 
+	// Dead letters of status listeners (rest_listener.go).
+	s.handle("GET /api/listeners/deadletters", s.listDeadLetters)
+	s.handle("POST /api/listeners/deadletters/redrive", s.redriveDeadLetters)
+	s.handle("POST /api/listeners/deadletters/delete", s.deleteDeadLetters)
+	s.handle("DELETE /api/listeners/deadletters/{id}", s.deleteDeadLetter)
 	s.handle("/api/", func(_ http.ResponseWriter, r *http.Request) error {
 		return &engine.Error{Code: engine.NotFound, Msg: "no endpoint " + r.Method + " " + r.URL.Path}
 	})

@@ -28,6 +28,7 @@ import (
 	"github.com/batonhq/baton/sdk/workflow"
 	"github.com/batonhq/baton/server/internal/decider"
 	"github.com/batonhq/baton/server/internal/httpcall"
+	"github.com/batonhq/baton/server/internal/listener"
 	"github.com/batonhq/baton/server/internal/script"
 	"github.com/batonhq/baton/server/internal/store"
 )
@@ -53,6 +54,9 @@ type Config struct {
 	HTTP *httpcall.Caller
 	// HTTPRunners is how many HTTP tasks run at once. Default: 64.
 	HTTPRunners int
+	// Listener configures the delivery of status events (package
+	// listener). Its Store, HTTP and Logger are the engine's.
+	Listener listener.Config
 }
 
 func (c *Config) withDefaults() {
@@ -98,6 +102,8 @@ type Engine struct {
 	defs     *defCache
 	cache    *cache
 	timer    *timer
+	// listener delivers status events.
+	listener *listener.Listener
 
 	handlers  handlers
 	handlerMu sync.Mutex // serializes changes of event handlers
@@ -112,6 +118,12 @@ func New(cfg Config) (*Engine, error) {
 		return nil, errorf(InvalidArgument, "engine: Config.Store is required")
 	}
 	cfg.withDefaults()
+	lcfg := cfg.Listener
+	lcfg.Store, lcfg.HTTP, lcfg.Logger = cfg.Store, cfg.HTTP, cfg.Logger
+	l, err := listener.New(lcfg)
+	if err != nil {
+		return nil, errorf(InvalidArgument, "engine: %v", err)
+	}
 	e := &Engine{
 		cfg:     cfg,
 		store:   cfg.Store,
@@ -125,6 +137,7 @@ func New(cfg Config) (*Engine, error) {
 		cache:   newCache(),
 		stop:    make(chan struct{}),
 	}
+	e.listener = l
 	e.timer = newTimer(e)
 	return e, nil
 }
@@ -162,6 +175,7 @@ func (e *Engine) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	e.listener.Start()
 	if err := e.recoverMessages(ctx); err != nil {
 		return err
 	}
@@ -183,6 +197,7 @@ func (e *Engine) Stop() {
 		close(e.stop)
 	}
 	e.wg.Wait()
+	e.listener.Stop()
 }
 
 func (e *Engine) now() time.Time { return e.cfg.Clock() }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/batonhq/baton/sdk/workflow"
 	"github.com/batonhq/baton/server/internal/decider"
+	"github.com/batonhq/baton/server/internal/listener"
 	"github.com/batonhq/baton/server/internal/store"
 )
 
@@ -241,6 +242,9 @@ func (e *Engine) deliver(ctx context.Context, m *store.Message) error {
 				err = e.ackAlone(ctx, m)
 			}
 		}
+	case listener.Kind:
+		e.listener.Enqueue(m) // it acknowledges the message once delivered
+		return nil
 	default:
 		e.log.Error("drop a message of unknown kind", "kind", m.Kind)
 		return e.ackAlone(ctx, m)

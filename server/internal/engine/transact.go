@@ -21,6 +21,8 @@ type change struct {
 	// besides those the decision's commands make (filled by transition).
 	ack  []string
 	send []*store.Message
+	// listen is set when the workflow has a status listener (listener.go).
+	listen *listening
 }
 
 // decide runs the decider over a loaded execution for one or more events.
@@ -31,6 +33,7 @@ func (e *Engine) decide(ex *store.Execution, events ...decider.Event) (*change, 
 		version:    ex.Version,
 		inProgress: map[string]bool{},
 		status:     ex.Workflow.Status,
+		listen:     e.listenTo(ex.Workflow),
 	}
 	if !ex.WakeAt.IsZero() {
 		c.wakeAt = ex.WakeAt.UnixMilli()
@@ -111,6 +114,7 @@ func (e *Engine) transition(c *change) *store.Transition {
 		t.History = append(t.History, store.Event{Time: now, Type: h.Type, TaskID: h.TaskID, Detail: h.Detail})
 	}
 	c.send = append(c.send, e.messages(c)...)
+	c.send = append(c.send, e.statusEvents(c)...)
 	t.Send = c.send
 	return t
 }

@@ -49,6 +49,7 @@ var (
 type Store interface {
 	ScheduleStore
 
+	DeadLetters
 	// TaskDefPut creates or replaces task definitions, all or none.
 	TaskDefPut(ctx context.Context, defs []*workflow.TaskDef) error
 	// TaskDefGet returns a task definition or ErrNotFound.

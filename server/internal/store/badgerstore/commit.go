@@ -49,7 +49,10 @@ type call struct {
 	// remove is the id of an execution to delete (ExecutionRemove); such
 	// a call has nothing else.
 	remove string
-	size   int
+	// dead plans a move to or from the dead-letter list (deadletter.go);
+	// such a call has nothing else.
+	dead func(*planner) error
+	size int
 	// done receives the outcome once, after the batch holding the call is
 	// committed (or the call failed on its own).
 	done chan error
@@ -439,6 +442,12 @@ func plan(txn *badger.Txn, c *call) ([]op, error) {
 	p := newPlanner(txn)
 	if c.remove != "" {
 		if err := p.removeExecution(c.remove); err != nil {
+			return nil, err
+		}
+		return p.ops, nil
+	}
+	if c.dead != nil {
+		if err := c.dead(p); err != nil {
 			return nil, err
 		}
 		return p.ops, nil

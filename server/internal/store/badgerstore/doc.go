@@ -44,6 +44,7 @@
 //	                                 one that acknowledged it; scans in id order
 //	ev/<name>                        EventHandler
 //	sc/<name>                        store.ScheduleRecord
+//	dl/<message id>                  DeadLetter: a message moved out of ms/ (deadletter.go)
 //
 // The search indexes (index.go; a name in them is cut at 256 bytes and its
 // NUL bytes replaced, so an entry may stand for more than one name: every

@@ -25,6 +25,7 @@ const (
 	prefixMessage     = "ms/"
 	prefixHandler     = "ev/"
 	prefixSchedule    = "sc/"
+	prefixDeadLetter  = "dl/"
 
 	// The search indexes (index.go).
 	prefixSortAll     = "xa/"

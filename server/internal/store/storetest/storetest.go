@@ -5,7 +5,8 @@
 // versions, event handlers, guarded and atomic commits (a failed guard writes
 // nothing), the indexes derived from each commit (active tasks, wake-up
 // times), tasks removed with their logs, messages sent and acknowledged once,
-// history and task logs kept in order, what survives a restart, and group
+// messages moved to and from the dead-letter list once, history and task
+// logs kept in order, what survives a restart, and group
 // commit under concurrency, executions removed with everything of them, and
 // searches served by indexes that follow every change (checked against a
 // brute-force filter over random executions; SeedEnv sets its seed). Each
@@ -46,6 +47,7 @@ var areas = []struct {
 	run  func(t *testing.T, h Harness)
 }{
 	{"Commit", testCommit},
+	{"DeadLetters", testDeadLetters},
 	{"Definitions", testDefs},
 	{"EventHandlers", testEventHandlers},
 	{"Execution", testExecution},
