@@ -37,6 +37,8 @@ func newREST(e *engine.Engine, errs *errorMapper, maxBody int64) *rest {
 	s.handle("DELETE /api/metadata/workflow/{name}/{version}", s.deleteWorkflowDef)
 
 	// Workflow executions (WorkflowResource).
+	s.handle("GET /api/workflow/search", s.searchWorkflows)
+	s.handle("GET /api/workflow/search-v2", s.searchWorkflowsV2)
 	s.handle("POST /api/workflow", s.startWorkflow)
 	s.handle("POST /api/workflow/{name}", s.startWorkflowByName)
 	s.handle("GET /api/workflow/{id}", s.getWorkflow)

@@ -29,7 +29,11 @@
 //	                                 workflowTask, taken from ws/ when read (by
 //	                                 reference name, less DO_WHILE suffixes: ref__2
 //	                                 runs ref)
-//	ti/<task id>                     where the task is: big-endian seq, then the workflow id
+//	ti/<task id>                     where the task is: big-endian seq, then the workflow id; then
+//	                                 NUL and the task's search index fields (taskFields: type,
+//	                                 status, workflow name, scheduled, start, end and update
+//	                                 times, reason words); without them, a task written before
+//	                                 the store kept task indexes
 //	ac/<workflow id> NUL <seq> <task id>
 //	                                 empty; present while the task's status is not
 //	                                 terminal (same suffix as its tk/ key)
@@ -66,6 +70,14 @@
 //	                                 empty; a posting: the execution has the word
 //	xt/<workflow id>                 the words of the input, then all the words, that the
 //	                                 execution's postings were written from
+//	ya/<scheduled time> <task id>
+//	yt/<task type> NUL <scheduled time> <task id>
+//	yn/<workflow name> NUL <scheduled time> <task id>
+//	ys/<task status> NUL <scheduled time> <task id>
+//	yw/<word> NUL <scheduled time> <task id>
+//	                                 empty; the task index (taskindex.go): every task, by type,
+//	                                 by workflow name, by status (no partition for COMPLETED), by
+//	                                 word of its reasonForIncompletion
 //
 // Values are JSON (encoding/json), decoded with workflow.Decode so that
 // numbers in free-form maps come back as json.Number. The execution head is
@@ -111,6 +123,13 @@
 //     but postings are rewritten only when a set changed; xt says which
 //     postings to delete then, and is itself rewritten only when the words
 //     changed.
+//
+// The task indexes follow the same rule: the committer reads a written
+// task's ti/ record anyway (to find where it is), so the record keeps the
+// fields its entries were derived from, and a write moves only the entries
+// whose fields changed (a status change: the status partition's). A task
+// stored before the task indexes existed has none until it is written
+// again. tasksearch.go says how a task search picks a partition.
 //
 // search.go says how a query picks among the indexes; every plan checks
 // every condition of the query, from the entries' values or the heads, so

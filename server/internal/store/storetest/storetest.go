@@ -55,6 +55,7 @@ var areas = []struct {
 	{"Recovery", testRecovery},
 	{"Removal", testRemoval},
 	{"Search", testSearch},
+	{"TaskSearch", testTaskSearch},
 }
 
 // Run runs the whole suite.

@@ -1,0 +1,177 @@
+package badgerstore
+
+import (
+	"encoding/binary"
+	"errors"
+	"slices"
+
+	"github.com/batonhq/baton/sdk/workflow"
+	"github.com/batonhq/baton/server/internal/store"
+)
+
+// The task search indexes (doc.go shows their keys) are derived, like the
+// execution indexes, from a task's indexed fields before and after each
+// write: the old ones are kept in the task's ti/ record, which the
+// committer reads for every task it writes anyway, so a write that changes
+// none of them (a heartbeat, a poll count) moves no entry, and one that
+// changes the status moves one. Every entry is empty and ordered by
+// scheduled time, then task id; searches check every condition against the
+// fields in ti/.
+
+// taskFields are the fields of a task that its index entries are derived
+// from, kept in its ti/ record.
+type taskFields struct {
+	TaskType      string
+	Status        string
+	WorkflowName  string
+	ScheduledTime int64
+	StartTime     int64
+	EndTime       int64
+	UpdateTime    int64
+	// Words are the sorted distinct words of the reasonForIncompletion
+	// (the first SearchWordsPerField), each with a posting.
+	Words []string
+}
+
+func newTaskFields(t *workflow.Task, workflowName string) *taskFields {
+	f := &taskFields{
+		TaskType:      t.TaskType,
+		Status:        string(t.Status),
+		WorkflowName:  workflowName,
+		ScheduledTime: t.ScheduledTime,
+		StartTime:     t.StartTime,
+		EndTime:       t.EndTime,
+		UpdateTime:    t.UpdateTime,
+	}
+	if t.ReasonForIncompletion != "" {
+		f.Words = sortedWords(store.ValueWords(t.ReasonForIncompletion, store.SearchWordsPerField))
+	}
+	return f
+}
+
+func (f *taskFields) equal(g *taskFields) bool {
+	return f.TaskType == g.TaskType && f.Status == g.Status && f.WorkflowName == g.WorkflowName &&
+		f.ScheduledTime == g.ScheduledTime && f.StartTime == g.StartTime && f.EndTime == g.EndTime &&
+		f.UpdateTime == g.UpdateTime && slices.Equal(f.Words, g.Words)
+}
+
+// taskPartitioned reports whether a task status has a partition: every
+// status but COMPLETED, which most tasks end in, so that completing a task
+// deletes its status entry and writes none.
+func taskPartitioned(status string) bool { return status != string(workflow.TaskCompleted) }
+
+// Task index prefixes; each continues with the scheduled time and the
+// task id.
+func taskAllPrefix() []byte                 { return []byte(prefixTaskAll) }
+func taskTypePrefix(taskType string) []byte { return scope(prefixTaskType, keyName(taskType)) }
+func taskNamePrefix(name string) []byte     { return scope(prefixTaskName, keyName(name)) }
+func taskStatusPrefix(st string) []byte     { return scope(prefixTaskStatus, keyName(st)) }
+func taskWordPrefix(word string) []byte     { return scope(prefixTaskWord, word) }
+
+func taskEntryKey(prefix []byte, scheduled int64, taskID string) []byte {
+	k := binary.BigEndian.AppendUint64(slices.Clip(prefix), orderedInt(scheduled))
+	return append(k, taskID...)
+}
+
+// entries are the keys of a task's index entries.
+func (f *taskFields) entries(taskID string) [][]byte {
+	if f == nil {
+		return nil
+	}
+	keys := [][]byte{
+		taskEntryKey(taskAllPrefix(), f.ScheduledTime, taskID),
+		taskEntryKey(taskTypePrefix(f.TaskType), f.ScheduledTime, taskID),
+		taskEntryKey(taskNamePrefix(f.WorkflowName), f.ScheduledTime, taskID),
+	}
+	if taskPartitioned(f.Status) {
+		keys = append(keys, taskEntryKey(taskStatusPrefix(f.Status), f.ScheduledTime, taskID))
+	}
+	for _, w := range f.Words {
+		keys = append(keys, taskEntryKey(taskWordPrefix(w), f.ScheduledTime, taskID))
+	}
+	return keys
+}
+
+// indexTask plans the index writes of a task whose fields were was (nil
+// for a task not indexed yet) and are now now (nil for a removed task).
+func (p *planner) indexTask(taskID string, was, now *taskFields) {
+	before, after := was.entries(taskID), now.entries(taskID)
+	for _, k := range before {
+		if !slices.ContainsFunc(after, func(n []byte) bool { return string(n) == string(k) }) {
+			p.ops = append(p.ops, del(k))
+		}
+	}
+	for _, k := range after {
+		if !slices.ContainsFunc(before, func(o []byte) bool { return string(o) == string(k) }) {
+			p.ops = append(p.ops, set(k, []byte{}))
+		}
+	}
+}
+
+// taskFieldsFormat is the first byte of the fields in a ti/ record.
+const taskFieldsFormat = 1
+
+func (f *taskFields) encode(b []byte) []byte {
+	b = append(b, taskFieldsFormat)
+	for _, s := range []string{f.TaskType, f.Status, f.WorkflowName} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	for _, v := range []int64{f.ScheduledTime, f.StartTime, f.EndTime, f.UpdateTime} {
+		b = binary.AppendVarint(b, v)
+	}
+	b = binary.AppendUvarint(b, uint64(len(f.Words)))
+	for _, w := range f.Words {
+		b = binary.AppendUvarint(b, uint64(len(w)))
+		b = append(b, w...)
+	}
+	return b
+}
+
+var errBadTaskFields = errors.New("bad task index fields")
+
+func decodeTaskFields(b []byte) (*taskFields, error) {
+	if len(b) == 0 || b[0] != taskFieldsFormat {
+		return nil, errors.New("unknown task index format")
+	}
+	b = b[1:]
+	f := &taskFields{}
+	str := func() (string, bool) {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || uint64(len(b)-n) < l {
+			return "", false
+		}
+		s := string(b[n : n+int(l)])
+		b = b[n+int(l):]
+		return s, true
+	}
+	for _, s := range []*string{&f.TaskType, &f.Status, &f.WorkflowName} {
+		var ok bool
+		if *s, ok = str(); !ok {
+			return nil, errBadTaskFields
+		}
+	}
+	for _, v := range []*int64{&f.ScheduledTime, &f.StartTime, &f.EndTime, &f.UpdateTime} {
+		x, n := binary.Varint(b)
+		if n <= 0 {
+			return nil, errBadTaskFields
+		}
+		*v, b = x, b[n:]
+	}
+	nw, n := binary.Uvarint(b)
+	if n <= 0 || nw > uint64(len(b)) {
+		return nil, errBadTaskFields
+	}
+	b = b[n:]
+	for range nw {
+		w, ok := str()
+		if !ok {
+			return nil, errBadTaskFields
+		}
+		f.Words = append(f.Words, w)
+	}
+	if len(b) != 0 {
+		return nil, errBadTaskFields
+	}
+	return f, nil
+}
