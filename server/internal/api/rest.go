@@ -55,6 +55,8 @@ func newREST(e *engine.Engine, errs *errorMapper, maxBody int64) *rest {
 	// /api/tasks/{taskId}/log overlap (both match /api/tasks/poll/log) and
 	// neither is more specific, which ServeMux refuses; one pattern serves
 	// both and tells them apart by the first segment.
+	s.handle("GET /api/tasks/search", s.searchTasks)
+	s.handle("GET /api/tasks/search-v2", s.searchTasksV2)
 	s.handle("GET /api/tasks/poll/batch/{type}", s.batchPoll)
 	s.handle("GET /api/tasks/queue/sizes", s.queueSizes)
 	s.handle("GET /api/tasks/{first}/{second}", s.pollOrLogs)

@@ -511,3 +511,138 @@ func lexQuery(s string) ([]token, error) {
 	}
 	return toks, nil
 }
+
+// taskSummary is Conductor's TaskSummary.
+type taskSummary struct {
+	WorkflowID            string              `json:"workflowId"`
+	WorkflowType          string              `json:"workflowType"`
+	CorrelationID         string              `json:"correlationId,omitempty"`
+	ScheduledTime         string              `json:"scheduledTime,omitempty"`
+	StartTime             string              `json:"startTime,omitempty"`
+	UpdateTime            string              `json:"updateTime,omitempty"`
+	EndTime               string              `json:"endTime,omitempty"`
+	Status                workflow.TaskStatus `json:"status"`
+	ReasonForIncompletion string              `json:"reasonForIncompletion,omitempty"`
+	ExecutionTime         int64               `json:"executionTime"`
+	QueueWaitTime         int64               `json:"queueWaitTime"`
+	TaskDefName           string              `json:"taskDefName"`
+	TaskType              string              `json:"taskType"`
+	Input                 string              `json:"input,omitempty"`
+	Output                string              `json:"output,omitempty"`
+	TaskID                string              `json:"taskId"`
+	WorkflowPriority      int                 `json:"workflowPriority"`
+	Domain                string              `json:"domain,omitempty"`
+}
+
+func summarizeTask(t *workflow.Task) taskSummary {
+	s := taskSummary{
+		WorkflowID:            t.WorkflowInstanceID,
+		WorkflowType:          t.WorkflowType,
+		CorrelationID:         t.CorrelationID,
+		ScheduledTime:         conductorTime(t.ScheduledTime),
+		StartTime:             conductorTime(t.StartTime),
+		UpdateTime:            conductorTime(t.UpdateTime),
+		EndTime:               conductorTime(t.EndTime),
+		Status:                t.Status,
+		ReasonForIncompletion: t.ReasonForIncompletion,
+		TaskDefName:           t.TaskDefName,
+		TaskType:              t.TaskType,
+		Input:                 summaryJSON(t.InputData),
+		Output:                summaryJSON(t.OutputData),
+		TaskID:                t.TaskID,
+		WorkflowPriority:      t.WorkflowPriority,
+		Domain:                t.Domain,
+	}
+	// As Conductor computes them.
+	if t.EndTime > 0 && t.StartTime > 0 {
+		s.ExecutionTime = t.EndTime - t.StartTime
+	}
+	if t.StartTime > 0 && t.ScheduledTime > 0 {
+		s.QueueWaitTime = t.StartTime - t.ScheduledTime
+	}
+	return s
+}
+
+// GET /api/tasks/search
+func (s *rest) searchTasks(w http.ResponseWriter, r *http.Request) error {
+	page, offset, err := s.runTaskSearch(r)
+	if err != nil {
+		return err
+	}
+	out := make([]taskSummary, len(page.Tasks))
+	for i, t := range page.Tasks {
+		out[i] = summarizeTask(t)
+	}
+	writeJSON(w, http.StatusOK, newSearchResult(out, offset, page.Next))
+	return nil
+}
+
+// GET /api/tasks/search-v2
+func (s *rest) searchTasksV2(w http.ResponseWriter, r *http.Request) error {
+	page, offset, err := s.runTaskSearch(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newSearchResult(page.Tasks, offset, page.Next))
+	return nil
+}
+
+func (s *rest) runTaskSearch(r *http.Request) (*store.TaskPage, int, error) {
+	req, err := taskSearchRequest(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	page, err := s.e.SearchTasks(r.Context(), req)
+	return page, req.Offset, err
+}
+
+// taskSearchRequest reads the parameters of a task search. Tasks are
+// ordered by scheduled time only; freeText searches the reason for
+// incompletion.
+func taskSearchRequest(r *http.Request) (engine.TaskSearchRequest, error) {
+	var req engine.TaskSearchRequest
+	p, err := readPaging(r)
+	if err != nil {
+		return req, err
+	}
+	req.Offset = p.start
+	q := &req.Query
+	q.Limit, q.Cursor, q.Ascending = p.size, p.cursor, p.ascending
+	if p.sortField != "" && p.sortField != "scheduledTime" {
+		return req, invalid("cannot sort tasks by %q: tasks are sorted by scheduledTime (sort=scheduledTime:ASC or :DESC)", p.sortField)
+	}
+	q.FreeText = freeText(r)
+	if err := parseSearchQuery(r.URL.Query().Get("query"), taskQueryFields(q)); err != nil {
+		return req, err
+	}
+	return req, nil
+}
+
+// taskQueryFields are the fields a task search query may use.
+func taskQueryFields(q *store.TaskQuery) map[string]queryField {
+	return map[string]queryField{
+		"taskType":     func(op string, vs []string) error { return setOnce(&q.TaskType, "taskType", op, vs) },
+		"workflowType": func(op string, vs []string) error { return setOnce(&q.WorkflowName, "workflowType", op, vs) },
+		"workflowId":   func(op string, vs []string) error { return setOnce(&q.WorkflowID, "workflowId", op, vs) },
+		"status": func(op string, vs []string) error {
+			if op != "=" && op != "IN" {
+				return fmt.Errorf("status supports = and IN, not %s", op)
+			}
+			if len(q.Statuses) > 0 {
+				return fmt.Errorf("status is given twice; list every status in one IN (...)")
+			}
+			for _, v := range vs {
+				st := workflow.TaskStatus(strings.ToUpper(v))
+				if !st.Valid() {
+					return fmt.Errorf("%q is not a task status (SCHEDULED, IN_PROGRESS, COMPLETED, FAILED, TIMED_OUT, CANCELED, ...)", v)
+				}
+				q.Statuses = append(q.Statuses, st)
+			}
+			return nil
+		},
+		"scheduledTime": timeRange("scheduledTime", &q.ScheduledFrom, &q.ScheduledTo),
+		"startTime":     timeRange("startTime", &q.StartFrom, &q.StartTo),
+		"endTime":       timeRange("endTime", &q.EndFrom, &q.EndTo),
+		"updateTime":    timeRange("updateTime", &q.UpdateFrom, &q.UpdateTo),
+	}
+}
