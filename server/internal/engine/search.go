@@ -66,12 +66,20 @@ func checkOffset(offset, limit int, cursor string) error {
 		return errorf(InvalidArgument, "the offset (start) must not be negative, got %d", offset)
 	case offset > 0 && cursor != "":
 		return errorf(InvalidArgument, "give either an offset (start) or a cursor, not both: the cursor already says where the page starts")
-	case offset+max(limit, 0) > MaxSearchWindow:
+	case offset+pageSize(limit) > MaxSearchWindow:
 		return errorf(InvalidArgument,
 			"offset (start) plus page size is %d, over the limit of %d; to page further, follow the cursor of each page (nextCursor) instead of an offset",
-			offset+limit, MaxSearchWindow)
+			offset+pageSize(limit), MaxSearchWindow)
 	}
 	return nil
+}
+
+// pageSize is the size of a page of the given limit.
+func pageSize(limit int) int {
+	if limit == 0 {
+		return store.DefaultSearchLimit
+	}
+	return max(limit, 0)
 }
 
 // searchError turns the store's refusal of a query into InvalidArgument,

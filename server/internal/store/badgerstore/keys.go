@@ -40,6 +40,7 @@ const (
 	prefixTaskName   = "yn/"
 	prefixTaskStatus = "ys/"
 	prefixTaskWord   = "yw/"
+	prefixTaskEnd    = "ye/"
 )
 
 // sep ends a name inside a key, so that the keys of "a" sort before those of

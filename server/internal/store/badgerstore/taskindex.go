@@ -1,9 +1,13 @@
 package badgerstore
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"slices"
+
+	"github.com/dgraph-io/badger/v4"
 
 	"github.com/batonhq/baton/sdk/workflow"
 	"github.com/batonhq/baton/server/internal/store"
@@ -15,8 +19,9 @@ import (
 // committer reads for every task it writes anyway, so a write that changes
 // none of them (a heartbeat, a poll count) moves no entry, and one that
 // changes the status moves one. Every entry is empty and ordered by
-// scheduled time, then task id; searches check every condition against the
-// fields in ti/.
+// scheduled time, then task id, but those of the end-time index (ye/),
+// ordered by end time: a task writes it once, when it ends. Searches check
+// every condition against the fields in ti/.
 
 // taskFields are the fields of a task that its index entries are derived
 // from, kept in its ti/ record.
@@ -88,6 +93,9 @@ func (f *taskFields) entries(taskID string) [][]byte {
 	}
 	for _, w := range f.Words {
 		keys = append(keys, taskEntryKey(taskWordPrefix(w), f.ScheduledTime, taskID))
+	}
+	if f.EndTime > 0 {
+		keys = append(keys, taskEntryKey([]byte(prefixTaskEnd), f.EndTime, taskID))
 	}
 	return keys
 }
@@ -174,4 +182,82 @@ func decodeTaskFields(b []byte) (*taskFields, error) {
 		return nil, errBadTaskFields
 	}
 	return f, nil
+}
+
+// taskIndexedKey marks a data directory whose tasks are all in the task
+// search indexes. Its value is the task fields' format.
+var taskIndexedKey = []byte("yv/")
+
+// backfillTaskIndexes indexes, once, the tasks stored before the store
+// kept task indexes (their ti/ records have no fields), as
+// backfillIndexes does for executions. It runs in Open after it.
+func (s *Store) backfillTaskIndexes() error {
+	type taskAt struct {
+		wfID, taskID string
+		seq          int
+	}
+	done := false
+	var tasks []taskAt
+	err := s.db.View(func(txn *badger.Txn) error {
+		if _, err := txn.Get(taskIndexedKey); err == nil {
+			done = true
+			return nil
+		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix, opts.PrefetchValues = []byte(prefixTask), false
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			wfID, rest, ok := bytes.Cut(it.Item().Key()[len(prefixTask):], []byte{sep})
+			if !ok || len(rest) <= 8 {
+				return fmt.Errorf("bad task key %q", it.Item().Key())
+			}
+			tasks = append(tasks, taskAt{wfID: string(wfID), seq: int(orderedValue(rest)), taskID: string(rest[8:])})
+		}
+		return nil
+	})
+	if err != nil || done {
+		return err
+	}
+	for len(tasks) > 0 {
+		n := min(len(tasks), 4*backfillBatch)
+		err := s.db.Update(func(txn *badger.Txn) error {
+			p := newPlanner(txn)
+			for _, t := range tasks[:n] {
+				ref, err := getRef(txn, t.taskID)
+				if err != nil {
+					return err
+				}
+				if ref == nil || ref.Index != nil {
+					continue
+				}
+				var task workflow.Task
+				if ok, err := getJSON(txn, taskKey(t.wfID, t.seq, t.taskID), &task); err != nil || !ok {
+					return errors.Join(err, fmt.Errorf("the record of task %s is missing", t.taskID))
+				}
+				name := task.WorkflowType
+				if name == "" {
+					h, err := getHead(txn, t.wfID)
+					if err != nil {
+						return err
+					}
+					if h != nil && h.Index != nil {
+						name = h.Index.Name
+					}
+				}
+				ref.Index = newTaskFields(&task, name)
+				p.ops = append(p.ops, set(taskIndexKey(t.taskID), ref.encode()))
+				p.indexTask(t.taskID, nil, ref.Index)
+			}
+			return apply(txn, p.ops)
+		})
+		if err != nil {
+			return fmt.Errorf("index tasks stored before task search indexes: %w", err)
+		}
+		s.logger.Info("indexed tasks stored before task search indexes", "count", n)
+		tasks = tasks[n:]
+	}
+	return s.db.Update(func(txn *badger.Txn) error { return txn.Set(taskIndexedKey, []byte{taskFieldsFormat}) })
 }

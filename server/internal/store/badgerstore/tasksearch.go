@@ -21,13 +21,20 @@ import (
 // memory. Otherwise every filter that has an index (task type, workflow
 // name, statuses but COMPLETED, each word) names a partition, all ordered
 // by scheduled time; the search counts them (keys only, up to the smallest
-// count so far) and walks the smallest, or the whole index, in the order
+// count so far). An end-time range names the tasks of the end-time index
+// in it: when they are fewer than taskRangeCap and than the smallest
+// partition, they are all checked and sorted in memory. Otherwise the
+// search walks the smallest partition, or the whole index, in the order
 // asked for from the cursor, checking each entry's ti/ record, until the
-// page is full.
+// page is full. Start and update times have no index: they are checked,
+// so a range on them alone walks the whole index until the page is full.
 
 // taskCountCap bounds the count of a partition when choosing which to
 // walk: past it, a partition is as good as the whole index.
 const taskCountCap = 20000
+
+// taskRangeCap bounds the tasks of an end-time range checked out of order.
+const taskRangeCap = 2500
 
 // taskQuery is a validated store.TaskQuery.
 type taskQuery struct {
@@ -237,6 +244,19 @@ func (q *taskQuery) check(txn *badger.Txn, taskID string) (*taskRef, bool, error
 	return ref, q.match(ref.Index, ref.WorkflowID), nil
 }
 
+// endRange checks the tasks of an end-time range.
+func (q *taskQuery) endRange(sr *searcher, ended []source) ([]taskHit, error) {
+	var ids []string
+	err := sr.walk(ended, true, nil, func(e entry) (bool, error) {
+		ids = append(ids, e.pos.id)
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return q.candidates(sr, ids)
+}
+
 // ofExecution checks the tasks of the execution asked for.
 func (q *taskQuery) ofExecution(sr *searcher) ([]taskHit, error) {
 	prefix := scope(prefixTask, q.WorkflowID)
@@ -253,8 +273,19 @@ func (q *taskQuery) ofExecution(sr *searcher) ([]taskHit, error) {
 		ids = append(ids, string(rest[8:]))
 	}
 	it.Close()
+	return q.candidates(sr, ids)
+}
+
+// candidates checks tasks by their ti/ records and returns those that
+// match, sorted, after the cursor, at most limit+1.
+func (q *taskQuery) candidates(sr *searcher, ids []string) ([]taskHit, error) {
 	var hits []taskHit
-	for _, id := range ids {
+	for i, id := range ids {
+		if i%256 == 0 {
+			if err := sr.ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		ref, ok, err := q.check(sr.txn, id)
 		if err != nil {
 			return nil, err
@@ -310,6 +341,19 @@ func (q *taskQuery) walk(sr *searcher) ([]taskHit, error) {
 		}
 		if n < best {
 			best, chosen = n, c
+		}
+	}
+	if q.EndFrom != 0 || q.EndTo != 0 {
+		// Only ended tasks: end time above 0.
+		b := bounds{lo: max(q.EndFrom, 1), hasLo: true, hi: q.EndTo, hasHi: q.EndTo != 0}
+		ended := []source{{prefix: []byte(prefixTaskEnd), b: b, field: fieldPosting}}
+		limit := min(best, taskRangeCap)
+		n, err := sr.count(ended, limit)
+		if err != nil {
+			return nil, err
+		}
+		if n < limit {
+			return q.endRange(sr, ended)
 		}
 	}
 	var hits []taskHit
