@@ -18,7 +18,7 @@ import (
 // write: the old ones are kept in the task's ti/ record, which the
 // committer reads for every task it writes anyway, so a write that changes
 // none of them (a heartbeat, a poll count) moves no entry, and one that
-// changes the status moves one. Every entry is empty and ordered by
+// changes the status moves at most one. Every entry is empty and ordered by
 // scheduled time, then task id, but those of the end-time index (ye/),
 // ordered by end time: a task writes it once, when it ends. Searches check
 // every condition against the fields in ti/.
@@ -60,10 +60,29 @@ func (f *taskFields) equal(g *taskFields) bool {
 		f.UpdateTime == g.UpdateTime && slices.Equal(f.Words, g.Words)
 }
 
-// taskPartitioned reports whether a task status has a partition: every
-// status but COMPLETED, which most tasks end in, so that completing a task
-// deletes its status entry and writes none.
-func taskPartitioned(status string) bool { return status != string(workflow.TaskCompleted) }
+// taskPartitioned reports whether a task status has a partition: the
+// statuses a task ends in, but COMPLETED, which most tasks end in. A task
+// is therefore in at most one status partition, which it enters once, when
+// it ends (or is skipped); the active statuses (SCHEDULED, IN_PROGRESS),
+// which every task goes through, move no entry: the active-task index
+// (ac/) lists those tasks.
+func taskPartitioned(status string) bool {
+	return status != string(workflow.TaskCompleted) && !activeStatus(status)
+}
+
+// activeStatus reports whether a task in this status is in the active-task
+// index.
+func activeStatus(status string) bool {
+	return !workflow.TaskStatus(status).Terminal()
+}
+
+// sameEntries reports whether two versions of a task's fields have the
+// same index entries.
+func (f *taskFields) sameEntries(g *taskFields) bool {
+	return f.TaskType == g.TaskType && f.WorkflowName == g.WorkflowName && f.ScheduledTime == g.ScheduledTime &&
+		f.EndTime == g.EndTime && slices.Equal(f.Words, g.Words) &&
+		(f.Status == g.Status || !taskPartitioned(f.Status) && !taskPartitioned(g.Status))
+}
 
 // Task index prefixes; each continues with the scheduled time and the
 // task id.
@@ -103,6 +122,9 @@ func (f *taskFields) entries(taskID string) [][]byte {
 // indexTask plans the index writes of a task whose fields were was (nil
 // for a task not indexed yet) and are now now (nil for a removed task).
 func (p *planner) indexTask(taskID string, was, now *taskFields) {
+	if was != nil && now != nil && was.sameEntries(now) {
+		return
+	}
 	before, after := was.entries(taskID), now.entries(taskID)
 	for _, k := range before {
 		if !slices.ContainsFunc(after, func(n []byte) bool { return string(n) == string(k) }) {

@@ -1,6 +1,8 @@
 package badgerstore
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -21,20 +23,21 @@ import (
 // memory. Otherwise every filter that has an index (task type, workflow
 // name, statuses but COMPLETED, each word) names a partition, all ordered
 // by scheduled time; the search counts them (keys only, up to the smallest
-// count so far). An end-time range names the tasks of the end-time index
-// in it: when they are fewer than taskRangeCap and than the smallest
+// count so far). Active statuses (SCHEDULED, IN_PROGRESS) have no
+// partition: the active-task index (ac/) lists their tasks, which, when
+// fewer than the search cap, are all checked and sorted in memory. An
+// end-time range names the tasks of the end-time index
+// in it: when they are fewer than the search cap and than the smallest
 // partition, they are all checked and sorted in memory. Otherwise the
 // search walks the smallest partition, or the whole index, in the order
 // asked for from the cursor, checking each entry's ti/ record, until the
 // page is full. Start and update times have no index: they are checked,
 // so a range on them alone walks the whole index until the page is full.
 
-// taskCountCap bounds the count of a partition when choosing which to
-// walk: past it, a partition is as good as the whole index.
-const taskCountCap = 20000
-
-// taskRangeCap bounds the tasks of an end-time range checked out of order.
-const taskRangeCap = 2500
+// A task search bounds the tasks it checks out of order (active tasks, an
+// end-time range) by the store's search cap (defaultSearchCap), and counts
+// a partition, when choosing which to walk, up to eight times that: past
+// it, a partition is as good as the whole index.
 
 // taskQuery is a validated store.TaskQuery.
 type taskQuery struct {
@@ -186,7 +189,7 @@ func (s *Store) TaskSearch(ctx context.Context, in store.TaskQuery) (*store.Task
 	}
 	page := &store.TaskPage{Tasks: []*workflow.Task{}}
 	err = s.view(ctx, func(txn *badger.Txn) error {
-		sr := &searcher{ctx: ctx, txn: txn}
+		sr := &searcher{ctx: ctx, txn: txn, cap: cmp.Or(s.searchCap, defaultSearchCap)}
 		var hits []taskHit
 		var err error
 		if q.WorkflowID != "" {
@@ -242,6 +245,27 @@ func (q *taskQuery) check(txn *badger.Txn, taskID string) (*taskRef, bool, error
 		return nil, false, err
 	}
 	return ref, q.match(ref.Index, ref.WorkflowID), nil
+}
+
+// active returns the ids of the active tasks, when there are fewer than
+// limit.
+func (q *taskQuery) active(sr *searcher, limit int) (ids []string, ok bool, err error) {
+	prefix := []byte(prefixActive)
+	opts := badger.DefaultIteratorOptions
+	opts.Prefix, opts.PrefetchValues = prefix, false
+	it := sr.txn.NewIterator(opts)
+	defer it.Close()
+	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+		if len(ids) >= limit {
+			return nil, false, nil
+		}
+		_, rest, found := bytes.Cut(it.Item().Key()[len(prefix):], []byte{sep})
+		if !found || len(rest) <= 8 {
+			return nil, false, fmt.Errorf("bad active-task key %q", it.Item().Key())
+		}
+		ids = append(ids, string(rest[8:]))
+	}
+	return ids, true, nil
 }
 
 // endRange checks the tasks of an end-time range.
@@ -330,7 +354,7 @@ func (q *taskQuery) walk(sr *searcher) ([]taskHit, error) {
 		choices = append(choices, []source{src(taskNamePrefix(q.WorkflowName))})
 	}
 	chosen := []source{src(taskAllPrefix())}
-	best := taskCountCap
+	best := 8 * sr.cap
 	for _, c := range choices {
 		n, err := sr.count(c, best)
 		if err != nil {
@@ -343,11 +367,20 @@ func (q *taskQuery) walk(sr *searcher) ([]taskHit, error) {
 			best, chosen = n, c
 		}
 	}
+	if len(q.statuses) > 0 && !slices.ContainsFunc(q.statuses, func(st string) bool { return !activeStatus(st) }) {
+		ids, ok, err := q.active(sr, min(best, sr.cap))
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return q.candidates(sr, ids)
+		}
+	}
 	if q.EndFrom != 0 || q.EndTo != 0 {
 		// Only ended tasks: end time above 0.
 		b := bounds{lo: max(q.EndFrom, 1), hasLo: true, hi: q.EndTo, hasHi: q.EndTo != 0}
 		ended := []source{{prefix: []byte(prefixTaskEnd), b: b, field: fieldPosting}}
-		limit := min(best, taskRangeCap)
+		limit := min(best, sr.cap)
 		n, err := sr.count(ended, limit)
 		if err != nil {
 			return nil, err

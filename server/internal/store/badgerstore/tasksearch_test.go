@@ -1,6 +1,7 @@
 package badgerstore
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/batonhq/baton/sdk/workflow"
 	"github.com/batonhq/baton/server/internal/store"
+	"github.com/batonhq/baton/server/internal/store/storetest"
 )
 
 // TestTaskIndexesOfOlderData opens a directory whose tasks were stored
@@ -75,4 +77,24 @@ func TestTaskIndexesOfOlderData(t *testing.T) {
 	require.NoError(t, s.Commit(ctx, &store.Transition{Workflow: w, Version: 1, Tasks: tasks[1:]}))
 	require.Empty(t, search(s, store.TaskQuery{Statuses: []workflow.TaskStatus{workflow.TaskScheduled}}))
 	require.Equal(t, []string{"t2"}, search(s, store.TaskQuery{Statuses: []workflow.TaskStatus{workflow.TaskInProgress}}))
+}
+
+// TestTaskSearchPlans runs the task search cases again with search caps
+// that make the few tasks of the suite look many, so that every plan runs:
+// active tasks and end-time ranges checked out of order or not, partitions
+// counted to the end or not.
+func TestTaskSearchPlans(t *testing.T) {
+	t.Parallel()
+	for _, limit := range []int{1, 7} {
+		t.Run(fmt.Sprint("cap=", limit), func(t *testing.T) {
+			t.Parallel()
+			storetest.RunArea(t, storetest.Harness{
+				NewStore: func(t *testing.T) store.Store {
+					s := open(t, Options{InMemory: true})
+					s.searchCap = limit
+					return s
+				},
+			}, "TaskSearch")
+		})
+	}
 }
