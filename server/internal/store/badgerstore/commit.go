@@ -548,9 +548,13 @@ func (p *planner) task(wfID string, t taskWrite) error {
 		// The task moved: drop its record and index entry at the old place.
 		p.ops = append(p.ops, del(taskKey(wfID, ref.Seq, t.id)), del(activeKey(wfID, ref.Seq, t.id)))
 		p.ops = append(p.ops, set(taskIndexKey(t.id), now.encode()))
-	case ref.Index == nil || !ref.Index.equal(t.index):
+	case ref.Index == nil || ref.Index.stale(t.index):
 		// The search index fields changed: ti/ keeps them.
 		p.ops = append(p.ops, set(taskIndexKey(t.id), now.encode()))
+	default:
+		// ti/ stays as it was, with the status and times of an active
+		// task as they were; the active-task entry has them.
+		now.Index = ref.Index
 	}
 	var was *taskFields
 	if ref != nil {
@@ -560,7 +564,7 @@ func (p *planner) task(wfID string, t taskWrite) error {
 	p.ops = append(p.ops, set(taskKey(wfID, t.seq, t.id), t.value))
 	switch {
 	case t.active:
-		p.ops = append(p.ops, set(activeKey(wfID, t.seq, t.id), []byte{}))
+		p.ops = append(p.ops, set(activeKey(wfID, t.seq, t.id), t.index.activeValue()))
 	case ref != nil:
 		// A new task was never in the index; an old one may be.
 		p.ops = append(p.ops, del(activeKey(wfID, t.seq, t.id)))

@@ -54,10 +54,53 @@ func newTaskFields(t *workflow.Task, workflowName string) *taskFields {
 	return f
 }
 
-func (f *taskFields) equal(g *taskFields) bool {
-	return f.TaskType == g.TaskType && f.Status == g.Status && f.WorkflowName == g.WorkflowName &&
-		f.ScheduledTime == g.ScheduledTime && f.StartTime == g.StartTime && f.EndTime == g.EndTime &&
-		f.UpdateTime == g.UpdateTime && slices.Equal(f.Words, g.Words)
+// stale reports whether a task's ti/ record, holding f, must be rewritten
+// for a write of the task with fields g: when any of g differs, but that
+// the status (between the active ones), start and update times of an
+// active task are kept in its active-task entry (ac/), which every write of
+// an active task rewrites anyway. A task's ti/ record is therefore written
+// when it is created, when it ends and when an entry moves, not when it is
+// polled or heartbeats.
+func (f *taskFields) stale(g *taskFields) bool {
+	if activeStatus(g.Status) {
+		return !activeStatus(f.Status) || !f.sameEntries(g)
+	}
+	return f.TaskType != g.TaskType || f.Status != g.Status || f.WorkflowName != g.WorkflowName ||
+		f.ScheduledTime != g.ScheduledTime || f.StartTime != g.StartTime || f.EndTime != g.EndTime ||
+		f.UpdateTime != g.UpdateTime || !slices.Equal(f.Words, g.Words)
+}
+
+// activeValue is the value of an active task's ac/ entry: its status, start
+// and update times, which its ti/ record may hold older values of.
+func (f *taskFields) activeValue() []byte {
+	b := make([]byte, 0, 1+len(f.Status)+20)
+	b = binary.AppendUvarint(b, uint64(len(f.Status)))
+	b = append(b, f.Status...)
+	b = binary.AppendVarint(b, f.StartTime)
+	return binary.AppendVarint(b, f.UpdateTime)
+}
+
+// withActive returns f with the status and times of an ac/ entry's value;
+// f itself when the value is empty (written before task indexes).
+func (f *taskFields) withActive(v []byte) (*taskFields, error) {
+	if len(v) == 0 {
+		return f, nil
+	}
+	l, n := binary.Uvarint(v)
+	if n <= 0 || uint64(len(v)-n) < l {
+		return nil, errBadTaskFields
+	}
+	g := *f
+	g.Status = string(v[n : n+int(l)])
+	v = v[n+int(l):]
+	var k int
+	if g.StartTime, k = binary.Varint(v); k <= 0 {
+		return nil, errBadTaskFields
+	}
+	if g.UpdateTime, k = binary.Varint(v[k:]); k <= 0 {
+		return nil, errBadTaskFields
+	}
+	return &g, nil
 }
 
 // taskPartitioned reports whether a task status has a partition: the
@@ -92,8 +135,11 @@ func taskNamePrefix(name string) []byte     { return scope(prefixTaskName, keyNa
 func taskStatusPrefix(st string) []byte     { return scope(prefixTaskStatus, keyName(st)) }
 func taskWordPrefix(word string) []byte     { return scope(prefixTaskWord, word) }
 
-func taskEntryKey(prefix []byte, scheduled int64, taskID string) []byte {
-	k := binary.BigEndian.AppendUint64(slices.Clip(prefix), orderedInt(scheduled))
+// taskEntryKey is prefix, then v (the scheduled or end time) and the task
+// id, in one allocation.
+func taskEntryKey(prefix []byte, v int64, taskID string) []byte {
+	k := make([]byte, 0, len(prefix)+8+len(taskID))
+	k = binary.BigEndian.AppendUint64(append(k, prefix...), orderedInt(v))
 	return append(k, taskID...)
 }
 
@@ -102,16 +148,20 @@ func (f *taskFields) entries(taskID string) [][]byte {
 	if f == nil {
 		return nil
 	}
-	keys := [][]byte{
-		taskEntryKey(taskAllPrefix(), f.ScheduledTime, taskID),
-		taskEntryKey(taskTypePrefix(f.TaskType), f.ScheduledTime, taskID),
-		taskEntryKey(taskNamePrefix(f.WorkflowName), f.ScheduledTime, taskID),
+	keys := make([][]byte, 0, 5+len(f.Words))
+	var buf [128]byte
+	scoped := func(prefix, name string) []byte {
+		return append(append(append(buf[:0], prefix...), name...), sep)
 	}
+	keys = append(keys,
+		taskEntryKey([]byte(prefixTaskAll), f.ScheduledTime, taskID),
+		taskEntryKey(scoped(prefixTaskType, keyName(f.TaskType)), f.ScheduledTime, taskID),
+		taskEntryKey(scoped(prefixTaskName, keyName(f.WorkflowName)), f.ScheduledTime, taskID))
 	if taskPartitioned(f.Status) {
-		keys = append(keys, taskEntryKey(taskStatusPrefix(f.Status), f.ScheduledTime, taskID))
+		keys = append(keys, taskEntryKey(scoped(prefixTaskStatus, keyName(f.Status)), f.ScheduledTime, taskID))
 	}
 	for _, w := range f.Words {
-		keys = append(keys, taskEntryKey(taskWordPrefix(w), f.ScheduledTime, taskID))
+		keys = append(keys, taskEntryKey(scoped(prefixTaskWord, w), f.ScheduledTime, taskID))
 	}
 	if f.EndTime > 0 {
 		keys = append(keys, taskEntryKey([]byte(prefixTaskEnd), f.EndTime, taskID))
@@ -126,6 +176,12 @@ func (p *planner) indexTask(taskID string, was, now *taskFields) {
 		return
 	}
 	before, after := was.entries(taskID), now.entries(taskID)
+	if was == nil {
+		for _, k := range after {
+			p.ops = append(p.ops, set(k, []byte{}))
+		}
+		return
+	}
 	for _, k := range before {
 		if !slices.ContainsFunc(after, func(n []byte) bool { return string(n) == string(k) }) {
 			p.ops = append(p.ops, del(k))

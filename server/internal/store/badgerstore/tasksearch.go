@@ -238,13 +238,24 @@ type taskHit struct {
 	ref *taskRef
 }
 
-// check reads a task's ti/ record and reports whether it matches.
+// check reads a task's ti/ record (and, for an active task, its ac/
+// entry) and reports whether it matches.
 func (q *taskQuery) check(txn *badger.Txn, taskID string) (*taskRef, bool, error) {
 	ref, err := getRef(txn, taskID)
 	if err != nil || ref == nil || ref.Index == nil {
 		return nil, false, err
 	}
-	return ref, q.match(ref.Index, ref.WorkflowID), nil
+	f := ref.Index
+	if activeStatus(f.Status) {
+		_, err := getRecord(txn, activeKey(ref.WorkflowID, ref.Seq, taskID), func(v []byte) (err error) {
+			f, err = f.withActive(v)
+			return err
+		})
+		if err != nil {
+			return nil, false, fmt.Errorf("active entry of task %s: %w", taskID, err)
+		}
+	}
+	return ref, q.match(f, ref.WorkflowID), nil
 }
 
 // active returns the ids of the active tasks, when there are fewer than
