@@ -70,12 +70,14 @@ func (f *taskFields) stale(g *taskFields) bool {
 		f.UpdateTime != g.UpdateTime || !slices.Equal(f.Words, g.Words)
 }
 
-// activeValue is the value of an active task's ac/ entry: its status, start
-// and update times, which its ti/ record may hold older values of.
+// activeValue is the value of an active task's ac/ entry: its status,
+// scheduled, start and update times, which its ti/ record may hold older
+// values of (but the scheduled time).
 func (f *taskFields) activeValue() []byte {
-	b := make([]byte, 0, 1+len(f.Status)+20)
+	b := make([]byte, 0, 1+len(f.Status)+30)
 	b = binary.AppendUvarint(b, uint64(len(f.Status)))
 	b = append(b, f.Status...)
+	b = binary.AppendVarint(b, f.ScheduledTime)
 	b = binary.AppendVarint(b, f.StartTime)
 	return binary.AppendVarint(b, f.UpdateTime)
 }
@@ -93,12 +95,12 @@ func (f *taskFields) withActive(v []byte) (*taskFields, error) {
 	g := *f
 	g.Status = string(v[n : n+int(l)])
 	v = v[n+int(l):]
-	var k int
-	if g.StartTime, k = binary.Varint(v); k <= 0 {
-		return nil, errBadTaskFields
-	}
-	if g.UpdateTime, k = binary.Varint(v[k:]); k <= 0 {
-		return nil, errBadTaskFields
+	for _, t := range []*int64{&g.ScheduledTime, &g.StartTime, &g.UpdateTime} {
+		x, k := binary.Varint(v)
+		if k <= 0 {
+			return nil, errBadTaskFields
+		}
+		*t, v = x, v[k:]
 	}
 	return &g, nil
 }

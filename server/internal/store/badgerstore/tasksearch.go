@@ -24,8 +24,10 @@ import (
 // name, statuses but COMPLETED, each word) names a partition, all ordered
 // by scheduled time; the search counts them (keys only, up to the smallest
 // count so far). Active statuses (SCHEDULED, IN_PROGRESS) have no
-// partition: the active-task index (ac/) lists their tasks, which, when
-// fewer than the search cap, are all checked and sorted in memory. An
+// partition: the active-task index (ac/), whose values hold each task's
+// status and times, lists their tasks, which, when fewer than the
+// partition counted and eight times the search cap, are filtered by those
+// values, sorted in memory and checked in order. An
 // end-time range names the tasks of the end-time index
 // in it: when they are fewer than the search cap and than the smallest
 // partition, they are all checked and sorted in memory. Otherwise the
@@ -258,25 +260,82 @@ func (q *taskQuery) check(txn *badger.Txn, taskID string) (*taskRef, bool, error
 	return ref, q.match(f, ref.WorkflowID), nil
 }
 
-// active returns the ids of the active tasks, when there are fewer than
-// limit.
-func (q *taskQuery) active(sr *searcher, limit int) (ids []string, ok bool, err error) {
+// active returns the active tasks in the query's statuses, sorted in its
+// order after the cursor, at most limit+1 that match all of it, when there
+// are fewer than scanLimit active tasks. Their ac/ entries tell the
+// status, the scheduled, start and update times, so only the tasks that
+// pass those are checked by their ti/ records, in order, until the page is
+// full.
+func (q *taskQuery) active(sr *searcher, scanLimit int) (hits []taskHit, ok bool, err error) {
 	prefix := []byte(prefixActive)
 	opts := badger.DefaultIteratorOptions
-	opts.Prefix, opts.PrefetchValues = prefix, false
+	opts.Prefix = prefix
 	it := sr.txn.NewIterator(opts)
 	defer it.Close()
+	var cands []position
+	n := 0
 	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
-		if len(ids) >= limit {
+		if n++; n > scanLimit {
 			return nil, false, nil
+		}
+		if n%256 == 0 {
+			if err := sr.ctx.Err(); err != nil {
+				return nil, false, err
+			}
 		}
 		_, rest, found := bytes.Cut(it.Item().Key()[len(prefix):], []byte{sep})
 		if !found || len(rest) <= 8 {
 			return nil, false, fmt.Errorf("bad active-task key %q", it.Item().Key())
 		}
-		ids = append(ids, string(rest[8:]))
+		id := string(rest[8:])
+		var a *taskFields
+		err := it.Item().Value(func(v []byte) (err error) {
+			if len(v) > 0 {
+				a, err = (&taskFields{}).withActive(v)
+			}
+			return err
+		})
+		if err != nil {
+			return nil, false, fmt.Errorf("active entry of task %s: %w", id, err)
+		}
+		if a == nil {
+			// Written before the task indexes: ti/ has the fields.
+			ref, err := getRef(sr.txn, id)
+			if err != nil || ref == nil || ref.Index == nil {
+				if err != nil {
+					return nil, false, err
+				}
+				continue
+			}
+			a = ref.Index
+		}
+		p := position{value: a.ScheduledTime, id: id}
+		if !slices.Contains(q.statuses, a.Status) || !inRange(a.ScheduledTime, q.ScheduledFrom, q.ScheduledTo) ||
+			!inSetRange(a.StartTime, q.StartFrom, q.StartTo) || !inRange(a.UpdateTime, q.UpdateFrom, q.UpdateTo) ||
+			q.after != nil && (q.Ascending && p.compare(*q.after) <= 0 || !q.Ascending && p.compare(*q.after) >= 0) {
+			continue
+		}
+		cands = append(cands, p)
 	}
-	return ids, true, nil
+	slices.SortFunc(cands, func(a, b position) int {
+		if q.Ascending {
+			return a.compare(b)
+		}
+		return b.compare(a)
+	})
+	for _, p := range cands {
+		ref, ok, err := q.check(sr.txn, p.id)
+		if err != nil {
+			return nil, false, err
+		}
+		if ok {
+			hits = append(hits, taskHit{pos: p, ref: ref})
+			if len(hits) > q.limit {
+				break
+			}
+		}
+	}
+	return hits, true, nil
 }
 
 // endRange checks the tasks of an end-time range.
@@ -379,12 +438,9 @@ func (q *taskQuery) walk(sr *searcher) ([]taskHit, error) {
 		}
 	}
 	if len(q.statuses) > 0 && !slices.ContainsFunc(q.statuses, func(st string) bool { return !activeStatus(st) }) {
-		ids, ok, err := q.active(sr, min(best, sr.cap))
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			return q.candidates(sr, ids)
+		hits, ok, err := q.active(sr, min(best, 8*sr.cap))
+		if err != nil || ok {
+			return hits, err
 		}
 	}
 	if q.EndFrom != 0 || q.EndTo != 0 {

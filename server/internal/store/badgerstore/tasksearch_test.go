@@ -48,6 +48,10 @@ func TestTaskIndexesOfOlderData(t *testing.T) {
 				return err
 			}
 		}
+		// Active-task entries were empty.
+		if err := txn.Set(activeKey("wf", 2, "t2"), []byte{}); err != nil {
+			return err
+		}
 		for _, prefix := range []string{prefixTaskAll, prefixTaskType, prefixTaskName, prefixTaskStatus, prefixTaskWord, prefixTaskEnd} {
 			opts := badger.DefaultIteratorOptions
 			opts.Prefix = []byte(prefix)
@@ -72,6 +76,7 @@ func TestTaskIndexesOfOlderData(t *testing.T) {
 	require.Equal(t, []string{"t2", "t1"}, search(s, store.TaskQuery{}))
 	require.Equal(t, []string{"t1"}, search(s, store.TaskQuery{FreeText: "declined", WorkflowName: "legacy"}))
 	require.Equal(t, []string{"t2"}, search(s, store.TaskQuery{Statuses: []workflow.TaskStatus{workflow.TaskScheduled}}))
+	require.Equal(t, []string{"t2"}, search(s, store.TaskQuery{Statuses: []workflow.TaskStatus{workflow.TaskScheduled}, TaskType: "ship"}))
 	// The indexed task moves with its next write.
 	tasks[1].Status = workflow.TaskInProgress
 	require.NoError(t, s.Commit(ctx, &store.Transition{Workflow: w, Version: 1, Tasks: tasks[1:]}))
