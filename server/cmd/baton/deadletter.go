@@ -106,12 +106,3 @@ func printDeadLetters(w io.Writer, output string, list []*client.DeadLetter) err
 	}
 	return tw.Flush()
 }
-
-// clipText cuts s to n runes for a table cell.
-func clipText(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}

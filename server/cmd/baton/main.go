@@ -5,6 +5,7 @@
 //	baton def put FILE...          register task and workflow definitions from JSON files
 //	baton start NAME --input JSON  start a workflow and print its id
 //	baton get ID                   print an execution as JSON
+//	baton search [--tasks] [flags] search executions (or tasks) by name, status, time, text...
 //	baton retry|restart|rerun|pause|resume|terminate ID...
 //	                               operate on executions, a result line each
 //	baton schedule put|ls|get|rm|pause|resume|next

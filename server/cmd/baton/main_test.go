@@ -66,6 +66,7 @@ func TestHelp(t *testing.T) {
 		{args: []string{"start", "--help"}, flags: []string{"-server", "-input", "-version", "-correlation-id", "-priority"}},
 		{args: []string{"start", "greet", "-h"}, flags: []string{"-input"}},
 		{args: []string{"get", "--help"}, flags: []string{"-server", "-tasks"}},
+		{args: []string{"search", "--help"}, flags: []string{"-server", "-tasks", "-name", "-status", "-text", "-started-after", "-ended-before", "-sort", "-asc", "-limit", "-cursor", "-output"}},
 		{args: []string{"bench", "--help"}, flags: []string{"-server", "-n", "-k", "-c", "-w", "-batch", "-sync", "-scenario", "-branches", "-iterations", "-keep"}},
 	}
 	for _, tc := range cases {

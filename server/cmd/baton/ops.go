@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -103,9 +102,7 @@ func (op operation) run(ctx context.Context, args []string, stdout, stderr io.Wr
 		results = append(results, r)
 	}
 	if *output == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(results); err != nil {
+		if err := writeIndented(stdout, results); err != nil {
 			return err
 		}
 	} else {

@@ -40,6 +40,8 @@ func newREST(e *engine.Engine, sched *scheduler.Scheduler, errs *errorMapper, ma
 	s.handle("DELETE /api/metadata/workflow/{name}/{version}", s.deleteWorkflowDef)
 
 	// Workflow executions (WorkflowResource).
+	s.handle("GET /api/workflow/search", s.searchWorkflows)
+	s.handle("GET /api/workflow/search-v2", s.searchWorkflowsV2)
 	s.handle("POST /api/workflow", s.startWorkflow)
 	s.handle("POST /api/workflow/{name}", s.startWorkflowByName)
 	s.handle("POST /api/workflow/execute/{name}/{version}", s.executeWorkflow)
@@ -64,6 +66,8 @@ func newREST(e *engine.Engine, sched *scheduler.Scheduler, errs *errorMapper, ma
 	// /api/tasks/{taskId}/log overlap (both match /api/tasks/poll/log) and
 	// neither is more specific, which ServeMux refuses; one pattern serves
 	// both and tells them apart by the first segment.
+	s.handle("GET /api/tasks/search", s.searchTasks)
+	s.handle("GET /api/tasks/search-v2", s.searchTasksV2)
 	s.handle("GET /api/tasks/poll/batch/{type}", s.batchPoll)
 	s.handle("GET /api/tasks/queue/sizes", s.queueSizes)
 	s.handle("GET /api/tasks/queue/polldata", s.pollData)

@@ -136,6 +136,9 @@ type Store interface {
 	// ErrNotFound, while a Commit that creates it (Version 0) creates a new
 	// execution under the same id.
 	ExecutionRemove(ctx context.Context, id string) error
+	// TaskSearch returns one page of the tasks that match q (see
+	// TaskQuery), from indexes kept in the same transactions as the tasks.
+	TaskSearch(ctx context.Context, q TaskQuery) (*TaskPage, error)
 }
 
 // WorkflowDefPutParams are the arguments of Store.WorkflowDefPut.
@@ -489,4 +492,54 @@ func lowerWord(w string, lower bool) string {
 		b = utf8.AppendRune(b, unicode.ToLower(r))
 	}
 	return string(b)
+}
+
+// TaskQuery selects task attempts for TaskSearch, ordered by ScheduledTime
+// then task id, newest first unless Ascending. The zero value matches every
+// task. A task matches when it matches every field that is set.
+//
+// A query that cannot be run fails with an error wrapping ErrInvalid:
+// Limit negative or over MaxSearchLimit, a status that is not a task
+// status, a negative time, an empty time range, FreeText with no word or
+// more than MaxSearchWords, or a Cursor that is malformed or was returned
+// for another query.
+type TaskQuery struct {
+	// TaskType is Task.TaskType (the task definition name of a SIMPLE
+	// task).
+	TaskType string
+	// Statuses match a task with any of them.
+	Statuses []workflow.TaskStatus
+	// WorkflowName is the name of the task's workflow: Task.WorkflowType,
+	// or the execution's name for a task that has none.
+	WorkflowName string
+	// WorkflowID is the id of the task's execution.
+	WorkflowID string
+	// Ranges, [From, To) in Unix milliseconds, 0 leaving that end open, of
+	// the scheduled, start, end and update times. A start or end range
+	// matches only tasks whose time is set (above 0).
+	ScheduledFrom, ScheduledTo int64
+	StartFrom, StartTo         int64
+	EndFrom, EndTo             int64
+	UpdateFrom, UpdateTo       int64
+	// FreeText matches tasks in which every one of its words occurs in the
+	// reasonForIncompletion (see Words; only its first SearchWordsPerField
+	// distinct words are sure to be found). Blank is the same as empty.
+	FreeText string
+	// Ascending orders oldest first.
+	Ascending bool
+	// Limit is the page size: DefaultSearchLimit when 0, at most
+	// MaxSearchLimit.
+	Limit int
+	// Cursor continues a search where the previous page ended: TaskPage.Next
+	// with the same query (Limit may differ).
+	Cursor string
+}
+
+// TaskPage is one page of TaskSearch.
+type TaskPage struct {
+	// Tasks are the tasks of the page, as TaskGet returns them.
+	Tasks []*workflow.Task
+	// Next is the cursor of the next page; empty when this page is the
+	// last.
+	Next string
 }

@@ -86,6 +86,64 @@ func (WorkflowAction) EnumDescriptor() ([]byte, []int) {
 	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{0}
 }
 
+// WorkflowSortField is what SearchWorkflows orders executions by.
+type WorkflowSortField int32
+
+const (
+	// The create (start) time; the default.
+	WorkflowSortField_WORKFLOW_SORT_FIELD_UNSPECIFIED WorkflowSortField = 0
+	// The create (start) time.
+	WorkflowSortField_WORKFLOW_SORT_FIELD_CREATE_TIME WorkflowSortField = 1
+	// The end time, then the create time; executions that have not ended
+	// come last when newest first.
+	WorkflowSortField_WORKFLOW_SORT_FIELD_END_TIME WorkflowSortField = 2
+	// The time of the last change.
+	WorkflowSortField_WORKFLOW_SORT_FIELD_UPDATE_TIME WorkflowSortField = 3
+)
+
+// Enum value maps for WorkflowSortField.
+var (
+	WorkflowSortField_name = map[int32]string{
+		0: "WORKFLOW_SORT_FIELD_UNSPECIFIED",
+		1: "WORKFLOW_SORT_FIELD_CREATE_TIME",
+		2: "WORKFLOW_SORT_FIELD_END_TIME",
+		3: "WORKFLOW_SORT_FIELD_UPDATE_TIME",
+	}
+	WorkflowSortField_value = map[string]int32{
+		"WORKFLOW_SORT_FIELD_UNSPECIFIED": 0,
+		"WORKFLOW_SORT_FIELD_CREATE_TIME": 1,
+		"WORKFLOW_SORT_FIELD_END_TIME":    2,
+		"WORKFLOW_SORT_FIELD_UPDATE_TIME": 3,
+	}
+)
+
+func (x WorkflowSortField) Enum() *WorkflowSortField {
+	p := new(WorkflowSortField)
+	*p = x
+	return p
+}
+
+func (x WorkflowSortField) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (WorkflowSortField) Descriptor() protoreflect.EnumDescriptor {
+	return file_baton_v1_workflow_service_proto_enumTypes[1].Descriptor()
+}
+
+func (WorkflowSortField) Type() protoreflect.EnumType {
+	return &file_baton_v1_workflow_service_proto_enumTypes[1]
+}
+
+func (x WorkflowSortField) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use WorkflowSortField.Descriptor instead.
+func (WorkflowSortField) EnumDescriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{1}
+}
+
 // StartWorkflowRequest is the request of WorkflowService.StartWorkflow. It
 // mirrors Conductor's StartWorkflowRequest.
 type StartWorkflowRequest struct {
@@ -1429,11 +1487,471 @@ func (*SetWorkflowVariablesResponse) Descriptor() ([]byte, []int) {
 	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{24}
 }
 
+// SearchWorkflowsRequest is the request of WorkflowService.SearchWorkflows.
+// An execution matches when it matches every field that is set; the empty
+// request matches every execution, newest first. Times are Unix
+// milliseconds; a range is [from, to), 0 leaving that end open.
+type SearchWorkflowsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Workflow name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Workflow version; 0 for any. Needs name.
+	Version int32 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	// Matches an execution with any of these statuses.
+	Statuses []WorkflowStatus `protobuf:"varint,3,rep,packed,name=statuses,proto3,enum=baton.v1.WorkflowStatus" json:"statuses,omitempty"`
+	// Correlation id, matched exactly.
+	CorrelationId string `protobuf:"bytes,4,opt,name=correlation_id,json=correlationId,proto3" json:"correlation_id,omitempty"`
+	// Idempotency key, matched exactly.
+	IdempotencyKey string `protobuf:"bytes,5,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	// Range of the create (start) time.
+	StartTimeFrom int64 `protobuf:"varint,6,opt,name=start_time_from,json=startTimeFrom,proto3" json:"start_time_from,omitempty"`
+	StartTimeTo   int64 `protobuf:"varint,7,opt,name=start_time_to,json=startTimeTo,proto3" json:"start_time_to,omitempty"`
+	// Range of the end time; setting either bound matches only executions that
+	// have ended.
+	EndTimeFrom int64 `protobuf:"varint,8,opt,name=end_time_from,json=endTimeFrom,proto3" json:"end_time_from,omitempty"`
+	EndTimeTo   int64 `protobuf:"varint,9,opt,name=end_time_to,json=endTimeTo,proto3" json:"end_time_to,omitempty"`
+	// Words that must all occur in the input, output, variables or reason for
+	// incompletion (whole words, case ignored).
+	FreeText string `protobuf:"bytes,10,opt,name=free_text,json=freeText,proto3" json:"free_text,omitempty"`
+	// The order; create time when unspecified. Ties are broken by id.
+	SortBy WorkflowSortField `protobuf:"varint,11,opt,name=sort_by,json=sortBy,proto3,enum=baton.v1.WorkflowSortField" json:"sort_by,omitempty"`
+	// Oldest first; the default is newest first.
+	Ascending bool `protobuf:"varint,12,opt,name=ascending,proto3" json:"ascending,omitempty"`
+	// Page size: 100 when 0, at most 1000.
+	Limit int32 `protobuf:"varint,13,opt,name=limit,proto3" json:"limit,omitempty"`
+	// Continues a search: the next_cursor of the previous page, with the same
+	// filters and order.
+	Cursor        string `protobuf:"bytes,14,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchWorkflowsRequest) Reset() {
+	*x = SearchWorkflowsRequest{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchWorkflowsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchWorkflowsRequest) ProtoMessage() {}
+
+func (x *SearchWorkflowsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchWorkflowsRequest.ProtoReflect.Descriptor instead.
+func (*SearchWorkflowsRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *SearchWorkflowsRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SearchWorkflowsRequest) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *SearchWorkflowsRequest) GetStatuses() []WorkflowStatus {
+	if x != nil {
+		return x.Statuses
+	}
+	return nil
+}
+
+func (x *SearchWorkflowsRequest) GetCorrelationId() string {
+	if x != nil {
+		return x.CorrelationId
+	}
+	return ""
+}
+
+func (x *SearchWorkflowsRequest) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
+func (x *SearchWorkflowsRequest) GetStartTimeFrom() int64 {
+	if x != nil {
+		return x.StartTimeFrom
+	}
+	return 0
+}
+
+func (x *SearchWorkflowsRequest) GetStartTimeTo() int64 {
+	if x != nil {
+		return x.StartTimeTo
+	}
+	return 0
+}
+
+func (x *SearchWorkflowsRequest) GetEndTimeFrom() int64 {
+	if x != nil {
+		return x.EndTimeFrom
+	}
+	return 0
+}
+
+func (x *SearchWorkflowsRequest) GetEndTimeTo() int64 {
+	if x != nil {
+		return x.EndTimeTo
+	}
+	return 0
+}
+
+func (x *SearchWorkflowsRequest) GetFreeText() string {
+	if x != nil {
+		return x.FreeText
+	}
+	return ""
+}
+
+func (x *SearchWorkflowsRequest) GetSortBy() WorkflowSortField {
+	if x != nil {
+		return x.SortBy
+	}
+	return WorkflowSortField_WORKFLOW_SORT_FIELD_UNSPECIFIED
+}
+
+func (x *SearchWorkflowsRequest) GetAscending() bool {
+	if x != nil {
+		return x.Ascending
+	}
+	return false
+}
+
+func (x *SearchWorkflowsRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *SearchWorkflowsRequest) GetCursor() string {
+	if x != nil {
+		return x.Cursor
+	}
+	return ""
+}
+
+// SearchWorkflowsResponse is the response of WorkflowService.SearchWorkflows.
+type SearchWorkflowsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The executions of the page, without their tasks.
+	Workflows []*Workflow `protobuf:"bytes,1,rep,name=workflows,proto3" json:"workflows,omitempty"`
+	// The cursor of the next page; empty on the last page.
+	NextCursor    string `protobuf:"bytes,2,opt,name=next_cursor,json=nextCursor,proto3" json:"next_cursor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchWorkflowsResponse) Reset() {
+	*x = SearchWorkflowsResponse{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchWorkflowsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchWorkflowsResponse) ProtoMessage() {}
+
+func (x *SearchWorkflowsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchWorkflowsResponse.ProtoReflect.Descriptor instead.
+func (*SearchWorkflowsResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *SearchWorkflowsResponse) GetWorkflows() []*Workflow {
+	if x != nil {
+		return x.Workflows
+	}
+	return nil
+}
+
+func (x *SearchWorkflowsResponse) GetNextCursor() string {
+	if x != nil {
+		return x.NextCursor
+	}
+	return ""
+}
+
+// SearchTasksRequest is the request of WorkflowService.SearchTasks. A task
+// attempt matches when it matches every field that is set; the empty
+// request matches every task, most recently scheduled first. Times are Unix
+// milliseconds; a range is [from, to), 0 leaving that end open.
+type SearchTasksRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Task type (the task definition name of a SIMPLE task).
+	TaskType string `protobuf:"bytes,1,opt,name=task_type,json=taskType,proto3" json:"task_type,omitempty"`
+	// Matches a task with any of these statuses.
+	Statuses []TaskStatus `protobuf:"varint,2,rep,packed,name=statuses,proto3,enum=baton.v1.TaskStatus" json:"statuses,omitempty"`
+	// Name of the task's workflow.
+	WorkflowName string `protobuf:"bytes,3,opt,name=workflow_name,json=workflowName,proto3" json:"workflow_name,omitempty"`
+	// Id of the task's workflow execution.
+	WorkflowId string `protobuf:"bytes,4,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	// Range of the scheduled time.
+	ScheduledTimeFrom int64 `protobuf:"varint,5,opt,name=scheduled_time_from,json=scheduledTimeFrom,proto3" json:"scheduled_time_from,omitempty"`
+	ScheduledTimeTo   int64 `protobuf:"varint,6,opt,name=scheduled_time_to,json=scheduledTimeTo,proto3" json:"scheduled_time_to,omitempty"`
+	// Range of the start time; setting either bound matches only started
+	// tasks.
+	StartTimeFrom int64 `protobuf:"varint,7,opt,name=start_time_from,json=startTimeFrom,proto3" json:"start_time_from,omitempty"`
+	StartTimeTo   int64 `protobuf:"varint,8,opt,name=start_time_to,json=startTimeTo,proto3" json:"start_time_to,omitempty"`
+	// Range of the end time; setting either bound matches only ended tasks.
+	EndTimeFrom int64 `protobuf:"varint,9,opt,name=end_time_from,json=endTimeFrom,proto3" json:"end_time_from,omitempty"`
+	EndTimeTo   int64 `protobuf:"varint,10,opt,name=end_time_to,json=endTimeTo,proto3" json:"end_time_to,omitempty"`
+	// Range of the update time.
+	UpdateTimeFrom int64 `protobuf:"varint,11,opt,name=update_time_from,json=updateTimeFrom,proto3" json:"update_time_from,omitempty"`
+	UpdateTimeTo   int64 `protobuf:"varint,12,opt,name=update_time_to,json=updateTimeTo,proto3" json:"update_time_to,omitempty"`
+	// Words that must all occur in the reason for incompletion (whole words,
+	// case ignored).
+	FreeText string `protobuf:"bytes,13,opt,name=free_text,json=freeText,proto3" json:"free_text,omitempty"`
+	// Oldest first; the default is newest first.
+	Ascending bool `protobuf:"varint,14,opt,name=ascending,proto3" json:"ascending,omitempty"`
+	// Page size: 100 when 0, at most 1000.
+	Limit int32 `protobuf:"varint,15,opt,name=limit,proto3" json:"limit,omitempty"`
+	// Continues a search: the next_cursor of the previous page, with the same
+	// filters and order.
+	Cursor        string `protobuf:"bytes,16,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchTasksRequest) Reset() {
+	*x = SearchTasksRequest{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchTasksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchTasksRequest) ProtoMessage() {}
+
+func (x *SearchTasksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchTasksRequest.ProtoReflect.Descriptor instead.
+func (*SearchTasksRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *SearchTasksRequest) GetTaskType() string {
+	if x != nil {
+		return x.TaskType
+	}
+	return ""
+}
+
+func (x *SearchTasksRequest) GetStatuses() []TaskStatus {
+	if x != nil {
+		return x.Statuses
+	}
+	return nil
+}
+
+func (x *SearchTasksRequest) GetWorkflowName() string {
+	if x != nil {
+		return x.WorkflowName
+	}
+	return ""
+}
+
+func (x *SearchTasksRequest) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *SearchTasksRequest) GetScheduledTimeFrom() int64 {
+	if x != nil {
+		return x.ScheduledTimeFrom
+	}
+	return 0
+}
+
+func (x *SearchTasksRequest) GetScheduledTimeTo() int64 {
+	if x != nil {
+		return x.ScheduledTimeTo
+	}
+	return 0
+}
+
+func (x *SearchTasksRequest) GetStartTimeFrom() int64 {
+	if x != nil {
+		return x.StartTimeFrom
+	}
+	return 0
+}
+
+func (x *SearchTasksRequest) GetStartTimeTo() int64 {
+	if x != nil {
+		return x.StartTimeTo
+	}
+	return 0
+}
+
+func (x *SearchTasksRequest) GetEndTimeFrom() int64 {
+	if x != nil {
+		return x.EndTimeFrom
+	}
+	return 0
+}
+
+func (x *SearchTasksRequest) GetEndTimeTo() int64 {
+	if x != nil {
+		return x.EndTimeTo
+	}
+	return 0
+}
+
+func (x *SearchTasksRequest) GetUpdateTimeFrom() int64 {
+	if x != nil {
+		return x.UpdateTimeFrom
+	}
+	return 0
+}
+
+func (x *SearchTasksRequest) GetUpdateTimeTo() int64 {
+	if x != nil {
+		return x.UpdateTimeTo
+	}
+	return 0
+}
+
+func (x *SearchTasksRequest) GetFreeText() string {
+	if x != nil {
+		return x.FreeText
+	}
+	return ""
+}
+
+func (x *SearchTasksRequest) GetAscending() bool {
+	if x != nil {
+		return x.Ascending
+	}
+	return false
+}
+
+func (x *SearchTasksRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *SearchTasksRequest) GetCursor() string {
+	if x != nil {
+		return x.Cursor
+	}
+	return ""
+}
+
+// SearchTasksResponse is the response of WorkflowService.SearchTasks.
+type SearchTasksResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The task attempts of the page.
+	Tasks []*Task `protobuf:"bytes,1,rep,name=tasks,proto3" json:"tasks,omitempty"`
+	// The cursor of the next page; empty on the last page.
+	NextCursor    string `protobuf:"bytes,2,opt,name=next_cursor,json=nextCursor,proto3" json:"next_cursor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchTasksResponse) Reset() {
+	*x = SearchTasksResponse{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchTasksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchTasksResponse) ProtoMessage() {}
+
+func (x *SearchTasksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchTasksResponse.ProtoReflect.Descriptor instead.
+func (*SearchTasksResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *SearchTasksResponse) GetTasks() []*Task {
+	if x != nil {
+		return x.Tasks
+	}
+	return nil
+}
+
+func (x *SearchTasksResponse) GetNextCursor() string {
+	if x != nil {
+		return x.NextCursor
+	}
+	return ""
+}
+
 var File_baton_v1_workflow_service_proto protoreflect.FileDescriptor
 
 const file_baton_v1_workflow_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1fbaton/v1/workflow_service.proto\x12\bbaton.v1\x1a\x17baton/v1/workflow.proto\"\x9b\x03\n" +
+	"\x1fbaton/v1/workflow_service.proto\x12\bbaton.v1\x1a\x13baton/v1/task.proto\x1a\x17baton/v1/workflow.proto\"\x9b\x03\n" +
 	"\x14StartWorkflowRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x05R\aversion\x12%\n" +
@@ -1519,14 +2037,62 @@ const file_baton_v1_workflow_service_proto_rawDesc = "" +
 	"\vworkflow_id\x18\x01 \x01(\tR\n" +
 	"workflowId\x12%\n" +
 	"\x0evariables_json\x18\x02 \x01(\tR\rvariablesJson\"\x1e\n" +
-	"\x1cSetWorkflowVariablesResponse*\xbf\x01\n" +
+	"\x1cSetWorkflowVariablesResponse\"\xfb\x03\n" +
+	"\x16SearchWorkflowsRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x05R\aversion\x124\n" +
+	"\bstatuses\x18\x03 \x03(\x0e2\x18.baton.v1.WorkflowStatusR\bstatuses\x12%\n" +
+	"\x0ecorrelation_id\x18\x04 \x01(\tR\rcorrelationId\x12'\n" +
+	"\x0fidempotency_key\x18\x05 \x01(\tR\x0eidempotencyKey\x12&\n" +
+	"\x0fstart_time_from\x18\x06 \x01(\x03R\rstartTimeFrom\x12\"\n" +
+	"\rstart_time_to\x18\a \x01(\x03R\vstartTimeTo\x12\"\n" +
+	"\rend_time_from\x18\b \x01(\x03R\vendTimeFrom\x12\x1e\n" +
+	"\vend_time_to\x18\t \x01(\x03R\tendTimeTo\x12\x1b\n" +
+	"\tfree_text\x18\n" +
+	" \x01(\tR\bfreeText\x124\n" +
+	"\asort_by\x18\v \x01(\x0e2\x1b.baton.v1.WorkflowSortFieldR\x06sortBy\x12\x1c\n" +
+	"\tascending\x18\f \x01(\bR\tascending\x12\x14\n" +
+	"\x05limit\x18\r \x01(\x05R\x05limit\x12\x16\n" +
+	"\x06cursor\x18\x0e \x01(\tR\x06cursor\"l\n" +
+	"\x17SearchWorkflowsResponse\x120\n" +
+	"\tworkflows\x18\x01 \x03(\v2\x12.baton.v1.WorkflowR\tworkflows\x12\x1f\n" +
+	"\vnext_cursor\x18\x02 \x01(\tR\n" +
+	"nextCursor\"\xce\x04\n" +
+	"\x12SearchTasksRequest\x12\x1b\n" +
+	"\ttask_type\x18\x01 \x01(\tR\btaskType\x120\n" +
+	"\bstatuses\x18\x02 \x03(\x0e2\x14.baton.v1.TaskStatusR\bstatuses\x12#\n" +
+	"\rworkflow_name\x18\x03 \x01(\tR\fworkflowName\x12\x1f\n" +
+	"\vworkflow_id\x18\x04 \x01(\tR\n" +
+	"workflowId\x12.\n" +
+	"\x13scheduled_time_from\x18\x05 \x01(\x03R\x11scheduledTimeFrom\x12*\n" +
+	"\x11scheduled_time_to\x18\x06 \x01(\x03R\x0fscheduledTimeTo\x12&\n" +
+	"\x0fstart_time_from\x18\a \x01(\x03R\rstartTimeFrom\x12\"\n" +
+	"\rstart_time_to\x18\b \x01(\x03R\vstartTimeTo\x12\"\n" +
+	"\rend_time_from\x18\t \x01(\x03R\vendTimeFrom\x12\x1e\n" +
+	"\vend_time_to\x18\n" +
+	" \x01(\x03R\tendTimeTo\x12(\n" +
+	"\x10update_time_from\x18\v \x01(\x03R\x0eupdateTimeFrom\x12$\n" +
+	"\x0eupdate_time_to\x18\f \x01(\x03R\fupdateTimeTo\x12\x1b\n" +
+	"\tfree_text\x18\r \x01(\tR\bfreeText\x12\x1c\n" +
+	"\tascending\x18\x0e \x01(\bR\tascending\x12\x14\n" +
+	"\x05limit\x18\x0f \x01(\x05R\x05limit\x12\x16\n" +
+	"\x06cursor\x18\x10 \x01(\tR\x06cursor\"\\\n" +
+	"\x13SearchTasksResponse\x12$\n" +
+	"\x05tasks\x18\x01 \x03(\v2\x0e.baton.v1.TaskR\x05tasks\x12\x1f\n" +
+	"\vnext_cursor\x18\x02 \x01(\tR\n" +
+	"nextCursor*\xbf\x01\n" +
 	"\x0eWorkflowAction\x12\x1f\n" +
 	"\x1bWORKFLOW_ACTION_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15WORKFLOW_ACTION_PAUSE\x10\x01\x12\x1a\n" +
 	"\x16WORKFLOW_ACTION_RESUME\x10\x02\x12\x1d\n" +
 	"\x19WORKFLOW_ACTION_TERMINATE\x10\x03\x12\x19\n" +
 	"\x15WORKFLOW_ACTION_RETRY\x10\x04\x12\x1b\n" +
-	"\x17WORKFLOW_ACTION_RESTART\x10\x052\x80\b\n" +
+	"\x17WORKFLOW_ACTION_RESTART\x10\x05*\xa4\x01\n" +
+	"\x11WorkflowSortField\x12#\n" +
+	"\x1fWORKFLOW_SORT_FIELD_UNSPECIFIED\x10\x00\x12#\n" +
+	"\x1fWORKFLOW_SORT_FIELD_CREATE_TIME\x10\x01\x12 \n" +
+	"\x1cWORKFLOW_SORT_FIELD_END_TIME\x10\x02\x12#\n" +
+	"\x1fWORKFLOW_SORT_FIELD_UPDATE_TIME\x10\x032\xae\t\n" +
 	"\x0fWorkflowService\x12P\n" +
 	"\rStartWorkflow\x12\x1e.baton.v1.StartWorkflowRequest\x1a\x1f.baton.v1.StartWorkflowResponse\x12V\n" +
 	"\x0fExecuteWorkflow\x12 .baton.v1.ExecuteWorkflowRequest\x1a!.baton.v1.ExecuteWorkflowResponse\x12G\n" +
@@ -1540,7 +2106,9 @@ const file_baton_v1_workflow_service_proto_rawDesc = "" +
 	"\x0fRestartWorkflow\x12 .baton.v1.RestartWorkflowRequest\x1a!.baton.v1.RestartWorkflowResponse\x12P\n" +
 	"\rRerunWorkflow\x12\x1e.baton.v1.RerunWorkflowRequest\x1a\x1f.baton.v1.RerunWorkflowResponse\x12A\n" +
 	"\bSkipTask\x12\x19.baton.v1.SkipTaskRequest\x1a\x1a.baton.v1.SkipTaskResponse\x12e\n" +
-	"\x14SetWorkflowVariables\x12%.baton.v1.SetWorkflowVariablesRequest\x1a&.baton.v1.SetWorkflowVariablesResponseB\x98\x01\n" +
+	"\x14SetWorkflowVariables\x12%.baton.v1.SetWorkflowVariablesRequest\x1a&.baton.v1.SetWorkflowVariablesResponse\x12[\n" +
+	"\x0fSearchWorkflows\x12 .baton.v1.SearchWorkflowsRequest\x1a!.baton.v1.SearchWorkflowsResponse\"\x03\x90\x02\x01\x12O\n" +
+	"\vSearchTasks\x12\x1c.baton.v1.SearchTasksRequest\x1a\x1d.baton.v1.SearchTasksResponse\"\x03\x90\x02\x01B\x98\x01\n" +
 	"\fcom.baton.v1B\x14WorkflowServiceProtoP\x01Z1github.com/batonhq/baton/sdk/gen/baton/v1;batonv1\xa2\x02\x03BXX\xaa\x02\bBaton.V1\xca\x02\bBaton\\V1\xe2\x02\x14Baton\\V1\\GPBMetadata\xea\x02\tBaton::V1b\x06proto3"
 
 var (
@@ -1555,74 +2123,91 @@ func file_baton_v1_workflow_service_proto_rawDescGZIP() []byte {
 	return file_baton_v1_workflow_service_proto_rawDescData
 }
 
-var file_baton_v1_workflow_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_baton_v1_workflow_service_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_baton_v1_workflow_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_baton_v1_workflow_service_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_baton_v1_workflow_service_proto_goTypes = []any{
 	(WorkflowAction)(0),                  // 0: baton.v1.WorkflowAction
-	(*StartWorkflowRequest)(nil),         // 1: baton.v1.StartWorkflowRequest
-	(*StartWorkflowResponse)(nil),        // 2: baton.v1.StartWorkflowResponse
-	(*ExecuteWorkflowRequest)(nil),       // 3: baton.v1.ExecuteWorkflowRequest
-	(*ExecuteWorkflowResponse)(nil),      // 4: baton.v1.ExecuteWorkflowResponse
-	(*BulkActionRequest)(nil),            // 5: baton.v1.BulkActionRequest
-	(*BulkActionResponse)(nil),           // 6: baton.v1.BulkActionResponse
-	(*BulkResult)(nil),                   // 7: baton.v1.BulkResult
-	(*GetWorkflowRequest)(nil),           // 8: baton.v1.GetWorkflowRequest
-	(*GetWorkflowResponse)(nil),          // 9: baton.v1.GetWorkflowResponse
-	(*PauseWorkflowRequest)(nil),         // 10: baton.v1.PauseWorkflowRequest
-	(*PauseWorkflowResponse)(nil),        // 11: baton.v1.PauseWorkflowResponse
-	(*ResumeWorkflowRequest)(nil),        // 12: baton.v1.ResumeWorkflowRequest
-	(*ResumeWorkflowResponse)(nil),       // 13: baton.v1.ResumeWorkflowResponse
-	(*TerminateWorkflowRequest)(nil),     // 14: baton.v1.TerminateWorkflowRequest
-	(*TerminateWorkflowResponse)(nil),    // 15: baton.v1.TerminateWorkflowResponse
-	(*RetryWorkflowRequest)(nil),         // 16: baton.v1.RetryWorkflowRequest
-	(*RetryWorkflowResponse)(nil),        // 17: baton.v1.RetryWorkflowResponse
-	(*RestartWorkflowRequest)(nil),       // 18: baton.v1.RestartWorkflowRequest
-	(*RestartWorkflowResponse)(nil),      // 19: baton.v1.RestartWorkflowResponse
-	(*RerunWorkflowRequest)(nil),         // 20: baton.v1.RerunWorkflowRequest
-	(*RerunWorkflowResponse)(nil),        // 21: baton.v1.RerunWorkflowResponse
-	(*SkipTaskRequest)(nil),              // 22: baton.v1.SkipTaskRequest
-	(*SkipTaskResponse)(nil),             // 23: baton.v1.SkipTaskResponse
-	(*SetWorkflowVariablesRequest)(nil),  // 24: baton.v1.SetWorkflowVariablesRequest
-	(*SetWorkflowVariablesResponse)(nil), // 25: baton.v1.SetWorkflowVariablesResponse
-	nil,                                  // 26: baton.v1.StartWorkflowRequest.TaskToDomainEntry
-	(*Workflow)(nil),                     // 27: baton.v1.Workflow
+	(WorkflowSortField)(0),               // 1: baton.v1.WorkflowSortField
+	(*StartWorkflowRequest)(nil),         // 2: baton.v1.StartWorkflowRequest
+	(*StartWorkflowResponse)(nil),        // 3: baton.v1.StartWorkflowResponse
+	(*ExecuteWorkflowRequest)(nil),       // 4: baton.v1.ExecuteWorkflowRequest
+	(*ExecuteWorkflowResponse)(nil),      // 5: baton.v1.ExecuteWorkflowResponse
+	(*BulkActionRequest)(nil),            // 6: baton.v1.BulkActionRequest
+	(*BulkActionResponse)(nil),           // 7: baton.v1.BulkActionResponse
+	(*BulkResult)(nil),                   // 8: baton.v1.BulkResult
+	(*GetWorkflowRequest)(nil),           // 9: baton.v1.GetWorkflowRequest
+	(*GetWorkflowResponse)(nil),          // 10: baton.v1.GetWorkflowResponse
+	(*PauseWorkflowRequest)(nil),         // 11: baton.v1.PauseWorkflowRequest
+	(*PauseWorkflowResponse)(nil),        // 12: baton.v1.PauseWorkflowResponse
+	(*ResumeWorkflowRequest)(nil),        // 13: baton.v1.ResumeWorkflowRequest
+	(*ResumeWorkflowResponse)(nil),       // 14: baton.v1.ResumeWorkflowResponse
+	(*TerminateWorkflowRequest)(nil),     // 15: baton.v1.TerminateWorkflowRequest
+	(*TerminateWorkflowResponse)(nil),    // 16: baton.v1.TerminateWorkflowResponse
+	(*RetryWorkflowRequest)(nil),         // 17: baton.v1.RetryWorkflowRequest
+	(*RetryWorkflowResponse)(nil),        // 18: baton.v1.RetryWorkflowResponse
+	(*RestartWorkflowRequest)(nil),       // 19: baton.v1.RestartWorkflowRequest
+	(*RestartWorkflowResponse)(nil),      // 20: baton.v1.RestartWorkflowResponse
+	(*RerunWorkflowRequest)(nil),         // 21: baton.v1.RerunWorkflowRequest
+	(*RerunWorkflowResponse)(nil),        // 22: baton.v1.RerunWorkflowResponse
+	(*SkipTaskRequest)(nil),              // 23: baton.v1.SkipTaskRequest
+	(*SkipTaskResponse)(nil),             // 24: baton.v1.SkipTaskResponse
+	(*SetWorkflowVariablesRequest)(nil),  // 25: baton.v1.SetWorkflowVariablesRequest
+	(*SetWorkflowVariablesResponse)(nil), // 26: baton.v1.SetWorkflowVariablesResponse
+	(*SearchWorkflowsRequest)(nil),       // 27: baton.v1.SearchWorkflowsRequest
+	(*SearchWorkflowsResponse)(nil),      // 28: baton.v1.SearchWorkflowsResponse
+	(*SearchTasksRequest)(nil),           // 29: baton.v1.SearchTasksRequest
+	(*SearchTasksResponse)(nil),          // 30: baton.v1.SearchTasksResponse
+	nil,                                  // 31: baton.v1.StartWorkflowRequest.TaskToDomainEntry
+	(*Workflow)(nil),                     // 32: baton.v1.Workflow
+	(WorkflowStatus)(0),                  // 33: baton.v1.WorkflowStatus
+	(TaskStatus)(0),                      // 34: baton.v1.TaskStatus
+	(*Task)(nil),                         // 35: baton.v1.Task
 }
 var file_baton_v1_workflow_service_proto_depIdxs = []int32{
-	26, // 0: baton.v1.StartWorkflowRequest.task_to_domain:type_name -> baton.v1.StartWorkflowRequest.TaskToDomainEntry
-	1,  // 1: baton.v1.ExecuteWorkflowRequest.start:type_name -> baton.v1.StartWorkflowRequest
-	27, // 2: baton.v1.ExecuteWorkflowResponse.workflow:type_name -> baton.v1.Workflow
+	31, // 0: baton.v1.StartWorkflowRequest.task_to_domain:type_name -> baton.v1.StartWorkflowRequest.TaskToDomainEntry
+	2,  // 1: baton.v1.ExecuteWorkflowRequest.start:type_name -> baton.v1.StartWorkflowRequest
+	32, // 2: baton.v1.ExecuteWorkflowResponse.workflow:type_name -> baton.v1.Workflow
 	0,  // 3: baton.v1.BulkActionRequest.action:type_name -> baton.v1.WorkflowAction
-	7,  // 4: baton.v1.BulkActionResponse.results:type_name -> baton.v1.BulkResult
-	27, // 5: baton.v1.GetWorkflowResponse.workflow:type_name -> baton.v1.Workflow
-	1,  // 6: baton.v1.WorkflowService.StartWorkflow:input_type -> baton.v1.StartWorkflowRequest
-	3,  // 7: baton.v1.WorkflowService.ExecuteWorkflow:input_type -> baton.v1.ExecuteWorkflowRequest
-	5,  // 8: baton.v1.WorkflowService.BulkAction:input_type -> baton.v1.BulkActionRequest
-	8,  // 9: baton.v1.WorkflowService.GetWorkflow:input_type -> baton.v1.GetWorkflowRequest
-	10, // 10: baton.v1.WorkflowService.PauseWorkflow:input_type -> baton.v1.PauseWorkflowRequest
-	12, // 11: baton.v1.WorkflowService.ResumeWorkflow:input_type -> baton.v1.ResumeWorkflowRequest
-	14, // 12: baton.v1.WorkflowService.TerminateWorkflow:input_type -> baton.v1.TerminateWorkflowRequest
-	16, // 13: baton.v1.WorkflowService.RetryWorkflow:input_type -> baton.v1.RetryWorkflowRequest
-	18, // 14: baton.v1.WorkflowService.RestartWorkflow:input_type -> baton.v1.RestartWorkflowRequest
-	20, // 15: baton.v1.WorkflowService.RerunWorkflow:input_type -> baton.v1.RerunWorkflowRequest
-	22, // 16: baton.v1.WorkflowService.SkipTask:input_type -> baton.v1.SkipTaskRequest
-	24, // 17: baton.v1.WorkflowService.SetWorkflowVariables:input_type -> baton.v1.SetWorkflowVariablesRequest
-	2,  // 18: baton.v1.WorkflowService.StartWorkflow:output_type -> baton.v1.StartWorkflowResponse
-	4,  // 19: baton.v1.WorkflowService.ExecuteWorkflow:output_type -> baton.v1.ExecuteWorkflowResponse
-	6,  // 20: baton.v1.WorkflowService.BulkAction:output_type -> baton.v1.BulkActionResponse
-	9,  // 21: baton.v1.WorkflowService.GetWorkflow:output_type -> baton.v1.GetWorkflowResponse
-	11, // 22: baton.v1.WorkflowService.PauseWorkflow:output_type -> baton.v1.PauseWorkflowResponse
-	13, // 23: baton.v1.WorkflowService.ResumeWorkflow:output_type -> baton.v1.ResumeWorkflowResponse
-	15, // 24: baton.v1.WorkflowService.TerminateWorkflow:output_type -> baton.v1.TerminateWorkflowResponse
-	17, // 25: baton.v1.WorkflowService.RetryWorkflow:output_type -> baton.v1.RetryWorkflowResponse
-	19, // 26: baton.v1.WorkflowService.RestartWorkflow:output_type -> baton.v1.RestartWorkflowResponse
-	21, // 27: baton.v1.WorkflowService.RerunWorkflow:output_type -> baton.v1.RerunWorkflowResponse
-	23, // 28: baton.v1.WorkflowService.SkipTask:output_type -> baton.v1.SkipTaskResponse
-	25, // 29: baton.v1.WorkflowService.SetWorkflowVariables:output_type -> baton.v1.SetWorkflowVariablesResponse
-	18, // [18:30] is the sub-list for method output_type
-	6,  // [6:18] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	8,  // 4: baton.v1.BulkActionResponse.results:type_name -> baton.v1.BulkResult
+	32, // 5: baton.v1.GetWorkflowResponse.workflow:type_name -> baton.v1.Workflow
+	33, // 6: baton.v1.SearchWorkflowsRequest.statuses:type_name -> baton.v1.WorkflowStatus
+	1,  // 7: baton.v1.SearchWorkflowsRequest.sort_by:type_name -> baton.v1.WorkflowSortField
+	32, // 8: baton.v1.SearchWorkflowsResponse.workflows:type_name -> baton.v1.Workflow
+	34, // 9: baton.v1.SearchTasksRequest.statuses:type_name -> baton.v1.TaskStatus
+	35, // 10: baton.v1.SearchTasksResponse.tasks:type_name -> baton.v1.Task
+	2,  // 11: baton.v1.WorkflowService.StartWorkflow:input_type -> baton.v1.StartWorkflowRequest
+	4,  // 12: baton.v1.WorkflowService.ExecuteWorkflow:input_type -> baton.v1.ExecuteWorkflowRequest
+	6,  // 13: baton.v1.WorkflowService.BulkAction:input_type -> baton.v1.BulkActionRequest
+	9,  // 14: baton.v1.WorkflowService.GetWorkflow:input_type -> baton.v1.GetWorkflowRequest
+	11, // 15: baton.v1.WorkflowService.PauseWorkflow:input_type -> baton.v1.PauseWorkflowRequest
+	13, // 16: baton.v1.WorkflowService.ResumeWorkflow:input_type -> baton.v1.ResumeWorkflowRequest
+	15, // 17: baton.v1.WorkflowService.TerminateWorkflow:input_type -> baton.v1.TerminateWorkflowRequest
+	17, // 18: baton.v1.WorkflowService.RetryWorkflow:input_type -> baton.v1.RetryWorkflowRequest
+	19, // 19: baton.v1.WorkflowService.RestartWorkflow:input_type -> baton.v1.RestartWorkflowRequest
+	21, // 20: baton.v1.WorkflowService.RerunWorkflow:input_type -> baton.v1.RerunWorkflowRequest
+	23, // 21: baton.v1.WorkflowService.SkipTask:input_type -> baton.v1.SkipTaskRequest
+	25, // 22: baton.v1.WorkflowService.SetWorkflowVariables:input_type -> baton.v1.SetWorkflowVariablesRequest
+	27, // 23: baton.v1.WorkflowService.SearchWorkflows:input_type -> baton.v1.SearchWorkflowsRequest
+	29, // 24: baton.v1.WorkflowService.SearchTasks:input_type -> baton.v1.SearchTasksRequest
+	3,  // 25: baton.v1.WorkflowService.StartWorkflow:output_type -> baton.v1.StartWorkflowResponse
+	5,  // 26: baton.v1.WorkflowService.ExecuteWorkflow:output_type -> baton.v1.ExecuteWorkflowResponse
+	7,  // 27: baton.v1.WorkflowService.BulkAction:output_type -> baton.v1.BulkActionResponse
+	10, // 28: baton.v1.WorkflowService.GetWorkflow:output_type -> baton.v1.GetWorkflowResponse
+	12, // 29: baton.v1.WorkflowService.PauseWorkflow:output_type -> baton.v1.PauseWorkflowResponse
+	14, // 30: baton.v1.WorkflowService.ResumeWorkflow:output_type -> baton.v1.ResumeWorkflowResponse
+	16, // 31: baton.v1.WorkflowService.TerminateWorkflow:output_type -> baton.v1.TerminateWorkflowResponse
+	18, // 32: baton.v1.WorkflowService.RetryWorkflow:output_type -> baton.v1.RetryWorkflowResponse
+	20, // 33: baton.v1.WorkflowService.RestartWorkflow:output_type -> baton.v1.RestartWorkflowResponse
+	22, // 34: baton.v1.WorkflowService.RerunWorkflow:output_type -> baton.v1.RerunWorkflowResponse
+	24, // 35: baton.v1.WorkflowService.SkipTask:output_type -> baton.v1.SkipTaskResponse
+	26, // 36: baton.v1.WorkflowService.SetWorkflowVariables:output_type -> baton.v1.SetWorkflowVariablesResponse
+	28, // 37: baton.v1.WorkflowService.SearchWorkflows:output_type -> baton.v1.SearchWorkflowsResponse
+	30, // 38: baton.v1.WorkflowService.SearchTasks:output_type -> baton.v1.SearchTasksResponse
+	25, // [25:39] is the sub-list for method output_type
+	11, // [11:25] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_baton_v1_workflow_service_proto_init() }
@@ -1630,14 +2215,15 @@ func file_baton_v1_workflow_service_proto_init() {
 	if File_baton_v1_workflow_service_proto != nil {
 		return
 	}
+	file_baton_v1_task_proto_init()
 	file_baton_v1_workflow_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_baton_v1_workflow_service_proto_rawDesc), len(file_baton_v1_workflow_service_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   26,
+			NumEnums:      2,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

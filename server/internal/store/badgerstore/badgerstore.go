@@ -95,6 +95,9 @@ func Open(opts Options) (*Store, error) {
 	if err := s.backfillIndexes(); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
+	if err := s.backfillTaskIndexes(); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
 	go s.commitLoop()
 	if opts.InMemory {
 		close(s.gcDone)

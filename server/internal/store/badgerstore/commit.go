@@ -1,6 +1,7 @@
 package badgerstore
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -38,6 +39,9 @@ type head struct {
 type taskRef struct {
 	WorkflowID string
 	Seq        int
+	// Index holds the fields the task's search index entries were
+	// derived from; nil in a record written before the store kept them.
+	Index *taskFields
 }
 
 // call is one Commit or TaskLogAppend waiting for the committer. Its values
@@ -84,6 +88,7 @@ type taskWrite struct {
 	seq    int
 	active bool
 	value  []byte
+	index  *taskFields
 }
 
 type logLine struct {
@@ -315,7 +320,8 @@ func prepareExecution(t *store.Transition, limit int) (*transition, error) {
 		if err := checkSize("task "+task.TaskID, data, limit); err != nil {
 			return nil, err
 		}
-		p.tasks = append(p.tasks, taskWrite{id: task.TaskID, seq: task.Seq, active: !task.Status.Terminal(), value: data})
+		p.tasks = append(p.tasks, taskWrite{id: task.TaskID, seq: task.Seq, active: !task.Status.Terminal(), value: data,
+			index: newTaskFields(task, cmp.Or(task.WorkflowType, t.Workflow.WorkflowName))})
 	}
 	if len(t.History) > 0 {
 		// A transition's events are one record: one key per commit, not
@@ -543,26 +549,39 @@ func (p *planner) task(wfID string, t taskWrite) error {
 	if err != nil {
 		return err
 	}
+	now := &taskRef{WorkflowID: wfID, Seq: t.seq, Index: t.index}
 	switch {
 	case ref == nil:
-		p.ops = append(p.ops, set(taskIndexKey(t.id), taskRef{WorkflowID: wfID, Seq: t.seq}.encode()))
+		p.ops = append(p.ops, set(taskIndexKey(t.id), now.encode()))
 	case ref.WorkflowID != wfID:
 		return fmt.Errorf("write task %s of workflow %s: the id is taken by a task of workflow %s: %w",
 			t.id, wfID, ref.WorkflowID, store.ErrExists)
 	case ref.Seq != t.seq:
 		// The task moved: drop its record and index entry at the old place.
 		p.ops = append(p.ops, del(taskKey(wfID, ref.Seq, t.id)), del(activeKey(wfID, ref.Seq, t.id)))
-		p.ops = append(p.ops, set(taskIndexKey(t.id), taskRef{WorkflowID: wfID, Seq: t.seq}.encode()))
+		p.ops = append(p.ops, set(taskIndexKey(t.id), now.encode()))
+	case ref.Index == nil || ref.Index.stale(t.index):
+		// The search index fields changed: ti/ keeps them.
+		p.ops = append(p.ops, set(taskIndexKey(t.id), now.encode()))
+	default:
+		// ti/ stays as it was, with the status and times of an active
+		// task as they were; the active-task entry has them.
+		now.Index = ref.Index
 	}
+	var was *taskFields
+	if ref != nil {
+		was = ref.Index
+	}
+	p.indexTask(t.id, was, t.index)
 	p.ops = append(p.ops, set(taskKey(wfID, t.seq, t.id), t.value))
 	switch {
 	case t.active:
-		p.ops = append(p.ops, set(activeKey(wfID, t.seq, t.id), []byte{}))
+		p.ops = append(p.ops, set(activeKey(wfID, t.seq, t.id), t.index.activeValue()))
 	case ref != nil:
 		// A new task was never in the index; an old one may be.
 		p.ops = append(p.ops, del(activeKey(wfID, t.seq, t.id)))
 	}
-	p.refs[t.id] = &taskRef{WorkflowID: wfID, Seq: t.seq}
+	p.refs[t.id] = now
 	return nil
 }
 
@@ -584,6 +603,7 @@ func (p *planner) removeTask(wfID, taskID string) error {
 			del(taskKey(wfID, ref.Seq, taskID)),
 			del(activeKey(wfID, ref.Seq, taskID)),
 			del(taskIndexKey(taskID)))
+		p.indexTask(taskID, ref.Index, nil)
 	}
 	return p.forgetTask(taskID)
 }

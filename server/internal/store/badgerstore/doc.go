@@ -30,10 +30,18 @@
 //	                                 workflowTask, taken from ws/ when read (by
 //	                                 reference name, less DO_WHILE suffixes: ref__2
 //	                                 runs ref)
-//	ti/<task id>                     where the task is: big-endian seq, then the workflow id
+//	ti/<task id>                     where the task is: big-endian seq, then the workflow id; then
+//	                                 NUL and the task's search index fields (taskFields: type,
+//	                                 status, workflow name, scheduled, start, end and update
+//	                                 times, reason words; an active task's status, start and
+//	                                 update times as of its last ti/ write, its ac/ entry has
+//	                                 the current ones); without them, a task written before the
+//	                                 store kept task indexes (Open indexes those once)
 //	ac/<workflow id> NUL <seq> <task id>
-//	                                 empty; present while the task's status is not
-//	                                 terminal (same suffix as its tk/ key)
+//	                                 present while the task's status is not terminal (same
+//	                                 suffix as its tk/ key); value: its status, start and
+//	                                 update times, for the task search (empty in data written
+//	                                 before the task indexes)
 //	wk/<wakeAt unix nanos> <workflow id>
 //	                                 empty; one per execution with a WakeAt
 //	hi/<workflow id> NUL <n>         the history events of the n-th transition that
@@ -69,6 +77,15 @@
 //	                                 empty; a posting: the execution has the word
 //	xt/<workflow id>                 the words of the input, then all the words, that the
 //	                                 execution's postings were written from
+//	ya/<scheduled time> <task id>
+//	yt/<task type> NUL <scheduled time> <task id>
+//	yn/<workflow name> NUL <scheduled time> <task id>
+//	ys/<task status> NUL <scheduled time> <task id>
+//	yw/<word> NUL <scheduled time> <task id>
+//	ye/<end time> <task id>
+//	                                 empty; the task index (taskindex.go): every task, by type,
+//	                                 by workflow name, by ended status but COMPLETED, by word of
+//	                                 its reasonForIncompletion, and ended tasks by end time
 //
 // Values are JSON (encoding/json), decoded with workflow.Decode so that
 // numbers in free-form maps come back as json.Number. The execution head is
@@ -114,6 +131,16 @@
 //     but postings are rewritten only when a set changed; xt says which
 //     postings to delete then, and is itself rewritten only when the words
 //     changed.
+//
+// The task indexes follow the same rule: the committer reads a written
+// task's ti/ record anyway (to find where it is), so the record keeps the
+// fields its entries were derived from, and a write moves only the entries
+// whose fields changed. A task writes ya, yt and yn when created, ye and
+// (if it did not complete) ys and yw when it ends, and its ti/ record when
+// created and when it ends: a poll or a heartbeat updates only the ac/
+// entry, as before, whose value now holds the status and times. Open
+// indexes, once, the tasks stored before the task indexes existed (marker
+// yv/). tasksearch.go says how a task search picks a partition.
 //
 // search.go says how a query picks among the indexes; every plan checks
 // every condition of the query, from the entries' values or the heads, so

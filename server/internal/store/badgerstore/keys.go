@@ -35,6 +35,14 @@ const (
 	prefixIdempotency = "xk/"
 	prefixPosting     = "xw/"
 	prefixWords       = "xt/"
+
+	// The task search indexes (taskindex.go).
+	prefixTaskAll    = "ya/"
+	prefixTaskType   = "yt/"
+	prefixTaskName   = "yn/"
+	prefixTaskStatus = "ys/"
+	prefixTaskWord   = "yw/"
+	prefixTaskEnd    = "ye/"
 )
 
 // sep ends a name inside a key, so that the keys of "a" sort before those of

@@ -1,6 +1,7 @@
 package badgerstore
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -48,16 +49,31 @@ func decodeHead(b []byte) (*head, error) {
 
 // encode writes a task reference as the big-endian seq then the workflow id.
 func (r taskRef) encode() []byte {
-	b := make([]byte, 0, 8+len(r.WorkflowID))
+	b := make([]byte, 0, 8+len(r.WorkflowID)+64)
 	b = binary.BigEndian.AppendUint64(b, uint64(r.Seq))
-	return append(b, r.WorkflowID...)
+	b = append(b, r.WorkflowID...)
+	if r.Index != nil {
+		// Workflow ids have no NUL byte: one ends the id here.
+		b = r.Index.encode(append(b, sep))
+	}
+	return b
 }
 
 func decodeRef(b []byte) (*taskRef, error) {
 	if len(b) < 8 {
 		return nil, fmt.Errorf("task index entry of %d bytes, want at least 8", len(b))
 	}
-	return &taskRef{Seq: int(binary.BigEndian.Uint64(b)), WorkflowID: string(b[8:])}, nil
+	r := &taskRef{Seq: int(binary.BigEndian.Uint64(b))}
+	id, fields, indexed := bytes.Cut(b[8:], []byte{sep})
+	r.WorkflowID = string(id)
+	if indexed {
+		f, err := decodeTaskFields(fields)
+		if err != nil {
+			return nil, err
+		}
+		r.Index = f
+	}
+	return r, nil
 }
 
 // getHead reads an execution head; nil if there is none.

@@ -55,6 +55,13 @@ func (p *planner) removeExecution(wfID string) error {
 			return fmt.Errorf("bad task key %q", k)
 		}
 		taskID := string(rest[8:])
+		ref, err := p.ref(taskID)
+		if err != nil {
+			return err
+		}
+		if ref != nil {
+			p.indexTask(taskID, ref.Index, nil)
+		}
 		p.ops = append(p.ops, del(k), del(append([]byte(prefixActive), suffix...)), del(taskIndexKey(taskID)))
 		tasks = append(tasks, taskID)
 		return nil

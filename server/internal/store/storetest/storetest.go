@@ -8,8 +8,9 @@
 // messages moved to and from the dead-letter list once, history and task
 // logs kept in order, what survives a restart, and group
 // commit under concurrency, executions removed with everything of them, and
-// searches served by indexes that follow every change (checked against a
-// brute-force filter over random executions; SeedEnv sets its seed). Each
+// searches of executions and of tasks served by indexes that follow every
+// change (checked against brute-force filters over random executions and
+// tasks; SeedEnv sets their seed). Each
 // case gets a fresh store and runs in parallel with the others; nothing
 // sleeps.
 package storetest
@@ -58,6 +59,7 @@ var areas = []struct {
 	{"Removal", testRemoval},
 	{"Schedules", testSchedules},
 	{"Search", testSearch},
+	{"TaskSearch", testTaskSearch},
 }
 
 // Run runs the whole suite.

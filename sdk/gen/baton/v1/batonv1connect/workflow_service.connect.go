@@ -69,6 +69,12 @@ const (
 	// WorkflowServiceSetWorkflowVariablesProcedure is the fully-qualified name of the WorkflowService's
 	// SetWorkflowVariables RPC.
 	WorkflowServiceSetWorkflowVariablesProcedure = "/baton.v1.WorkflowService/SetWorkflowVariables"
+	// WorkflowServiceSearchWorkflowsProcedure is the fully-qualified name of the WorkflowService's
+	// SearchWorkflows RPC.
+	WorkflowServiceSearchWorkflowsProcedure = "/baton.v1.WorkflowService/SearchWorkflows"
+	// WorkflowServiceSearchTasksProcedure is the fully-qualified name of the WorkflowService's
+	// SearchTasks RPC.
+	WorkflowServiceSearchTasksProcedure = "/baton.v1.WorkflowService/SearchTasks"
 )
 
 // WorkflowServiceClient is a client for the baton.v1.WorkflowService service.
@@ -110,6 +116,13 @@ type WorkflowServiceClient interface {
 	// SetWorkflowVariables merges variables into a running or paused
 	// execution's variables.
 	SetWorkflowVariables(context.Context, *connect.Request[v1.SetWorkflowVariablesRequest]) (*connect.Response[v1.SetWorkflowVariablesResponse], error)
+	// SearchWorkflows returns one page of the executions that match every
+	// filter given, without their tasks, from indexes kept in the same
+	// transactions as the executions.
+	SearchWorkflows(context.Context, *connect.Request[v1.SearchWorkflowsRequest]) (*connect.Response[v1.SearchWorkflowsResponse], error)
+	// SearchTasks returns one page of the task attempts that match every
+	// filter given, ordered by scheduled time.
+	SearchTasks(context.Context, *connect.Request[v1.SearchTasksRequest]) (*connect.Response[v1.SearchTasksResponse], error)
 }
 
 // NewWorkflowServiceClient constructs a client for the baton.v1.WorkflowService service. By
@@ -196,6 +209,20 @@ func NewWorkflowServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 			connect.WithSchema(workflowServiceMethods.ByName("SetWorkflowVariables")),
 			connect.WithClientOptions(opts...),
 		),
+		searchWorkflows: connect.NewClient[v1.SearchWorkflowsRequest, v1.SearchWorkflowsResponse](
+			httpClient,
+			baseURL+WorkflowServiceSearchWorkflowsProcedure,
+			connect.WithSchema(workflowServiceMethods.ByName("SearchWorkflows")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		searchTasks: connect.NewClient[v1.SearchTasksRequest, v1.SearchTasksResponse](
+			httpClient,
+			baseURL+WorkflowServiceSearchTasksProcedure,
+			connect.WithSchema(workflowServiceMethods.ByName("SearchTasks")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -213,6 +240,8 @@ type workflowServiceClient struct {
 	rerunWorkflow        *connect.Client[v1.RerunWorkflowRequest, v1.RerunWorkflowResponse]
 	skipTask             *connect.Client[v1.SkipTaskRequest, v1.SkipTaskResponse]
 	setWorkflowVariables *connect.Client[v1.SetWorkflowVariablesRequest, v1.SetWorkflowVariablesResponse]
+	searchWorkflows      *connect.Client[v1.SearchWorkflowsRequest, v1.SearchWorkflowsResponse]
+	searchTasks          *connect.Client[v1.SearchTasksRequest, v1.SearchTasksResponse]
 }
 
 // StartWorkflow calls baton.v1.WorkflowService.StartWorkflow.
@@ -275,6 +304,16 @@ func (c *workflowServiceClient) SetWorkflowVariables(ctx context.Context, req *c
 	return c.setWorkflowVariables.CallUnary(ctx, req)
 }
 
+// SearchWorkflows calls baton.v1.WorkflowService.SearchWorkflows.
+func (c *workflowServiceClient) SearchWorkflows(ctx context.Context, req *connect.Request[v1.SearchWorkflowsRequest]) (*connect.Response[v1.SearchWorkflowsResponse], error) {
+	return c.searchWorkflows.CallUnary(ctx, req)
+}
+
+// SearchTasks calls baton.v1.WorkflowService.SearchTasks.
+func (c *workflowServiceClient) SearchTasks(ctx context.Context, req *connect.Request[v1.SearchTasksRequest]) (*connect.Response[v1.SearchTasksResponse], error) {
+	return c.searchTasks.CallUnary(ctx, req)
+}
+
 // WorkflowServiceHandler is an implementation of the baton.v1.WorkflowService service.
 type WorkflowServiceHandler interface {
 	// StartWorkflow starts an execution of a registered workflow definition and
@@ -314,6 +353,13 @@ type WorkflowServiceHandler interface {
 	// SetWorkflowVariables merges variables into a running or paused
 	// execution's variables.
 	SetWorkflowVariables(context.Context, *connect.Request[v1.SetWorkflowVariablesRequest]) (*connect.Response[v1.SetWorkflowVariablesResponse], error)
+	// SearchWorkflows returns one page of the executions that match every
+	// filter given, without their tasks, from indexes kept in the same
+	// transactions as the executions.
+	SearchWorkflows(context.Context, *connect.Request[v1.SearchWorkflowsRequest]) (*connect.Response[v1.SearchWorkflowsResponse], error)
+	// SearchTasks returns one page of the task attempts that match every
+	// filter given, ordered by scheduled time.
+	SearchTasks(context.Context, *connect.Request[v1.SearchTasksRequest]) (*connect.Response[v1.SearchTasksResponse], error)
 }
 
 // NewWorkflowServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -396,6 +442,20 @@ func NewWorkflowServiceHandler(svc WorkflowServiceHandler, opts ...connect.Handl
 		connect.WithSchema(workflowServiceMethods.ByName("SetWorkflowVariables")),
 		connect.WithHandlerOptions(opts...),
 	)
+	workflowServiceSearchWorkflowsHandler := connect.NewUnaryHandler(
+		WorkflowServiceSearchWorkflowsProcedure,
+		svc.SearchWorkflows,
+		connect.WithSchema(workflowServiceMethods.ByName("SearchWorkflows")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	workflowServiceSearchTasksHandler := connect.NewUnaryHandler(
+		WorkflowServiceSearchTasksProcedure,
+		svc.SearchTasks,
+		connect.WithSchema(workflowServiceMethods.ByName("SearchTasks")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/baton.v1.WorkflowService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case WorkflowServiceStartWorkflowProcedure:
@@ -422,6 +482,10 @@ func NewWorkflowServiceHandler(svc WorkflowServiceHandler, opts ...connect.Handl
 			workflowServiceSkipTaskHandler.ServeHTTP(w, r)
 		case WorkflowServiceSetWorkflowVariablesProcedure:
 			workflowServiceSetWorkflowVariablesHandler.ServeHTTP(w, r)
+		case WorkflowServiceSearchWorkflowsProcedure:
+			workflowServiceSearchWorkflowsHandler.ServeHTTP(w, r)
+		case WorkflowServiceSearchTasksProcedure:
+			workflowServiceSearchTasksHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -477,4 +541,12 @@ func (UnimplementedWorkflowServiceHandler) SkipTask(context.Context, *connect.Re
 
 func (UnimplementedWorkflowServiceHandler) SetWorkflowVariables(context.Context, *connect.Request[v1.SetWorkflowVariablesRequest]) (*connect.Response[v1.SetWorkflowVariablesResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.WorkflowService.SetWorkflowVariables is not implemented"))
+}
+
+func (UnimplementedWorkflowServiceHandler) SearchWorkflows(context.Context, *connect.Request[v1.SearchWorkflowsRequest]) (*connect.Response[v1.SearchWorkflowsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.WorkflowService.SearchWorkflows is not implemented"))
+}
+
+func (UnimplementedWorkflowServiceHandler) SearchTasks(context.Context, *connect.Request[v1.SearchTasksRequest]) (*connect.Response[v1.SearchTasksResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.WorkflowService.SearchTasks is not implemented"))
 }
