@@ -46,10 +46,13 @@ type call struct {
 	ctx  context.Context
 	txs  []*transition
 	logs []logLine
-	// remove is the id of an execution to delete (ExecutionRemove); such
-	// a call has nothing else.
-	remove string
-	size   int
+	// remove is the id of an execution to delete (ExecutionRemove), and
+	// finish that of one whose removal goes on (remove.go); such a call
+	// has nothing else. more says, once the call is answered, that the
+	// removal is not finished.
+	remove, finish string
+	more           bool
+	size           int
 	// done receives the outcome once, after the batch holding the call is
 	// committed (or the call failed on its own).
 	done chan error
@@ -434,8 +437,14 @@ func newPlanner(txn *badger.Txn) *planner {
 
 func plan(txn *badger.Txn, c *call) ([]op, error) {
 	p := newPlanner(txn)
-	if c.remove != "" {
-		if err := p.removeExecution(c.remove); err != nil {
+	if c.remove != "" || c.finish != "" {
+		var err error
+		if c.remove != "" {
+			c.more, err = p.removeExecution(c.remove)
+		} else {
+			c.more, err = p.finishRemoval(c.finish)
+		}
+		if err != nil {
 			return nil, err
 		}
 		return p.ops, nil
@@ -470,6 +479,16 @@ func (p *planner) execution(t *transition) error {
 	switch {
 	case t.version == 0 && old != nil:
 		return fmt.Errorf("create workflow %s: %w", t.wfID, store.ErrExists)
+	case t.version == 0:
+		// The keys a removal has not deleted yet would be taken for the
+		// new execution's.
+		removing, err := p.removing(t.wfID)
+		if err != nil {
+			return err
+		}
+		if removing {
+			return fmt.Errorf("create workflow %s: an execution with this id is being removed; retry in a moment: %w", t.wfID, store.ErrExists)
+		}
 	case t.version != 0 && old == nil:
 		return fmt.Errorf("update workflow %s: %w", t.wfID, store.ErrNotFound)
 	case t.version != 0 && old.Version != t.version:

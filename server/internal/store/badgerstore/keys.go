@@ -24,6 +24,7 @@ const (
 	prefixLogCount    = "lc/"
 	prefixMessage     = "ms/"
 	prefixHandler     = "ev/"
+	prefixRemoving    = "rm/"
 
 	// The search indexes (index.go).
 	prefixSortAll     = "xa/"
@@ -81,6 +82,7 @@ func taskIndexKey(id string) []byte  { return key(prefixTaskIndex, id) }
 func logCountKey(id string) []byte   { return key(prefixLogCount, id) }
 func messageKey(id string) []byte    { return key(prefixMessage, id) }
 func handlerKey(name string) []byte  { return key(prefixHandler, name) }
+func removingKey(wfID string) []byte { return key(prefixRemoving, wfID) }
 
 // taskSuffix is what follows the prefix in a task key and in its
 // active-index key: workflow id, sep, seq, task id. An execution's tasks
