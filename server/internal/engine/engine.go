@@ -53,6 +53,9 @@ type Config struct {
 	HTTP *httpcall.Caller
 	// HTTPRunners is how many HTTP tasks run at once. Default: 64.
 	HTTPRunners int
+	// Archive keeps executions that are removed with archiving asked
+	// (RemoveWorkflow); nil when the server has no archive.
+	Archive Archiver
 }
 
 func (c *Config) withDefaults() {
