@@ -50,6 +50,16 @@ type Config struct {
 	// that HTTP tasks may call; by default they may call none, so that a
 	// workflow cannot reach the server's own network (SSRF).
 	HTTPAllow []netip.Prefix
+	// Retention removes, in the background, the executions that ended
+	// longer ago than it. Default 0: keep them.
+	Retention time.Duration
+	// RetentionByName gives the executions of a workflow name an age of
+	// their own instead of Retention (0 keeps them forever).
+	RetentionByName map[string]time.Duration
+	// ArchiveDir, when set, is where executions are written (JSON lines,
+	// fsynced) before retention removes them, and before a removal that
+	// asks for archiving. Without it, such a removal is refused.
+	ArchiveDir string
 }
 
 func (c *Config) withDefaults() {
@@ -70,6 +80,7 @@ func (c *Config) withDefaults() {
 // Server is a running Baton.
 type Server struct {
 	cfg    Config
+	house  *housekeeping
 	conns  connTracker
 	store  *badgerstore.Store
 	engine *engine.Engine
@@ -91,13 +102,23 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := engine.New(engine.Config{
-		Store:  st,
-		Logger: cfg.Logger,
-		HTTP:   httpcall.New(httpcall.Config{Allow: cfg.HTTPAllow}),
-	})
+	house, err := openArchive(cfg)
 	if err != nil {
 		st.Close()
+		return nil, err
+	}
+	e, err := engine.New(engine.Config{
+		Store:   st,
+		Logger:  cfg.Logger,
+		HTTP:    httpcall.New(httpcall.Config{Allow: cfg.HTTPAllow}),
+		Archive: house.archiver(),
+	})
+	if err == nil {
+		err = house.newRetention(cfg, e)
+	}
+	if err != nil {
+		st.Close()
+		house.close()
 		return nil, err
 	}
 	var protocols http.Protocols
@@ -105,6 +126,7 @@ func New(cfg Config) (*Server, error) {
 	protocols.SetUnencryptedHTTP2(true)
 	s := &Server{
 		cfg:    cfg,
+		house:  house,
 		store:  st,
 		engine: e,
 		http: &http.Server{
@@ -132,6 +154,12 @@ func (s *Server) Start(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
+	if r := s.house.retention; r != nil {
+		if err := r.Start(ctx); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	s.ln = ln
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.http.Serve(ln) }()
@@ -156,6 +184,7 @@ func (s *Server) URL() string { return "http://" + s.Addr() }
 // the engine and closes the store.
 func (s *Server) Stop(ctx context.Context) error {
 	var errs []error
+	s.house.stopRetention()
 	if s.ln != nil {
 		s.engine.Stop() // ends long-polls, so that Shutdown need not wait for them
 		// Shutdown waits up to 5s for connections that were opened but
@@ -172,6 +201,9 @@ func (s *Server) Stop(ctx context.Context) error {
 		s.engine.Stop()
 	}
 	if err := s.store.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.house.close(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -21,6 +21,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	dir := fs.String("data-dir", env("BATON_DATA_DIR", "./baton-data"), "directory of the embedded store (env BATON_DATA_DIR)")
 	fs.BoolVar(&sync, "sync", sync, "fsync every group commit; false survives a process crash but not a power loss (env BATON_SYNC)")
 	allow := fs.String("http-allow", env("BATON_HTTP_ALLOW", ""), "comma-separated networks HTTP tasks may call although internal, e.g. 127.0.0.1/32,10.0.0.0/8 (env BATON_HTTP_ALLOW)")
+	retention := retentionFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -29,7 +30,11 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	return server.Run(ctx, server.Config{Addr: *addr, DataDir: *dir, NoSync: !sync, Logger: logger, HTTPAllow: nets})
+	cfg := server.Config{Addr: *addr, DataDir: *dir, NoSync: !sync, Logger: logger, HTTPAllow: nets}
+	if err := retention(&cfg); err != nil {
+		return err
+	}
+	return server.Run(ctx, cfg)
 }
 
 // parsePrefixes reads a comma-separated list of networks; a bare address

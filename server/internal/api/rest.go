@@ -48,6 +48,8 @@ func newREST(e *engine.Engine, errs *errorMapper, maxBody int64) *rest {
 	s.handle("POST /api/workflow/{id}/rerun", s.rerunWorkflow)
 	s.handle("PUT /api/workflow/{id}/skiptask/{taskRef}", s.skipTask)
 	s.handle("POST /api/workflow/{id}/variables", s.setVariables)
+	s.handle("DELETE /api/workflow/{id}/remove", s.removeWorkflow)
+	s.handle("DELETE /api/workflow/{id}/terminate-remove", s.terminateRemoveWorkflow)
 
 	// Tasks (TaskResource). GET /api/tasks/poll/{type} and GET
 	// /api/tasks/{taskId}/log overlap (both match /api/tasks/poll/log) and

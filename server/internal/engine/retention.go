@@ -54,10 +54,11 @@ type Retention struct {
 	cfg   RetentionConfig
 	rules []*retentionRule
 
-	stop chan struct{}
-	kick chan struct{}
-	done chan struct{}
-	once sync.Once
+	mu      sync.Mutex
+	started bool
+	stopped bool
+	stop    chan struct{}
+	done    chan struct{}
 }
 
 // retentionRule is one age and the executions it applies to: those of one
@@ -97,7 +98,7 @@ func NewRetention(e *Engine, cfg RetentionConfig) (*Retention, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = e.log
 	}
-	r := &Retention{e: e, cfg: cfg, stop: make(chan struct{}), kick: make(chan struct{}, 1), done: make(chan struct{})}
+	r := &Retention{e: e, cfg: cfg, stop: make(chan struct{}), done: make(chan struct{})}
 	names := make([]string, 0, len(cfg.ByName))
 	for name, age := range cfg.ByName {
 		if name == "" {
@@ -122,14 +123,29 @@ func NewRetention(e *Engine, cfg RetentionConfig) (*Retention, error) {
 
 // Start starts the background passes; the first one begins at once.
 func (r *Retention) Start(context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.started || r.stopped {
+		return errorf(FailedPrecondition, "the retention was started or stopped already")
+	}
+	r.started = true
 	go r.run()
 	return nil
 }
 
-// Stop stops the passes, at the end of the batch in progress, and waits.
+// Stop stops the passes, at the end of the removal in progress, and waits
+// for them. It may be called more than once, and without Start.
 func (r *Retention) Stop() {
-	r.once.Do(func() { close(r.stop) })
-	<-r.done
+	r.mu.Lock()
+	if !r.stopped {
+		r.stopped = true
+		close(r.stop)
+	}
+	started := r.started
+	r.mu.Unlock()
+	if started {
+		<-r.done
+	}
 }
 
 func (r *Retention) run() {

@@ -1051,6 +1051,128 @@ func (*SetWorkflowVariablesResponse) Descriptor() ([]byte, []int) {
 	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{19}
 }
 
+// RemoveWorkflowRequest is the request of WorkflowService.RemoveWorkflow.
+type RemoveWorkflowRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the execution.
+	WorkflowId string `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	// Terminate the execution first if it has not ended.
+	Terminate bool `protobuf:"varint,2,opt,name=terminate,proto3" json:"terminate,omitempty"`
+	// Why the execution is terminated, when terminate is set.
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Write the execution to the server's archive before removing it. Unset:
+	// archive when the server has an archive directory. Set to true on a
+	// server without one, the request is refused (FAILED_PRECONDITION) and
+	// nothing is removed.
+	Archive       *bool `protobuf:"varint,4,opt,name=archive,proto3,oneof" json:"archive,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveWorkflowRequest) Reset() {
+	*x = RemoveWorkflowRequest{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveWorkflowRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveWorkflowRequest) ProtoMessage() {}
+
+func (x *RemoveWorkflowRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveWorkflowRequest.ProtoReflect.Descriptor instead.
+func (*RemoveWorkflowRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *RemoveWorkflowRequest) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *RemoveWorkflowRequest) GetTerminate() bool {
+	if x != nil {
+		return x.Terminate
+	}
+	return false
+}
+
+func (x *RemoveWorkflowRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RemoveWorkflowRequest) GetArchive() bool {
+	if x != nil && x.Archive != nil {
+		return *x.Archive
+	}
+	return false
+}
+
+// RemoveWorkflowResponse is the response of WorkflowService.RemoveWorkflow.
+type RemoveWorkflowResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Whether the execution was archived before it was removed.
+	Archived      bool `protobuf:"varint,1,opt,name=archived,proto3" json:"archived,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveWorkflowResponse) Reset() {
+	*x = RemoveWorkflowResponse{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveWorkflowResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveWorkflowResponse) ProtoMessage() {}
+
+func (x *RemoveWorkflowResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveWorkflowResponse.ProtoReflect.Descriptor instead.
+func (*RemoveWorkflowResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *RemoveWorkflowResponse) GetArchived() bool {
+	if x != nil {
+		return x.Archived
+	}
+	return false
+}
+
 var File_baton_v1_workflow_service_proto protoreflect.FileDescriptor
 
 const file_baton_v1_workflow_service_proto_rawDesc = "" +
@@ -1120,7 +1242,17 @@ const file_baton_v1_workflow_service_proto_rawDesc = "" +
 	"\vworkflow_id\x18\x01 \x01(\tR\n" +
 	"workflowId\x12%\n" +
 	"\x0evariables_json\x18\x02 \x01(\tR\rvariablesJson\"\x1e\n" +
-	"\x1cSetWorkflowVariablesResponse2\xdf\x06\n" +
+	"\x1cSetWorkflowVariablesResponse\"\x99\x01\n" +
+	"\x15RemoveWorkflowRequest\x12\x1f\n" +
+	"\vworkflow_id\x18\x01 \x01(\tR\n" +
+	"workflowId\x12\x1c\n" +
+	"\tterminate\x18\x02 \x01(\bR\tterminate\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
+	"\aarchive\x18\x04 \x01(\bH\x00R\aarchive\x88\x01\x01B\n" +
+	"\n" +
+	"\b_archive\"4\n" +
+	"\x16RemoveWorkflowResponse\x12\x1a\n" +
+	"\barchived\x18\x01 \x01(\bR\barchived2\xb4\a\n" +
 	"\x0fWorkflowService\x12P\n" +
 	"\rStartWorkflow\x12\x1e.baton.v1.StartWorkflowRequest\x1a\x1f.baton.v1.StartWorkflowResponse\x12O\n" +
 	"\vGetWorkflow\x12\x1c.baton.v1.GetWorkflowRequest\x1a\x1d.baton.v1.GetWorkflowResponse\"\x03\x90\x02\x01\x12P\n" +
@@ -1131,7 +1263,8 @@ const file_baton_v1_workflow_service_proto_rawDesc = "" +
 	"\x0fRestartWorkflow\x12 .baton.v1.RestartWorkflowRequest\x1a!.baton.v1.RestartWorkflowResponse\x12P\n" +
 	"\rRerunWorkflow\x12\x1e.baton.v1.RerunWorkflowRequest\x1a\x1f.baton.v1.RerunWorkflowResponse\x12A\n" +
 	"\bSkipTask\x12\x19.baton.v1.SkipTaskRequest\x1a\x1a.baton.v1.SkipTaskResponse\x12e\n" +
-	"\x14SetWorkflowVariables\x12%.baton.v1.SetWorkflowVariablesRequest\x1a&.baton.v1.SetWorkflowVariablesResponseB\x98\x01\n" +
+	"\x14SetWorkflowVariables\x12%.baton.v1.SetWorkflowVariablesRequest\x1a&.baton.v1.SetWorkflowVariablesResponse\x12S\n" +
+	"\x0eRemoveWorkflow\x12\x1f.baton.v1.RemoveWorkflowRequest\x1a .baton.v1.RemoveWorkflowResponseB\x98\x01\n" +
 	"\fcom.baton.v1B\x14WorkflowServiceProtoP\x01Z1github.com/batonhq/baton/sdk/gen/baton/v1;batonv1\xa2\x02\x03BXX\xaa\x02\bBaton.V1\xca\x02\bBaton\\V1\xe2\x02\x14Baton\\V1\\GPBMetadata\xea\x02\tBaton::V1b\x06proto3"
 
 var (
@@ -1146,7 +1279,7 @@ func file_baton_v1_workflow_service_proto_rawDescGZIP() []byte {
 	return file_baton_v1_workflow_service_proto_rawDescData
 }
 
-var file_baton_v1_workflow_service_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_baton_v1_workflow_service_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_baton_v1_workflow_service_proto_goTypes = []any{
 	(*StartWorkflowRequest)(nil),         // 0: baton.v1.StartWorkflowRequest
 	(*StartWorkflowResponse)(nil),        // 1: baton.v1.StartWorkflowResponse
@@ -1168,12 +1301,14 @@ var file_baton_v1_workflow_service_proto_goTypes = []any{
 	(*SkipTaskResponse)(nil),             // 17: baton.v1.SkipTaskResponse
 	(*SetWorkflowVariablesRequest)(nil),  // 18: baton.v1.SetWorkflowVariablesRequest
 	(*SetWorkflowVariablesResponse)(nil), // 19: baton.v1.SetWorkflowVariablesResponse
-	nil,                                  // 20: baton.v1.StartWorkflowRequest.TaskToDomainEntry
-	(*Workflow)(nil),                     // 21: baton.v1.Workflow
+	(*RemoveWorkflowRequest)(nil),        // 20: baton.v1.RemoveWorkflowRequest
+	(*RemoveWorkflowResponse)(nil),       // 21: baton.v1.RemoveWorkflowResponse
+	nil,                                  // 22: baton.v1.StartWorkflowRequest.TaskToDomainEntry
+	(*Workflow)(nil),                     // 23: baton.v1.Workflow
 }
 var file_baton_v1_workflow_service_proto_depIdxs = []int32{
-	20, // 0: baton.v1.StartWorkflowRequest.task_to_domain:type_name -> baton.v1.StartWorkflowRequest.TaskToDomainEntry
-	21, // 1: baton.v1.GetWorkflowResponse.workflow:type_name -> baton.v1.Workflow
+	22, // 0: baton.v1.StartWorkflowRequest.task_to_domain:type_name -> baton.v1.StartWorkflowRequest.TaskToDomainEntry
+	23, // 1: baton.v1.GetWorkflowResponse.workflow:type_name -> baton.v1.Workflow
 	0,  // 2: baton.v1.WorkflowService.StartWorkflow:input_type -> baton.v1.StartWorkflowRequest
 	2,  // 3: baton.v1.WorkflowService.GetWorkflow:input_type -> baton.v1.GetWorkflowRequest
 	4,  // 4: baton.v1.WorkflowService.PauseWorkflow:input_type -> baton.v1.PauseWorkflowRequest
@@ -1184,18 +1319,20 @@ var file_baton_v1_workflow_service_proto_depIdxs = []int32{
 	14, // 9: baton.v1.WorkflowService.RerunWorkflow:input_type -> baton.v1.RerunWorkflowRequest
 	16, // 10: baton.v1.WorkflowService.SkipTask:input_type -> baton.v1.SkipTaskRequest
 	18, // 11: baton.v1.WorkflowService.SetWorkflowVariables:input_type -> baton.v1.SetWorkflowVariablesRequest
-	1,  // 12: baton.v1.WorkflowService.StartWorkflow:output_type -> baton.v1.StartWorkflowResponse
-	3,  // 13: baton.v1.WorkflowService.GetWorkflow:output_type -> baton.v1.GetWorkflowResponse
-	5,  // 14: baton.v1.WorkflowService.PauseWorkflow:output_type -> baton.v1.PauseWorkflowResponse
-	7,  // 15: baton.v1.WorkflowService.ResumeWorkflow:output_type -> baton.v1.ResumeWorkflowResponse
-	9,  // 16: baton.v1.WorkflowService.TerminateWorkflow:output_type -> baton.v1.TerminateWorkflowResponse
-	11, // 17: baton.v1.WorkflowService.RetryWorkflow:output_type -> baton.v1.RetryWorkflowResponse
-	13, // 18: baton.v1.WorkflowService.RestartWorkflow:output_type -> baton.v1.RestartWorkflowResponse
-	15, // 19: baton.v1.WorkflowService.RerunWorkflow:output_type -> baton.v1.RerunWorkflowResponse
-	17, // 20: baton.v1.WorkflowService.SkipTask:output_type -> baton.v1.SkipTaskResponse
-	19, // 21: baton.v1.WorkflowService.SetWorkflowVariables:output_type -> baton.v1.SetWorkflowVariablesResponse
-	12, // [12:22] is the sub-list for method output_type
-	2,  // [2:12] is the sub-list for method input_type
+	20, // 12: baton.v1.WorkflowService.RemoveWorkflow:input_type -> baton.v1.RemoveWorkflowRequest
+	1,  // 13: baton.v1.WorkflowService.StartWorkflow:output_type -> baton.v1.StartWorkflowResponse
+	3,  // 14: baton.v1.WorkflowService.GetWorkflow:output_type -> baton.v1.GetWorkflowResponse
+	5,  // 15: baton.v1.WorkflowService.PauseWorkflow:output_type -> baton.v1.PauseWorkflowResponse
+	7,  // 16: baton.v1.WorkflowService.ResumeWorkflow:output_type -> baton.v1.ResumeWorkflowResponse
+	9,  // 17: baton.v1.WorkflowService.TerminateWorkflow:output_type -> baton.v1.TerminateWorkflowResponse
+	11, // 18: baton.v1.WorkflowService.RetryWorkflow:output_type -> baton.v1.RetryWorkflowResponse
+	13, // 19: baton.v1.WorkflowService.RestartWorkflow:output_type -> baton.v1.RestartWorkflowResponse
+	15, // 20: baton.v1.WorkflowService.RerunWorkflow:output_type -> baton.v1.RerunWorkflowResponse
+	17, // 21: baton.v1.WorkflowService.SkipTask:output_type -> baton.v1.SkipTaskResponse
+	19, // 22: baton.v1.WorkflowService.SetWorkflowVariables:output_type -> baton.v1.SetWorkflowVariablesResponse
+	21, // 23: baton.v1.WorkflowService.RemoveWorkflow:output_type -> baton.v1.RemoveWorkflowResponse
+	13, // [13:24] is the sub-list for method output_type
+	2,  // [2:13] is the sub-list for method input_type
 	2,  // [2:2] is the sub-list for extension type_name
 	2,  // [2:2] is the sub-list for extension extendee
 	0,  // [0:2] is the sub-list for field type_name
@@ -1207,13 +1344,14 @@ func file_baton_v1_workflow_service_proto_init() {
 		return
 	}
 	file_baton_v1_workflow_proto_init()
+	file_baton_v1_workflow_service_proto_msgTypes[20].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_baton_v1_workflow_service_proto_rawDesc), len(file_baton_v1_workflow_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -63,6 +63,9 @@ const (
 	// WorkflowServiceSetWorkflowVariablesProcedure is the fully-qualified name of the WorkflowService's
 	// SetWorkflowVariables RPC.
 	WorkflowServiceSetWorkflowVariablesProcedure = "/baton.v1.WorkflowService/SetWorkflowVariables"
+	// WorkflowServiceRemoveWorkflowProcedure is the fully-qualified name of the WorkflowService's
+	// RemoveWorkflow RPC.
+	WorkflowServiceRemoveWorkflowProcedure = "/baton.v1.WorkflowService/RemoveWorkflow"
 )
 
 // WorkflowServiceClient is a client for the baton.v1.WorkflowService service.
@@ -96,6 +99,11 @@ type WorkflowServiceClient interface {
 	// SetWorkflowVariables merges variables into a running or paused
 	// execution's variables.
 	SetWorkflowVariables(context.Context, *connect.Request[v1.SetWorkflowVariablesRequest]) (*connect.Response[v1.SetWorkflowVariablesResponse], error)
+	// RemoveWorkflow deletes an ended execution with its tasks, logs and
+	// history, archiving it first if asked. A running or paused execution is
+	// refused (FAILED_PRECONDITION) unless terminate is set. Its child
+	// executions (sub-workflows) are not removed with it.
+	RemoveWorkflow(context.Context, *connect.Request[v1.RemoveWorkflowRequest]) (*connect.Response[v1.RemoveWorkflowResponse], error)
 }
 
 // NewWorkflowServiceClient constructs a client for the baton.v1.WorkflowService service. By
@@ -170,6 +178,12 @@ func NewWorkflowServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 			connect.WithSchema(workflowServiceMethods.ByName("SetWorkflowVariables")),
 			connect.WithClientOptions(opts...),
 		),
+		removeWorkflow: connect.NewClient[v1.RemoveWorkflowRequest, v1.RemoveWorkflowResponse](
+			httpClient,
+			baseURL+WorkflowServiceRemoveWorkflowProcedure,
+			connect.WithSchema(workflowServiceMethods.ByName("RemoveWorkflow")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -185,6 +199,7 @@ type workflowServiceClient struct {
 	rerunWorkflow        *connect.Client[v1.RerunWorkflowRequest, v1.RerunWorkflowResponse]
 	skipTask             *connect.Client[v1.SkipTaskRequest, v1.SkipTaskResponse]
 	setWorkflowVariables *connect.Client[v1.SetWorkflowVariablesRequest, v1.SetWorkflowVariablesResponse]
+	removeWorkflow       *connect.Client[v1.RemoveWorkflowRequest, v1.RemoveWorkflowResponse]
 }
 
 // StartWorkflow calls baton.v1.WorkflowService.StartWorkflow.
@@ -237,6 +252,11 @@ func (c *workflowServiceClient) SetWorkflowVariables(ctx context.Context, req *c
 	return c.setWorkflowVariables.CallUnary(ctx, req)
 }
 
+// RemoveWorkflow calls baton.v1.WorkflowService.RemoveWorkflow.
+func (c *workflowServiceClient) RemoveWorkflow(ctx context.Context, req *connect.Request[v1.RemoveWorkflowRequest]) (*connect.Response[v1.RemoveWorkflowResponse], error) {
+	return c.removeWorkflow.CallUnary(ctx, req)
+}
+
 // WorkflowServiceHandler is an implementation of the baton.v1.WorkflowService service.
 type WorkflowServiceHandler interface {
 	// StartWorkflow starts an execution of a registered workflow definition and
@@ -268,6 +288,11 @@ type WorkflowServiceHandler interface {
 	// SetWorkflowVariables merges variables into a running or paused
 	// execution's variables.
 	SetWorkflowVariables(context.Context, *connect.Request[v1.SetWorkflowVariablesRequest]) (*connect.Response[v1.SetWorkflowVariablesResponse], error)
+	// RemoveWorkflow deletes an ended execution with its tasks, logs and
+	// history, archiving it first if asked. A running or paused execution is
+	// refused (FAILED_PRECONDITION) unless terminate is set. Its child
+	// executions (sub-workflows) are not removed with it.
+	RemoveWorkflow(context.Context, *connect.Request[v1.RemoveWorkflowRequest]) (*connect.Response[v1.RemoveWorkflowResponse], error)
 }
 
 // NewWorkflowServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -338,6 +363,12 @@ func NewWorkflowServiceHandler(svc WorkflowServiceHandler, opts ...connect.Handl
 		connect.WithSchema(workflowServiceMethods.ByName("SetWorkflowVariables")),
 		connect.WithHandlerOptions(opts...),
 	)
+	workflowServiceRemoveWorkflowHandler := connect.NewUnaryHandler(
+		WorkflowServiceRemoveWorkflowProcedure,
+		svc.RemoveWorkflow,
+		connect.WithSchema(workflowServiceMethods.ByName("RemoveWorkflow")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/baton.v1.WorkflowService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case WorkflowServiceStartWorkflowProcedure:
@@ -360,6 +391,8 @@ func NewWorkflowServiceHandler(svc WorkflowServiceHandler, opts ...connect.Handl
 			workflowServiceSkipTaskHandler.ServeHTTP(w, r)
 		case WorkflowServiceSetWorkflowVariablesProcedure:
 			workflowServiceSetWorkflowVariablesHandler.ServeHTTP(w, r)
+		case WorkflowServiceRemoveWorkflowProcedure:
+			workflowServiceRemoveWorkflowHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -407,4 +440,8 @@ func (UnimplementedWorkflowServiceHandler) SkipTask(context.Context, *connect.Re
 
 func (UnimplementedWorkflowServiceHandler) SetWorkflowVariables(context.Context, *connect.Request[v1.SetWorkflowVariablesRequest]) (*connect.Response[v1.SetWorkflowVariablesResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.WorkflowService.SetWorkflowVariables is not implemented"))
+}
+
+func (UnimplementedWorkflowServiceHandler) RemoveWorkflow(context.Context, *connect.Request[v1.RemoveWorkflowRequest]) (*connect.Response[v1.RemoveWorkflowResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.WorkflowService.RemoveWorkflow is not implemented"))
 }
