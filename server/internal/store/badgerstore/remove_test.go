@@ -3,6 +3,10 @@ package badgerstore
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -204,4 +208,66 @@ func TestRemoveSmallInOneCall(t *testing.T) {
 	require.False(t, c.more)
 	require.Equal(t, before, countKeys(t, s))
 	requireGone(t, s, "small", ids)
+}
+
+// TestValueLogGCReclaimsRemovedValues removes executions whose inputs are
+// large enough to live in Badger's value log and checks that the store's
+// value-log GC gives the space back once Badger's compactions have found
+// the values unreferenced (small memtables and tables make them happen
+// here within a few hundred commits).
+func TestValueLogGCReclaimsRemovedValues(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	dir := t.TempDir()
+	s, err := openWith(Options{Dir: dir, ValueLogGCInterval: -1}, func(o badger.Options) badger.Options {
+		return o.WithValueThreshold(1 << 10).WithValueLogFileSize(2 << 20).WithMemTableSize(1 << 20).
+			WithBaseTableSize(64 << 10).WithNumLevelZeroTables(1)
+	})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.Close()) }()
+	pad := strings.Repeat("0123456789abcdef", 64<<10/16)
+	commit := func(id string) {
+		require.NoError(t, s.Commit(ctx, &store.Transition{Workflow: &workflow.Workflow{
+			WorkflowID: id, WorkflowName: "big", Status: workflow.StatusCompleted, EndTime: 2,
+			Input: map[string]any{"pad": pad},
+		}}))
+	}
+	for i := range 200 {
+		commit(fmt.Sprint("big-", i))
+	}
+	before := vlogBytes(t, dir)
+	require.Greater(t, before, int64(200*64<<10))
+	for i := range 200 {
+		require.NoError(t, s.ExecutionRemove(ctx, fmt.Sprint("big-", i)))
+	}
+	// Later commits, removed too, make Badger flush and compact the tables
+	// that pointed at the removed values; the GC then rewrites the
+	// files that are mostly garbage and deletes them.
+	next := 0
+	require.Eventually(t, func() bool {
+		id := fmt.Sprint("later-", next)
+		next++
+		commit(id)
+		require.NoError(t, s.ExecutionRemove(ctx, id))
+		s.runValueLogGC() // what the GC loop does at each tick
+		return vlogBytes(t, dir) < before/2
+	}, time.Minute, time.Millisecond)
+	t.Logf("value log: %d bytes before the removal, %d after GC (%d later commits)", before, vlogBytes(t, dir), next)
+}
+
+// vlogBytes is the disk space of the value-log files in dir.
+func vlogBytes(t *testing.T, dir string) int64 {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var n int64
+	for _, e := range entries {
+		if filepath.Ext(e.Name()) != ".vlog" {
+			continue
+		}
+		info, err := e.Info()
+		require.NoError(t, err)
+		n += info.Sys().(*syscall.Stat_t).Blocks * 512
+	}
+	return n
 }
