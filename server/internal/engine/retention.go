@@ -41,8 +41,9 @@ type RetentionConfig struct {
 }
 
 // retentionWorkers is how many removals of a batch run at once, so that
-// they share the store's group commits.
-const retentionWorkers = 4
+// they share the store's group commits (4 removed a batch of 100 in about
+// 80ms next to a busy hot path, 32 in about 40ms).
+const retentionWorkers = 32
 
 // Retention removes (or archives, then removes) the executions that ended
 // longer ago than their age, in the background. It finds them with

@@ -108,7 +108,7 @@ func (p *planner) removeExecution(wfID string) (more bool, err error) {
 	p.ops = append(p.ops,
 		del(headKey(wfID)), del(workflowKey(wfID)), del(snapshotKey(wfID)), del(inputKey(wfID)))
 	p.heads[wfID] = nil
-	if more, err = p.removeRest(wfID, removeChunkKeys); err != nil {
+	if more, err = p.removeRest(wfID, removeChunkKeys, int(h.History)); err != nil {
 		return false, err
 	}
 	if more {
@@ -125,7 +125,7 @@ func (p *planner) finishRemoval(wfID string) (more bool, err error) {
 	if err != nil || !removing {
 		return false, err
 	}
-	if more, err = p.removeRest(wfID, removeChunkKeys); err != nil {
+	if more, err = p.removeRest(wfID, removeChunkKeys, -1); err != nil {
 		return false, err
 	}
 	if !more {
@@ -138,8 +138,15 @@ func (p *planner) finishRemoval(wfID string) (more bool, err error) {
 // entries and log lines) and history until the call holds about limit
 // operations, and reports whether anything is left. A task's record goes
 // in the same chunk as its last log lines, so that a task whose log lines
-// took several chunks is still found by the next one.
-func (p *planner) removeRest(wfID string, limit int) (more bool, err error) {
+// took several chunks is still found by the next one. history is the
+// number of history records when the head says it (the first call), -1
+// when they must be found by a scan.
+//
+// Keys whose number is known (a task's log lines from its count, the
+// history from the head) are deleted without a scan when they fit: a
+// Badger iterator costs far more than a read, and most executions have a
+// few tasks with few log lines.
+func (p *planner) removeRest(wfID string, limit, history int) (more bool, err error) {
 	tasks, more, err := p.firstKeys(scope(prefixTask, wfID), max(limit-len(p.ops), 0)/3+1)
 	if err != nil {
 		return false, err
@@ -155,17 +162,30 @@ func (p *planner) removeRest(wfID string, limit int) (more bool, err error) {
 		if room <= 0 {
 			return true, nil
 		}
-		lines, linesLeft, err := p.firstKeys(scope(prefixLog, taskID), room)
+		n, err := p.logCount(taskID)
 		if err != nil {
 			return false, err
 		}
-		for _, l := range lines {
-			p.ops = append(p.ops, del(l))
-		}
-		if linesLeft {
-			return true, nil
-		}
-		if len(lines) > 0 {
+		switch {
+		case n == 0:
+		case n <= uint64(room):
+			// Lines deleted by an earlier chunk are deleted again, which
+			// does no harm.
+			for j := range n {
+				p.ops = append(p.ops, del(logKey(taskID, j)))
+			}
+			p.ops = append(p.ops, del(logCountKey(taskID)))
+		default:
+			lines, linesLeft, err := p.firstKeys(scope(prefixLog, taskID), room)
+			if err != nil {
+				return false, err
+			}
+			for _, l := range lines {
+				p.ops = append(p.ops, del(l))
+			}
+			if linesLeft {
+				return true, nil
+			}
 			p.ops = append(p.ops, del(logCountKey(taskID)))
 		}
 		p.ops = append(p.ops, del(k), del(append([]byte(prefixActive), suffix...)), del(taskIndexKey(taskID)))
@@ -178,11 +198,17 @@ func (p *planner) removeRest(wfID string, limit int) (more bool, err error) {
 	if more {
 		return true, nil
 	}
-	history, more, err := p.firstKeys(scope(prefixHistory, wfID), max(limit-len(p.ops), 1))
+	if history >= 0 && history <= max(limit-len(p.ops), 1) {
+		for j := range history {
+			p.ops = append(p.ops, del(historyKey(wfID, uint64(j))))
+		}
+		return false, nil
+	}
+	keys, more, err := p.firstKeys(scope(prefixHistory, wfID), max(limit-len(p.ops), 1))
 	if err != nil {
 		return false, err
 	}
-	for _, k := range history {
+	for _, k := range keys {
 		p.ops = append(p.ops, del(k))
 	}
 	return more, nil
