@@ -66,6 +66,16 @@ type Config struct {
 	// ListenerBackoff is the wait before an event's first retry; it
 	// doubles with each retry, up to 5 minutes, with jitter. Default 1s.
 	ListenerBackoff time.Duration
+	// Retention removes, in the background, the executions that ended
+	// longer ago than it. Default 0: keep them.
+	Retention time.Duration
+	// RetentionByName gives the executions of a workflow name an age of
+	// their own instead of Retention (0 keeps them forever).
+	RetentionByName map[string]time.Duration
+	// ArchiveDir, when set, is where executions are written (JSON lines,
+	// fsynced) before retention removes them, and before a removal that
+	// asks for archiving. Without it, such a removal is refused.
+	ArchiveDir string
 }
 
 func (c *Config) withDefaults() {
@@ -86,6 +96,7 @@ func (c *Config) withDefaults() {
 // Server is a running Baton.
 type Server struct {
 	cfg    Config
+	house  *housekeeping
 	conns  connTracker
 	store  *badgerstore.Store
 	engine *engine.Engine
@@ -108,22 +119,33 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	house, err := openArchive(cfg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	e, err := engine.New(engine.Config{
-		Store:  st,
-		Logger: cfg.Logger,
-		HTTP:   httpcall.New(httpcall.Config{Allow: cfg.HTTPAllow}),
+		Store:   st,
+		Logger:  cfg.Logger,
+		HTTP:    httpcall.New(httpcall.Config{Allow: cfg.HTTPAllow}),
+		Archive: house.archiver(),
 		Listener: listener.Config{
 			URL: cfg.ListenerURL, Secret: cfg.ListenerSecret,
 			MaxAttempts: cfg.ListenerAttempts, MinBackoff: cfg.ListenerBackoff,
 		},
 	})
+	if err == nil {
+		err = house.newRetention(cfg, e)
+	}
 	if err != nil {
 		st.Close()
+		house.close()
 		return nil, err
 	}
 	sched, err := scheduler.New(scheduler.Config{Store: st, Engine: e, Logger: cfg.Logger})
 	if err != nil {
 		st.Close()
+		house.close()
 		return nil, err
 	}
 	var protocols http.Protocols
@@ -131,6 +153,7 @@ func New(cfg Config) (*Server, error) {
 	protocols.SetUnencryptedHTTP2(true)
 	s := &Server{
 		cfg:    cfg,
+		house:  house,
 		store:  st,
 		engine: e,
 		sched:  sched,
@@ -164,6 +187,14 @@ func (s *Server) Start(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
+	if r := s.house.retention; r != nil {
+		if err := r.Start(ctx); err != nil {
+			s.sched.Stop()
+			s.engine.Stop()
+			ln.Close()
+			return err
+		}
+	}
 	s.ln = ln
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.http.Serve(ln) }()
@@ -189,6 +220,7 @@ func (s *Server) URL() string { return "http://" + s.Addr() }
 func (s *Server) Stop(ctx context.Context) error {
 	var errs []error
 	s.sched.Stop() // before the engine, which it starts workflows on
+	s.house.stopRetention()
 	if s.ln != nil {
 		s.engine.Stop() // ends long-polls, so that Shutdown need not wait for them
 		// Shutdown waits up to 5s for connections that were opened but
@@ -205,6 +237,9 @@ func (s *Server) Stop(ctx context.Context) error {
 		s.engine.Stop()
 	}
 	if err := s.store.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.house.close(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

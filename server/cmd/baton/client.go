@@ -176,7 +176,8 @@ func reorder(args []string) []string {
 func isBoolFlag(a string) bool {
 	switch a {
 	case "-tasks", "--tasks", "-h", "--help", "-help", "-latest", "--latest",
-		"-resume-subworkflow-tasks", "--resume-subworkflow-tasks", "-asc", "--asc":
+		"-resume-subworkflow-tasks", "--resume-subworkflow-tasks", "-asc", "--asc",
+		"-archive", "--archive", "-terminate", "--terminate":
 		return true
 	}
 	return false

@@ -59,6 +59,7 @@ var operations = []operation{
 			return c.RerunWorkflow(ctx, id, req)
 		}
 	}},
+	{"rm", "rm [flags] ID...", removeOp},
 }
 
 func init() {

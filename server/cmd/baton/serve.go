@@ -30,6 +30,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	fs.IntVar(&attempts, "listener-attempts", attempts, "attempts to deliver a status event before it goes to the dead letters (env BATON_LISTENER_ATTEMPTS)")
+	retention := retentionFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -41,10 +42,14 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return fmt.Errorf("--listener-attempts is %d; it must be 1 or more", attempts)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	return server.Run(ctx, server.Config{
+	cfg := server.Config{
 		Addr: *addr, DataDir: *dir, NoSync: !sync, Logger: logger, HTTPAllow: nets,
 		ListenerURL: *listenerURL, ListenerSecret: *listenerSecret, ListenerAttempts: attempts,
-	})
+	}
+	if err := retention(&cfg); err != nil {
+		return err
+	}
+	return server.Run(ctx, cfg)
 }
 
 // parsePrefixes reads a comma-separated list of networks; a bare address

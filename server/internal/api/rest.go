@@ -54,6 +54,8 @@ func newREST(e *engine.Engine, sched *scheduler.Scheduler, errs *errorMapper, ma
 	s.handle("POST /api/workflow/{id}/rerun", s.rerunWorkflow)
 	s.handle("PUT /api/workflow/{id}/skiptask/{taskRef}", s.skipTask)
 	s.handle("POST /api/workflow/{id}/variables", s.setVariables)
+	s.handle("DELETE /api/workflow/{id}/remove", s.removeWorkflow)
+	s.handle("DELETE /api/workflow/{id}/terminate-remove", s.terminateRemoveWorkflow)
 
 	// Bulk operations (WorkflowBulkResource).
 	s.handle("PUT /api/workflow/bulk/pause", s.bulkREST(batonv1.WorkflowAction_WORKFLOW_ACTION_PAUSE))

@@ -57,6 +57,9 @@ type Config struct {
 	// Listener configures the delivery of status events (package
 	// listener). Its Store, HTTP and Logger are the engine's.
 	Listener listener.Config
+	// Archive keeps executions that are removed with archiving asked
+	// (RemoveWorkflow); nil when the server has no archive.
+	Archive Archiver
 }
 
 func (c *Config) withDefaults() {

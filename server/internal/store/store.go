@@ -128,8 +128,13 @@ type Store interface {
 	ExecutionSearch(ctx context.Context, q ExecutionQuery) (*ExecutionPage, error)
 	// ExecutionRemove deletes an execution with everything of it: its
 	// tasks (and their place in ActiveTasks), task logs, history, wake-up
-	// time, definition snapshot, input and index entries, in one
-	// transaction; or it returns ErrNotFound. Messages sent to or by the
+	// time, definition snapshot, input and index entries; or it returns
+	// ErrNotFound. The removal is atomic for every reader, however large
+	// the execution: once it returns, nothing of the execution is found,
+	// and before, all of it is; a store may delete a large execution's keys
+	// in several transactions behind that, finishing after a crash when it
+	// is opened again, and refuse to create an execution under the id
+	// (ErrExists) until it has. Messages sent to or by the
 	// execution are left (they are addressed by id, and the engine drops
 	// one for an execution that is gone). It is serialized with Commit: a
 	// Commit computed from any version of the removed execution fails with

@@ -1947,6 +1947,128 @@ func (x *SearchTasksResponse) GetNextCursor() string {
 	return ""
 }
 
+// RemoveWorkflowRequest is the request of WorkflowService.RemoveWorkflow.
+type RemoveWorkflowRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the execution.
+	WorkflowId string `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	// Terminate the execution first if it has not ended.
+	Terminate bool `protobuf:"varint,2,opt,name=terminate,proto3" json:"terminate,omitempty"`
+	// Why the execution is terminated, when terminate is set.
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Write the execution to the server's archive before removing it. Unset:
+	// archive when the server has an archive directory. Set to true on a
+	// server without one, the request is refused (FAILED_PRECONDITION) and
+	// nothing is removed.
+	Archive       *bool `protobuf:"varint,4,opt,name=archive,proto3,oneof" json:"archive,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveWorkflowRequest) Reset() {
+	*x = RemoveWorkflowRequest{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveWorkflowRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveWorkflowRequest) ProtoMessage() {}
+
+func (x *RemoveWorkflowRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveWorkflowRequest.ProtoReflect.Descriptor instead.
+func (*RemoveWorkflowRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *RemoveWorkflowRequest) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *RemoveWorkflowRequest) GetTerminate() bool {
+	if x != nil {
+		return x.Terminate
+	}
+	return false
+}
+
+func (x *RemoveWorkflowRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RemoveWorkflowRequest) GetArchive() bool {
+	if x != nil && x.Archive != nil {
+		return *x.Archive
+	}
+	return false
+}
+
+// RemoveWorkflowResponse is the response of WorkflowService.RemoveWorkflow.
+type RemoveWorkflowResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Whether the execution was archived before it was removed.
+	Archived      bool `protobuf:"varint,1,opt,name=archived,proto3" json:"archived,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveWorkflowResponse) Reset() {
+	*x = RemoveWorkflowResponse{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveWorkflowResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveWorkflowResponse) ProtoMessage() {}
+
+func (x *RemoveWorkflowResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveWorkflowResponse.ProtoReflect.Descriptor instead.
+func (*RemoveWorkflowResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *RemoveWorkflowResponse) GetArchived() bool {
+	if x != nil {
+		return x.Archived
+	}
+	return false
+}
+
 var File_baton_v1_workflow_service_proto protoreflect.FileDescriptor
 
 const file_baton_v1_workflow_service_proto_rawDesc = "" +
@@ -2080,7 +2202,17 @@ const file_baton_v1_workflow_service_proto_rawDesc = "" +
 	"\x13SearchTasksResponse\x12$\n" +
 	"\x05tasks\x18\x01 \x03(\v2\x0e.baton.v1.TaskR\x05tasks\x12\x1f\n" +
 	"\vnext_cursor\x18\x02 \x01(\tR\n" +
-	"nextCursor*\xbf\x01\n" +
+	"nextCursor\"\x99\x01\n" +
+	"\x15RemoveWorkflowRequest\x12\x1f\n" +
+	"\vworkflow_id\x18\x01 \x01(\tR\n" +
+	"workflowId\x12\x1c\n" +
+	"\tterminate\x18\x02 \x01(\bR\tterminate\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
+	"\aarchive\x18\x04 \x01(\bH\x00R\aarchive\x88\x01\x01B\n" +
+	"\n" +
+	"\b_archive\"4\n" +
+	"\x16RemoveWorkflowResponse\x12\x1a\n" +
+	"\barchived\x18\x01 \x01(\bR\barchived*\xbf\x01\n" +
 	"\x0eWorkflowAction\x12\x1f\n" +
 	"\x1bWORKFLOW_ACTION_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15WORKFLOW_ACTION_PAUSE\x10\x01\x12\x1a\n" +
@@ -2092,7 +2224,8 @@ const file_baton_v1_workflow_service_proto_rawDesc = "" +
 	"\x1fWORKFLOW_SORT_FIELD_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fWORKFLOW_SORT_FIELD_CREATE_TIME\x10\x01\x12 \n" +
 	"\x1cWORKFLOW_SORT_FIELD_END_TIME\x10\x02\x12#\n" +
-	"\x1fWORKFLOW_SORT_FIELD_UPDATE_TIME\x10\x032\xae\t\n" +
+	"\x1fWORKFLOW_SORT_FIELD_UPDATE_TIME\x10\x032\x83\n" +
+	"\n" +
 	"\x0fWorkflowService\x12P\n" +
 	"\rStartWorkflow\x12\x1e.baton.v1.StartWorkflowRequest\x1a\x1f.baton.v1.StartWorkflowResponse\x12V\n" +
 	"\x0fExecuteWorkflow\x12 .baton.v1.ExecuteWorkflowRequest\x1a!.baton.v1.ExecuteWorkflowResponse\x12G\n" +
@@ -2108,7 +2241,8 @@ const file_baton_v1_workflow_service_proto_rawDesc = "" +
 	"\bSkipTask\x12\x19.baton.v1.SkipTaskRequest\x1a\x1a.baton.v1.SkipTaskResponse\x12e\n" +
 	"\x14SetWorkflowVariables\x12%.baton.v1.SetWorkflowVariablesRequest\x1a&.baton.v1.SetWorkflowVariablesResponse\x12[\n" +
 	"\x0fSearchWorkflows\x12 .baton.v1.SearchWorkflowsRequest\x1a!.baton.v1.SearchWorkflowsResponse\"\x03\x90\x02\x01\x12O\n" +
-	"\vSearchTasks\x12\x1c.baton.v1.SearchTasksRequest\x1a\x1d.baton.v1.SearchTasksResponse\"\x03\x90\x02\x01B\x98\x01\n" +
+	"\vSearchTasks\x12\x1c.baton.v1.SearchTasksRequest\x1a\x1d.baton.v1.SearchTasksResponse\"\x03\x90\x02\x01\x12S\n" +
+	"\x0eRemoveWorkflow\x12\x1f.baton.v1.RemoveWorkflowRequest\x1a .baton.v1.RemoveWorkflowResponseB\x98\x01\n" +
 	"\fcom.baton.v1B\x14WorkflowServiceProtoP\x01Z1github.com/batonhq/baton/sdk/gen/baton/v1;batonv1\xa2\x02\x03BXX\xaa\x02\bBaton.V1\xca\x02\bBaton\\V1\xe2\x02\x14Baton\\V1\\GPBMetadata\xea\x02\tBaton::V1b\x06proto3"
 
 var (
@@ -2124,7 +2258,7 @@ func file_baton_v1_workflow_service_proto_rawDescGZIP() []byte {
 }
 
 var file_baton_v1_workflow_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_baton_v1_workflow_service_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_baton_v1_workflow_service_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_baton_v1_workflow_service_proto_goTypes = []any{
 	(WorkflowAction)(0),                  // 0: baton.v1.WorkflowAction
 	(WorkflowSortField)(0),               // 1: baton.v1.WorkflowSortField
@@ -2157,24 +2291,26 @@ var file_baton_v1_workflow_service_proto_goTypes = []any{
 	(*SearchWorkflowsResponse)(nil),      // 28: baton.v1.SearchWorkflowsResponse
 	(*SearchTasksRequest)(nil),           // 29: baton.v1.SearchTasksRequest
 	(*SearchTasksResponse)(nil),          // 30: baton.v1.SearchTasksResponse
-	nil,                                  // 31: baton.v1.StartWorkflowRequest.TaskToDomainEntry
-	(*Workflow)(nil),                     // 32: baton.v1.Workflow
-	(WorkflowStatus)(0),                  // 33: baton.v1.WorkflowStatus
-	(TaskStatus)(0),                      // 34: baton.v1.TaskStatus
-	(*Task)(nil),                         // 35: baton.v1.Task
+	(*RemoveWorkflowRequest)(nil),        // 31: baton.v1.RemoveWorkflowRequest
+	(*RemoveWorkflowResponse)(nil),       // 32: baton.v1.RemoveWorkflowResponse
+	nil,                                  // 33: baton.v1.StartWorkflowRequest.TaskToDomainEntry
+	(*Workflow)(nil),                     // 34: baton.v1.Workflow
+	(WorkflowStatus)(0),                  // 35: baton.v1.WorkflowStatus
+	(TaskStatus)(0),                      // 36: baton.v1.TaskStatus
+	(*Task)(nil),                         // 37: baton.v1.Task
 }
 var file_baton_v1_workflow_service_proto_depIdxs = []int32{
-	31, // 0: baton.v1.StartWorkflowRequest.task_to_domain:type_name -> baton.v1.StartWorkflowRequest.TaskToDomainEntry
+	33, // 0: baton.v1.StartWorkflowRequest.task_to_domain:type_name -> baton.v1.StartWorkflowRequest.TaskToDomainEntry
 	2,  // 1: baton.v1.ExecuteWorkflowRequest.start:type_name -> baton.v1.StartWorkflowRequest
-	32, // 2: baton.v1.ExecuteWorkflowResponse.workflow:type_name -> baton.v1.Workflow
+	34, // 2: baton.v1.ExecuteWorkflowResponse.workflow:type_name -> baton.v1.Workflow
 	0,  // 3: baton.v1.BulkActionRequest.action:type_name -> baton.v1.WorkflowAction
 	8,  // 4: baton.v1.BulkActionResponse.results:type_name -> baton.v1.BulkResult
-	32, // 5: baton.v1.GetWorkflowResponse.workflow:type_name -> baton.v1.Workflow
-	33, // 6: baton.v1.SearchWorkflowsRequest.statuses:type_name -> baton.v1.WorkflowStatus
+	34, // 5: baton.v1.GetWorkflowResponse.workflow:type_name -> baton.v1.Workflow
+	35, // 6: baton.v1.SearchWorkflowsRequest.statuses:type_name -> baton.v1.WorkflowStatus
 	1,  // 7: baton.v1.SearchWorkflowsRequest.sort_by:type_name -> baton.v1.WorkflowSortField
-	32, // 8: baton.v1.SearchWorkflowsResponse.workflows:type_name -> baton.v1.Workflow
-	34, // 9: baton.v1.SearchTasksRequest.statuses:type_name -> baton.v1.TaskStatus
-	35, // 10: baton.v1.SearchTasksResponse.tasks:type_name -> baton.v1.Task
+	34, // 8: baton.v1.SearchWorkflowsResponse.workflows:type_name -> baton.v1.Workflow
+	36, // 9: baton.v1.SearchTasksRequest.statuses:type_name -> baton.v1.TaskStatus
+	37, // 10: baton.v1.SearchTasksResponse.tasks:type_name -> baton.v1.Task
 	2,  // 11: baton.v1.WorkflowService.StartWorkflow:input_type -> baton.v1.StartWorkflowRequest
 	4,  // 12: baton.v1.WorkflowService.ExecuteWorkflow:input_type -> baton.v1.ExecuteWorkflowRequest
 	6,  // 13: baton.v1.WorkflowService.BulkAction:input_type -> baton.v1.BulkActionRequest
@@ -2189,22 +2325,24 @@ var file_baton_v1_workflow_service_proto_depIdxs = []int32{
 	25, // 22: baton.v1.WorkflowService.SetWorkflowVariables:input_type -> baton.v1.SetWorkflowVariablesRequest
 	27, // 23: baton.v1.WorkflowService.SearchWorkflows:input_type -> baton.v1.SearchWorkflowsRequest
 	29, // 24: baton.v1.WorkflowService.SearchTasks:input_type -> baton.v1.SearchTasksRequest
-	3,  // 25: baton.v1.WorkflowService.StartWorkflow:output_type -> baton.v1.StartWorkflowResponse
-	5,  // 26: baton.v1.WorkflowService.ExecuteWorkflow:output_type -> baton.v1.ExecuteWorkflowResponse
-	7,  // 27: baton.v1.WorkflowService.BulkAction:output_type -> baton.v1.BulkActionResponse
-	10, // 28: baton.v1.WorkflowService.GetWorkflow:output_type -> baton.v1.GetWorkflowResponse
-	12, // 29: baton.v1.WorkflowService.PauseWorkflow:output_type -> baton.v1.PauseWorkflowResponse
-	14, // 30: baton.v1.WorkflowService.ResumeWorkflow:output_type -> baton.v1.ResumeWorkflowResponse
-	16, // 31: baton.v1.WorkflowService.TerminateWorkflow:output_type -> baton.v1.TerminateWorkflowResponse
-	18, // 32: baton.v1.WorkflowService.RetryWorkflow:output_type -> baton.v1.RetryWorkflowResponse
-	20, // 33: baton.v1.WorkflowService.RestartWorkflow:output_type -> baton.v1.RestartWorkflowResponse
-	22, // 34: baton.v1.WorkflowService.RerunWorkflow:output_type -> baton.v1.RerunWorkflowResponse
-	24, // 35: baton.v1.WorkflowService.SkipTask:output_type -> baton.v1.SkipTaskResponse
-	26, // 36: baton.v1.WorkflowService.SetWorkflowVariables:output_type -> baton.v1.SetWorkflowVariablesResponse
-	28, // 37: baton.v1.WorkflowService.SearchWorkflows:output_type -> baton.v1.SearchWorkflowsResponse
-	30, // 38: baton.v1.WorkflowService.SearchTasks:output_type -> baton.v1.SearchTasksResponse
-	25, // [25:39] is the sub-list for method output_type
-	11, // [11:25] is the sub-list for method input_type
+	31, // 25: baton.v1.WorkflowService.RemoveWorkflow:input_type -> baton.v1.RemoveWorkflowRequest
+	3,  // 26: baton.v1.WorkflowService.StartWorkflow:output_type -> baton.v1.StartWorkflowResponse
+	5,  // 27: baton.v1.WorkflowService.ExecuteWorkflow:output_type -> baton.v1.ExecuteWorkflowResponse
+	7,  // 28: baton.v1.WorkflowService.BulkAction:output_type -> baton.v1.BulkActionResponse
+	10, // 29: baton.v1.WorkflowService.GetWorkflow:output_type -> baton.v1.GetWorkflowResponse
+	12, // 30: baton.v1.WorkflowService.PauseWorkflow:output_type -> baton.v1.PauseWorkflowResponse
+	14, // 31: baton.v1.WorkflowService.ResumeWorkflow:output_type -> baton.v1.ResumeWorkflowResponse
+	16, // 32: baton.v1.WorkflowService.TerminateWorkflow:output_type -> baton.v1.TerminateWorkflowResponse
+	18, // 33: baton.v1.WorkflowService.RetryWorkflow:output_type -> baton.v1.RetryWorkflowResponse
+	20, // 34: baton.v1.WorkflowService.RestartWorkflow:output_type -> baton.v1.RestartWorkflowResponse
+	22, // 35: baton.v1.WorkflowService.RerunWorkflow:output_type -> baton.v1.RerunWorkflowResponse
+	24, // 36: baton.v1.WorkflowService.SkipTask:output_type -> baton.v1.SkipTaskResponse
+	26, // 37: baton.v1.WorkflowService.SetWorkflowVariables:output_type -> baton.v1.SetWorkflowVariablesResponse
+	28, // 38: baton.v1.WorkflowService.SearchWorkflows:output_type -> baton.v1.SearchWorkflowsResponse
+	30, // 39: baton.v1.WorkflowService.SearchTasks:output_type -> baton.v1.SearchTasksResponse
+	32, // 40: baton.v1.WorkflowService.RemoveWorkflow:output_type -> baton.v1.RemoveWorkflowResponse
+	26, // [26:41] is the sub-list for method output_type
+	11, // [11:26] is the sub-list for method input_type
 	11, // [11:11] is the sub-list for extension type_name
 	11, // [11:11] is the sub-list for extension extendee
 	0,  // [0:11] is the sub-list for field type_name
@@ -2217,13 +2355,14 @@ func file_baton_v1_workflow_service_proto_init() {
 	}
 	file_baton_v1_task_proto_init()
 	file_baton_v1_workflow_proto_init()
+	file_baton_v1_workflow_service_proto_msgTypes[29].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_baton_v1_workflow_service_proto_rawDesc), len(file_baton_v1_workflow_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   30,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

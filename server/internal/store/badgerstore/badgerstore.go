@@ -1,11 +1,13 @@
 package badgerstore
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -29,6 +31,24 @@ type Options struct {
 	// Logger receives Badger's warnings and errors and the store's own
 	// notes. Defaults to discarding them.
 	Logger *slog.Logger
+	// ValueLogGCInterval is how often value-log GC looks for space to
+	// reclaim (value_log_gc.go). Default DefaultValueLogGCInterval;
+	// negative turns it off. Ignored with InMemory.
+	ValueLogGCInterval time.Duration
+}
+
+// DefaultValueLogGCInterval is the default of Options.ValueLogGCInterval.
+const DefaultValueLogGCInterval = 5 * time.Minute
+
+// gcInterval is the value-log GC interval, 0 for none.
+func (o *Options) gcInterval() time.Duration {
+	switch {
+	case o.InMemory || o.ValueLogGCInterval < 0:
+		return 0
+	case o.ValueLogGCInterval == 0:
+		return DefaultValueLogGCInterval
+	}
+	return o.ValueLogGCInterval
 }
 
 func (o *Options) validate() error {
@@ -64,7 +84,10 @@ type Store struct {
 }
 
 // Open opens the store, creating the data directory if needed. See Options.
-func Open(opts Options) (*Store, error) {
+func Open(opts Options) (*Store, error) { return openWith(opts, nil) }
+
+// openWith is Open with a change to Badger's options (tests).
+func openWith(opts Options, tweak func(badger.Options) badger.Options) (*Store, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
@@ -78,6 +101,9 @@ func Open(opts Options) (*Store, error) {
 		WithInMemory(opts.InMemory).
 		WithSyncWrites(opts.Sync).
 		WithLogger(badgerLogger{logger})
+	if tweak != nil {
+		bopts = tweak(bopts)
+	}
 	db, err := openDB(bopts, logger)
 	if err != nil {
 		return nil, err
@@ -99,10 +125,15 @@ func Open(opts Options) (*Store, error) {
 		return nil, errors.Join(err, db.Close())
 	}
 	go s.commitLoop()
-	if opts.InMemory {
-		close(s.gcDone)
+	if interval := opts.gcInterval(); interval > 0 {
+		go s.valueLogGCLoop(interval)
 	} else {
-		go s.valueLogGCLoop(valueLogGCInterval)
+		close(s.gcDone)
+	}
+	// A crash may have interrupted the removal of a large execution:
+	// finish it before anyone can read the store.
+	if err := s.finishRemovals(context.Background()); err != nil {
+		return nil, errors.Join(err, s.Close())
 	}
 	return s, nil
 }

@@ -50,9 +50,12 @@ type call struct {
 	ctx  context.Context
 	txs  []*transition
 	logs []logLine
-	// remove is the id of an execution to delete (ExecutionRemove); such
-	// a call has nothing else.
-	remove string
+	// remove is the id of an execution to delete (ExecutionRemove), and
+	// finish that of one whose removal goes on (remove.go); such a call
+	// has nothing else. more says, once the call is answered, that the
+	// removal is not finished.
+	remove, finish string
+	more           bool
 	// dead plans a move to or from the dead-letter list (deadletter.go);
 	// such a call has nothing else.
 	dead func(*planner) error
@@ -446,8 +449,14 @@ func newPlanner(txn *badger.Txn) *planner {
 
 func plan(txn *badger.Txn, c *call) ([]op, error) {
 	p := newPlanner(txn)
-	if c.remove != "" {
-		if err := p.removeExecution(c.remove); err != nil {
+	if c.remove != "" || c.finish != "" {
+		var err error
+		if c.remove != "" {
+			c.more, err = p.removeExecution(c.remove)
+		} else {
+			c.more, err = p.finishRemoval(c.finish)
+		}
+		if err != nil {
 			return nil, err
 		}
 		return p.ops, nil
@@ -488,6 +497,16 @@ func (p *planner) execution(t *transition) error {
 	switch {
 	case t.version == 0 && old != nil:
 		return fmt.Errorf("create workflow %s: %w", t.wfID, store.ErrExists)
+	case t.version == 0:
+		// The keys a removal has not deleted yet would be taken for the
+		// new execution's.
+		removing, err := p.removing(t.wfID)
+		if err != nil {
+			return err
+		}
+		if removing {
+			return fmt.Errorf("create workflow %s: an execution with this id is being removed; retry in a moment: %w", t.wfID, store.ErrExists)
+		}
 	case t.version != 0 && old == nil:
 		return fmt.Errorf("update workflow %s: %w", t.wfID, store.ErrNotFound)
 	case t.version != 0 && old.Version != t.version:

@@ -53,6 +53,8 @@
 //	ev/<name>                        EventHandler
 //	sc/<name>                        store.ScheduleRecord
 //	dl/<message id>                  DeadLetter: a message moved out of ms/ (deadletter.go)
+//	rm/<workflow id>                 empty; the execution is being removed (its head is gone,
+//	                                 the rest is deleted in chunks; remove.go)
 //
 // The search indexes (index.go; a name in them is cut at 256 bytes and its
 // NUL bytes replaced, so an entry may stand for more than one name: every
@@ -151,7 +153,15 @@
 // from the head's fields and xt, its tasks found by scanning tk/, their ti,
 // ac and log keys) in the batch's transaction, and fails with
 // store.ErrNotFound when there is no head. A Commit that the committer
-// takes after it finds no head either.
+// takes after it finds no head either. An execution of more than a few
+// thousand keys (a large fork, a task with many log lines) would not fit
+// one Badger transaction: its first call deletes the head, the record and
+// the index entries and writes a tombstone (rm/), further calls delete the
+// rest a chunk at a time and the last deletes the tombstone. The execution
+// is gone for every reader from the first call on (readers that reach a
+// leftover task, log or history by id check the tombstone), its id cannot
+// be used again until the tombstone is gone, and Open finishes a removal
+// that a crash interrupted.
 //
 // A removed task (Transition.Removed) loses its tk, ti and ac keys and its
 // logs (lg, lc) in the transition that removes it; ti says where its record

@@ -69,6 +69,9 @@ func (s *Store) TaskGet(ctx context.Context, taskID string) (*workflow.Task, err
 		if ref == nil {
 			return store.ErrNotFound
 		}
+		if removing, err := isRemoving(txn, ref.WorkflowID); err != nil || removing {
+			return errors.Join(err, store.ErrNotFound)
+		}
 		if ok, err := getJSON(txn, taskKey(ref.WorkflowID, ref.Seq, taskID), &t); err != nil || !ok {
 			return errors.Join(err, fmt.Errorf("the record of task %s is missing", taskID))
 		}
@@ -91,6 +94,9 @@ func (s *Store) TaskGet(ctx context.Context, taskID string) (*workflow.Task, err
 func (s *Store) HistoryList(ctx context.Context, workflowID string) ([]store.Event, error) {
 	events := []store.Event{}
 	err := s.view(ctx, func(txn *badger.Txn) error {
+		if removing, err := isRemoving(txn, workflowID); err != nil || removing {
+			return err
+		}
 		return scan(ctx, txn, scope(prefixHistory, workflowID), func(_ []byte, v []byte) error {
 			var es []store.Event
 			if err := workflow.Decode(v, &es); err != nil {
@@ -110,6 +116,9 @@ func (s *Store) HistoryList(ctx context.Context, workflowID string) ([]store.Eve
 func (s *Store) TaskLogList(ctx context.Context, taskID string) ([]workflow.TaskExecLog, error) {
 	logs := []workflow.TaskExecLog{}
 	err := s.view(ctx, func(txn *badger.Txn) error {
+		if removed, err := taskRemoving(txn, taskID); err != nil || removed {
+			return err
+		}
 		return scan(ctx, txn, scope(prefixLog, taskID), func(_ []byte, v []byte) error {
 			var l workflow.TaskExecLog
 			if err := workflow.Decode(v, &l); err != nil {
@@ -130,10 +139,12 @@ func (s *Store) TaskLogList(ctx context.Context, taskID string) ([]workflow.Task
 func (s *Store) ActiveTasks(ctx context.Context, fn func(*workflow.Task) error) error {
 	var (
 		fnErr error
-		// The index is ordered by workflow: the snapshot of the last one
-		// serves its next tasks.
+		// The index is ordered by workflow: the snapshot and the removal
+		// mark of the last one serve its next tasks.
 		snapshotOf string
 		defTasks   map[string]*workflow.WorkflowTask
+		checkedOf  string
+		removing   bool
 	)
 	err := s.view(ctx, func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
@@ -154,6 +165,15 @@ func (s *Store) ActiveTasks(ctx context.Context, fn func(*workflow.Task) error) 
 			}
 			if !ok {
 				return fmt.Errorf("active task index entry %q has no task record", k)
+			}
+			if t.WorkflowInstanceID != checkedOf {
+				if removing, err = isRemoving(txn, t.WorkflowInstanceID); err != nil {
+					return err
+				}
+				checkedOf = t.WorkflowInstanceID
+			}
+			if removing {
+				continue
 			}
 			if t.WorkflowTask == nil {
 				if t.WorkflowInstanceID != snapshotOf {
@@ -231,4 +251,14 @@ func (s *Store) NextWake(ctx context.Context) (at time.Time, ok bool, err error)
 		return time.Time{}, false, fmt.Errorf("find next wake-up: %w", err)
 	}
 	return at, ok, nil
+}
+
+// taskRemoving reports whether the task is of an execution being removed
+// (see remove.go).
+func taskRemoving(txn *badger.Txn, taskID string) (bool, error) {
+	ref, err := getRef(txn, taskID)
+	if err != nil || ref == nil {
+		return false, err
+	}
+	return isRemoving(txn, ref.WorkflowID)
 }

@@ -26,6 +26,7 @@ const (
 	prefixHandler     = "ev/"
 	prefixSchedule    = "sc/"
 	prefixDeadLetter  = "dl/"
+	prefixRemoving    = "rm/"
 
 	// The search indexes (index.go).
 	prefixSortAll     = "xa/"
@@ -92,6 +93,7 @@ func logCountKey(id string) []byte   { return key(prefixLogCount, id) }
 func messageKey(id string) []byte    { return key(prefixMessage, id) }
 func handlerKey(name string) []byte  { return key(prefixHandler, name) }
 func scheduleKey(name string) []byte { return key(prefixSchedule, name) }
+func removingKey(wfID string) []byte { return key(prefixRemoving, wfID) }
 
 // taskSuffix is what follows the prefix in a task key and in its
 // active-index key: workflow id, sep, seq, task id. An execution's tasks

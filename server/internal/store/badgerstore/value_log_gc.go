@@ -7,9 +7,6 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-// valueLogGCInterval is how often value-log GC runs.
-const valueLogGCInterval = 5 * time.Minute
-
 // valueLogGCLoop reclaims value-log space, which Badger leaves to the
 // application, until Close. Values under Badger's ValueThreshold (1 MiB)
 // live in the LSM tree and never need it; larger ones do.

@@ -75,6 +75,9 @@ const (
 	// WorkflowServiceSearchTasksProcedure is the fully-qualified name of the WorkflowService's
 	// SearchTasks RPC.
 	WorkflowServiceSearchTasksProcedure = "/baton.v1.WorkflowService/SearchTasks"
+	// WorkflowServiceRemoveWorkflowProcedure is the fully-qualified name of the WorkflowService's
+	// RemoveWorkflow RPC.
+	WorkflowServiceRemoveWorkflowProcedure = "/baton.v1.WorkflowService/RemoveWorkflow"
 )
 
 // WorkflowServiceClient is a client for the baton.v1.WorkflowService service.
@@ -123,6 +126,11 @@ type WorkflowServiceClient interface {
 	// SearchTasks returns one page of the task attempts that match every
 	// filter given, ordered by scheduled time.
 	SearchTasks(context.Context, *connect.Request[v1.SearchTasksRequest]) (*connect.Response[v1.SearchTasksResponse], error)
+	// RemoveWorkflow deletes an ended execution with its tasks, logs and
+	// history, archiving it first if asked. A running or paused execution is
+	// refused (FAILED_PRECONDITION) unless terminate is set. Its child
+	// executions (sub-workflows) are not removed with it.
+	RemoveWorkflow(context.Context, *connect.Request[v1.RemoveWorkflowRequest]) (*connect.Response[v1.RemoveWorkflowResponse], error)
 }
 
 // NewWorkflowServiceClient constructs a client for the baton.v1.WorkflowService service. By
@@ -223,6 +231,12 @@ func NewWorkflowServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		removeWorkflow: connect.NewClient[v1.RemoveWorkflowRequest, v1.RemoveWorkflowResponse](
+			httpClient,
+			baseURL+WorkflowServiceRemoveWorkflowProcedure,
+			connect.WithSchema(workflowServiceMethods.ByName("RemoveWorkflow")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -242,6 +256,7 @@ type workflowServiceClient struct {
 	setWorkflowVariables *connect.Client[v1.SetWorkflowVariablesRequest, v1.SetWorkflowVariablesResponse]
 	searchWorkflows      *connect.Client[v1.SearchWorkflowsRequest, v1.SearchWorkflowsResponse]
 	searchTasks          *connect.Client[v1.SearchTasksRequest, v1.SearchTasksResponse]
+	removeWorkflow       *connect.Client[v1.RemoveWorkflowRequest, v1.RemoveWorkflowResponse]
 }
 
 // StartWorkflow calls baton.v1.WorkflowService.StartWorkflow.
@@ -314,6 +329,11 @@ func (c *workflowServiceClient) SearchTasks(ctx context.Context, req *connect.Re
 	return c.searchTasks.CallUnary(ctx, req)
 }
 
+// RemoveWorkflow calls baton.v1.WorkflowService.RemoveWorkflow.
+func (c *workflowServiceClient) RemoveWorkflow(ctx context.Context, req *connect.Request[v1.RemoveWorkflowRequest]) (*connect.Response[v1.RemoveWorkflowResponse], error) {
+	return c.removeWorkflow.CallUnary(ctx, req)
+}
+
 // WorkflowServiceHandler is an implementation of the baton.v1.WorkflowService service.
 type WorkflowServiceHandler interface {
 	// StartWorkflow starts an execution of a registered workflow definition and
@@ -360,6 +380,11 @@ type WorkflowServiceHandler interface {
 	// SearchTasks returns one page of the task attempts that match every
 	// filter given, ordered by scheduled time.
 	SearchTasks(context.Context, *connect.Request[v1.SearchTasksRequest]) (*connect.Response[v1.SearchTasksResponse], error)
+	// RemoveWorkflow deletes an ended execution with its tasks, logs and
+	// history, archiving it first if asked. A running or paused execution is
+	// refused (FAILED_PRECONDITION) unless terminate is set. Its child
+	// executions (sub-workflows) are not removed with it.
+	RemoveWorkflow(context.Context, *connect.Request[v1.RemoveWorkflowRequest]) (*connect.Response[v1.RemoveWorkflowResponse], error)
 }
 
 // NewWorkflowServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -456,6 +481,12 @@ func NewWorkflowServiceHandler(svc WorkflowServiceHandler, opts ...connect.Handl
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	workflowServiceRemoveWorkflowHandler := connect.NewUnaryHandler(
+		WorkflowServiceRemoveWorkflowProcedure,
+		svc.RemoveWorkflow,
+		connect.WithSchema(workflowServiceMethods.ByName("RemoveWorkflow")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/baton.v1.WorkflowService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case WorkflowServiceStartWorkflowProcedure:
@@ -486,6 +517,8 @@ func NewWorkflowServiceHandler(svc WorkflowServiceHandler, opts ...connect.Handl
 			workflowServiceSearchWorkflowsHandler.ServeHTTP(w, r)
 		case WorkflowServiceSearchTasksProcedure:
 			workflowServiceSearchTasksHandler.ServeHTTP(w, r)
+		case WorkflowServiceRemoveWorkflowProcedure:
+			workflowServiceRemoveWorkflowHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -549,4 +582,8 @@ func (UnimplementedWorkflowServiceHandler) SearchWorkflows(context.Context, *con
 
 func (UnimplementedWorkflowServiceHandler) SearchTasks(context.Context, *connect.Request[v1.SearchTasksRequest]) (*connect.Response[v1.SearchTasksResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.WorkflowService.SearchTasks is not implemented"))
+}
+
+func (UnimplementedWorkflowServiceHandler) RemoveWorkflow(context.Context, *connect.Request[v1.RemoveWorkflowRequest]) (*connect.Response[v1.RemoveWorkflowResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.WorkflowService.RemoveWorkflow is not implemented"))
 }
