@@ -613,6 +613,17 @@ func TestBulkAction(t *testing.T) {
 	require.Empty(t, res[1].Code)
 	require.Equal(t, "failed_precondition", res[2].Code, "a running workflow is not retried")
 
+	res, err = c.BulkAction(ctx, batonv1.WorkflowAction_WORKFLOW_ACTION_TERMINATE_REMOVE, ids, client.BulkOptions{Reason: "gone"})
+	require.NoError(t, err)
+	for i, r := range res {
+		require.Equal(t, client.BulkResult{WorkflowID: ids[i]}, r)
+		_, err := c.Workflow(ctx, ids[i], false)
+		require.True(t, client.IsNotFound(err))
+	}
+	res, err = c.BulkAction(ctx, batonv1.WorkflowAction_WORKFLOW_ACTION_REMOVE, ids[:1], client.BulkOptions{})
+	require.NoError(t, err)
+	require.Equal(t, "not_found", res[0].Code)
+
 	_, err = c.BulkAction(ctx, batonv1.WorkflowAction_WORKFLOW_ACTION_PAUSE, nil, client.BulkOptions{})
 	require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(err))
 	_, err = c.BulkAction(ctx, batonv1.WorkflowAction_WORKFLOW_ACTION_UNSPECIFIED, ids, client.BulkOptions{})

@@ -26,6 +26,7 @@ type bulkOp struct {
 	reason                 string
 	useLatestDefinitions   bool
 	resumeSubworkflowTasks bool
+	archive                bool
 }
 
 func (op bulkOp) do(ctx context.Context, e *engine.Engine, id string) error {
@@ -40,6 +41,10 @@ func (op bulkOp) do(ctx context.Context, e *engine.Engine, id string) error {
 		return e.RetryWorkflow(ctx, id, op.resumeSubworkflowTasks)
 	case batonv1.WorkflowAction_WORKFLOW_ACTION_RESTART:
 		return e.RestartWorkflow(ctx, id, op.useLatestDefinitions)
+	case batonv1.WorkflowAction_WORKFLOW_ACTION_REMOVE:
+		return e.RemoveWorkflow(ctx, id, op.archive)
+	case batonv1.WorkflowAction_WORKFLOW_ACTION_TERMINATE_REMOVE:
+		return e.TerminateRemove(ctx, id, op.reason, op.archive)
 	}
 	return invalid("unknown bulk action %v", op.action)
 }
@@ -55,7 +60,10 @@ type bulkOutcome struct {
 // many, an unknown action) is its error.
 func runBulk(ctx context.Context, e *engine.Engine, op bulkOp, ids []string) ([]bulkOutcome, error) {
 	if _, ok := batonv1.WorkflowAction_name[int32(op.action)]; !ok || op.action == batonv1.WorkflowAction_WORKFLOW_ACTION_UNSPECIFIED {
-		return nil, invalid("unknown bulk action %d: use pause, resume, terminate, retry or restart", op.action)
+		return nil, invalid("unknown bulk action %d: use pause, resume, terminate, retry, restart, remove or terminate-remove", op.action)
+	}
+	if op.archive && !e.Archives() {
+		return nil, &engine.Error{Code: engine.FailedPrecondition, Msg: "archiving was asked for, but this server has no archive directory (--archive-dir); remove without archiving, or configure one"}
 	}
 	seen := make(map[string]bool, len(ids))
 	var out []bulkOutcome
@@ -103,6 +111,9 @@ func (s *rest) bulkREST(action batonv1.WorkflowAction) func(http.ResponseWriter,
 		if op.resumeSubworkflowTasks, err = queryBool(r, "resumeSubworkflowTasks", false); err != nil {
 			return err
 		}
+		if op.archive, err = archiveParam(r, s.e); err != nil {
+			return err
+		}
 		var ids []string
 		if err := readJSON(r, "a JSON array of workflow ids", &ids); err != nil {
 			return err
@@ -128,9 +139,14 @@ func (s *rest) bulkREST(action batonv1.WorkflowAction) func(http.ResponseWriter,
 
 func (s *workflowService) BulkAction(ctx context.Context, req *connect.Request[batonv1.BulkActionRequest]) (*connect.Response[batonv1.BulkActionResponse], error) {
 	m := req.Msg
+	archive := s.e.Archives()
+	if m.Archive != nil {
+		archive = m.GetArchive()
+	}
 	outcomes, err := runBulk(ctx, s.e, bulkOp{
 		action: m.GetAction(), reason: m.GetReason(),
 		useLatestDefinitions: m.GetUseLatestDefinitions(), resumeSubworkflowTasks: m.GetResumeSubworkflowTasks(),
+		archive: archive,
 	}, m.GetWorkflowIds())
 	if err != nil {
 		return nil, s.fail(ctx, req, err)

@@ -63,6 +63,8 @@ func newREST(e *engine.Engine, sched *scheduler.Scheduler, errs *errorMapper, ma
 	s.handle("POST /api/workflow/bulk/terminate", s.bulkREST(batonv1.WorkflowAction_WORKFLOW_ACTION_TERMINATE))
 	s.handle("POST /api/workflow/bulk/retry", s.bulkREST(batonv1.WorkflowAction_WORKFLOW_ACTION_RETRY))
 	s.handle("POST /api/workflow/bulk/restart", s.bulkREST(batonv1.WorkflowAction_WORKFLOW_ACTION_RESTART))
+	s.handle("DELETE /api/workflow/bulk/remove", s.bulkREST(batonv1.WorkflowAction_WORKFLOW_ACTION_REMOVE))
+	s.handle("DELETE /api/workflow/bulk/terminate-remove", s.bulkREST(batonv1.WorkflowAction_WORKFLOW_ACTION_TERMINATE_REMOVE))
 
 	// Tasks (TaskResource). GET /api/tasks/poll/{type} and GET
 	// /api/tasks/{taskId}/log overlap (both match /api/tasks/poll/log) and

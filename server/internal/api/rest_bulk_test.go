@@ -63,11 +63,24 @@ func TestRESTBulk(t *testing.T) {
 		require.Equal(t, "RUNNING", status(id))
 	}
 
+	// Remove: the running one is refused; terminate-remove takes it.
+	require.Equal(t, []string{ids[0]}, bulk("POST", "/api/workflow/bulk/terminate?reason=x", ids[0]).BulkSuccessfulResults)
+	got = bulk("DELETE", "/api/workflow/bulk/remove", ids[0], ids[1])
+	require.Equal(t, []string{ids[0]}, got.BulkSuccessfulResults)
+	require.Contains(t, got.BulkErrorResults[ids[1]], "terminate it first")
+	got = bulk("DELETE", "/api/workflow/bulk/terminate-remove?reason=done", ids[1], ids[2])
+	require.Equal(t, []string{ids[1], ids[2]}, got.BulkSuccessfulResults)
+	for _, id := range ids {
+		requireErrorResponse(t, env.rest(t, restCall{method: "GET", path: "/api/workflow/" + id}), http.StatusNotFound, "NOT_FOUND")
+	}
+	r := env.rest(t, restCall{method: "DELETE", path: "/api/workflow/bulk/remove?archiveWorkflow=true", body: `["x"]`})
+	requireErrorResponse(t, r, http.StatusConflict, "CONFLICT")
+
 	many := make([]string, 1001)
 	for i := range many {
 		many[i] = fmt.Sprintf("%q", fmt.Sprint("id-", i))
 	}
-	r := env.rest(t, restCall{method: "PUT", path: "/api/workflow/bulk/pause", body: "[" + strings.Join(many, ",") + "]"})
+	r = env.rest(t, restCall{method: "PUT", path: "/api/workflow/bulk/pause", body: "[" + strings.Join(many, ",") + "]"})
 	body := requireErrorResponse(t, r, http.StatusBadRequest, "INVALID_INPUT")
 	require.Contains(t, body["message"], "at most 1000")
 	requireErrorResponse(t, env.rest(t, restCall{method: "PUT", path: "/api/workflow/bulk/pause", body: "[]"}), http.StatusBadRequest, "INVALID_INPUT")

@@ -37,6 +37,10 @@ const (
 	WorkflowAction_WORKFLOW_ACTION_RETRY WorkflowAction = 4
 	// RestartWorkflow, with use_latest_definitions.
 	WorkflowAction_WORKFLOW_ACTION_RESTART WorkflowAction = 5
+	// RemoveWorkflow of an ended execution, with archive.
+	WorkflowAction_WORKFLOW_ACTION_REMOVE WorkflowAction = 6
+	// RemoveWorkflow with terminate, with the reason and archive.
+	WorkflowAction_WORKFLOW_ACTION_TERMINATE_REMOVE WorkflowAction = 7
 )
 
 // Enum value maps for WorkflowAction.
@@ -48,14 +52,18 @@ var (
 		3: "WORKFLOW_ACTION_TERMINATE",
 		4: "WORKFLOW_ACTION_RETRY",
 		5: "WORKFLOW_ACTION_RESTART",
+		6: "WORKFLOW_ACTION_REMOVE",
+		7: "WORKFLOW_ACTION_TERMINATE_REMOVE",
 	}
 	WorkflowAction_value = map[string]int32{
-		"WORKFLOW_ACTION_UNSPECIFIED": 0,
-		"WORKFLOW_ACTION_PAUSE":       1,
-		"WORKFLOW_ACTION_RESUME":      2,
-		"WORKFLOW_ACTION_TERMINATE":   3,
-		"WORKFLOW_ACTION_RETRY":       4,
-		"WORKFLOW_ACTION_RESTART":     5,
+		"WORKFLOW_ACTION_UNSPECIFIED":      0,
+		"WORKFLOW_ACTION_PAUSE":            1,
+		"WORKFLOW_ACTION_RESUME":           2,
+		"WORKFLOW_ACTION_TERMINATE":        3,
+		"WORKFLOW_ACTION_RETRY":            4,
+		"WORKFLOW_ACTION_RESTART":          5,
+		"WORKFLOW_ACTION_REMOVE":           6,
+		"WORKFLOW_ACTION_TERMINATE_REMOVE": 7,
 	}
 )
 
@@ -429,14 +437,18 @@ type BulkActionRequest struct {
 	Action WorkflowAction `protobuf:"varint,1,opt,name=action,proto3,enum=baton.v1.WorkflowAction" json:"action,omitempty"`
 	// Ids of the executions, 1 to 1,000; a repeated id is acted on once.
 	WorkflowIds []string `protobuf:"bytes,2,rep,name=workflow_ids,json=workflowIds,proto3" json:"workflow_ids,omitempty"`
-	// For TERMINATE: why, recorded on each execution.
+	// For TERMINATE and TERMINATE_REMOVE: why, recorded on each execution.
 	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	// For RESTART: run the latest version of the definition.
 	UseLatestDefinitions bool `protobuf:"varint,4,opt,name=use_latest_definitions,json=useLatestDefinitions,proto3" json:"use_latest_definitions,omitempty"`
 	// For RETRY: retry a failed sub-workflow's child.
 	ResumeSubworkflowTasks bool `protobuf:"varint,5,opt,name=resume_subworkflow_tasks,json=resumeSubworkflowTasks,proto3" json:"resume_subworkflow_tasks,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// For REMOVE and TERMINATE_REMOVE: write each execution to the server's
+	// archive first. Unset: archive when the server has an archive directory;
+	// true on a server without one refuses the request.
+	Archive       *bool `protobuf:"varint,6,opt,name=archive,proto3,oneof" json:"archive,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BulkActionRequest) Reset() {
@@ -500,6 +512,13 @@ func (x *BulkActionRequest) GetUseLatestDefinitions() bool {
 func (x *BulkActionRequest) GetResumeSubworkflowTasks() bool {
 	if x != nil {
 		return x.ResumeSubworkflowTasks
+	}
+	return false
+}
+
+func (x *BulkActionRequest) GetArchive() bool {
+	if x != nil && x.Archive != nil {
+		return *x.Archive
 	}
 	return false
 }
@@ -2096,13 +2115,16 @@ const file_baton_v1_workflow_service_proto_rawDesc = "" +
 	"\fwait_seconds\x18\x03 \x01(\x05R\vwaitSeconds\"c\n" +
 	"\x17ExecuteWorkflowResponse\x12.\n" +
 	"\bworkflow\x18\x01 \x01(\v2\x12.baton.v1.WorkflowR\bworkflow\x12\x18\n" +
-	"\areached\x18\x02 \x01(\bR\areached\"\xf0\x01\n" +
+	"\areached\x18\x02 \x01(\bR\areached\"\x9b\x02\n" +
 	"\x11BulkActionRequest\x120\n" +
 	"\x06action\x18\x01 \x01(\x0e2\x18.baton.v1.WorkflowActionR\x06action\x12!\n" +
 	"\fworkflow_ids\x18\x02 \x03(\tR\vworkflowIds\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x124\n" +
 	"\x16use_latest_definitions\x18\x04 \x01(\bR\x14useLatestDefinitions\x128\n" +
-	"\x18resume_subworkflow_tasks\x18\x05 \x01(\bR\x16resumeSubworkflowTasks\"D\n" +
+	"\x18resume_subworkflow_tasks\x18\x05 \x01(\bR\x16resumeSubworkflowTasks\x12\x1d\n" +
+	"\aarchive\x18\x06 \x01(\bH\x00R\aarchive\x88\x01\x01B\n" +
+	"\n" +
+	"\b_archive\"D\n" +
 	"\x12BulkActionResponse\x12.\n" +
 	"\aresults\x18\x01 \x03(\v2\x14.baton.v1.BulkResultR\aresults\"[\n" +
 	"\n" +
@@ -2212,14 +2234,16 @@ const file_baton_v1_workflow_service_proto_rawDesc = "" +
 	"\n" +
 	"\b_archive\"4\n" +
 	"\x16RemoveWorkflowResponse\x12\x1a\n" +
-	"\barchived\x18\x01 \x01(\bR\barchived*\xbf\x01\n" +
+	"\barchived\x18\x01 \x01(\bR\barchived*\x81\x02\n" +
 	"\x0eWorkflowAction\x12\x1f\n" +
 	"\x1bWORKFLOW_ACTION_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15WORKFLOW_ACTION_PAUSE\x10\x01\x12\x1a\n" +
 	"\x16WORKFLOW_ACTION_RESUME\x10\x02\x12\x1d\n" +
 	"\x19WORKFLOW_ACTION_TERMINATE\x10\x03\x12\x19\n" +
 	"\x15WORKFLOW_ACTION_RETRY\x10\x04\x12\x1b\n" +
-	"\x17WORKFLOW_ACTION_RESTART\x10\x05*\xa4\x01\n" +
+	"\x17WORKFLOW_ACTION_RESTART\x10\x05\x12\x1a\n" +
+	"\x16WORKFLOW_ACTION_REMOVE\x10\x06\x12$\n" +
+	" WORKFLOW_ACTION_TERMINATE_REMOVE\x10\a*\xa4\x01\n" +
 	"\x11WorkflowSortField\x12#\n" +
 	"\x1fWORKFLOW_SORT_FIELD_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fWORKFLOW_SORT_FIELD_CREATE_TIME\x10\x01\x12 \n" +
@@ -2355,6 +2379,7 @@ func file_baton_v1_workflow_service_proto_init() {
 	}
 	file_baton_v1_task_proto_init()
 	file_baton_v1_workflow_proto_init()
+	file_baton_v1_workflow_service_proto_msgTypes[4].OneofWrappers = []any{}
 	file_baton_v1_workflow_service_proto_msgTypes[29].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
