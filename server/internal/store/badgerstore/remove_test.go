@@ -102,6 +102,13 @@ func requireGone(t *testing.T, s *Store, id string, taskIDs []string) {
 	for _, w := range page.Executions {
 		require.NotEqual(t, id, w.WorkflowID)
 	}
+	for _, q := range []store.TaskQuery{{WorkflowID: id}, {Limit: store.MaxSearchLimit}} {
+		tasks, err := s.TaskSearch(ctx, q)
+		require.NoError(t, err)
+		for _, task := range tasks.Tasks {
+			require.NotEqual(t, id, task.WorkflowInstanceID, "a task search finds a task of a removed execution")
+		}
+	}
 }
 
 // TestRemoveHugeExecution removes an execution far larger than one Badger

@@ -207,7 +207,18 @@ func (s *Store) TaskSearch(ctx context.Context, in store.TaskQuery) (*store.Task
 			page.Next = q.cursor(hits[len(hits)-1].pos)
 		}
 		snapshots := map[string]map[string]*workflow.WorkflowTask{}
+		removing := map[string]bool{}
 		for _, h := range hits {
+			gone, ok := removing[h.ref.WorkflowID]
+			if !ok {
+				if gone, err = isRemoving(txn, h.ref.WorkflowID); err != nil {
+					return err
+				}
+				removing[h.ref.WorkflowID] = gone
+			}
+			if gone {
+				continue // what is left of an execution being removed in chunks
+			}
 			var t workflow.Task
 			if ok, err := getJSON(txn, taskKey(h.ref.WorkflowID, h.ref.Seq, h.pos.id), &t); err != nil || !ok {
 				return errors.Join(err, fmt.Errorf("the record of task %s is missing", h.pos.id))
