@@ -31,29 +31,39 @@ type SearchRequest struct {
 // without their tasks, served by the store's indexes.
 func (e *Engine) SearchWorkflows(ctx context.Context, req SearchRequest) (*store.ExecutionPage, error) {
 	q := req.Query
-	if err := checkOffset(req.Offset, q.Limit, q.Cursor); err != nil {
-		return nil, err
-	}
-	if req.Offset > 0 {
-		// Walk to the offset a page at a time, keeping only the cursor.
-		skip := q
-		for left := req.Offset; left > 0; {
-			skip.Limit = min(left, store.MaxSearchLimit)
-			page, err := e.store.ExecutionSearch(ctx, skip)
-			if err != nil {
-				return nil, searchError(err, "search workflows")
-			}
-			left -= len(page.Executions)
-			if page.Next == "" {
-				return &store.ExecutionPage{Executions: []*workflow.Workflow{}}, nil
-			}
-			skip.Cursor = page.Next
+	return searchAt(req.Offset, q.Limit, q.Cursor, "search workflows", func(limit int, cursor string) (*store.ExecutionPage, int, string, error) {
+		q.Limit, q.Cursor = limit, cursor
+		page, err := e.store.ExecutionSearch(ctx, q)
+		if err != nil {
+			return nil, 0, "", err
 		}
-		q.Cursor = skip.Cursor
+		return page, len(page.Executions), page.Next, nil
+	}, &store.ExecutionPage{Executions: []*workflow.Workflow{}})
+}
+
+// searchAt returns the page of a search that starts offset results into
+// the order: it walks there a page at a time, keeping only the cursor.
+// search runs the query with a page size and a cursor and returns the
+// page, its length and the next cursor; empty is the page past the end.
+func searchAt[P any](offset, limit int, cursor, what string, search func(limit int, cursor string) (P, int, string, error), empty P) (P, error) {
+	var zero P
+	if err := checkOffset(offset, limit, cursor); err != nil {
+		return zero, err
 	}
-	page, err := e.store.ExecutionSearch(ctx, q)
+	for left := offset; left > 0; {
+		_, n, next, err := search(min(left, store.MaxSearchLimit), cursor)
+		if err != nil {
+			return zero, searchError(err, what)
+		}
+		if next == "" {
+			return empty, nil
+		}
+		left -= n
+		cursor = next
+	}
+	page, _, _, err := search(limit, cursor)
 	if err != nil {
-		return nil, searchError(err, "search workflows")
+		return zero, searchError(err, what)
 	}
 	return page, nil
 }
@@ -110,28 +120,12 @@ type TaskSearchRequest struct {
 // served by the store's indexes.
 func (e *Engine) SearchTasks(ctx context.Context, req TaskSearchRequest) (*store.TaskPage, error) {
 	q := req.Query
-	if err := checkOffset(req.Offset, q.Limit, q.Cursor); err != nil {
-		return nil, err
-	}
-	if req.Offset > 0 {
-		skip := q
-		for left := req.Offset; left > 0; {
-			skip.Limit = min(left, store.MaxSearchLimit)
-			page, err := e.store.TaskSearch(ctx, skip)
-			if err != nil {
-				return nil, searchError(err, "search tasks")
-			}
-			left -= len(page.Tasks)
-			if page.Next == "" {
-				return &store.TaskPage{Tasks: []*workflow.Task{}}, nil
-			}
-			skip.Cursor = page.Next
+	return searchAt(req.Offset, q.Limit, q.Cursor, "search tasks", func(limit int, cursor string) (*store.TaskPage, int, string, error) {
+		q.Limit, q.Cursor = limit, cursor
+		page, err := e.store.TaskSearch(ctx, q)
+		if err != nil {
+			return nil, 0, "", err
 		}
-		q.Cursor = skip.Cursor
-	}
-	page, err := e.store.TaskSearch(ctx, q)
-	if err != nil {
-		return nil, searchError(err, "search tasks")
-	}
-	return page, nil
+		return page, len(page.Tasks), page.Next, nil
+	}, &store.TaskPage{Tasks: []*workflow.Task{}})
 }

@@ -78,16 +78,8 @@ func parseQuery(in store.ExecutionQuery) (*query, error) {
 	if in.Version != 0 && in.Name == "" {
 		return nil, invalid("version %d is given without a workflow name", in.Version)
 	}
-	for _, r := range []struct {
-		name     string
-		from, to int64
-	}{{"start", in.StartFrom, in.StartTo}, {"end", in.EndFrom, in.EndTo}} {
-		if r.from < 0 || r.to < 0 {
-			return nil, invalid("%s time range [%d, %d) has a negative bound; use 0 to leave an end open", r.name, r.from, r.to)
-		}
-		if r.from != 0 && r.to != 0 && r.from >= r.to {
-			return nil, invalid("%s time range [%d, %d) is empty: the first bound must be before the second", r.name, r.from, r.to)
-		}
+	if err := checkRanges(timeRange{"start", in.StartFrom, in.StartTo}, timeRange{"end", in.EndFrom, in.EndTo}); err != nil {
+		return nil, err
 	}
 	for _, s := range in.Statuses {
 		if !s.Valid() {
@@ -279,4 +271,24 @@ func (q *query) matchFields(f *indexFields) bool {
 		return false
 	}
 	return !q.hasEnd() || q.rangeOf(fieldEnd).contains(f.EndTime)
+}
+
+// timeRange is a [from, to) range of a query, in Unix milliseconds; 0
+// leaves an end open.
+type timeRange struct {
+	name     string
+	from, to int64
+}
+
+// checkRanges refuses a range with a negative bound or no room in it.
+func checkRanges(ranges ...timeRange) error {
+	for _, r := range ranges {
+		if r.from < 0 || r.to < 0 {
+			return invalid("%s time range [%d, %d) has a negative bound; use 0 to leave an end open", r.name, r.from, r.to)
+		}
+		if r.from != 0 && r.to != 0 && r.from >= r.to {
+			return invalid("%s time range [%d, %d) is empty: the first bound must be before the second", r.name, r.from, r.to)
+		}
+	}
+	return nil
 }

@@ -61,19 +61,11 @@ func parseTaskQuery(in store.TaskQuery) (*taskQuery, error) {
 	case in.Limit > store.MaxSearchLimit:
 		return nil, invalid("limit %d is over the maximum of %d; page with the cursor instead", in.Limit, store.MaxSearchLimit)
 	}
-	for _, r := range []struct {
-		name     string
-		from, to int64
-	}{
-		{"scheduled", in.ScheduledFrom, in.ScheduledTo}, {"start", in.StartFrom, in.StartTo},
-		{"end", in.EndFrom, in.EndTo}, {"update", in.UpdateFrom, in.UpdateTo},
-	} {
-		if r.from < 0 || r.to < 0 {
-			return nil, invalid("%s time range [%d, %d) has a negative bound; use 0 to leave an end open", r.name, r.from, r.to)
-		}
-		if r.from != 0 && r.to != 0 && r.from >= r.to {
-			return nil, invalid("%s time range [%d, %d) is empty: the first bound must be before the second", r.name, r.from, r.to)
-		}
+	if err := checkRanges(
+		timeRange{"scheduled", in.ScheduledFrom, in.ScheduledTo}, timeRange{"start", in.StartFrom, in.StartTo},
+		timeRange{"end", in.EndFrom, in.EndTo}, timeRange{"update", in.UpdateFrom, in.UpdateTo},
+	); err != nil {
+		return nil, err
 	}
 	for _, s := range in.Statuses {
 		if !s.Valid() {
