@@ -517,3 +517,25 @@ func taskFromProto(p *batonv1.Task) (*workflow.Task, error) {
 	}
 	return t, nil
 }
+
+// SignalTask completes or fails a waiting task (WAIT, HUMAN) by reference
+// name, or, with ref empty, the one that blocks the execution or one of
+// its sub-workflows. It returns the execution that held the task.
+func (c *Client) SignalTask(ctx context.Context, workflowID, ref string, r *workflow.TaskResult) (string, error) {
+	output, err := marshal(r.OutputData)
+	if err != nil {
+		return "", err
+	}
+	status, ok := batonv1.TaskStatus_value["TASK_STATUS_"+string(r.Status)]
+	if !ok {
+		return "", fmt.Errorf("status %q is not a task status", r.Status)
+	}
+	res, err := c.flows.SignalTask(ctx, connect.NewRequest(&batonv1.SignalTaskRequest{
+		WorkflowId: workflowID, TaskReferenceName: ref, Status: batonv1.TaskStatus(status),
+		OutputJson: output, ReasonForIncompletion: r.ReasonForIncompletion,
+	}))
+	if err != nil {
+		return "", err
+	}
+	return res.Msg.GetWorkflowId(), nil
+}

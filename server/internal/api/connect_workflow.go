@@ -149,3 +149,29 @@ func (s *workflowService) SetWorkflowVariables(ctx context.Context, req *connect
 	}
 	return connect.NewResponse(&batonv1.SetWorkflowVariablesResponse{}), nil
 }
+
+func (s *workflowService) SignalTask(ctx context.Context, req *connect.Request[batonv1.SignalTaskRequest]) (*connect.Response[batonv1.SignalTaskResponse], error) {
+	m := req.Msg
+	status, err := taskStatusFromProto("status", m.GetStatus())
+	if err != nil {
+		return nil, s.fail(ctx, req, err)
+	}
+	if status == "" {
+		return nil, s.fail(ctx, req, invalid("status is required: COMPLETED, FAILED, FAILED_WITH_TERMINAL_ERROR or IN_PROGRESS"))
+	}
+	output, err := decodeObject("output_json", m.GetOutputJson())
+	if err != nil {
+		return nil, s.fail(ctx, req, err)
+	}
+	res := &workflow.TaskResult{Status: status, OutputData: output, ReasonForIncompletion: m.GetReasonForIncompletion()}
+	held := m.GetWorkflowId()
+	if ref := m.GetTaskReferenceName(); ref != "" {
+		err = s.e.UpdateTaskByRef(ctx, held, ref, res)
+	} else {
+		held, err = s.e.SignalWorkflow(ctx, held, res)
+	}
+	if err != nil {
+		return nil, s.fail(ctx, req, err)
+	}
+	return connect.NewResponse(&batonv1.SignalTaskResponse{WorkflowId: held}), nil
+}

@@ -82,6 +82,9 @@ func newREST(e *engine.Engine, sched *scheduler.Scheduler, errs *errorMapper, ma
 	s.handle("POST /api/tasks/update-v2", s.updateTaskV2)
 	s.handle("POST /api/tasks/{taskId}/log", s.addLog)
 	s.handle("POST /api/tasks/{workflowId}/{taskRefName}/{status}", s.updateTaskByRef)
+	s.handle("POST /api/tasks/{workflowId}/{taskRefName}/{status}/sync", s.updateTaskByRef)
+	s.handle("POST /api/tasks/{workflowId}/{status}/signal", s.updateTaskByRef)
+	s.handle("POST /api/tasks/{workflowId}/{status}/signal/sync", s.updateTaskByRef)
 
 	// Event handlers (EventResource).
 	s.handle("POST /api/event", s.addEventHandler)

@@ -72,7 +72,9 @@ func orEmptyList(hs []*workflow.EventHandler) []*workflow.EventHandler {
 
 // POST /api/tasks/{workflowId}/{taskRefName}/{status}?workerid=: body the
 // output; completes (or fails) the open task with that reference name, as
-// WAIT and HUMAN tasks are completed.
+// WAIT and HUMAN tasks are completed. With /sync the answer is the
+// workflow. POST /api/tasks/{workflowId}/{status}/signal[/sync] reports on
+// whichever WAIT or HUMAN task blocks the workflow or its sub-workflows.
 func (s *rest) updateTaskByRef(w http.ResponseWriter, r *http.Request) error {
 	status := workflow.TaskStatus(strings.ToUpper(r.PathValue("status")))
 	if !status.Valid() {
@@ -89,9 +91,23 @@ func (s *rest) updateTaskByRef(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	res := &workflow.TaskResult{Status: status, OutputData: output, WorkerID: r.URL.Query().Get("workerid")}
-	if err := s.e.UpdateTaskByRef(r.Context(), r.PathValue("workflowId"), r.PathValue("taskRefName"), res); err != nil {
+	id := r.PathValue("workflowId")
+	if ref := r.PathValue("taskRefName"); ref != "" {
+		err = s.e.UpdateTaskByRef(r.Context(), id, ref, res)
+	} else {
+		_, err = s.e.SignalWorkflow(r.Context(), id, res)
+	}
+	if err != nil {
 		return err
 	}
-	writeText(w, r.PathValue("workflowId"))
+	if strings.HasSuffix(r.URL.Path, "/sync") {
+		wf, err := s.e.Workflow(r.Context(), id, true)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, wf)
+		return nil
+	}
+	writeText(w, id)
 	return nil
 }

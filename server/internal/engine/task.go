@@ -377,3 +377,40 @@ func (e *Engine) UpdateTaskByRef(ctx context.Context, workflowID, ref string, r 
 	r.WorkflowInstanceID = workflowID
 	return e.transact(ctx, workflowID, decider.Update{Result: r, Ref: ref})
 }
+
+// maxSignalDepth bounds how far SignalWorkflow follows sub-workflows.
+const maxSignalDepth = 32
+
+// SignalWorkflow reports on the task that blocks an execution, as
+// Conductor's signal does: its open HUMAN or WAIT task, or, when it waits
+// on a sub-workflow, the task that blocks the child (at any depth). It
+// returns the execution that held the task.
+func (e *Engine) SignalWorkflow(ctx context.Context, workflowID string, r *workflow.TaskResult) (string, error) {
+	id := workflowID
+	for range maxSignalDepth {
+		w, err := e.Workflow(ctx, id, true)
+		if err != nil {
+			return "", err
+		}
+		var child string
+		for i := len(w.Tasks) - 1; i >= 0; i-- {
+			t := w.Tasks[i]
+			if t.Status.Terminal() {
+				continue
+			}
+			switch t.TaskType {
+			case workflow.TypeWait, workflow.TypeHuman:
+				return id, e.UpdateTaskByRef(ctx, id, t.ReferenceTaskName, r)
+			case workflow.TypeSubWorkflow:
+				if child == "" {
+					child = t.SubWorkflowID
+				}
+			}
+		}
+		if child == "" {
+			return "", errorf(FailedPrecondition, "workflow %s (%s) waits on no WAIT or HUMAN task to signal", id, w.Status)
+		}
+		id = child
+	}
+	return "", errorf(FailedPrecondition, "workflow %s waits on sub-workflows nested deeper than %d", workflowID, maxSignalDepth)
+}

@@ -634,6 +634,136 @@ func (x *BulkResult) GetMessage() string {
 	return ""
 }
 
+// SignalTaskRequest is the request of WorkflowService.SignalTask.
+type SignalTaskRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the execution.
+	WorkflowId string `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	// Reference name of the task; empty for the task that blocks the
+	// execution.
+	TaskReferenceName string `protobuf:"bytes,2,opt,name=task_reference_name,json=taskReferenceName,proto3" json:"task_reference_name,omitempty"`
+	// The task's new status: COMPLETED, FAILED, FAILED_WITH_TERMINAL_ERROR
+	// or IN_PROGRESS.
+	Status TaskStatus `protobuf:"varint,3,opt,name=status,proto3,enum=baton.v1.TaskStatus" json:"status,omitempty"`
+	// Output of the task: a JSON object as text; optional.
+	OutputJson string `protobuf:"bytes,4,opt,name=output_json,json=outputJson,proto3" json:"output_json,omitempty"`
+	// Why the task failed, for a failure.
+	ReasonForIncompletion string `protobuf:"bytes,5,opt,name=reason_for_incompletion,json=reasonForIncompletion,proto3" json:"reason_for_incompletion,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *SignalTaskRequest) Reset() {
+	*x = SignalTaskRequest{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignalTaskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignalTaskRequest) ProtoMessage() {}
+
+func (x *SignalTaskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignalTaskRequest.ProtoReflect.Descriptor instead.
+func (*SignalTaskRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *SignalTaskRequest) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *SignalTaskRequest) GetTaskReferenceName() string {
+	if x != nil {
+		return x.TaskReferenceName
+	}
+	return ""
+}
+
+func (x *SignalTaskRequest) GetStatus() TaskStatus {
+	if x != nil {
+		return x.Status
+	}
+	return TaskStatus_TASK_STATUS_UNSPECIFIED
+}
+
+func (x *SignalTaskRequest) GetOutputJson() string {
+	if x != nil {
+		return x.OutputJson
+	}
+	return ""
+}
+
+func (x *SignalTaskRequest) GetReasonForIncompletion() string {
+	if x != nil {
+		return x.ReasonForIncompletion
+	}
+	return ""
+}
+
+// SignalTaskResponse is the response of WorkflowService.SignalTask.
+type SignalTaskResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The execution that held the task: the one named, or a sub-workflow.
+	WorkflowId    string `protobuf:"bytes,1,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignalTaskResponse) Reset() {
+	*x = SignalTaskResponse{}
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignalTaskResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignalTaskResponse) ProtoMessage() {}
+
+func (x *SignalTaskResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignalTaskResponse.ProtoReflect.Descriptor instead.
+func (*SignalTaskResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *SignalTaskResponse) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
 // GetWorkflowRequest is the request of WorkflowService.GetWorkflow.
 type GetWorkflowRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -647,7 +777,7 @@ type GetWorkflowRequest struct {
 
 func (x *GetWorkflowRequest) Reset() {
 	*x = GetWorkflowRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[7]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -659,7 +789,7 @@ func (x *GetWorkflowRequest) String() string {
 func (*GetWorkflowRequest) ProtoMessage() {}
 
 func (x *GetWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[7]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -672,7 +802,7 @@ func (x *GetWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*GetWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{7}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetWorkflowRequest) GetWorkflowId() string {
@@ -700,7 +830,7 @@ type GetWorkflowResponse struct {
 
 func (x *GetWorkflowResponse) Reset() {
 	*x = GetWorkflowResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[8]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -712,7 +842,7 @@ func (x *GetWorkflowResponse) String() string {
 func (*GetWorkflowResponse) ProtoMessage() {}
 
 func (x *GetWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[8]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -725,7 +855,7 @@ func (x *GetWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*GetWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{8}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetWorkflowResponse) GetWorkflow() *Workflow {
@@ -746,7 +876,7 @@ type PauseWorkflowRequest struct {
 
 func (x *PauseWorkflowRequest) Reset() {
 	*x = PauseWorkflowRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[9]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -758,7 +888,7 @@ func (x *PauseWorkflowRequest) String() string {
 func (*PauseWorkflowRequest) ProtoMessage() {}
 
 func (x *PauseWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[9]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -771,7 +901,7 @@ func (x *PauseWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PauseWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*PauseWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{9}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *PauseWorkflowRequest) GetWorkflowId() string {
@@ -790,7 +920,7 @@ type PauseWorkflowResponse struct {
 
 func (x *PauseWorkflowResponse) Reset() {
 	*x = PauseWorkflowResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[10]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -802,7 +932,7 @@ func (x *PauseWorkflowResponse) String() string {
 func (*PauseWorkflowResponse) ProtoMessage() {}
 
 func (x *PauseWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[10]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -815,7 +945,7 @@ func (x *PauseWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PauseWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*PauseWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{10}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{12}
 }
 
 // ResumeWorkflowRequest is the request of WorkflowService.ResumeWorkflow.
@@ -829,7 +959,7 @@ type ResumeWorkflowRequest struct {
 
 func (x *ResumeWorkflowRequest) Reset() {
 	*x = ResumeWorkflowRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[11]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -841,7 +971,7 @@ func (x *ResumeWorkflowRequest) String() string {
 func (*ResumeWorkflowRequest) ProtoMessage() {}
 
 func (x *ResumeWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[11]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -854,7 +984,7 @@ func (x *ResumeWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*ResumeWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{11}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ResumeWorkflowRequest) GetWorkflowId() string {
@@ -873,7 +1003,7 @@ type ResumeWorkflowResponse struct {
 
 func (x *ResumeWorkflowResponse) Reset() {
 	*x = ResumeWorkflowResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[12]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -885,7 +1015,7 @@ func (x *ResumeWorkflowResponse) String() string {
 func (*ResumeWorkflowResponse) ProtoMessage() {}
 
 func (x *ResumeWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[12]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -898,7 +1028,7 @@ func (x *ResumeWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*ResumeWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{12}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{14}
 }
 
 // TerminateWorkflowRequest is the request of WorkflowService.TerminateWorkflow.
@@ -914,7 +1044,7 @@ type TerminateWorkflowRequest struct {
 
 func (x *TerminateWorkflowRequest) Reset() {
 	*x = TerminateWorkflowRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[13]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -926,7 +1056,7 @@ func (x *TerminateWorkflowRequest) String() string {
 func (*TerminateWorkflowRequest) ProtoMessage() {}
 
 func (x *TerminateWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[13]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -939,7 +1069,7 @@ func (x *TerminateWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TerminateWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*TerminateWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{13}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *TerminateWorkflowRequest) GetWorkflowId() string {
@@ -965,7 +1095,7 @@ type TerminateWorkflowResponse struct {
 
 func (x *TerminateWorkflowResponse) Reset() {
 	*x = TerminateWorkflowResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[14]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -977,7 +1107,7 @@ func (x *TerminateWorkflowResponse) String() string {
 func (*TerminateWorkflowResponse) ProtoMessage() {}
 
 func (x *TerminateWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[14]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -990,7 +1120,7 @@ func (x *TerminateWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TerminateWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*TerminateWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{14}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{16}
 }
 
 // RetryWorkflowRequest is the request of WorkflowService.RetryWorkflow.
@@ -1007,7 +1137,7 @@ type RetryWorkflowRequest struct {
 
 func (x *RetryWorkflowRequest) Reset() {
 	*x = RetryWorkflowRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[15]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1019,7 +1149,7 @@ func (x *RetryWorkflowRequest) String() string {
 func (*RetryWorkflowRequest) ProtoMessage() {}
 
 func (x *RetryWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[15]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1032,7 +1162,7 @@ func (x *RetryWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*RetryWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{15}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RetryWorkflowRequest) GetWorkflowId() string {
@@ -1058,7 +1188,7 @@ type RetryWorkflowResponse struct {
 
 func (x *RetryWorkflowResponse) Reset() {
 	*x = RetryWorkflowResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[16]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1070,7 +1200,7 @@ func (x *RetryWorkflowResponse) String() string {
 func (*RetryWorkflowResponse) ProtoMessage() {}
 
 func (x *RetryWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[16]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1083,7 +1213,7 @@ func (x *RetryWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*RetryWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{16}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{18}
 }
 
 // RestartWorkflowRequest is the request of WorkflowService.RestartWorkflow.
@@ -1100,7 +1230,7 @@ type RestartWorkflowRequest struct {
 
 func (x *RestartWorkflowRequest) Reset() {
 	*x = RestartWorkflowRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[17]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1112,7 +1242,7 @@ func (x *RestartWorkflowRequest) String() string {
 func (*RestartWorkflowRequest) ProtoMessage() {}
 
 func (x *RestartWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[17]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1125,7 +1255,7 @@ func (x *RestartWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*RestartWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{17}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RestartWorkflowRequest) GetWorkflowId() string {
@@ -1151,7 +1281,7 @@ type RestartWorkflowResponse struct {
 
 func (x *RestartWorkflowResponse) Reset() {
 	*x = RestartWorkflowResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[18]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1163,7 +1293,7 @@ func (x *RestartWorkflowResponse) String() string {
 func (*RestartWorkflowResponse) ProtoMessage() {}
 
 func (x *RestartWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[18]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1176,7 +1306,7 @@ func (x *RestartWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*RestartWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{18}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{20}
 }
 
 // RerunWorkflowRequest is the request of WorkflowService.RerunWorkflow. It
@@ -1200,7 +1330,7 @@ type RerunWorkflowRequest struct {
 
 func (x *RerunWorkflowRequest) Reset() {
 	*x = RerunWorkflowRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[19]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1212,7 +1342,7 @@ func (x *RerunWorkflowRequest) String() string {
 func (*RerunWorkflowRequest) ProtoMessage() {}
 
 func (x *RerunWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[19]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1225,7 +1355,7 @@ func (x *RerunWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RerunWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*RerunWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{19}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RerunWorkflowRequest) GetWorkflowId() string {
@@ -1272,7 +1402,7 @@ type RerunWorkflowResponse struct {
 
 func (x *RerunWorkflowResponse) Reset() {
 	*x = RerunWorkflowResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[20]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1284,7 +1414,7 @@ func (x *RerunWorkflowResponse) String() string {
 func (*RerunWorkflowResponse) ProtoMessage() {}
 
 func (x *RerunWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[20]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1297,7 +1427,7 @@ func (x *RerunWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RerunWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*RerunWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{20}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{22}
 }
 
 // SkipTaskRequest is the request of WorkflowService.SkipTask.
@@ -1318,7 +1448,7 @@ type SkipTaskRequest struct {
 
 func (x *SkipTaskRequest) Reset() {
 	*x = SkipTaskRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[21]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1330,7 +1460,7 @@ func (x *SkipTaskRequest) String() string {
 func (*SkipTaskRequest) ProtoMessage() {}
 
 func (x *SkipTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[21]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1343,7 +1473,7 @@ func (x *SkipTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SkipTaskRequest.ProtoReflect.Descriptor instead.
 func (*SkipTaskRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{21}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SkipTaskRequest) GetWorkflowId() string {
@@ -1383,7 +1513,7 @@ type SkipTaskResponse struct {
 
 func (x *SkipTaskResponse) Reset() {
 	*x = SkipTaskResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[22]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1395,7 +1525,7 @@ func (x *SkipTaskResponse) String() string {
 func (*SkipTaskResponse) ProtoMessage() {}
 
 func (x *SkipTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[22]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1408,7 +1538,7 @@ func (x *SkipTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SkipTaskResponse.ProtoReflect.Descriptor instead.
 func (*SkipTaskResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{22}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{24}
 }
 
 // SetWorkflowVariablesRequest is the request of
@@ -1426,7 +1556,7 @@ type SetWorkflowVariablesRequest struct {
 
 func (x *SetWorkflowVariablesRequest) Reset() {
 	*x = SetWorkflowVariablesRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[23]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1438,7 +1568,7 @@ func (x *SetWorkflowVariablesRequest) String() string {
 func (*SetWorkflowVariablesRequest) ProtoMessage() {}
 
 func (x *SetWorkflowVariablesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[23]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1451,7 +1581,7 @@ func (x *SetWorkflowVariablesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetWorkflowVariablesRequest.ProtoReflect.Descriptor instead.
 func (*SetWorkflowVariablesRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{23}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SetWorkflowVariablesRequest) GetWorkflowId() string {
@@ -1478,7 +1608,7 @@ type SetWorkflowVariablesResponse struct {
 
 func (x *SetWorkflowVariablesResponse) Reset() {
 	*x = SetWorkflowVariablesResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[24]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1490,7 +1620,7 @@ func (x *SetWorkflowVariablesResponse) String() string {
 func (*SetWorkflowVariablesResponse) ProtoMessage() {}
 
 func (x *SetWorkflowVariablesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[24]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1503,7 +1633,7 @@ func (x *SetWorkflowVariablesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetWorkflowVariablesResponse.ProtoReflect.Descriptor instead.
 func (*SetWorkflowVariablesResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{24}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{26}
 }
 
 // SearchWorkflowsRequest is the request of WorkflowService.SearchWorkflows.
@@ -1547,7 +1677,7 @@ type SearchWorkflowsRequest struct {
 
 func (x *SearchWorkflowsRequest) Reset() {
 	*x = SearchWorkflowsRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[25]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1559,7 +1689,7 @@ func (x *SearchWorkflowsRequest) String() string {
 func (*SearchWorkflowsRequest) ProtoMessage() {}
 
 func (x *SearchWorkflowsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[25]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1572,7 +1702,7 @@ func (x *SearchWorkflowsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchWorkflowsRequest.ProtoReflect.Descriptor instead.
 func (*SearchWorkflowsRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{25}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *SearchWorkflowsRequest) GetName() string {
@@ -1686,7 +1816,7 @@ type SearchWorkflowsResponse struct {
 
 func (x *SearchWorkflowsResponse) Reset() {
 	*x = SearchWorkflowsResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[26]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1698,7 +1828,7 @@ func (x *SearchWorkflowsResponse) String() string {
 func (*SearchWorkflowsResponse) ProtoMessage() {}
 
 func (x *SearchWorkflowsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[26]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1711,7 +1841,7 @@ func (x *SearchWorkflowsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchWorkflowsResponse.ProtoReflect.Descriptor instead.
 func (*SearchWorkflowsResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{26}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *SearchWorkflowsResponse) GetWorkflows() []*Workflow {
@@ -1771,7 +1901,7 @@ type SearchTasksRequest struct {
 
 func (x *SearchTasksRequest) Reset() {
 	*x = SearchTasksRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[27]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1783,7 +1913,7 @@ func (x *SearchTasksRequest) String() string {
 func (*SearchTasksRequest) ProtoMessage() {}
 
 func (x *SearchTasksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[27]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1796,7 +1926,7 @@ func (x *SearchTasksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchTasksRequest.ProtoReflect.Descriptor instead.
 func (*SearchTasksRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{27}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *SearchTasksRequest) GetTaskType() string {
@@ -1924,7 +2054,7 @@ type SearchTasksResponse struct {
 
 func (x *SearchTasksResponse) Reset() {
 	*x = SearchTasksResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[28]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1936,7 +2066,7 @@ func (x *SearchTasksResponse) String() string {
 func (*SearchTasksResponse) ProtoMessage() {}
 
 func (x *SearchTasksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[28]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1949,7 +2079,7 @@ func (x *SearchTasksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchTasksResponse.ProtoReflect.Descriptor instead.
 func (*SearchTasksResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{28}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SearchTasksResponse) GetTasks() []*Task {
@@ -1986,7 +2116,7 @@ type RemoveWorkflowRequest struct {
 
 func (x *RemoveWorkflowRequest) Reset() {
 	*x = RemoveWorkflowRequest{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[29]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1998,7 +2128,7 @@ func (x *RemoveWorkflowRequest) String() string {
 func (*RemoveWorkflowRequest) ProtoMessage() {}
 
 func (x *RemoveWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[29]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2011,7 +2141,7 @@ func (x *RemoveWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*RemoveWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{29}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RemoveWorkflowRequest) GetWorkflowId() string {
@@ -2053,7 +2183,7 @@ type RemoveWorkflowResponse struct {
 
 func (x *RemoveWorkflowResponse) Reset() {
 	*x = RemoveWorkflowResponse{}
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[30]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2065,7 +2195,7 @@ func (x *RemoveWorkflowResponse) String() string {
 func (*RemoveWorkflowResponse) ProtoMessage() {}
 
 func (x *RemoveWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_baton_v1_workflow_service_proto_msgTypes[30]
+	mi := &file_baton_v1_workflow_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2078,7 +2208,7 @@ func (x *RemoveWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*RemoveWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{30}
+	return file_baton_v1_workflow_service_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RemoveWorkflowResponse) GetArchived() bool {
@@ -2132,7 +2262,18 @@ const file_baton_v1_workflow_service_proto_rawDesc = "" +
 	"\vworkflow_id\x18\x01 \x01(\tR\n" +
 	"workflowId\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x18\n" +
-	"\amessage\x18\x03 \x01(\tR\amessage\"Z\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"\xeb\x01\n" +
+	"\x11SignalTaskRequest\x12\x1f\n" +
+	"\vworkflow_id\x18\x01 \x01(\tR\n" +
+	"workflowId\x12.\n" +
+	"\x13task_reference_name\x18\x02 \x01(\tR\x11taskReferenceName\x12,\n" +
+	"\x06status\x18\x03 \x01(\x0e2\x14.baton.v1.TaskStatusR\x06status\x12\x1f\n" +
+	"\voutput_json\x18\x04 \x01(\tR\n" +
+	"outputJson\x126\n" +
+	"\x17reason_for_incompletion\x18\x05 \x01(\tR\x15reasonForIncompletion\"5\n" +
+	"\x12SignalTaskResponse\x12\x1f\n" +
+	"\vworkflow_id\x18\x01 \x01(\tR\n" +
+	"workflowId\"Z\n" +
 	"\x12GetWorkflowRequest\x12\x1f\n" +
 	"\vworkflow_id\x18\x01 \x01(\tR\n" +
 	"workflowId\x12#\n" +
@@ -2248,13 +2389,15 @@ const file_baton_v1_workflow_service_proto_rawDesc = "" +
 	"\x1fWORKFLOW_SORT_FIELD_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fWORKFLOW_SORT_FIELD_CREATE_TIME\x10\x01\x12 \n" +
 	"\x1cWORKFLOW_SORT_FIELD_END_TIME\x10\x02\x12#\n" +
-	"\x1fWORKFLOW_SORT_FIELD_UPDATE_TIME\x10\x032\x83\n" +
+	"\x1fWORKFLOW_SORT_FIELD_UPDATE_TIME\x10\x032\xcc\n" +
 	"\n" +
 	"\x0fWorkflowService\x12P\n" +
 	"\rStartWorkflow\x12\x1e.baton.v1.StartWorkflowRequest\x1a\x1f.baton.v1.StartWorkflowResponse\x12V\n" +
 	"\x0fExecuteWorkflow\x12 .baton.v1.ExecuteWorkflowRequest\x1a!.baton.v1.ExecuteWorkflowResponse\x12G\n" +
 	"\n" +
-	"BulkAction\x12\x1b.baton.v1.BulkActionRequest\x1a\x1c.baton.v1.BulkActionResponse\x12O\n" +
+	"BulkAction\x12\x1b.baton.v1.BulkActionRequest\x1a\x1c.baton.v1.BulkActionResponse\x12G\n" +
+	"\n" +
+	"SignalTask\x12\x1b.baton.v1.SignalTaskRequest\x1a\x1c.baton.v1.SignalTaskResponse\x12O\n" +
 	"\vGetWorkflow\x12\x1c.baton.v1.GetWorkflowRequest\x1a\x1d.baton.v1.GetWorkflowResponse\"\x03\x90\x02\x01\x12P\n" +
 	"\rPauseWorkflow\x12\x1e.baton.v1.PauseWorkflowRequest\x1a\x1f.baton.v1.PauseWorkflowResponse\x12S\n" +
 	"\x0eResumeWorkflow\x12\x1f.baton.v1.ResumeWorkflowRequest\x1a .baton.v1.ResumeWorkflowResponse\x12\\\n" +
@@ -2282,7 +2425,7 @@ func file_baton_v1_workflow_service_proto_rawDescGZIP() []byte {
 }
 
 var file_baton_v1_workflow_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_baton_v1_workflow_service_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_baton_v1_workflow_service_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_baton_v1_workflow_service_proto_goTypes = []any{
 	(WorkflowAction)(0),                  // 0: baton.v1.WorkflowAction
 	(WorkflowSortField)(0),               // 1: baton.v1.WorkflowSortField
@@ -2293,83 +2436,88 @@ var file_baton_v1_workflow_service_proto_goTypes = []any{
 	(*BulkActionRequest)(nil),            // 6: baton.v1.BulkActionRequest
 	(*BulkActionResponse)(nil),           // 7: baton.v1.BulkActionResponse
 	(*BulkResult)(nil),                   // 8: baton.v1.BulkResult
-	(*GetWorkflowRequest)(nil),           // 9: baton.v1.GetWorkflowRequest
-	(*GetWorkflowResponse)(nil),          // 10: baton.v1.GetWorkflowResponse
-	(*PauseWorkflowRequest)(nil),         // 11: baton.v1.PauseWorkflowRequest
-	(*PauseWorkflowResponse)(nil),        // 12: baton.v1.PauseWorkflowResponse
-	(*ResumeWorkflowRequest)(nil),        // 13: baton.v1.ResumeWorkflowRequest
-	(*ResumeWorkflowResponse)(nil),       // 14: baton.v1.ResumeWorkflowResponse
-	(*TerminateWorkflowRequest)(nil),     // 15: baton.v1.TerminateWorkflowRequest
-	(*TerminateWorkflowResponse)(nil),    // 16: baton.v1.TerminateWorkflowResponse
-	(*RetryWorkflowRequest)(nil),         // 17: baton.v1.RetryWorkflowRequest
-	(*RetryWorkflowResponse)(nil),        // 18: baton.v1.RetryWorkflowResponse
-	(*RestartWorkflowRequest)(nil),       // 19: baton.v1.RestartWorkflowRequest
-	(*RestartWorkflowResponse)(nil),      // 20: baton.v1.RestartWorkflowResponse
-	(*RerunWorkflowRequest)(nil),         // 21: baton.v1.RerunWorkflowRequest
-	(*RerunWorkflowResponse)(nil),        // 22: baton.v1.RerunWorkflowResponse
-	(*SkipTaskRequest)(nil),              // 23: baton.v1.SkipTaskRequest
-	(*SkipTaskResponse)(nil),             // 24: baton.v1.SkipTaskResponse
-	(*SetWorkflowVariablesRequest)(nil),  // 25: baton.v1.SetWorkflowVariablesRequest
-	(*SetWorkflowVariablesResponse)(nil), // 26: baton.v1.SetWorkflowVariablesResponse
-	(*SearchWorkflowsRequest)(nil),       // 27: baton.v1.SearchWorkflowsRequest
-	(*SearchWorkflowsResponse)(nil),      // 28: baton.v1.SearchWorkflowsResponse
-	(*SearchTasksRequest)(nil),           // 29: baton.v1.SearchTasksRequest
-	(*SearchTasksResponse)(nil),          // 30: baton.v1.SearchTasksResponse
-	(*RemoveWorkflowRequest)(nil),        // 31: baton.v1.RemoveWorkflowRequest
-	(*RemoveWorkflowResponse)(nil),       // 32: baton.v1.RemoveWorkflowResponse
-	nil,                                  // 33: baton.v1.StartWorkflowRequest.TaskToDomainEntry
-	(*Workflow)(nil),                     // 34: baton.v1.Workflow
-	(WorkflowStatus)(0),                  // 35: baton.v1.WorkflowStatus
-	(TaskStatus)(0),                      // 36: baton.v1.TaskStatus
-	(*Task)(nil),                         // 37: baton.v1.Task
+	(*SignalTaskRequest)(nil),            // 9: baton.v1.SignalTaskRequest
+	(*SignalTaskResponse)(nil),           // 10: baton.v1.SignalTaskResponse
+	(*GetWorkflowRequest)(nil),           // 11: baton.v1.GetWorkflowRequest
+	(*GetWorkflowResponse)(nil),          // 12: baton.v1.GetWorkflowResponse
+	(*PauseWorkflowRequest)(nil),         // 13: baton.v1.PauseWorkflowRequest
+	(*PauseWorkflowResponse)(nil),        // 14: baton.v1.PauseWorkflowResponse
+	(*ResumeWorkflowRequest)(nil),        // 15: baton.v1.ResumeWorkflowRequest
+	(*ResumeWorkflowResponse)(nil),       // 16: baton.v1.ResumeWorkflowResponse
+	(*TerminateWorkflowRequest)(nil),     // 17: baton.v1.TerminateWorkflowRequest
+	(*TerminateWorkflowResponse)(nil),    // 18: baton.v1.TerminateWorkflowResponse
+	(*RetryWorkflowRequest)(nil),         // 19: baton.v1.RetryWorkflowRequest
+	(*RetryWorkflowResponse)(nil),        // 20: baton.v1.RetryWorkflowResponse
+	(*RestartWorkflowRequest)(nil),       // 21: baton.v1.RestartWorkflowRequest
+	(*RestartWorkflowResponse)(nil),      // 22: baton.v1.RestartWorkflowResponse
+	(*RerunWorkflowRequest)(nil),         // 23: baton.v1.RerunWorkflowRequest
+	(*RerunWorkflowResponse)(nil),        // 24: baton.v1.RerunWorkflowResponse
+	(*SkipTaskRequest)(nil),              // 25: baton.v1.SkipTaskRequest
+	(*SkipTaskResponse)(nil),             // 26: baton.v1.SkipTaskResponse
+	(*SetWorkflowVariablesRequest)(nil),  // 27: baton.v1.SetWorkflowVariablesRequest
+	(*SetWorkflowVariablesResponse)(nil), // 28: baton.v1.SetWorkflowVariablesResponse
+	(*SearchWorkflowsRequest)(nil),       // 29: baton.v1.SearchWorkflowsRequest
+	(*SearchWorkflowsResponse)(nil),      // 30: baton.v1.SearchWorkflowsResponse
+	(*SearchTasksRequest)(nil),           // 31: baton.v1.SearchTasksRequest
+	(*SearchTasksResponse)(nil),          // 32: baton.v1.SearchTasksResponse
+	(*RemoveWorkflowRequest)(nil),        // 33: baton.v1.RemoveWorkflowRequest
+	(*RemoveWorkflowResponse)(nil),       // 34: baton.v1.RemoveWorkflowResponse
+	nil,                                  // 35: baton.v1.StartWorkflowRequest.TaskToDomainEntry
+	(*Workflow)(nil),                     // 36: baton.v1.Workflow
+	(TaskStatus)(0),                      // 37: baton.v1.TaskStatus
+	(WorkflowStatus)(0),                  // 38: baton.v1.WorkflowStatus
+	(*Task)(nil),                         // 39: baton.v1.Task
 }
 var file_baton_v1_workflow_service_proto_depIdxs = []int32{
-	33, // 0: baton.v1.StartWorkflowRequest.task_to_domain:type_name -> baton.v1.StartWorkflowRequest.TaskToDomainEntry
+	35, // 0: baton.v1.StartWorkflowRequest.task_to_domain:type_name -> baton.v1.StartWorkflowRequest.TaskToDomainEntry
 	2,  // 1: baton.v1.ExecuteWorkflowRequest.start:type_name -> baton.v1.StartWorkflowRequest
-	34, // 2: baton.v1.ExecuteWorkflowResponse.workflow:type_name -> baton.v1.Workflow
+	36, // 2: baton.v1.ExecuteWorkflowResponse.workflow:type_name -> baton.v1.Workflow
 	0,  // 3: baton.v1.BulkActionRequest.action:type_name -> baton.v1.WorkflowAction
 	8,  // 4: baton.v1.BulkActionResponse.results:type_name -> baton.v1.BulkResult
-	34, // 5: baton.v1.GetWorkflowResponse.workflow:type_name -> baton.v1.Workflow
-	35, // 6: baton.v1.SearchWorkflowsRequest.statuses:type_name -> baton.v1.WorkflowStatus
-	1,  // 7: baton.v1.SearchWorkflowsRequest.sort_by:type_name -> baton.v1.WorkflowSortField
-	34, // 8: baton.v1.SearchWorkflowsResponse.workflows:type_name -> baton.v1.Workflow
-	36, // 9: baton.v1.SearchTasksRequest.statuses:type_name -> baton.v1.TaskStatus
-	37, // 10: baton.v1.SearchTasksResponse.tasks:type_name -> baton.v1.Task
-	2,  // 11: baton.v1.WorkflowService.StartWorkflow:input_type -> baton.v1.StartWorkflowRequest
-	4,  // 12: baton.v1.WorkflowService.ExecuteWorkflow:input_type -> baton.v1.ExecuteWorkflowRequest
-	6,  // 13: baton.v1.WorkflowService.BulkAction:input_type -> baton.v1.BulkActionRequest
-	9,  // 14: baton.v1.WorkflowService.GetWorkflow:input_type -> baton.v1.GetWorkflowRequest
-	11, // 15: baton.v1.WorkflowService.PauseWorkflow:input_type -> baton.v1.PauseWorkflowRequest
-	13, // 16: baton.v1.WorkflowService.ResumeWorkflow:input_type -> baton.v1.ResumeWorkflowRequest
-	15, // 17: baton.v1.WorkflowService.TerminateWorkflow:input_type -> baton.v1.TerminateWorkflowRequest
-	17, // 18: baton.v1.WorkflowService.RetryWorkflow:input_type -> baton.v1.RetryWorkflowRequest
-	19, // 19: baton.v1.WorkflowService.RestartWorkflow:input_type -> baton.v1.RestartWorkflowRequest
-	21, // 20: baton.v1.WorkflowService.RerunWorkflow:input_type -> baton.v1.RerunWorkflowRequest
-	23, // 21: baton.v1.WorkflowService.SkipTask:input_type -> baton.v1.SkipTaskRequest
-	25, // 22: baton.v1.WorkflowService.SetWorkflowVariables:input_type -> baton.v1.SetWorkflowVariablesRequest
-	27, // 23: baton.v1.WorkflowService.SearchWorkflows:input_type -> baton.v1.SearchWorkflowsRequest
-	29, // 24: baton.v1.WorkflowService.SearchTasks:input_type -> baton.v1.SearchTasksRequest
-	31, // 25: baton.v1.WorkflowService.RemoveWorkflow:input_type -> baton.v1.RemoveWorkflowRequest
-	3,  // 26: baton.v1.WorkflowService.StartWorkflow:output_type -> baton.v1.StartWorkflowResponse
-	5,  // 27: baton.v1.WorkflowService.ExecuteWorkflow:output_type -> baton.v1.ExecuteWorkflowResponse
-	7,  // 28: baton.v1.WorkflowService.BulkAction:output_type -> baton.v1.BulkActionResponse
-	10, // 29: baton.v1.WorkflowService.GetWorkflow:output_type -> baton.v1.GetWorkflowResponse
-	12, // 30: baton.v1.WorkflowService.PauseWorkflow:output_type -> baton.v1.PauseWorkflowResponse
-	14, // 31: baton.v1.WorkflowService.ResumeWorkflow:output_type -> baton.v1.ResumeWorkflowResponse
-	16, // 32: baton.v1.WorkflowService.TerminateWorkflow:output_type -> baton.v1.TerminateWorkflowResponse
-	18, // 33: baton.v1.WorkflowService.RetryWorkflow:output_type -> baton.v1.RetryWorkflowResponse
-	20, // 34: baton.v1.WorkflowService.RestartWorkflow:output_type -> baton.v1.RestartWorkflowResponse
-	22, // 35: baton.v1.WorkflowService.RerunWorkflow:output_type -> baton.v1.RerunWorkflowResponse
-	24, // 36: baton.v1.WorkflowService.SkipTask:output_type -> baton.v1.SkipTaskResponse
-	26, // 37: baton.v1.WorkflowService.SetWorkflowVariables:output_type -> baton.v1.SetWorkflowVariablesResponse
-	28, // 38: baton.v1.WorkflowService.SearchWorkflows:output_type -> baton.v1.SearchWorkflowsResponse
-	30, // 39: baton.v1.WorkflowService.SearchTasks:output_type -> baton.v1.SearchTasksResponse
-	32, // 40: baton.v1.WorkflowService.RemoveWorkflow:output_type -> baton.v1.RemoveWorkflowResponse
-	26, // [26:41] is the sub-list for method output_type
-	11, // [11:26] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	37, // 5: baton.v1.SignalTaskRequest.status:type_name -> baton.v1.TaskStatus
+	36, // 6: baton.v1.GetWorkflowResponse.workflow:type_name -> baton.v1.Workflow
+	38, // 7: baton.v1.SearchWorkflowsRequest.statuses:type_name -> baton.v1.WorkflowStatus
+	1,  // 8: baton.v1.SearchWorkflowsRequest.sort_by:type_name -> baton.v1.WorkflowSortField
+	36, // 9: baton.v1.SearchWorkflowsResponse.workflows:type_name -> baton.v1.Workflow
+	37, // 10: baton.v1.SearchTasksRequest.statuses:type_name -> baton.v1.TaskStatus
+	39, // 11: baton.v1.SearchTasksResponse.tasks:type_name -> baton.v1.Task
+	2,  // 12: baton.v1.WorkflowService.StartWorkflow:input_type -> baton.v1.StartWorkflowRequest
+	4,  // 13: baton.v1.WorkflowService.ExecuteWorkflow:input_type -> baton.v1.ExecuteWorkflowRequest
+	6,  // 14: baton.v1.WorkflowService.BulkAction:input_type -> baton.v1.BulkActionRequest
+	9,  // 15: baton.v1.WorkflowService.SignalTask:input_type -> baton.v1.SignalTaskRequest
+	11, // 16: baton.v1.WorkflowService.GetWorkflow:input_type -> baton.v1.GetWorkflowRequest
+	13, // 17: baton.v1.WorkflowService.PauseWorkflow:input_type -> baton.v1.PauseWorkflowRequest
+	15, // 18: baton.v1.WorkflowService.ResumeWorkflow:input_type -> baton.v1.ResumeWorkflowRequest
+	17, // 19: baton.v1.WorkflowService.TerminateWorkflow:input_type -> baton.v1.TerminateWorkflowRequest
+	19, // 20: baton.v1.WorkflowService.RetryWorkflow:input_type -> baton.v1.RetryWorkflowRequest
+	21, // 21: baton.v1.WorkflowService.RestartWorkflow:input_type -> baton.v1.RestartWorkflowRequest
+	23, // 22: baton.v1.WorkflowService.RerunWorkflow:input_type -> baton.v1.RerunWorkflowRequest
+	25, // 23: baton.v1.WorkflowService.SkipTask:input_type -> baton.v1.SkipTaskRequest
+	27, // 24: baton.v1.WorkflowService.SetWorkflowVariables:input_type -> baton.v1.SetWorkflowVariablesRequest
+	29, // 25: baton.v1.WorkflowService.SearchWorkflows:input_type -> baton.v1.SearchWorkflowsRequest
+	31, // 26: baton.v1.WorkflowService.SearchTasks:input_type -> baton.v1.SearchTasksRequest
+	33, // 27: baton.v1.WorkflowService.RemoveWorkflow:input_type -> baton.v1.RemoveWorkflowRequest
+	3,  // 28: baton.v1.WorkflowService.StartWorkflow:output_type -> baton.v1.StartWorkflowResponse
+	5,  // 29: baton.v1.WorkflowService.ExecuteWorkflow:output_type -> baton.v1.ExecuteWorkflowResponse
+	7,  // 30: baton.v1.WorkflowService.BulkAction:output_type -> baton.v1.BulkActionResponse
+	10, // 31: baton.v1.WorkflowService.SignalTask:output_type -> baton.v1.SignalTaskResponse
+	12, // 32: baton.v1.WorkflowService.GetWorkflow:output_type -> baton.v1.GetWorkflowResponse
+	14, // 33: baton.v1.WorkflowService.PauseWorkflow:output_type -> baton.v1.PauseWorkflowResponse
+	16, // 34: baton.v1.WorkflowService.ResumeWorkflow:output_type -> baton.v1.ResumeWorkflowResponse
+	18, // 35: baton.v1.WorkflowService.TerminateWorkflow:output_type -> baton.v1.TerminateWorkflowResponse
+	20, // 36: baton.v1.WorkflowService.RetryWorkflow:output_type -> baton.v1.RetryWorkflowResponse
+	22, // 37: baton.v1.WorkflowService.RestartWorkflow:output_type -> baton.v1.RestartWorkflowResponse
+	24, // 38: baton.v1.WorkflowService.RerunWorkflow:output_type -> baton.v1.RerunWorkflowResponse
+	26, // 39: baton.v1.WorkflowService.SkipTask:output_type -> baton.v1.SkipTaskResponse
+	28, // 40: baton.v1.WorkflowService.SetWorkflowVariables:output_type -> baton.v1.SetWorkflowVariablesResponse
+	30, // 41: baton.v1.WorkflowService.SearchWorkflows:output_type -> baton.v1.SearchWorkflowsResponse
+	32, // 42: baton.v1.WorkflowService.SearchTasks:output_type -> baton.v1.SearchTasksResponse
+	34, // 43: baton.v1.WorkflowService.RemoveWorkflow:output_type -> baton.v1.RemoveWorkflowResponse
+	28, // [28:44] is the sub-list for method output_type
+	12, // [12:28] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_baton_v1_workflow_service_proto_init() }
@@ -2380,14 +2528,14 @@ func file_baton_v1_workflow_service_proto_init() {
 	file_baton_v1_task_proto_init()
 	file_baton_v1_workflow_proto_init()
 	file_baton_v1_workflow_service_proto_msgTypes[4].OneofWrappers = []any{}
-	file_baton_v1_workflow_service_proto_msgTypes[29].OneofWrappers = []any{}
+	file_baton_v1_workflow_service_proto_msgTypes[31].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_baton_v1_workflow_service_proto_rawDesc), len(file_baton_v1_workflow_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   32,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -42,6 +42,9 @@ const (
 	// WorkflowServiceBulkActionProcedure is the fully-qualified name of the WorkflowService's
 	// BulkAction RPC.
 	WorkflowServiceBulkActionProcedure = "/baton.v1.WorkflowService/BulkAction"
+	// WorkflowServiceSignalTaskProcedure is the fully-qualified name of the WorkflowService's
+	// SignalTask RPC.
+	WorkflowServiceSignalTaskProcedure = "/baton.v1.WorkflowService/SignalTask"
 	// WorkflowServiceGetWorkflowProcedure is the fully-qualified name of the WorkflowService's
 	// GetWorkflow RPC.
 	WorkflowServiceGetWorkflowProcedure = "/baton.v1.WorkflowService/GetWorkflow"
@@ -93,6 +96,11 @@ type WorkflowServiceClient interface {
 	// BulkAction applies one operation to up to 1,000 executions and reports
 	// the result for each; one failing does not stop the others.
 	BulkAction(context.Context, *connect.Request[v1.BulkActionRequest]) (*connect.Response[v1.BulkActionResponse], error)
+	// SignalTask completes or fails a waiting task of an execution by its
+	// reference name (a WAIT or HUMAN task), or, with no reference name, the
+	// WAIT or HUMAN task that blocks the execution or one of its
+	// sub-workflows, as Conductor's signal does.
+	SignalTask(context.Context, *connect.Request[v1.SignalTaskRequest]) (*connect.Response[v1.SignalTaskResponse], error)
 	// GetWorkflow returns one execution, with its tasks if asked.
 	GetWorkflow(context.Context, *connect.Request[v1.GetWorkflowRequest]) (*connect.Response[v1.GetWorkflowResponse], error)
 	// PauseWorkflow pauses a running execution: tasks already scheduled run to
@@ -160,6 +168,12 @@ func NewWorkflowServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 			httpClient,
 			baseURL+WorkflowServiceBulkActionProcedure,
 			connect.WithSchema(workflowServiceMethods.ByName("BulkAction")),
+			connect.WithClientOptions(opts...),
+		),
+		signalTask: connect.NewClient[v1.SignalTaskRequest, v1.SignalTaskResponse](
+			httpClient,
+			baseURL+WorkflowServiceSignalTaskProcedure,
+			connect.WithSchema(workflowServiceMethods.ByName("SignalTask")),
 			connect.WithClientOptions(opts...),
 		),
 		getWorkflow: connect.NewClient[v1.GetWorkflowRequest, v1.GetWorkflowResponse](
@@ -245,6 +259,7 @@ type workflowServiceClient struct {
 	startWorkflow        *connect.Client[v1.StartWorkflowRequest, v1.StartWorkflowResponse]
 	executeWorkflow      *connect.Client[v1.ExecuteWorkflowRequest, v1.ExecuteWorkflowResponse]
 	bulkAction           *connect.Client[v1.BulkActionRequest, v1.BulkActionResponse]
+	signalTask           *connect.Client[v1.SignalTaskRequest, v1.SignalTaskResponse]
 	getWorkflow          *connect.Client[v1.GetWorkflowRequest, v1.GetWorkflowResponse]
 	pauseWorkflow        *connect.Client[v1.PauseWorkflowRequest, v1.PauseWorkflowResponse]
 	resumeWorkflow       *connect.Client[v1.ResumeWorkflowRequest, v1.ResumeWorkflowResponse]
@@ -272,6 +287,11 @@ func (c *workflowServiceClient) ExecuteWorkflow(ctx context.Context, req *connec
 // BulkAction calls baton.v1.WorkflowService.BulkAction.
 func (c *workflowServiceClient) BulkAction(ctx context.Context, req *connect.Request[v1.BulkActionRequest]) (*connect.Response[v1.BulkActionResponse], error) {
 	return c.bulkAction.CallUnary(ctx, req)
+}
+
+// SignalTask calls baton.v1.WorkflowService.SignalTask.
+func (c *workflowServiceClient) SignalTask(ctx context.Context, req *connect.Request[v1.SignalTaskRequest]) (*connect.Response[v1.SignalTaskResponse], error) {
+	return c.signalTask.CallUnary(ctx, req)
 }
 
 // GetWorkflow calls baton.v1.WorkflowService.GetWorkflow.
@@ -347,6 +367,11 @@ type WorkflowServiceHandler interface {
 	// BulkAction applies one operation to up to 1,000 executions and reports
 	// the result for each; one failing does not stop the others.
 	BulkAction(context.Context, *connect.Request[v1.BulkActionRequest]) (*connect.Response[v1.BulkActionResponse], error)
+	// SignalTask completes or fails a waiting task of an execution by its
+	// reference name (a WAIT or HUMAN task), or, with no reference name, the
+	// WAIT or HUMAN task that blocks the execution or one of its
+	// sub-workflows, as Conductor's signal does.
+	SignalTask(context.Context, *connect.Request[v1.SignalTaskRequest]) (*connect.Response[v1.SignalTaskResponse], error)
 	// GetWorkflow returns one execution, with its tasks if asked.
 	GetWorkflow(context.Context, *connect.Request[v1.GetWorkflowRequest]) (*connect.Response[v1.GetWorkflowResponse], error)
 	// PauseWorkflow pauses a running execution: tasks already scheduled run to
@@ -410,6 +435,12 @@ func NewWorkflowServiceHandler(svc WorkflowServiceHandler, opts ...connect.Handl
 		WorkflowServiceBulkActionProcedure,
 		svc.BulkAction,
 		connect.WithSchema(workflowServiceMethods.ByName("BulkAction")),
+		connect.WithHandlerOptions(opts...),
+	)
+	workflowServiceSignalTaskHandler := connect.NewUnaryHandler(
+		WorkflowServiceSignalTaskProcedure,
+		svc.SignalTask,
+		connect.WithSchema(workflowServiceMethods.ByName("SignalTask")),
 		connect.WithHandlerOptions(opts...),
 	)
 	workflowServiceGetWorkflowHandler := connect.NewUnaryHandler(
@@ -495,6 +526,8 @@ func NewWorkflowServiceHandler(svc WorkflowServiceHandler, opts ...connect.Handl
 			workflowServiceExecuteWorkflowHandler.ServeHTTP(w, r)
 		case WorkflowServiceBulkActionProcedure:
 			workflowServiceBulkActionHandler.ServeHTTP(w, r)
+		case WorkflowServiceSignalTaskProcedure:
+			workflowServiceSignalTaskHandler.ServeHTTP(w, r)
 		case WorkflowServiceGetWorkflowProcedure:
 			workflowServiceGetWorkflowHandler.ServeHTTP(w, r)
 		case WorkflowServicePauseWorkflowProcedure:
@@ -538,6 +571,10 @@ func (UnimplementedWorkflowServiceHandler) ExecuteWorkflow(context.Context, *con
 
 func (UnimplementedWorkflowServiceHandler) BulkAction(context.Context, *connect.Request[v1.BulkActionRequest]) (*connect.Response[v1.BulkActionResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.WorkflowService.BulkAction is not implemented"))
+}
+
+func (UnimplementedWorkflowServiceHandler) SignalTask(context.Context, *connect.Request[v1.SignalTaskRequest]) (*connect.Response[v1.SignalTaskResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.WorkflowService.SignalTask is not implemented"))
 }
 
 func (UnimplementedWorkflowServiceHandler) GetWorkflow(context.Context, *connect.Request[v1.GetWorkflowRequest]) (*connect.Response[v1.GetWorkflowResponse], error) {
