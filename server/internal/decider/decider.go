@@ -162,6 +162,10 @@ func Decide(in Input) (*Result, error) {
 	if err := d.apply(in.Event); err != nil {
 		return nil, err
 	}
+	if in.Continue {
+		// An ended workflow goes on cancelling the tasks it left open.
+		d.cancelOpen()
+	}
 	d.checkTimeouts()
 	d.advance()
 	if d.w.Status != before {
@@ -205,6 +209,9 @@ type decision struct {
 	// steps counts the tasks handled; past maxSteps the decision yields.
 	steps   int
 	yielded bool
+	// cancelled is set once the decision has cancelled a chunk of an
+	// ended workflow's open tasks (cancelOpen): one chunk per decision.
+	cancelled bool
 	// inputOverride, when set, is the input of the next task scheduled
 	// (a rerun with new task input).
 	inputOverride map[string]any
