@@ -163,8 +163,7 @@ func Decide(in Input) (*Result, error) {
 		return nil, err
 	}
 	if in.Continue {
-		// An ended workflow goes on cancelling the tasks it left open.
-		d.cancelOpen()
+		d.carryOn()
 	}
 	d.checkTimeouts()
 	d.advance()
@@ -209,9 +208,9 @@ type decision struct {
 	// steps counts the tasks handled; past maxSteps the decision yields.
 	steps   int
 	yielded bool
-	// cancelled is set once the decision has cancelled a chunk of an
-	// ended workflow's open tasks (cancelOpen): one chunk per decision.
-	cancelled bool
+	// chunked is set once the decision has done a chunk of work split
+	// across decisions (pending.go): one chunk per decision.
+	chunked bool
 	// inputOverride, when set, is the input of the next task scheduled
 	// (a rerun with new task input).
 	inputOverride map[string]any

@@ -149,7 +149,7 @@ func deref(p *int) int {
 // Waiting joins are looked at whenever that changed something. The workflow
 // completes when nothing is left to run.
 func (d *decision) advance() {
-	if d.w.Status != workflow.StatusRunning {
+	if d.w.Status != workflow.StatusRunning || d.w.Pending != nil {
 		return
 	}
 	for _, t := range d.w.Tasks {
@@ -316,6 +316,7 @@ func (d *decision) finish(status workflow.Status, reason string, failed *workflo
 	w.Status = status
 	w.ReasonForIncompletion = reason
 	w.EndTime = d.now
+	w.Pending = nil // a retry under way ends with the workflow
 	d.cancelOpen()
 	if failed != nil {
 		w.FailedReferenceTaskNames = appendUnique(w.FailedReferenceTaskNames, failed.ReferenceTaskName)
@@ -345,55 +346,3 @@ func appendUnique(list []string, s string) []string {
 	return append(list, s)
 }
 
-// cancelChunk bounds how many open tasks one decision cancels when the
-// workflow ends: a commit that rewrites ten thousand tasks would not fit in
-// one store transaction. It is forkChunk, as a cancelled task is rewritten
-// whole, as it was written when it was created.
-const cancelChunk = forkChunk
-
-// cancelOpen cancels, oldest first, up to cancelChunk of the tasks an ended
-// workflow has left open, and terminates the sub-workflows they run. An
-// ended workflow with open tasks left asks to be woken at once (wakeAt), and
-// the next decision about it cancels the next chunk, so that ending an
-// execution of any size takes a series of bounded commits. Meanwhile
-// nothing of it runs: its tasks are not handed out (lease) and updates to
-// them are refused (update), as for any ended workflow, and the engine takes
-// them all out of its queues when the status changes. Its end is recorded,
-// and its parent, failure workflow and listeners told, once, by the
-// decision that ended it.
-func (d *decision) cancelOpen() {
-	w := d.w
-	if d.cancelled || !w.Status.Terminal() {
-		return
-	}
-	d.cancelled = true
-	n := 0
-	for _, t := range w.Tasks {
-		if t.Status.Terminal() || d.gone[t] {
-			continue
-		}
-		if n == cancelChunk {
-			return
-		}
-		n++
-		t.Status = workflow.TaskCanceled
-		t.EndTime = d.now
-		t.Executed = true
-		if w.ReasonForIncompletion != "" {
-			t.ReasonForIncompletion = "workflow " + string(w.Status) + ": " + w.ReasonForIncompletion
-		}
-		d.touch(t)
-		d.stopChild(t, "the parent workflow ended as "+string(w.Status))
-	}
-}
-
-// openLeft reports whether an ended workflow still has tasks to cancel. It
-// looks from the newest task, the likeliest to be open.
-func (d *decision) openLeft() bool {
-	for i := len(d.w.Tasks) - 1; i >= 0; i-- {
-		if t := d.w.Tasks[i]; !t.Status.Terminal() && !d.gone[t] {
-			return true
-		}
-	}
-	return false
-}
