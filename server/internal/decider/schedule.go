@@ -345,4 +345,3 @@ func appendUnique(list []string, s string) []string {
 	}
 	return append(list, s)
 }
-
