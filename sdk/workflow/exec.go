@@ -55,10 +55,12 @@ type PendingOp struct {
 	// Op is PendingRetry or PendingRestart.
 	Op string `json:"op"`
 	// Seq, for a retry, is the Seq of the last task when it began: the
-	// last attempts up to it that failed, timed out or were cancelled and
-	// have no new attempt yet are still to retry, with
-	// ResumeSubworkflowTasks as the retry asked.
+	// last attempts up to it that failed, timed out or were cancelled (only
+	// cancelled with CanceledOnly: a rerun from a task of a fork, whose
+	// other branches the end cancelled) and have no new attempt yet are
+	// still to retry, with ResumeSubworkflowTasks as the retry asked.
 	Seq                    int  `json:"seq,omitempty"`
+	CanceledOnly           bool `json:"canceledOnly,omitempty"`
 	ResumeSubworkflowTasks bool `json:"resumeSubworkflowTasks,omitempty"`
 	// Record and Detail, for a restart (or a rerun from the start), are
 	// the history entry it makes once the tasks are removed and the

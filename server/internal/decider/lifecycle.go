@@ -112,7 +112,7 @@ func (d *decision) retryFrom(resumeChildren bool, reopen, record string) error {
 	if n := len(w.Tasks); n > 0 {
 		last = w.Tasks[n-1].Seq
 	}
-	tasks := d.toRetry(last)
+	tasks := d.toRetry(last, false)
 	if reopen != "" {
 		if t := d.taskByID(reopen); t != nil {
 			// First, so that it is in the first chunk.

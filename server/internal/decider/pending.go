@@ -105,8 +105,9 @@ func (d *decision) openLeft() bool {
 }
 
 // toRetry returns, in Seq order, the last attempts up to Seq bound that
-// failed, timed out or were cancelled and have no new attempt.
-func (d *decision) toRetry(bound int) []*workflow.Task {
+// failed, timed out or were cancelled (only cancelled if canceledOnly) and
+// have no new attempt.
+func (d *decision) toRetry(bound int, canceledOnly bool) []*workflow.Task {
 	failed := map[string]*workflow.Task{}
 	for _, t := range d.w.Tasks {
 		if t.Seq > bound {
@@ -121,7 +122,7 @@ func (d *decision) toRetry(bound int) []*workflow.Task {
 	}
 	tasks := make([]*workflow.Task, 0, len(failed))
 	for _, t := range failed {
-		if !t.Retried {
+		if !t.Retried && (!canceledOnly || t.Status == workflow.TaskCanceled) {
 			tasks = append(tasks, t)
 		}
 	}
@@ -136,7 +137,7 @@ func (d *decision) toRetry(bound int) []*workflow.Task {
 func (d *decision) retryMore() {
 	d.chunked = true
 	p := d.w.Pending
-	tasks := d.toRetry(p.Seq)
+	tasks := d.toRetry(p.Seq, p.CanceledOnly)
 	if len(tasks) <= retryChunk {
 		d.w.Pending = nil
 	} else {

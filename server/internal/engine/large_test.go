@@ -168,8 +168,10 @@ func TestTerminateHugeFork(t *testing.T) {
 }
 
 // TestHugeForkFailsOnABranch: a branch of a fork of 10,000 that fails
-// terminally fails the workflow, which cancels the other 9,999; a restart
-// asked before they are all cancelled runs it again.
+// terminally fails the workflow, which cancels the other 9,999. A retry
+// gives all 10,000 new attempts; when a branch fails again, a rerun from
+// it, asked before the others are all cancelled, runs it again and gives
+// the others new attempts; terminated again, a restart runs it anew.
 func TestHugeForkFailsOnABranch(t *testing.T) {
 	t.Parallel()
 	b := setupOnDisk(t, 1, "")
@@ -185,6 +187,22 @@ func TestHugeForkFailsOnABranch(t *testing.T) {
 	requireCancelled(t, w, hugeBranches, "workflow FAILED: Task "+task.TaskID, task.TaskID)
 	require.Equal(t, 1, countHistory(t, b, id, "WORKFLOW_FAILED"))
 
+	// The branch fails again; the rerun follows at once.
+	require.NoError(t, b.e.RetryWorkflow(b.ctx, id, false))
+	task = b.poll(t, 1)[0]
+	require.NoError(t, b.e.UpdateTask(b.ctx, &workflow.TaskResult{
+		TaskID: task.TaskID, PollCount: task.PollCount, Status: workflow.TaskFailedWithTerminalError, ReasonForIncompletion: "broken",
+	}))
+	require.NoError(t, b.e.RerunWorkflow(b.ctx, id, &workflow.RerunRequest{ReRunFromTaskID: task.TaskID}))
+	w, err := b.e.Workflow(b.ctx, id, true)
+	require.NoError(t, err)
+	require.Equal(t, workflow.StatusRunning, w.Status)
+	require.Nil(t, w.Pending)
+	require.Equal(t, workflow.TaskScheduled, w.TaskByRef(task.ReferenceTaskName).Status)
+	require.Equal(t, hugeBranches, b.e.QueueSize("work"), "every branch runs again")
+	require.Equal(t, 1, countHistory(t, b, id, "WORKFLOW_RERUN"))
+
+	require.NoError(t, b.e.TerminateWorkflow(b.ctx, id, "stop"))
 	require.NoError(t, b.e.RestartWorkflow(b.ctx, id, false))
 	require.Equal(t, workflow.StatusRunning, b.status(t, id))
 	require.Eventually(t, func() bool { return b.e.QueueSize("work") == hugeBranches }, time.Minute, 10*time.Millisecond)
