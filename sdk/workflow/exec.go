@@ -37,6 +37,36 @@ type Workflow struct {
 	// TimeoutAlerted is set once an ALERT_ONLY workflow timeout has been
 	// recorded, so it is recorded once. Baton only.
 	TimeoutAlerted bool `json:"timeoutAlerted,omitempty"`
+	// Pending is a retry or restart of a large execution (a fork of
+	// thousands of branches) under way: the decisions that follow it carry
+	// it out a chunk at a time, so that no commit outgrows one store
+	// transaction. Nil when there is none. Baton only.
+	Pending *PendingOp `json:"pending,omitempty"`
+}
+
+// Kinds of PendingOp.
+const (
+	PendingRetry   = "RETRY"
+	PendingRestart = "RESTART"
+)
+
+// PendingOp is what a retry or a restart has left to do (Workflow.Pending).
+type PendingOp struct {
+	// Op is PendingRetry or PendingRestart.
+	Op string `json:"op"`
+	// Seq, for a retry, is the Seq of the last task when it began: the
+	// last attempts up to it that failed, timed out or were cancelled (only
+	// cancelled with CanceledOnly: a rerun from a task of a fork, whose
+	// other branches the end cancelled) and have no new attempt yet are
+	// still to retry, with ResumeSubworkflowTasks as the retry asked.
+	Seq                    int  `json:"seq,omitempty"`
+	CanceledOnly           bool `json:"canceledOnly,omitempty"`
+	ResumeSubworkflowTasks bool `json:"resumeSubworkflowTasks,omitempty"`
+	// Record and Detail, for a restart (or a rerun from the start), are
+	// the history entry it makes once the tasks are removed and the
+	// execution runs again.
+	Record string `json:"record,omitempty"`
+	Detail string `json:"detail,omitempty"`
 }
 
 // TaskByRef returns the latest attempt of the task with the reference name,

@@ -162,6 +162,9 @@ func Decide(in Input) (*Result, error) {
 	if err := d.apply(in.Event); err != nil {
 		return nil, err
 	}
+	if in.Continue {
+		d.carryOn()
+	}
 	d.checkTimeouts()
 	d.advance()
 	if d.w.Status != before {
@@ -205,6 +208,9 @@ type decision struct {
 	// steps counts the tasks handled; past maxSteps the decision yields.
 	steps   int
 	yielded bool
+	// chunked is set once the decision has done a chunk of work split
+	// across decisions (pending.go): one chunk per decision.
+	chunked bool
 	// inputOverride, when set, is the input of the next task scheduled
 	// (a rerun with new task input).
 	inputOverride map[string]any

@@ -274,13 +274,13 @@ func (d *decision) remove(drop func(*workflow.Task) bool) {
 			d.gone = map[*workflow.Task]bool{}
 		}
 		d.gone[t] = true
-		delete(d.byID, t.TaskID)
-		if d.taskByRef(t.ReferenceTaskName) == t {
-			delete(d.byRef, t.ReferenceTaskName)
-		}
 	}
 	clear(d.w.Tasks[len(kept):])
 	d.w.Tasks = kept
+	// The lookup maps are built again, from what is left, when next
+	// needed: maps built half-way through the loop above would keep the
+	// tasks removed before.
+	d.byRef, d.byID, d.forked, d.lookups = nil, nil, nil, 0
 }
 
 func num(n int) json.Number { return json.Number(strconv.Itoa(n)) }

@@ -64,10 +64,14 @@ func (Skip) event()         {}
 func (SetVariables) event() {}
 func (Reopen) event()       {}
 
-// mustHaveEnded refuses an operation on an execution still running.
+// mustHaveEnded refuses an operation on an execution still running, or
+// being restarted.
 func (d *decision) mustHaveEnded(op string) error {
 	if !d.w.Status.Terminal() {
 		return reject(FailedPrecondition, "workflow %s is %s; only an ended workflow can be %s (terminate it first)", d.w.WorkflowID, d.w.Status, op)
+	}
+	if d.w.Pending != nil {
+		return reject(FailedPrecondition, "workflow %s is being restarted (%d tasks left to remove); it cannot be %s until it runs again", d.w.WorkflowID, len(d.w.Tasks), op)
 	}
 	return nil
 }
@@ -99,31 +103,40 @@ func (d *decision) retry(ev Retry) error {
 
 // retryFrom revives the execution and gives each last attempt that failed,
 // timed out or was cancelled a new one. The task named by reopen (a
-// SUB_WORKFLOW whose child runs again) waits again instead.
+// SUB_WORKFLOW whose child runs again) waits again instead. Past
+// retryChunk such tasks, the decisions that follow retry the rest
+// (Workflow.Pending, retryMore).
 func (d *decision) retryFrom(resumeChildren bool, reopen, record string) error {
 	w := d.w
-	failed := map[string]*workflow.Task{}
-	for _, t := range w.Tasks {
-		switch t.Status {
-		case workflow.TaskFailed, workflow.TaskFailedWithTerminalError, workflow.TaskTimedOut, workflow.TaskCanceled:
-			failed[t.ReferenceTaskName] = t
-		default:
-			delete(failed, t.ReferenceTaskName)
-		}
+	last := 0
+	if n := len(w.Tasks); n > 0 {
+		last = w.Tasks[n-1].Seq
 	}
+	tasks := d.toRetry(last, false)
 	if reopen != "" {
 		if t := d.taskByID(reopen); t != nil {
-			failed[t.ReferenceTaskName] = t
+			// First, so that it is in the first chunk.
+			tasks = append([]*workflow.Task{t}, slices.DeleteFunc(tasks, func(f *workflow.Task) bool { return f.ReferenceTaskName == t.ReferenceTaskName })...)
 		}
 	}
-	if len(failed) == 0 && w.Status != workflow.StatusTimedOut {
+	if len(tasks) == 0 && w.Status != workflow.StatusTimedOut {
 		return reject(FailedPrecondition, "workflow %s has no failed, timed out or cancelled task to retry; restart it to run it again", w.WorkflowID)
 	}
+	d.chunked = true
 	d.revive(record, "")
 	w.LastRetriedTime = d.now // the workflow's timeout counts from here
 	w.TimeoutAlerted = false
-	tasks := slices.Collect(maps.Values(failed))
-	slices.SortFunc(tasks, func(a, b *workflow.Task) int { return a.Seq - b.Seq })
+	if len(tasks) > retryChunk {
+		w.Pending = &workflow.PendingOp{Op: workflow.PendingRetry, Seq: last, ResumeSubworkflowTasks: resumeChildren}
+		tasks = tasks[:retryChunk]
+	}
+	d.retryTasks(tasks, resumeChildren, reopen)
+	return nil
+}
+
+// retryTasks gives each task a new attempt, or makes it wait again (see
+// retryFrom).
+func (d *decision) retryTasks(tasks []*workflow.Task, resumeChildren bool, reopen string) {
 	for _, t := range tasks {
 		switch {
 		case t.TaskType == workflow.TypeSubWorkflow && t.SubWorkflowID != "" && (t.TaskID == reopen || resumeChildren):
@@ -135,7 +148,6 @@ func (d *decision) retryFrom(resumeChildren bool, reopen, record string) error {
 			d.again(t)
 		}
 	}
-	return nil
 }
 
 // again runs a task that ended once more: an operator waits again, another
@@ -176,9 +188,18 @@ func (d *decision) restart(ev Restart) error {
 	return d.runAgain("WORKFLOW_RESTARTED", "")
 }
 
-// runAgain removes every task and starts the execution over.
+// runAgain removes every task and starts the execution over. An execution
+// of more than removeChunk tasks stays ended while the decisions that
+// follow remove them a chunk at a time (Workflow.Pending, restartMore), and
+// then runs again.
 func (d *decision) runAgain(record, detail string) error {
 	w := d.w
+	d.chunked = true
+	if len(w.Tasks) > removeChunk {
+		w.Pending = &workflow.PendingOp{Op: workflow.PendingRestart, Record: record, Detail: detail}
+		d.removeNewest(removeChunk)
+		return nil
+	}
 	d.remove(func(*workflow.Task) bool { return true })
 	d.revive(record, detail)
 	w.Output = map[string]any{}
@@ -282,6 +303,8 @@ func (d *decision) reopen(ev Reopen) error {
 		return nil // it retried its child itself
 	case d.taskByRef(t.ReferenceTaskName) != t:
 		return nil // a later attempt runs another child; this one is history
+	case d.w.Pending != nil && d.w.Pending.Op == workflow.PendingRestart:
+		return nil // the restart removes the task
 	case d.w.Status.Terminal():
 		return d.retryFrom(false, t.TaskID, "WORKFLOW_RETRIED")
 	}

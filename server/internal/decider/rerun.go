@@ -223,15 +223,30 @@ func (d *decision) rerunFrom(from *workflow.Task, ev Rerun) error {
 	// at once.
 	w.LastRetriedTime = d.now
 	w.TimeoutAlerted = false
+	last := 0
+	if n := len(w.Tasks); n > 0 {
+		last = w.Tasks[n-1].Seq
+	}
+	var cancelled []*workflow.Task
 	for _, x := range w.Tasks {
 		switch fates[x] {
 		case holder:
 			d.rewait(x, fr)
 		case parallel:
 			if x.Status == workflow.TaskCanceled && d.taskByRef(x.ReferenceTaskName) == x {
-				d.again(x)
+				cancelled = append(cancelled, x)
 			}
 		}
+	}
+	// The other branches of a large fork get their new attempts a chunk
+	// per decision, as a retry's (pending.go).
+	d.chunked = true
+	if len(cancelled) > retryChunk {
+		w.Pending = &workflow.PendingOp{Op: workflow.PendingRetry, Seq: last, CanceledOnly: true}
+		cancelled = cancelled[:retryChunk]
+	}
+	for _, x := range cancelled {
+		d.again(x)
 	}
 	// Earlier attempts of the task stay, as history: it is scheduled anew
 	// whatever they were.

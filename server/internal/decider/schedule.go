@@ -149,7 +149,7 @@ func deref(p *int) int {
 // Waiting joins are looked at whenever that changed something. The workflow
 // completes when nothing is left to run.
 func (d *decision) advance() {
-	if d.w.Status != workflow.StatusRunning {
+	if d.w.Status != workflow.StatusRunning || d.w.Pending != nil {
 		return
 	}
 	for _, t := range d.w.Tasks {
@@ -306,26 +306,18 @@ func (d *decision) complete() {
 	d.finish(workflow.StatusCompleted, "", nil, nil)
 }
 
-// finish ends the workflow with a terminal status, cancelling open tasks
-// (and terminating the sub-workflows they run). output, when not nil,
-// replaces the output the definition's outputParameters would give.
+// finish ends the workflow with a terminal status and cancels its open
+// tasks (terminating the sub-workflows they run), up to cancelChunk of
+// them: the decisions that follow cancel the rest (see cancelOpen). output,
+// when not nil, replaces the output the definition's outputParameters would
+// give.
 func (d *decision) finish(status workflow.Status, reason string, failed *workflow.Task, output map[string]any) {
 	w := d.w
-	for _, t := range w.Tasks {
-		if !t.Status.Terminal() {
-			t.Status = workflow.TaskCanceled
-			t.EndTime = d.now
-			t.Executed = true
-			if reason != "" {
-				t.ReasonForIncompletion = "workflow " + string(status) + ": " + reason
-			}
-			d.touch(t)
-			d.stopChild(t, "the parent workflow ended as "+string(status))
-		}
-	}
 	w.Status = status
 	w.ReasonForIncompletion = reason
 	w.EndTime = d.now
+	w.Pending = nil // a retry under way ends with the workflow
+	d.cancelOpen()
 	if failed != nil {
 		w.FailedReferenceTaskNames = appendUnique(w.FailedReferenceTaskNames, failed.ReferenceTaskName)
 		w.FailedTaskNames = appendUnique(w.FailedTaskNames, failed.TaskDefName)

@@ -113,12 +113,16 @@ func (d *decision) timeout(t *workflow.Task, td *workflow.TaskDef, reason string
 }
 
 // wakeAt is the earliest deadline still ahead, or zero; now if the decision
-// yielded with work left. Before Input.WakeAt, that wake-up still bounds
+// yielded with work left, or if work is left for the next decision (see
+// pending.go). Before Input.WakeAt, that wake-up still bounds
 // the deadlines of the tasks this decision has not changed, so only the
 // changed ones are looked at. It may then be earlier than needed (the task
 // it was for has ended): waking finds nothing due and looks at every task.
 func (d *decision) wakeAt() time.Time {
 	w := d.w
+	if w.Pending != nil || (w.Status.Terminal() && d.openLeft()) {
+		return time.UnixMilli(d.now).UTC() // work left for the next decision
+	}
 	if w.Status.Terminal() {
 		return time.Time{}
 	}

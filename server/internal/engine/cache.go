@@ -75,7 +75,9 @@ func (e *Engine) committed(ex *store.Execution, c *change, err error) {
 	}
 	ex.Version = c.version + 1
 	ex.WakeAt = c.res.WakeAt
-	if ex.Workflow.Status.Terminal() {
+	if ex.Workflow.Status.Terminal() && ex.WakeAt.IsZero() {
+		// Ended for good; one with tasks left to cancel (a wake-up set)
+		// stays for the decisions that cancel them.
 		e.cache.drop(id)
 		return
 	}

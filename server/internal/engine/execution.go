@@ -163,7 +163,19 @@ func (e *Engine) ResumeWorkflow(ctx context.Context, id string) error {
 // cancelled tasks; with resumeSubworkflowTasks a failed SUB_WORKFLOW task
 // retries its child rather than starting a new one.
 func (e *Engine) RetryWorkflow(ctx context.Context, id string, resumeSubworkflowTasks bool) error {
-	return e.transact(ctx, id, decider.Retry{ResumeSubworkflowTasks: resumeSubworkflowTasks})
+	return e.operate(ctx, id, decider.Retry{ResumeSubworkflowTasks: resumeSubworkflowTasks})
+}
+
+// operate applies an operation to an execution that settle leaves whole
+// before and after (see settle).
+func (e *Engine) operate(ctx context.Context, id string, ev decider.Event) error {
+	if err := e.settle(ctx, id); err != nil {
+		return err
+	}
+	if err := e.transact(ctx, id, ev); err != nil {
+		return err
+	}
+	return e.settle(ctx, id)
 }
 
 // RestartWorkflow runs an ended execution again from the start, on its
@@ -184,7 +196,7 @@ func (e *Engine) RestartWorkflow(ctx context.Context, id string, useLatestDefini
 			return err
 		}
 	}
-	return e.transact(ctx, id, ev)
+	return e.operate(ctx, id, ev)
 }
 
 // RerunWorkflow runs an ended execution again from the start or from a
@@ -202,7 +214,7 @@ func (e *Engine) RerunWorkflow(ctx context.Context, id string, req *workflow.Rer
 			return e.rerunInChild(ctx, id, holder, req)
 		}
 	}
-	return e.transact(ctx, id, decider.Rerun{
+	return e.operate(ctx, id, decider.Rerun{
 		TaskID: req.ReRunFromTaskID, TaskInput: req.TaskInput,
 		WorkflowInput: req.WorkflowInput, CorrelationID: req.CorrelationID,
 	})

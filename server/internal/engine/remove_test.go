@@ -187,10 +187,10 @@ func TestRemoveArchives(t *testing.T) {
 }
 
 // TestRemoveHugeFork terminates and removes an execution of a dynamic fork
-// of 4,000 branches, which the store removes in several chunks. (A fork of
-// 10,000 cannot be terminated yet: the decision that cancels every branch
-// is larger than one Badger transaction. The store's own test removes an
-// execution of 12,000 tasks, far larger than a transaction.)
+// of 4,000 branches, which the store removes in several chunks, some of
+// them perhaps still open (cancelled a chunk per decision: large_test.go).
+// The store's own test removes an execution of 12,000 tasks, far larger
+// than a transaction.
 func TestRemoveHugeFork(t *testing.T) {
 	t.Parallel()
 	b := setupOnDisk(t, 1, "")

@@ -130,6 +130,14 @@ func (e *Engine) applied(c *change) {
 			e.limits.ended(t.TaskType)
 		}
 	}
+	for _, t := range r.Removed {
+		// A restart may remove tasks that the end of the workflow had not
+		// cancelled yet.
+		e.queues.remove(t.TaskID)
+		if c.inProgress[t.TaskID] {
+			e.limits.ended(t.TaskType)
+		}
+	}
 	tasks := r.Changed
 	if w.Status != c.status {
 		// Pause, resume and the end of a workflow change which of all its
@@ -193,4 +201,38 @@ func (e *Engine) transactWith(ctx context.Context, workflowID string, step func(
 		}
 	}
 	return nil
+}
+
+// settle carries out, one commit after another, the work that decisions
+// about an execution left for the decisions that follow (cancelling the
+// tasks of an ended fork of thousands of branches, retrying or restarting
+// it: see decider/pending.go), and returns once none is left. The timer
+// would do the same, a wake-up at a time; an operation on the execution
+// settles it first, so that it sees the execution whole, and after, so
+// that it returns once done. A crash in between leaves the work to the
+// timer after the restart.
+func (e *Engine) settle(ctx context.Context, id string) error {
+	for {
+		unlock := e.lock(id)
+		ex, err := e.load(ctx, id)
+		var version uint64
+		more := err == nil && decider.Unfinished(ex.Workflow)
+		if more {
+			version = ex.Version
+		}
+		unlock()
+		if err != nil || !more {
+			return err
+		}
+		if err := e.transact(ctx, id, decider.Tick{}); err != nil {
+			return err
+		}
+		unlock = e.lock(id)
+		ex, err = e.load(ctx, id)
+		stuck := err == nil && ex.Version == version
+		unlock()
+		if err != nil || stuck {
+			return err // stuck: nothing was committed; the timer retries
+		}
+	}
 }
