@@ -11,6 +11,11 @@ import (
 // says why none started, as in Conductor.
 const FailureWorkflowOutput = "conductor.failure_workflow"
 
+// failedWorkflowTasks is the most tasks of a failed execution that the
+// failure workflow's input carries; a larger execution is passed without
+// its tasks (read them with its workflowId).
+const failedWorkflowTasks = 1000
+
 // FailureWorkflowNotStarted tells an ended execution that the failure
 // workflow it asked for could not start; its output says why instead of
 // naming it.
@@ -45,7 +50,9 @@ func (d *decision) failureWorkflow(failed *workflow.Task) {
 		name = s
 	}
 	// The failed execution as it is, less its definition snapshot (the
-	// definition can be read by name and version).
+	// definition can be read by name and version) and, past
+	// failedWorkflowTasks, its tasks: the input of the failure workflow is
+	// written in the failing commit and must stay small beside it.
 	snapshot := *w
 	snapshot.WorkflowDefinition = nil
 	input := map[string]any{
@@ -53,6 +60,10 @@ func (d *decision) failureWorkflow(failed *workflow.Task) {
 		"reason":         w.ReasonForIncompletion,
 		"failureStatus":  string(w.Status),
 		"failedWorkflow": &snapshot,
+	}
+	if len(w.Tasks) > failedWorkflowTasks {
+		snapshot.Tasks = nil
+		input["failedWorkflowTasksOmitted"] = len(w.Tasks)
 	}
 	if failed != nil {
 		input["failureTaskId"] = failed.TaskID

@@ -113,8 +113,14 @@ func TestEndCancelsInChunks(t *testing.T) {
 			require.Contains(t, b.task("work_1").ReasonForIncompletion, tc.reason)
 			starts := 0
 			for _, c := range res.Commands {
-				if _, ok := c.(StartWorkflow); ok {
+				if start, ok := c.(StartWorkflow); ok {
 					starts++
+					// Its input carries the failed execution without its
+					// thousands of tasks.
+					failed := start.Request.Input["failedWorkflow"].(*workflow.Workflow)
+					require.Empty(t, failed.Tasks)
+					require.Equal(t, b.w.WorkflowID, failed.WorkflowID)
+					require.Equal(t, len(b.w.Tasks), start.Request.Input["failedWorkflowTasksOmitted"])
 				}
 			}
 			require.Equal(t, min(1, len(b.def.FailureWorkflow)), starts, "the failure workflow starts once")
