@@ -71,6 +71,9 @@ func (e *Engine) start(ctx context.Context, req *workflow.StartRequest, opts sta
 	if id == "" {
 		id = e.cfg.NewID()
 	}
+	// Once committed, the execution is in the cache, where any caller may
+	// load it: its lock keeps them out until the engine has applied it.
+	defer e.lock(id)()
 	w := &workflow.Workflow{
 		WorkflowID:           id,
 		WorkflowName:         def.Name,
