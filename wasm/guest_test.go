@@ -17,7 +17,7 @@ import (
 const (
 	fnSpin = 1 // loop { br 0 }
 	fnExpo = 2 // loop-free exponential recursion: expo(n) = 2*expo(n-1)
-	fnBomb = 3 // grows memory 16 pages at a time until memory.grow fails
+	fnBomb = 3 // grows memory a page at a time until memory.grow fails
 	fnFib  = 4 // recursive fib, no loop
 	fnMix  = 5 // a loop using most opcodes; deterministic in n
 	fnOps  = 6 // never called: table, reference, bulk and saturating opcodes
@@ -100,7 +100,7 @@ func kitchen() module {
 				localGet(0), i32Eqz, ifI32, i32c(1), elseOp,
 				localGet(0), i32c(1), i32Sub, call(fnExpo),
 				localGet(0), i32c(1), i32Sub, call(fnExpo), i32Add, end)},
-			{typ: tyToI32, code: cat(loopVoid, i32c(16), memGrow, i32c(-1), i32Ne, brIf(0), end, memSize)},
+			{typ: tyToI32, code: cat(loopVoid, i32c(1), memGrow, i32c(-1), i32Ne, brIf(0), end, memSize)},
 			{typ: tyI32, code: cat(
 				localGet(0), i32c(2), i32LtU, ifI32, localGet(0), elseOp,
 				localGet(0), i32c(1), i32Sub, call(fnFib),

@@ -53,26 +53,56 @@ const (
 
 var header = []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
 
+// ChecksPerYield is how many checks a guest passes between two exits to Go.
+// Go's garbage collector stops the world by waiting for every goroutine to
+// reach a safe point, and a goroutine running wasm code reaches none until
+// the code calls out to Go; without these exits, one runaway plugin would
+// hold a stop-the-world, and with it the whole process, forever. A check
+// costs about a nanosecond in a tight loop, so a guest yields every ~10 µs
+// or more often, and an exit costs ~100 ns: about 1%.
+const ChecksPerYield = 10000
+
 // Stats says what Instrument inserted.
 type Stats struct {
-	Functions int // defined functions, each given a check at entry
-	Loops     int // loop opcodes, each given a check at the top of its body
-	Dropped   []string
+	Functions int      // defined functions, each given a check at entry
+	Loops     int      // loop opcodes, each given a check at the top of its body
+	Dropped   []string // custom sections dropped because they point into the code
 }
 
 // Instrument returns a copy of the wasm module bin in which every defined
-// function and every loop body starts with a check of a new mutable i32
-// global exported as InterruptExport:
+// function and every loop body starts with a check. The check counts down a
+// new global, $fuel; every ChecksPerYield checks it exits to Go (memory.grow
+// by 0 pages, the cheapest exit wasm code can make without an import), so
+// that the Go scheduler and garbage collector can stop the goroutine, and
+// traps if a second new global, exported as InterruptExport, is non-zero:
 //
-//	global.get $interrupt
+//	global.get $fuel
+//	i32.const 1
+//	i32.sub
+//	global.set $fuel
+//	global.get $fuel
+//	i32.eqz
 //	if
-//	  unreachable
+//	  i32.const ChecksPerYield
+//	  global.set $fuel
+//	  i32.const 0
+//	  memory.grow
+//	  drop
+//	  global.get $interrupt
+//	  if
+//	    unreachable
+//	  end
 //	end
 //
-// A host that sets the global to 1 from another goroutine makes the guest trap
-// at its next call or loop iteration, so no runaway, loop or recursion, outlives
-// its deadline by more than the time between two checks. Every index space is
-// unchanged: the global comes after the existing ones, and nothing is imported.
+// A host that sets the interrupt global to 1 from another goroutine thus
+// makes the guest trap within ChecksPerYield calls or loop iterations: no
+// runaway, loop or loop-free recursion, outlives its deadline by more.
+//
+// Every index space is unchanged: the two globals come after the existing
+// ones, nothing is imported, and a module without a memory is given one of
+// zero pages (memory 0; there was none to shift). The start section, if any,
+// is removed and its function exported as StartExport, so that it runs as an
+// interruptible call after instantiation rather than inside it.
 //
 // Custom sections that point into the code section by byte offset (DWARF
 // ".debug_*", "sourceMappingURL", "external_debug_info", and the linker's
@@ -93,13 +123,13 @@ func Instrument(bin []byte) ([]byte, Stats, error) {
 		body []byte
 	}
 	var (
-		sections        []section
-		importedFuncs   uint32
-		importedGlobals uint32
-		definedGlobals  uint32
-		definedFuncs    = -1
-		startFunc       = -1
-		lastRank        int
+		sections       []section
+		imported       importCounts
+		definedGlobals uint32
+		definedMems    uint32
+		definedFuncs   = -1
+		startFunc      = -1
+		lastRank       int
 	)
 	r := &reader{b: bin, pos: len(header)}
 	for !r.done() {
@@ -135,7 +165,7 @@ func Instrument(bin []byte) ([]byte, Stats, error) {
 		sr := &reader{b: body}
 		switch id {
 		case secImport:
-			if importedFuncs, importedGlobals, err = countImports(sr); err != nil {
+			if imported, err = countImports(sr); err != nil {
 				return nil, st, fmt.Errorf("import section: %w", err)
 			}
 		case secFunction:
@@ -144,6 +174,10 @@ func Instrument(bin []byte) ([]byte, Stats, error) {
 				return nil, st, fmt.Errorf("function section: %w", err)
 			}
 			definedFuncs = int(n)
+		case secMemory:
+			if definedMems, err = sr.u32(); err != nil {
+				return nil, st, fmt.Errorf("memory section: %w", err)
+			}
 		case secGlobal:
 			if definedGlobals, err = sr.u32(); err != nil {
 				return nil, st, fmt.Errorf("global section: %w", err)
@@ -163,31 +197,37 @@ func Instrument(bin []byte) ([]byte, Stats, error) {
 		sections = append(sections, s)
 	}
 
-	global := importedGlobals + definedGlobals
-	check := appendU32([]byte{opGlobalGet}, global)
-	check = append(check, opIf, blockEmpty, opUnreachable, opEnd)
+	interrupt := imported.globals + definedGlobals
+	fuel := interrupt + 1
+	check := checkCode(interrupt, fuel)
 
-	// The new global: mutable i32 initialised by "i32.const 0 end".
-	newGlobal := []byte{typeI32, 1, opI32Const, 0, opEnd}
-	newExports := appendExport(nil, InterruptExport, kindGlobal, global)
+	// The new globals: mutable i32s, $interrupt = 0 and $fuel = ChecksPerYield.
+	newGlobals := []byte{typeI32, 1, opI32Const, 0, opEnd, typeI32, 1, opI32Const}
+	newGlobals = append(appendS32(newGlobals, ChecksPerYield), opEnd)
+	newExports := appendExport(nil, InterruptExport, kindGlobal, interrupt)
 	nExports := uint32(1)
 	if startFunc >= 0 {
 		newExports = appendExport(newExports, StartExport, kindFunc, uint32(startFunc))
 		nExports++
 	}
 
-	out := append(make([]byte, 0, len(bin)+len(bin)/8+64), header...)
+	out := append(make([]byte, 0, len(bin)+len(bin)/4+64), header...)
 	emit := func(id byte, body []byte) {
 		out = append(out, id)
 		out = appendU32(out, uint32(len(body)))
 		out = append(out, body...)
 	}
+	wroteMemory := imported.memories+definedMems > 0
 	wroteGlobal, wroteExport, sawCode := false, false, false
-	// flush writes the global and export sections if no existing one has been
+	// flush writes the sections Instrument adds when no existing one has been
 	// met before a section that must come after them.
 	flush := func(rank int) {
+		if !wroteMemory && rank > sectionRank[secMemory] {
+			emit(secMemory, []byte{1, 0, 0}) // one memory, no maximum, 0 pages
+			wroteMemory = true
+		}
 		if !wroteGlobal && rank > sectionRank[secGlobal] {
-			emit(secGlobal, append(appendU32(nil, 1), newGlobal...))
+			emit(secGlobal, append(appendU32(nil, 2), newGlobals...))
 			wroteGlobal = true
 		}
 		if !wroteExport && rank > sectionRank[secExport] {
@@ -207,13 +247,13 @@ func Instrument(bin []byte) ([]byte, Stats, error) {
 		flush(sectionRank[s.id])
 		switch s.id {
 		case secGlobal:
-			emit(s.id, appendToVec(s.body, 1, newGlobal))
+			emit(s.id, appendToVec(s.body, 2, newGlobals))
 			wroteGlobal = true
 		case secExport:
 			emit(s.id, appendToVec(s.body, nExports, newExports))
 			wroteExport = true
 		case secCode:
-			body, err := instrumentCode(s.body, importedFuncs, check, &st)
+			body, err := instrumentCode(s.body, imported.funcs, check, &st)
 			if err != nil {
 				return nil, st, err
 			}
@@ -231,6 +271,21 @@ func Instrument(bin []byte) ([]byte, Stats, error) {
 		return nil, st, fmt.Errorf("function section declares %d functions but there is no code section", definedFuncs)
 	}
 	return out, st, nil
+}
+
+// checkCode is the check inserted at function entries and loop headers
+// (see Instrument).
+func checkCode(interrupt, fuel uint32) []byte {
+	c := appendU32([]byte{opGlobalGet}, fuel)
+	c = append(c, opI32Const, 1, opI32Sub, opGlobalSet)
+	c = appendU32(c, fuel)
+	c = appendU32(append(c, opGlobalGet), fuel)
+	c = append(c, opI32Eqz, opIf, blockEmpty, opI32Const)
+	c = appendS32(c, ChecksPerYield)
+	c = appendU32(append(c, opGlobalSet), fuel)
+	c = append(c, opI32Const, 0, opMemoryGrow, 0, opDrop, opGlobalGet)
+	c = appendU32(c, interrupt)
+	return append(c, opIf, blockEmpty, opUnreachable, opEnd, opEnd)
 }
 
 // appendToVec re-encodes a vector section body with added more entries,
@@ -257,45 +312,49 @@ func dropsCustom(name string) bool {
 		name == "linking" || name == "sourceMappingURL" || name == "external_debug_info"
 }
 
-// countImports counts imported functions and globals: they come first in
-// their index spaces.
-func countImports(r *reader) (funcs, globals uint32, err error) {
+// importCounts counts imports of the kinds whose index spaces Instrument
+// adds to or indexes: imports come first in their index spaces.
+type importCounts struct{ funcs, memories, globals uint32 }
+
+func countImports(r *reader) (importCounts, error) {
+	var c importCounts
 	n, err := r.u32()
 	if err != nil {
-		return 0, 0, err
+		return c, err
 	}
 	for i := uint32(0); i < n; i++ {
 		if _, err := r.name(); err != nil {
-			return 0, 0, err
+			return c, err
 		}
 		if _, err := r.name(); err != nil {
-			return 0, 0, err
+			return c, err
 		}
 		kind, err := r.byte()
 		if err != nil {
-			return 0, 0, err
+			return c, err
 		}
 		switch kind {
 		case kindFunc:
-			funcs++
+			c.funcs++
 			_, err = r.u32()
 		case kindTable:
 			if _, err = r.byte(); err == nil { // reference type
 				err = skipLimits(r)
 			}
 		case kindMemory:
+			c.memories++
 			err = skipLimits(r)
 		case kindGlobal:
-			globals++
+			c.globals++
 			_, err = r.bytes(2) // value type, mutability
 		default:
-			return 0, 0, fmt.Errorf("import %d has unsupported kind %#x", i, kind)
+			return c, fmt.Errorf("import %d has unsupported kind %#x", i, kind)
 		}
 		if err != nil {
-			return 0, 0, err
+			return c, err
 		}
 	}
-	return funcs, globals, nil
+	return c, nil
 }
 
 func skipLimits(r *reader) error {

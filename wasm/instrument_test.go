@@ -42,18 +42,32 @@ func TestInstrumentInsertsChecks(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, Stats{Functions: 1, Loops: 1}, st)
 
-	// The new global is index 2, after the two defined ones.
-	check := []byte{opGlobalGet, 2, opIf, blockEmpty, opUnreachable, opEnd}
+	// The new globals are 2 and 3, after the two defined ones; the module
+	// had no memory, so it gets one of 0 pages.
+	check := wantCheck(2, 3)
 	want := module{
-		types: []funcType{tVoid},
-		funcs: []function{{typ: 0, locals: []byte{i64}, code: cat(check, loopVoid, check, br(0), end)}},
+		types:  []funcType{tVoid},
+		funcs:  []function{{typ: 0, locals: []byte{i64}, code: cat(check, loopVoid, check, br(0), end)}},
+		memory: &limits{min: 0},
 		globals: [][]byte{
 			{i32, 0, opI32Const, 0, opEnd}, {i64, 1, 0x42, 0, opEnd},
-			{i32, 1, opI32Const, 0, opEnd},
+			{i32, 1, opI32Const, 0, opEnd}, cat([]byte{i32, 1}, i32c(ChecksPerYield), end),
 		},
 		exports: []export{{"spin", kindFunc, 0}, {InterruptExport, kindGlobal, 2}},
 	}.encode()
 	require.Equal(t, want, out)
+}
+
+// wantCheck is the check Instrument documents, spelled with the assembler.
+func wantCheck(interrupt, fuel uint32) []byte {
+	return cat(
+		globalGet(fuel), i32c(1), i32Sub, globalSet(fuel), globalGet(fuel), i32Eqz,
+		[]byte{opIf, blockEmpty},
+		i32c(ChecksPerYield), globalSet(fuel),
+		i32c(0), memGrow, drop,
+		globalGet(interrupt), []byte{opIf, blockEmpty, opUnreachable, opEnd},
+		end,
+	)
 }
 
 func TestInstrumentAddsMissingSections(t *testing.T) {
@@ -66,11 +80,11 @@ func TestInstrumentAddsMissingSections(t *testing.T) {
 	}.encode()
 	out, _, err := Instrument(bin)
 	require.NoError(t, err)
-	check := []byte{opGlobalGet, 0, opIf, blockEmpty, opUnreachable, opEnd}
 	want := module{
 		types:   []funcType{tVoid},
-		funcs:   []function{{typ: 0, code: cat(check, []byte{0x01})}},
-		globals: [][]byte{{i32, 1, opI32Const, 0, opEnd}},
+		funcs:   []function{{typ: 0, code: cat(wantCheck(0, 1), []byte{0x01})}},
+		memory:  &limits{min: 0},
+		globals: [][]byte{{i32, 1, opI32Const, 0, opEnd}, cat([]byte{i32, 1}, i32c(ChecksPerYield), end)},
 		exports: []export{{InterruptExport, kindGlobal, 0}, {StartExport, kindFunc, 0}},
 	}.encode()
 	require.Equal(t, want, out, "the start section becomes an export")

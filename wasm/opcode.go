@@ -31,8 +31,13 @@ const (
 	opLoop        = 0x03
 	opIf          = 0x04
 	opEnd         = 0x0b
+	opDrop        = 0x1a
 	opGlobalGet   = 0x23
+	opGlobalSet   = 0x24
+	opMemoryGrow  = 0x40
 	opI32Const    = 0x41
+	opI32Eqz      = 0x45
+	opI32Sub      = 0x6b
 	blockEmpty    = 0x40
 	typeI32       = 0x7f
 )

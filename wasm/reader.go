@@ -99,3 +99,15 @@ func appendU32(dst []byte, v uint32) []byte {
 		dst = append(dst, c|0x80)
 	}
 }
+
+// appendS32 appends v as signed LEB128.
+func appendS32(dst []byte, v int32) []byte {
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
+			return append(dst, c)
+		}
+		dst = append(dst, c|0x80)
+	}
+}
