@@ -15,13 +15,14 @@ import (
 // must decode; its functions are listed by their index (import 0 is WASI's
 // sched_yield, so defined functions start at 1, which error messages name).
 const (
-	fnSpin = 1 // loop { br 0 }
-	fnExpo = 2 // loop-free exponential recursion: expo(n) = 2*expo(n-1)
-	fnBomb = 3 // grows memory a page at a time until memory.grow fails
-	fnFib  = 4 // recursive fib, no loop
-	fnMix  = 5 // a loop using most opcodes; deterministic in n
-	fnOps  = 6 // never called: table, reference, bulk and saturating opcodes
-	fnTrap = 7 // unreachable
+	fnSpin  = 1 // loop { br 0 }
+	fnExpo  = 2 // loop-free exponential recursion: expo(n) = 2*expo(n-1)
+	fnBomb  = 3 // grows memory a page at a time until memory.grow fails
+	fnFib   = 4 // recursive fib, no loop
+	fnMix   = 5 // a loop using most opcodes; deterministic in n
+	fnOps   = 6 // never called: table, reference, bulk and saturating opcodes
+	fnTrap  = 7 // unreachable
+	fnCount = 8 // a tight loop counting to n: the worst case for the checks
 )
 
 var (
@@ -108,6 +109,8 @@ func kitchen() module {
 			{typ: tyI32, locals: []byte{i32, i32}, code: mix},
 			{typ: tyVoid, code: ops},
 			{typ: tyVoid, code: []byte{opUnreachable}},
+			{typ: tyI32, locals: []byte{i32}, code: cat(
+				loopVoid, localGet(1), i32c(1), i32Add, localTee(1), localGet(0), i32LtU, brIf(0), end, localGet(1))},
 		},
 		table:   1,
 		elems:   []uint32{fnFib},
@@ -115,7 +118,7 @@ func kitchen() module {
 		globals: [][]byte{{i32, 1, opI32Const, 5, opEnd}},
 		exports: []export{
 			{"spin", kindFunc, fnSpin}, {"expo", kindFunc, fnExpo}, {"bomb", kindFunc, fnBomb},
-			{"fib", kindFunc, fnFib}, {"mix", kindFunc, fnMix}, {"trap", kindFunc, fnTrap},
+			{"fib", kindFunc, fnFib}, {"mix", kindFunc, fnMix}, {"trap", kindFunc, fnTrap}, {"count", kindFunc, fnCount},
 			{"memory", kindMemory, 0}, {"g", kindGlobal, 0},
 		},
 		data:    []byte{1, 2, 3, 4},

@@ -94,8 +94,8 @@ func TestInstrumentKitchen(t *testing.T) {
 	t.Parallel()
 	out, st, err := Instrument(kitchen().encode())
 	require.NoError(t, err)
-	require.Equal(t, 7, st.Functions)
-	require.Equal(t, 4, st.Loops, "spin, bomb and mix's two loops; the 0x03 bytes in immediates are not loops")
+	require.Equal(t, 8, st.Functions)
+	require.Equal(t, 5, st.Loops, "spin, bomb, count and mix's two loops; the 0x03 bytes in immediates are not loops")
 	require.Equal(t, []string{".debug_info"}, st.Dropped)
 	// wazero validates the result.
 	r := newRuntime(t, Config{})
@@ -167,7 +167,7 @@ func TestInstrumentKeepsResults(t *testing.T) {
 		fn   string
 		args []uint64
 	}{
-		{"fib", seq(0, 20)}, {"expo", seq(0, 12)}, {"mix", seq(0, 300)},
+		{"fib", seq(0, 20)}, {"expo", seq(0, 12)}, {"mix", seq(0, 300)}, {"count", seq(0, 30_000)},
 	} {
 		for _, a := range c.args {
 			w, err := want.ExportedFunction(c.fn).Call(ctx, a)
