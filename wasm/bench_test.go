@@ -56,3 +56,17 @@ func benchCall(b *testing.B, want uint64, call func(context.Context) ([]uint64, 
 		}
 	}
 }
+
+// BenchmarkInstrument measures the upload-time rewrite of a real Go guest
+// (about 3.3 MB):
+//
+//	go test ./wasm -run '^$' -bench Instrument
+func BenchmarkInstrument(b *testing.B) {
+	bin := goGuestWasm(b)
+	b.SetBytes(int64(len(bin)))
+	for b.Loop() {
+		if _, _, err := Instrument(bin); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
