@@ -253,7 +253,7 @@ func Instrument(bin []byte) ([]byte, Stats, error) {
 			emit(s.id, appendToVec(s.body, nExports, newExports))
 			wroteExport = true
 		case secCode:
-			body, err := instrumentCode(s.body, imported.funcs, check, &st)
+			body, err := instrumentCode(s.body, imported.funcs, interrupt, check, &st)
 			if err != nil {
 				return nil, st, err
 			}
@@ -399,8 +399,9 @@ func checkExports(r *reader) error {
 }
 
 // instrumentCode rewrites the code section: each body gets check after its
-// local declarations and after every loop opcode, and a new size.
-func instrumentCode(sec []byte, importedFuncs uint32, check []byte, st *Stats) ([]byte, error) {
+// local declarations and after every loop opcode, and a new size. globals is
+// the number of globals the module had.
+func instrumentCode(sec []byte, importedFuncs, globals uint32, check []byte, st *Stats) ([]byte, error) {
 	r := &reader{b: sec}
 	n, err := r.u32()
 	if err != nil {
@@ -418,7 +419,7 @@ func instrumentCode(sec []byte, importedFuncs uint32, check []byte, st *Stats) (
 		if err != nil {
 			return nil, fmt.Errorf("function %d: body size %d runs past the code section", fn, size)
 		}
-		loops, nb, err := instrumentBody(body[:0], b, check)
+		loops, nb, err := instrumentBody(body[:0], b, globals, check)
 		if err != nil {
 			return nil, fmt.Errorf("function %d: %w", fn, err)
 		}
@@ -437,7 +438,11 @@ func instrumentCode(sec []byte, importedFuncs uint32, check []byte, st *Stats) (
 // instrumentBody appends the instrumented body b to dst. It decodes every
 // instruction so that a byte equal to the loop opcode inside an immediate is
 // never taken for one.
-func instrumentBody(dst, b []byte, check []byte) (loops int, out []byte, err error) {
+//
+// A global index at or past globals is refused: it is invalid in the module
+// as uploaded, but would be valid once the new globals exist, and a guest
+// that set its own fuel could never be interrupted.
+func instrumentBody(dst, b []byte, globals uint32, check []byte) (loops int, out []byte, err error) {
 	r := &reader{b: b}
 	groups, err := r.u32()
 	if err != nil {
@@ -463,6 +468,16 @@ func instrumentBody(dst, b []byte, check []byte) (loops int, out []byte, err err
 		}
 		if opImm[op] == immUnknown {
 			return 0, nil, fmt.Errorf("%s at body offset %d", opName(op), at)
+		}
+		if op == opGlobalGet || op == opGlobalSet {
+			g, err := r.u32()
+			if err != nil {
+				return 0, nil, fmt.Errorf("opcode %#02x at body offset %d: %w", op, at, err)
+			}
+			if g >= globals {
+				return 0, nil, fmt.Errorf("global %d used at body offset %d does not exist (the module has %d globals)", g, at, globals)
+			}
+			continue
 		}
 		if err := skipImmediates(r, op); err != nil {
 			return 0, nil, fmt.Errorf("opcode %#02x at body offset %d: %w", op, at, err)

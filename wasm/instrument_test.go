@@ -115,6 +115,8 @@ func TestInstrumentRefuses(t *testing.T) {
 	reserved.exports = append(reserved.exports, export{InterruptExport, kindFunc, fnSpin})
 	start := kitchen()
 	start.exports = append(start.exports, export{StartExport, kindFunc, fnSpin})
+	ownFuel := kitchen() // one global, so the interrupt would be 1 and the fuel 2
+	ownFuel.funcs[fnSpin-1].code = cat(loopVoid, i32c(ChecksPerYield), globalSet(2), br(0), end)
 	unknownSection := kitchen()
 	unknownSection.extraSec = section(13, []byte{0})
 
@@ -134,6 +136,7 @@ func TestInstrumentRefuses(t *testing.T) {
 		{"reserved interrupt", reserved.encode(), []string{`exports "baton.interrupt"`, "rename"}},
 		{"reserved start", start.encode(), []string{`exports "baton.start"`}},
 		{"unknown section", unknownSection.encode(), []string{"unknown section id 13"}},
+		{"global out of range", ownFuel.encode(), []string{"function 1", "global 2", "does not exist"}},
 		{"garbage", []byte("not wasm at all"), []string{"not a wasm module"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
