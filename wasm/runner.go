@@ -68,7 +68,7 @@ func (r *Runtime) Close(ctx context.Context) error { return r.rt.Close(ctx) }
 type Module struct {
 	r     *Runtime
 	cm    wazero.CompiledModule
-	Stats Stats
+	Stats Stats // what Instrument inserted
 }
 
 // Compile instruments the wasm module bin (see Instrument) and compiles it.
