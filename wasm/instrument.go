@@ -1,0 +1,505 @@
+package wasm
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Reserved export names added by Instrument. A module that already exports
+// either is refused.
+const (
+	// InterruptExport is the mutable i32 global that, once set to non-zero,
+	// makes the guest trap at its next function entry or loop iteration.
+	InterruptExport = "baton.interrupt"
+	// StartExport is the module's start function, if it had one. Instrument
+	// removes the start section so that the host can run the start function
+	// as an ordinary, interruptible call after instantiation.
+	StartExport = "baton.start"
+)
+
+// Section ids (core spec 5.5.2).
+const (
+	secCustom    = 0
+	secType      = 1
+	secImport    = 2
+	secFunction  = 3
+	secTable     = 4
+	secMemory    = 5
+	secGlobal    = 6
+	secExport    = 7
+	secStart     = 8
+	secElement   = 9
+	secCode      = 10
+	secData      = 11
+	secDataCount = 12
+)
+
+// sectionRank is the order non-custom sections must appear in; data count (12)
+// goes between element and code.
+var sectionRank = map[byte]int{
+	secType: 1, secImport: 2, secFunction: 3, secTable: 4, secMemory: 5, secGlobal: 6,
+	secExport: 7, secStart: 8, secElement: 9, secDataCount: 10, secCode: 11, secData: 12,
+}
+
+// Export kinds.
+const (
+	kindFunc   = 0
+	kindTable  = 1
+	kindMemory = 2
+	kindGlobal = 3
+)
+
+var header = []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
+
+// ChecksPerYield is how many checks a guest passes between two exits to Go.
+// Go's garbage collector stops the world by waiting for every goroutine to
+// reach a safe point, and a goroutine running wasm code reaches none until
+// the code calls out to Go; without these exits, one runaway plugin would
+// hold a stop-the-world, and with it the whole process, forever. A check
+// costs about 0.6 ns in a tight loop and an exit about 40 ns (measured on the
+// development VM), so a spinning guest yields every few microseconds at a
+// cost under 1%.
+const ChecksPerYield = 10000
+
+// Stats says what Instrument inserted.
+type Stats struct {
+	Functions int      // defined functions, each given a check at entry
+	Loops     int      // loop opcodes, each given a check at the top of its body
+	Dropped   []string // custom sections dropped because they point into the code
+}
+
+// Instrument returns a copy of the wasm module bin in which every defined
+// function and every loop body starts with a check. The check counts down a
+// new global, $fuel; every ChecksPerYield checks it exits to Go (memory.grow
+// by 0 pages, the cheapest exit wasm code can make without an import), so
+// that the Go scheduler and garbage collector can stop the goroutine, and
+// traps if a second new global, exported as InterruptExport, is non-zero:
+//
+//	global.get $fuel
+//	i32.const 1
+//	i32.sub
+//	global.set $fuel
+//	global.get $fuel
+//	i32.eqz
+//	if
+//	  i32.const ChecksPerYield
+//	  global.set $fuel
+//	  i32.const 0
+//	  memory.grow
+//	  drop
+//	  global.get $interrupt
+//	  if
+//	    unreachable
+//	  end
+//	end
+//
+// A host that sets the interrupt global to 1 from another goroutine thus
+// makes the guest trap within ChecksPerYield calls or loop iterations: no
+// runaway, loop or loop-free recursion, outlives its deadline by more.
+//
+// Every index space is unchanged: the two globals come after the existing
+// ones, nothing is imported, and a module without a memory is given one of
+// zero pages (memory 0; there was none to shift). The start section, if any,
+// is removed and its function exported as StartExport, so that it runs as an
+// interruptible call after instantiation rather than inside it.
+//
+// Custom sections that point into the code section by byte offset (DWARF
+// ".debug_*", "sourceMappingURL", "external_debug_info", and the linker's
+// "linking" and "reloc.*") are dropped, since the inserted checks move the code;
+// the others, "name" among them (it refers to indexes, not offsets), are kept.
+//
+// Instrument accepts core wasm 1.0 with sign extension, non-trapping
+// float-to-int, bulk memory, reference types and multi-value; it refuses SIMD,
+// threads and any other opcode, naming it and the function it is in.
+func Instrument(bin []byte) ([]byte, Stats, error) {
+	var st Stats
+	if len(bin) < len(header) || !bytes.Equal(bin[:len(header)], header) {
+		return nil, st, errors.New("not a wasm module: it must start with \\0asm and version 1")
+	}
+	type section struct {
+		id   byte
+		name string // custom sections only
+		body []byte
+	}
+	var (
+		sections       []section
+		imported       importCounts
+		definedGlobals uint32
+		definedMems    uint32
+		definedFuncs   = -1
+		startFunc      = -1
+		lastRank       int
+	)
+	r := &reader{b: bin, pos: len(header)}
+	for !r.done() {
+		id, err := r.byte()
+		if err != nil {
+			return nil, st, err
+		}
+		size, err := r.u32()
+		if err != nil {
+			return nil, st, fmt.Errorf("section %d: %w", id, err)
+		}
+		body, err := r.bytes(int(size))
+		if err != nil {
+			return nil, st, fmt.Errorf("section %d: size %d runs past the end of the module", id, size)
+		}
+		s := section{id: id, body: body}
+		if id == secCustom {
+			cr := &reader{b: body}
+			if s.name, err = cr.name(); err != nil {
+				return nil, st, fmt.Errorf("custom section: %w", err)
+			}
+			sections = append(sections, s)
+			continue
+		}
+		rank, ok := sectionRank[id]
+		if !ok {
+			return nil, st, fmt.Errorf("unknown section id %d (only core wasm sections are accepted)", id)
+		}
+		if rank <= lastRank {
+			return nil, st, fmt.Errorf("section %d is out of order or repeated", id)
+		}
+		lastRank = rank
+		sr := &reader{b: body}
+		switch id {
+		case secImport:
+			if imported, err = countImports(sr); err != nil {
+				return nil, st, fmt.Errorf("import section: %w", err)
+			}
+		case secFunction:
+			n, err := sr.u32()
+			if err != nil {
+				return nil, st, fmt.Errorf("function section: %w", err)
+			}
+			definedFuncs = int(n)
+		case secMemory:
+			if definedMems, err = sr.u32(); err != nil {
+				return nil, st, fmt.Errorf("memory section: %w", err)
+			}
+		case secGlobal:
+			if definedGlobals, err = sr.u32(); err != nil {
+				return nil, st, fmt.Errorf("global section: %w", err)
+			}
+		case secExport:
+			if err := checkExports(sr); err != nil {
+				return nil, st, fmt.Errorf("export section: %w", err)
+			}
+		case secStart:
+			f, err := sr.u32()
+			if err != nil {
+				return nil, st, fmt.Errorf("start section: %w", err)
+			}
+			startFunc = int(f)
+			continue // dropped: exported as StartExport instead
+		}
+		sections = append(sections, s)
+	}
+
+	interrupt := imported.globals + definedGlobals
+	fuel := interrupt + 1
+	check := checkCode(interrupt, fuel)
+
+	// The new globals: mutable i32s, $interrupt = 0 and $fuel = ChecksPerYield.
+	newGlobals := []byte{typeI32, 1, opI32Const, 0, opEnd, typeI32, 1, opI32Const}
+	newGlobals = append(appendS32(newGlobals, ChecksPerYield), opEnd)
+	newExports := appendExport(nil, InterruptExport, kindGlobal, interrupt)
+	nExports := uint32(1)
+	if startFunc >= 0 {
+		newExports = appendExport(newExports, StartExport, kindFunc, uint32(startFunc))
+		nExports++
+	}
+
+	out := append(make([]byte, 0, len(bin)+len(bin)/4+64), header...)
+	emit := func(id byte, body []byte) {
+		out = append(out, id)
+		out = appendU32(out, uint32(len(body)))
+		out = append(out, body...)
+	}
+	wroteMemory := imported.memories+definedMems > 0
+	wroteGlobal, wroteExport, sawCode := false, false, false
+	// flush writes the sections Instrument adds when no existing one has been
+	// met before a section that must come after them.
+	flush := func(rank int) {
+		if !wroteMemory && rank > sectionRank[secMemory] {
+			emit(secMemory, []byte{1, 0, 0}) // one memory, no maximum, 0 pages
+			wroteMemory = true
+		}
+		if !wroteGlobal && rank > sectionRank[secGlobal] {
+			emit(secGlobal, append(appendU32(nil, 2), newGlobals...))
+			wroteGlobal = true
+		}
+		if !wroteExport && rank > sectionRank[secExport] {
+			emit(secExport, append(appendU32(nil, nExports), newExports...))
+			wroteExport = true
+		}
+	}
+	for _, s := range sections {
+		if s.id == secCustom {
+			if dropsCustom(s.name) {
+				st.Dropped = append(st.Dropped, s.name)
+				continue
+			}
+			emit(s.id, s.body)
+			continue
+		}
+		flush(sectionRank[s.id])
+		switch s.id {
+		case secGlobal:
+			emit(s.id, appendToVec(s.body, 2, newGlobals))
+			wroteGlobal = true
+		case secExport:
+			emit(s.id, appendToVec(s.body, nExports, newExports))
+			wroteExport = true
+		case secCode:
+			body, err := instrumentCode(s.body, imported.funcs, interrupt, check, &st)
+			if err != nil {
+				return nil, st, err
+			}
+			if st.Functions != max(definedFuncs, 0) {
+				return nil, st, fmt.Errorf("code section has %d bodies but the function section declares %d", st.Functions, max(definedFuncs, 0))
+			}
+			sawCode = true
+			emit(s.id, body)
+		default:
+			emit(s.id, s.body)
+		}
+	}
+	flush(sectionRank[secData] + 1)
+	if definedFuncs > 0 && !sawCode {
+		return nil, st, fmt.Errorf("function section declares %d functions but there is no code section", definedFuncs)
+	}
+	return out, st, nil
+}
+
+// checkCode is the check inserted at function entries and loop headers
+// (see Instrument).
+func checkCode(interrupt, fuel uint32) []byte {
+	c := appendU32([]byte{opGlobalGet}, fuel)
+	c = append(c, opI32Const, 1, opI32Sub, opGlobalSet)
+	c = appendU32(c, fuel)
+	c = appendU32(append(c, opGlobalGet), fuel)
+	c = append(c, opI32Eqz, opIf, blockEmpty, opI32Const)
+	c = appendS32(c, ChecksPerYield)
+	c = appendU32(append(c, opGlobalSet), fuel)
+	c = append(c, opI32Const, 0, opMemoryGrow, 0, opDrop, opGlobalGet)
+	c = appendU32(c, interrupt)
+	return append(c, opIf, blockEmpty, opUnreachable, opEnd, opEnd)
+}
+
+// appendToVec re-encodes a vector section body with added more entries,
+// extra, after its existing ones.
+func appendToVec(body []byte, added uint32, extra []byte) []byte {
+	r := &reader{b: body}
+	n, _ := r.u32() // the count was read once already
+	out := appendU32(make([]byte, 0, len(body)+len(extra)+5), n+added)
+	out = append(out, body[r.pos:]...)
+	return append(out, extra...)
+}
+
+func appendExport(dst []byte, name string, kind byte, index uint32) []byte {
+	dst = appendU32(dst, uint32(len(name)))
+	dst = append(dst, name...)
+	dst = append(dst, kind)
+	return appendU32(dst, index)
+}
+
+// dropsCustom reports whether a custom section refers to code by byte offset
+// and so would be wrong once checks are inserted.
+func dropsCustom(name string) bool {
+	return strings.HasPrefix(name, ".debug_") || strings.HasPrefix(name, "reloc.") ||
+		name == "linking" || name == "sourceMappingURL" || name == "external_debug_info"
+}
+
+// importCounts counts imports of the kinds whose index spaces Instrument
+// adds to or indexes: imports come first in their index spaces.
+type importCounts struct{ funcs, memories, globals uint32 }
+
+func countImports(r *reader) (importCounts, error) {
+	var c importCounts
+	n, err := r.u32()
+	if err != nil {
+		return c, err
+	}
+	for i := uint32(0); i < n; i++ {
+		if _, err := r.name(); err != nil {
+			return c, err
+		}
+		if _, err := r.name(); err != nil {
+			return c, err
+		}
+		kind, err := r.byte()
+		if err != nil {
+			return c, err
+		}
+		switch kind {
+		case kindFunc:
+			c.funcs++
+			_, err = r.u32()
+		case kindTable:
+			if _, err = r.byte(); err == nil { // reference type
+				err = skipLimits(r)
+			}
+		case kindMemory:
+			c.memories++
+			err = skipLimits(r)
+		case kindGlobal:
+			c.globals++
+			_, err = r.bytes(2) // value type, mutability
+		default:
+			return c, fmt.Errorf("import %d has unsupported kind %#x", i, kind)
+		}
+		if err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+func skipLimits(r *reader) error {
+	flags, err := r.byte()
+	if err != nil {
+		return err
+	}
+	if flags > 3 { // bit 0: has max; bit 1: shared
+		return fmt.Errorf("unsupported limits flags %#x", flags)
+	}
+	if _, err := r.u32(); err != nil {
+		return err
+	}
+	if flags&1 != 0 {
+		_, err = r.u32()
+	}
+	return err
+}
+
+// checkExports refuses a module that already uses a reserved export name.
+func checkExports(r *reader) error {
+	n, err := r.u32()
+	if err != nil {
+		return err
+	}
+	for i := uint32(0); i < n; i++ {
+		name, err := r.name()
+		if err != nil {
+			return err
+		}
+		if name == InterruptExport || name == StartExport {
+			return fmt.Errorf("the module exports %q, a name reserved for the host; rename that export", name)
+		}
+		if _, err := r.bytes(1); err != nil {
+			return err
+		}
+		if _, err := r.u32(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// instrumentCode rewrites the code section: each body gets check after its
+// local declarations and after every loop opcode, and a new size. globals is
+// the number of globals the module had.
+func instrumentCode(sec []byte, importedFuncs, globals uint32, check []byte, st *Stats) ([]byte, error) {
+	r := &reader{b: sec}
+	n, err := r.u32()
+	if err != nil {
+		return nil, fmt.Errorf("code section: %w", err)
+	}
+	out := appendU32(make([]byte, 0, len(sec)+len(sec)/8), n)
+	var body []byte
+	for i := uint32(0); i < n; i++ {
+		fn := importedFuncs + i
+		size, err := r.u32()
+		if err != nil {
+			return nil, fmt.Errorf("function %d: %w", fn, err)
+		}
+		b, err := r.bytes(int(size))
+		if err != nil {
+			return nil, fmt.Errorf("function %d: body size %d runs past the code section", fn, size)
+		}
+		loops, nb, err := instrumentBody(body[:0], b, globals, check)
+		if err != nil {
+			return nil, fmt.Errorf("function %d: %w", fn, err)
+		}
+		body = nb
+		st.Functions++
+		st.Loops += loops
+		out = appendU32(out, uint32(len(body)))
+		out = append(out, body...)
+	}
+	if !r.done() {
+		return nil, fmt.Errorf("code section: %d bytes after the last body", len(sec)-r.pos)
+	}
+	return out, nil
+}
+
+// instrumentBody appends the instrumented body b to dst. It decodes every
+// instruction so that a byte equal to the loop opcode inside an immediate is
+// never taken for one.
+//
+// A global index at or past globals is refused: it is invalid in the module
+// as uploaded, but would be valid once the new globals exist, and a guest
+// that set its own fuel could never be interrupted.
+func instrumentBody(dst, b []byte, globals uint32, check []byte) (loops int, out []byte, err error) {
+	r := &reader{b: b}
+	groups, err := r.u32()
+	if err != nil {
+		return 0, nil, err
+	}
+	for g := uint32(0); g < groups; g++ {
+		if _, err := r.u32(); err != nil {
+			return 0, nil, err
+		}
+		if _, err := r.byte(); err != nil {
+			return 0, nil, err
+		}
+	}
+	dst = append(dst, b[:r.pos]...)
+	dst = append(dst, check...)
+	copied := r.pos
+	depth := 0
+	for {
+		at := r.pos
+		op, err := r.byte()
+		if err != nil {
+			return 0, nil, errors.New("body ends without its final end opcode")
+		}
+		if opImm[op] == immUnknown {
+			return 0, nil, fmt.Errorf("%s at body offset %d", opName(op), at)
+		}
+		if op == opGlobalGet || op == opGlobalSet {
+			g, err := r.u32()
+			if err != nil {
+				return 0, nil, fmt.Errorf("opcode %#02x at body offset %d: %w", op, at, err)
+			}
+			if g >= globals {
+				return 0, nil, fmt.Errorf("global %d used at body offset %d does not exist (the module has %d globals)", g, at, globals)
+			}
+			continue
+		}
+		if err := skipImmediates(r, op); err != nil {
+			return 0, nil, fmt.Errorf("opcode %#02x at body offset %d: %w", op, at, err)
+		}
+		switch op {
+		case opBlock, opIf:
+			depth++
+		case opLoop:
+			depth++
+			loops++
+			dst = append(dst, b[copied:r.pos]...)
+			dst = append(dst, check...)
+			copied = r.pos
+		case opEnd:
+			if depth == 0 {
+				if !r.done() {
+					return 0, nil, fmt.Errorf("%d bytes after the function's final end", len(b)-r.pos)
+				}
+				return loops, append(dst, b[copied:]...), nil
+			}
+			depth--
+		}
+	}
+}

@@ -1,0 +1,217 @@
+package wasm
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+)
+
+// plain instantiates bin as is, without instrumentation, in its own wazero
+// runtime: the reference the instrumented module is compared with.
+func plain(t testing.TB, bin []byte, closeOnDone bool) api.Module {
+	t.Helper()
+	ctx := context.Background()
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(closeOnDone))
+	t.Cleanup(func() { _ = rt.Close(ctx) })
+	wasi_snapshot_preview1.MustInstantiate(ctx, rt)
+	mod, err := rt.InstantiateModule(ctx, must(rt.CompileModule(ctx, bin)), wazero.NewModuleConfig().WithStartFunctions("_initialize"))
+	require.NoError(t, err)
+	return mod
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func TestInstrumentInsertsChecks(t *testing.T) {
+	t.Parallel()
+	bin := module{
+		types:   []funcType{tVoid},
+		funcs:   []function{{typ: 0, locals: []byte{i64}, code: cat(loopVoid, br(0), end)}},
+		globals: [][]byte{{i32, 0, opI32Const, 0, opEnd}, {i64, 1, 0x42, 0, opEnd}},
+		exports: []export{{"spin", kindFunc, 0}},
+	}.encode()
+	out, st, err := Instrument(bin)
+	require.NoError(t, err)
+	require.Equal(t, Stats{Functions: 1, Loops: 1}, st)
+
+	// The new globals are 2 and 3, after the two defined ones; the module
+	// had no memory, so it gets one of 0 pages.
+	check := wantCheck(2, 3)
+	want := module{
+		types:  []funcType{tVoid},
+		funcs:  []function{{typ: 0, locals: []byte{i64}, code: cat(check, loopVoid, check, br(0), end)}},
+		memory: &limits{min: 0},
+		globals: [][]byte{
+			{i32, 0, opI32Const, 0, opEnd}, {i64, 1, 0x42, 0, opEnd},
+			{i32, 1, opI32Const, 0, opEnd}, cat([]byte{i32, 1}, i32c(ChecksPerYield), end),
+		},
+		exports: []export{{"spin", kindFunc, 0}, {InterruptExport, kindGlobal, 2}},
+	}.encode()
+	require.Equal(t, want, out)
+}
+
+// wantCheck is the check Instrument documents, spelled with the assembler.
+func wantCheck(interrupt, fuel uint32) []byte {
+	return cat(
+		globalGet(fuel), i32c(1), i32Sub, globalSet(fuel), globalGet(fuel), i32Eqz,
+		[]byte{opIf, blockEmpty},
+		i32c(ChecksPerYield), globalSet(fuel),
+		i32c(0), memGrow, drop,
+		globalGet(interrupt), []byte{opIf, blockEmpty, opUnreachable, opEnd},
+		end,
+	)
+}
+
+func TestInstrumentAddsMissingSections(t *testing.T) {
+	t.Parallel()
+	start := uint32(0)
+	bin := module{
+		types: []funcType{tVoid},
+		funcs: []function{{typ: 0, code: []byte{0x01}}},
+		start: &start,
+	}.encode()
+	out, _, err := Instrument(bin)
+	require.NoError(t, err)
+	want := module{
+		types:   []funcType{tVoid},
+		funcs:   []function{{typ: 0, code: cat(wantCheck(0, 1), []byte{0x01})}},
+		memory:  &limits{min: 0},
+		globals: [][]byte{{i32, 1, opI32Const, 0, opEnd}, cat([]byte{i32, 1}, i32c(ChecksPerYield), end)},
+		exports: []export{{InterruptExport, kindGlobal, 0}, {StartExport, kindFunc, 0}},
+	}.encode()
+	require.Equal(t, want, out, "the start section becomes an export")
+}
+
+func TestInstrumentKitchen(t *testing.T) {
+	t.Parallel()
+	out, st, err := Instrument(kitchen().encode())
+	require.NoError(t, err)
+	require.Equal(t, 8, st.Functions)
+	require.Equal(t, 5, st.Loops, "spin, bomb, count and mix's two loops; the 0x03 bytes in immediates are not loops")
+	require.Equal(t, []string{".debug_info"}, st.Dropped)
+	// wazero validates the result.
+	r := newRuntime(t, Config{})
+	_, err = r.rt.CompileModule(context.Background(), out)
+	require.NoError(t, err)
+}
+
+func TestInstrumentRefuses(t *testing.T) {
+	t.Parallel()
+	withCode := func(code ...byte) []byte {
+		m := kitchen()
+		m.funcs = append(m.funcs[:0:0], function{typ: tyVoid, code: code})
+		m.exports, m.elems, m.table = nil, nil, 0
+		return m.encode()
+	}
+	reserved := kitchen()
+	reserved.exports = append(reserved.exports, export{InterruptExport, kindFunc, fnSpin})
+	start := kitchen()
+	start.exports = append(start.exports, export{StartExport, kindFunc, fnSpin})
+	ownFuel := kitchen() // one global, so the interrupt would be 1 and the fuel 2
+	ownFuel.funcs[fnSpin-1].code = cat(loopVoid, i32c(ChecksPerYield), globalSet(2), br(0), end)
+	unknownSection := kitchen()
+	unknownSection.extraSec = section(13, []byte{0})
+
+	for _, tc := range []struct {
+		name string
+		bin  []byte
+		want []string
+	}{
+		{"simd", withCode(i32c(0)[0], 0, 0xfd, 12, 0, 0), []string{"function 1", "0xfd", "SIMD"}},
+		{"threads", withCode(0xfe, 0x00, 0, 0), []string{"function 1", "0xfe", "threads"}},
+		{"unknown 0xfc", withCode(0xfc, 18), []string{"function 1", "0xfc 18"}},
+		{"unknown opcode", withCode(0xd3), []string{"function 1", "unknown opcode 0xd3"}},
+		{"exceptions", withCode(0x06, blockEmpty, opEnd), []string{"function 1", "exception-handling opcode 0x06"}},
+		{"tail call", withCode(0x12, 0), []string{"function 1", "tail-call opcode 0x12"}},
+		{"empty", nil, []string{"not a wasm module"}},
+		{"body without end", withCode(loopVoid...), []string{"function 1", "without its final end"}},
+		{"reserved interrupt", reserved.encode(), []string{`exports "baton.interrupt"`, "rename"}},
+		{"reserved start", start.encode(), []string{`exports "baton.start"`}},
+		{"unknown section", unknownSection.encode(), []string{"unknown section id 13"}},
+		{"global out of range", ownFuel.encode(), []string{"function 1", "global 2", "does not exist"}},
+		{"garbage", []byte("not wasm at all"), []string{"not a wasm module"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := Instrument(tc.bin)
+			require.Error(t, err)
+			for _, w := range tc.want {
+				require.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+// A truncated module is refused, never a panic; a prefix that ends exactly
+// at a section boundary is a valid module and must stay valid.
+func TestInstrumentTruncated(t *testing.T) {
+	t.Parallel()
+	bin := kitchen().encode()
+	for n := range len(bin) {
+		_, _, _ = Instrument(bin[:n])
+	}
+}
+
+// Rewriting never changes what a deterministic function returns.
+func TestInstrumentKeepsResults(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	bin := kitchen().encode()
+	want := plain(t, bin, false)
+	got := instantiate(t, compile(t, newRuntime(t, Config{}), bin))
+	for _, c := range []struct {
+		fn   string
+		args []uint64
+	}{
+		{"fib", seq(0, 20)}, {"expo", seq(0, 12)}, {"mix", seq(0, 300)}, {"count", seq(0, 30_000)},
+	} {
+		for _, a := range c.args {
+			w, err := want.ExportedFunction(c.fn).Call(ctx, a)
+			require.NoError(t, err)
+			g, err := got.Call(ctx, c.fn, a)
+			require.NoError(t, err)
+			require.Equal(t, w, g, "%s(%d)", c.fn, a)
+		}
+	}
+	// Memory written by mix is the same too.
+	wm, _ := want.Memory().Read(0, 512)
+	gm, _ := got.Memory().Read(0, 512)
+	require.Equal(t, wm, gm)
+}
+
+func seq(lo, hi uint64) []uint64 {
+	var s []uint64
+	for i := lo; i <= hi; i++ {
+		s = append(s, i)
+	}
+	return s
+}
+
+// FuzzInstrument: Instrument never panics, and whatever wazero accepts
+// before instrumentation it accepts after.
+func FuzzInstrument(f *testing.F) {
+	f.Add(kitchen().encode())
+	f.Add(module{types: []funcType{tVoid}, funcs: []function{{typ: 0, code: cat(loopVoid, br(0), end)}}}.encode())
+	ctx := context.Background()
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+	defer rt.Close(ctx)
+	f.Fuzz(func(t *testing.T, bin []byte) {
+		out, _, err := Instrument(bin)
+		if err != nil {
+			return
+		}
+		if cm, err := rt.CompileModule(ctx, bin); err == nil {
+			_ = cm.Close(ctx)
+			cm, err := rt.CompileModule(ctx, out)
+			require.NoError(t, err, "the instrumented module no longer compiles")
+			_ = cm.Close(ctx)
+		}
+	})
+}

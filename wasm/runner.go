@@ -1,0 +1,192 @@
+package wasm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+)
+
+var (
+	// ErrDeadline is returned by a call that did not return before its
+	// context's deadline; the instance it ran in is closed.
+	ErrDeadline = errors.New("plugin exceeded its deadline")
+	// ErrClosed is returned by a call on an instance closed after a trap, a
+	// deadline or Close. Instantiate a new one.
+	ErrClosed = errors.New("plugin instance is closed after a trap, a deadline or Close; instantiate a new one")
+)
+
+// DefaultMemoryLimitPages is the memory cap of a Runtime whose Config leaves
+// it zero: 4096 pages of 64 KiB, 256 MiB per instance.
+const DefaultMemoryLimitPages = 4096
+
+// Config configures a Runtime.
+type Config struct {
+	// MemoryLimitPages caps the linear memory of every instance, in 64 KiB
+	// pages: memory.grow beyond it returns -1, and a module declaring a larger
+	// minimum or maximum is refused at Compile. Default DefaultMemoryLimitPages.
+	MemoryLimitPages uint32
+}
+
+// Runtime compiles and runs plugins. It is safe for concurrent use; the
+// instances it makes are not.
+type Runtime struct {
+	rt wazero.Runtime
+}
+
+// NewRuntime makes a Runtime with WASI (no files, no environment, wazero's
+// fake clocks and deterministic randomness) available to plugins.
+func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
+	if cfg.MemoryLimitPages == 0 {
+		cfg.MemoryLimitPages = DefaultMemoryLimitPages
+	}
+	if cfg.MemoryLimitPages > 65536 {
+		return nil, fmt.Errorf("memory limit of %d pages is over wasm32's 65536 (4 GiB)", cfg.MemoryLimitPages)
+	}
+	// Runaways are stopped by the checks Instrument inserts, not by wazero's
+	// context checks, which cost up to 7x per call and miss loop-free code
+	// (RATIONALE.md, "Runaway plugins are stopped by checks inserted at upload").
+	rc := wazero.NewRuntimeConfigCompiler().
+		WithCloseOnContextDone(false).
+		WithMemoryLimitPages(cfg.MemoryLimitPages)
+	rt := wazero.NewRuntimeWithConfig(ctx, rc)
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
+		_ = rt.Close(ctx)
+		return nil, fmt.Errorf("instantiate WASI: %w", err)
+	}
+	return &Runtime{rt: rt}, nil
+}
+
+// Close releases the runtime and every module and instance made by it.
+func (r *Runtime) Close(ctx context.Context) error { return r.rt.Close(ctx) }
+
+// Module is a plugin instrumented and compiled, ready to instantiate.
+type Module struct {
+	r     *Runtime
+	cm    wazero.CompiledModule
+	Stats Stats // what Instrument inserted
+}
+
+// Compile instruments the wasm module bin (see Instrument) and compiles it.
+func (r *Runtime) Compile(ctx context.Context, bin []byte) (*Module, error) {
+	out, st, err := Instrument(bin)
+	if err != nil {
+		return nil, fmt.Errorf("instrument module: %w", err)
+	}
+	cm, err := r.rt.CompileModule(ctx, out)
+	if err != nil {
+		return nil, fmt.Errorf("compile module: %w", err)
+	}
+	return &Module{r: r, cm: cm, Stats: st}, nil
+}
+
+// Close releases the compiled code. Instances already made keep working.
+func (m *Module) Close(ctx context.Context) error { return m.cm.Close(ctx) }
+
+// Instantiate makes a new instance and runs its initialisation (the start
+// function, then a reactor's _initialize) as interruptible calls under ctx,
+// so that a runaway initialisation is stopped at ctx's deadline too.
+func (m *Module) Instantiate(ctx context.Context) (*Instance, error) {
+	mod, err := m.r.rt.InstantiateModule(ctx, m.cm, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+	if err != nil {
+		return nil, fmt.Errorf("instantiate module: %w", err)
+	}
+	flag, ok := mod.ExportedGlobal(InterruptExport).(api.MutableGlobal)
+	if !ok { // Compile always instruments, so this is a bug, not bad input
+		_ = mod.Close(ctx)
+		return nil, fmt.Errorf("instantiate module: no mutable %s global", InterruptExport)
+	}
+	in := &Instance{mod: mod, flag: flag, fns: map[string]api.Function{}}
+	for _, name := range []string{StartExport, "_initialize"} {
+		if mod.ExportedFunction(name) == nil {
+			continue
+		}
+		if _, err := in.Call(ctx, name); err != nil {
+			in.Close(ctx)
+			return nil, fmt.Errorf("initialise instance: %w", err)
+		}
+	}
+	return in, nil
+}
+
+// Instance is one instantiation of a Module. It runs one call at a time.
+// After a trap or a deadline it is closed and every later call returns
+// ErrClosed: a guest's state after a trap (a Go guest's runtime after a
+// panic, say) cannot be trusted.
+type Instance struct {
+	mod  api.Module
+	flag api.MutableGlobal
+	fns  map[string]api.Function // wazero allocates a call engine per ExportedFunction
+
+	mu     sync.Mutex // orders interrupt against close
+	closed bool
+}
+
+// Call calls the exported function name. When ctx is done before the call
+// returns, the guest is interrupted at its next function entry or loop
+// iteration, the instance is closed, and Call returns ErrDeadline (or
+// context.Canceled). Any other trap closes the instance as well.
+func (in *Instance) Call(ctx context.Context, name string, params ...uint64) ([]uint64, error) {
+	in.mu.Lock()
+	closed := in.closed
+	in.mu.Unlock()
+	if closed {
+		return nil, fmt.Errorf("call %s: %w", name, ErrClosed)
+	}
+	fn, ok := in.fns[name]
+	if !ok {
+		if fn = in.mod.ExportedFunction(name); fn == nil {
+			return nil, fmt.Errorf("call %s: the plugin exports no function %q", name, name)
+		}
+		in.fns[name] = fn
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, in.stopped(ctx, name)
+	}
+	stop := context.AfterFunc(ctx, in.interrupt)
+	res, err := fn.Call(ctx, params...)
+	if !stop() {
+		// The interrupt ran or is running: whatever the call returned, the
+		// flag is or will be set, so the instance cannot be used again.
+		in.Close(ctx)
+		return nil, in.stopped(ctx, name)
+	}
+	if err != nil {
+		in.Close(ctx)
+		return nil, fmt.Errorf("call %s: plugin trapped, instance discarded: %w", name, err)
+	}
+	return res, nil
+}
+
+func (in *Instance) stopped(ctx context.Context, name string) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("call %s: %w", name, ErrDeadline)
+	}
+	return fmt.Errorf("call %s: %w", name, context.Cause(ctx))
+}
+
+// interrupt makes the guest trap at its next check.
+func (in *Instance) interrupt() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if !in.closed {
+		in.flag.Set(1)
+	}
+}
+
+// Memory returns the instance's linear memory, nil if it has none.
+func (in *Instance) Memory() api.Memory { return in.mod.Memory() }
+
+// Close releases the instance. It is safe to call more than once.
+func (in *Instance) Close(ctx context.Context) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if !in.closed {
+		in.closed = true
+		_ = in.mod.Close(ctx)
+	}
+}
