@@ -287,5 +287,5 @@ func (e *Engine) rerunInChild(ctx context.Context, id, child string, req *workfl
 	if !top.Status.Terminal() {
 		return errorf(FailedPrecondition, "workflow %s is %s; only an ended workflow can be rerun (terminate it first)", id, top.Status)
 	}
-	return e.transact(ctx, child, decider.Rerun{TaskID: req.ReRunFromTaskID, TaskInput: req.TaskInput})
+	return e.operate(ctx, child, decider.Rerun{TaskID: req.ReRunFromTaskID, TaskInput: req.TaskInput})
 }

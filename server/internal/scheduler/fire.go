@@ -73,7 +73,8 @@ func (s *Scheduler) fireDue(ctx context.Context, name string, now time.Time) tim
 	if !retry {
 		r.Done = upTo.UnixMilli()
 	}
-	if _, err := s.store.SchedulePut(ctx, r); err != nil {
+	// The slots fired are recorded even when the scheduler is stopping.
+	if _, err := s.store.SchedulePut(context.WithoutCancel(ctx), r); err != nil {
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return time.Time{}

@@ -53,6 +53,9 @@ func check(sc *workflow.Schedule) error {
 		return invalid("schedule %s: startWorkflowRequest.name is required", sc.Name)
 	case req.Priority < 0 || req.Priority > 99:
 		return invalid("schedule %s: startWorkflowRequest.priority must be between 0 and 99, got %d", sc.Name, req.Priority)
+	case req.IdempotencyKey != "" || req.IdempotencyStrategy != "":
+		return invalid("schedule %s: startWorkflowRequest may not set idempotencyKey or idempotencyStrategy: "+
+			"one key would refuse every slot after the first, and each slot's start is idempotent already (its execution id is derived from the slot)", sc.Name)
 	}
 	return nil
 }

@@ -133,6 +133,7 @@ func TestCheck(t *testing.T) {
 		{"no request", func(s *workflow.Schedule) { s.StartWorkflowRequest = nil }, "startWorkflowRequest is required"},
 		{"no workflow name", func(s *workflow.Schedule) { s.StartWorkflowRequest.Name = "" }, "startWorkflowRequest.name is required"},
 		{"priority", func(s *workflow.Schedule) { s.StartWorkflowRequest.Priority = 100 }, "startWorkflowRequest.priority"},
+		{"idempotency key", func(s *workflow.Schedule) { s.StartWorkflowRequest.IdempotencyKey = "k" }, "may not set idempotencyKey"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -170,7 +170,12 @@ func (s *Scheduler) pass(ctx context.Context, now time.Time) time.Time {
 			s.schedule(name, s.nextOf(r))
 		}
 	}
-	for s.due.Len() > 0 && !s.due[0].at.After(now) && ctx.Err() == nil {
+	// What this pass pushes from here on (a schedule catching up asks to
+	// be looked at again at once) waits for the next pass, which comes at
+	// once with a fresh clock and the schedules changed meanwhile: one
+	// long backlog does not hold the others up.
+	barrier := s.seq
+	for s.due.Len() > 0 && !s.due[0].at.After(now) && s.due[0].seq <= barrier && ctx.Err() == nil {
 		it := heap.Pop(&s.due).(dueItem)
 		if s.live[it.name] != it.seq {
 			continue // superseded by a later change of the schedule

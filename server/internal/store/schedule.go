@@ -14,7 +14,9 @@ type ScheduleStore interface {
 	// SchedulePut writes a schedule record guarded by r.Version: 0 creates
 	// it (ErrExists if the name is taken), any other value must be the
 	// stored version (ErrConflict otherwise, ErrNotFound if it is gone). It
-	// returns the new version.
+	// returns the new version. The versions of a name never repeat, even
+	// when it is deleted and created again, so that a write computed from
+	// a deleted record cannot overwrite the new one.
 	SchedulePut(ctx context.Context, r *ScheduleRecord) (uint64, error)
 	// ScheduleGet returns a schedule record or ErrNotFound.
 	ScheduleGet(ctx context.Context, name string) (*ScheduleRecord, error)

@@ -52,6 +52,8 @@
 //	                                 one that acknowledged it; scans in id order
 //	ev/<name>                        EventHandler
 //	sc/<name>                        store.ScheduleRecord
+//	sg/<name>                        big-endian uint64: the last version of a deleted schedule,
+//	                                 so that versions of a name never repeat
 //	dl/<message id>                  DeadLetter: a message moved out of ms/ (deadletter.go)
 //	rm/<workflow id>                 empty; the execution is being removed (its head is gone,
 //	                                 the rest is deleted in chunks; remove.go)

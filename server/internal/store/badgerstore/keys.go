@@ -25,6 +25,7 @@ const (
 	prefixMessage     = "ms/"
 	prefixHandler     = "ev/"
 	prefixSchedule    = "sc/"
+	prefixScheduleEnd = "sg/"
 	prefixDeadLetter  = "dl/"
 	prefixRemoving    = "rm/"
 
@@ -93,6 +94,10 @@ func logCountKey(id string) []byte   { return key(prefixLogCount, id) }
 func messageKey(id string) []byte    { return key(prefixMessage, id) }
 func handlerKey(name string) []byte  { return key(prefixHandler, name) }
 func scheduleKey(name string) []byte { return key(prefixSchedule, name) }
+
+// scheduleEndKey holds the last version of a deleted schedule, from which
+// a schedule created again under its name counts on.
+func scheduleEndKey(name string) []byte { return key(prefixScheduleEnd, name) }
 func removingKey(wfID string) []byte { return key(prefixRemoving, wfID) }
 
 // taskSuffix is what follows the prefix in a task key and in its

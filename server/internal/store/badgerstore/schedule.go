@@ -2,6 +2,7 @@ package badgerstore
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,12 +29,7 @@ func (s *Store) SchedulePut(ctx context.Context, r *store.ScheduleRecord) (uint6
 		return 0, fmt.Errorf("put schedule: %w", err)
 	}
 	rec := *r
-	rec.Version = r.Version + 1
-	data, err := json.Marshal(&rec)
-	if err != nil {
-		return 0, fmt.Errorf("put schedule %s: %w", name, err)
-	}
-	err = s.update(ctx, func(txn *badger.Txn) error {
+	err := s.update(ctx, func(txn *badger.Txn) error {
 		var old store.ScheduleRecord
 		found, err := getJSON(txn, scheduleKey(name), &old)
 		switch {
@@ -45,6 +41,33 @@ func (s *Store) SchedulePut(ctx context.Context, r *store.ScheduleRecord) (uint6
 			return store.ErrNotFound
 		case r.Version != 0 && old.Version != r.Version:
 			return store.ErrConflict
+		}
+		rec.Version = r.Version + 1
+		if r.Version == 0 {
+			// Count on from a deleted schedule of the name, so that a
+			// write computed from it cannot pass for one of this.
+			ended, err := txn.Get(scheduleEndKey(name))
+			switch {
+			case err == nil:
+				if err := ended.Value(func(v []byte) error {
+					if len(v) != 8 {
+						return fmt.Errorf("bad end version of schedule %s", name)
+					}
+					rec.Version = binary.BigEndian.Uint64(v) + 1
+					return nil
+				}); err != nil {
+					return err
+				}
+				if err := txn.Delete(scheduleEndKey(name)); err != nil {
+					return err
+				}
+			case !errors.Is(err, badger.ErrKeyNotFound):
+				return err
+			}
+		}
+		data, err := json.Marshal(&rec)
+		if err != nil {
+			return err
 		}
 		return txn.Set(scheduleKey(name), data)
 	})
@@ -75,7 +98,18 @@ func (s *Store) ScheduleList(ctx context.Context) ([]*store.ScheduleRecord, erro
 // ScheduleDelete implements store.ScheduleStore.
 func (s *Store) ScheduleDelete(ctx context.Context, name string) error {
 	err := s.update(ctx, func(txn *badger.Txn) error {
-		return deleteExisting(txn, scheduleKey(name))
+		var old store.ScheduleRecord
+		found, err := getJSON(txn, scheduleKey(name), &old)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return store.ErrNotFound
+		}
+		if err := txn.Set(scheduleEndKey(name), binary.BigEndian.AppendUint64(nil, old.Version)); err != nil {
+			return err
+		}
+		return txn.Delete(scheduleKey(name))
 	})
 	if err != nil {
 		return fmt.Errorf("delete schedule %s: %w", name, err)

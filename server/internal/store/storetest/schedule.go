@@ -163,8 +163,29 @@ func testSchedules(t *testing.T, h Harness) {
 		require.NoError(t, b.store.ScheduleDelete(b.ctx, "a"))
 		require.ErrorIs(t, b.store.ScheduleDelete(b.ctx, "a"), store.ErrNotFound)
 		require.Equal(t, []string{"ab", "b"}, names(t, b))
-		// A name can be created again after a delete.
-		require.Equal(t, uint64(1), put(t, b, record("a")))
+		// A name can be created again after a delete, with a version that
+		// goes on from the deleted record's.
+		require.Equal(t, uint64(2), put(t, b, record("a")))
+	})
+
+	t.Run("StalePutAfterDeleteAndCreate", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		put(t, b, record("nightly"))
+		stale, err := b.store.ScheduleGet(b.ctx, "nightly")
+		require.NoError(t, err)
+		require.NoError(t, b.store.ScheduleDelete(b.ctx, "nightly"))
+		fresh := record("nightly")
+		fresh.Schedule.Description = "created again"
+		v, err := b.store.SchedulePut(b.ctx, fresh)
+		require.NoError(t, err)
+		require.Greater(t, v, stale.Version, "versions of a name never repeat")
+		stale.Done = 99
+		_, err = b.store.SchedulePut(b.ctx, stale)
+		require.ErrorIs(t, err, store.ErrConflict, "a write computed from the deleted record")
+		got, err := b.store.ScheduleGet(b.ctx, "nightly")
+		require.NoError(t, err)
+		require.Equal(t, "created again", got.Schedule.Description)
 	})
 
 	t.Run("SurviveRestart", func(t *testing.T) {
