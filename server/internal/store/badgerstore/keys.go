@@ -98,7 +98,7 @@ func scheduleKey(name string) []byte { return key(prefixSchedule, name) }
 // scheduleEndKey holds the last version of a deleted schedule, from which
 // a schedule created again under its name counts on.
 func scheduleEndKey(name string) []byte { return key(prefixScheduleEnd, name) }
-func removingKey(wfID string) []byte { return key(prefixRemoving, wfID) }
+func removingKey(wfID string) []byte    { return key(prefixRemoving, wfID) }
 
 // taskSuffix is what follows the prefix in a task key and in its
 // active-index key: workflow id, sep, seq, task id. An execution's tasks
