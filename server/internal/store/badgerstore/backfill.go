@@ -13,8 +13,11 @@ import (
 // indexes. Its value is the index format.
 var indexedKey = []byte("xv/")
 
-// backfillBatch is how many executions one backfill transaction indexes.
-const backfillBatch = 200
+// backfillOps bounds the writes of one backfill transaction, far below
+// what a Badger transaction holds: an execution or a task may write
+// hundreds of index entries (one per word), so the bound is on writes, not
+// on items.
+const backfillOps = 20000
 
 // backfillIndexes indexes, once, the executions committed before the store
 // kept search indexes (their heads have no index fields), so that a search
@@ -46,8 +49,12 @@ func (s *Store) backfillIndexes() error {
 		return err
 	}
 	for len(ids) > 0 {
-		n := min(len(ids), backfillBatch)
-		if err := s.db.Update(func(txn *badger.Txn) error { return indexExecutions(txn, ids[:n]) }); err != nil {
+		var n int
+		err := s.db.Update(func(txn *badger.Txn) (err error) {
+			n, err = indexExecutions(txn, ids)
+			return err
+		})
+		if err != nil {
 			return fmt.Errorf("index executions committed before search indexes: %w", err)
 		}
 		s.logger.Info("indexed executions committed before search indexes", "count", n)
@@ -57,31 +64,34 @@ func (s *Store) backfillIndexes() error {
 }
 
 // indexExecutions writes the index entries of executions whose heads have
-// no index fields, and the fields.
-func indexExecutions(txn *badger.Txn, ids []string) error {
+// no index fields, and the fields, from the first of ids until about
+// backfillOps writes; it returns how many of ids it dealt with.
+func indexExecutions(txn *badger.Txn, ids []string) (int, error) {
 	p := newPlanner(txn)
-	for _, id := range ids {
+	n := 0
+	for ; n < len(ids) && len(p.ops) < backfillOps; n++ {
+		id := ids[n]
 		h, err := getHead(txn, id)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if h == nil || h.Index != nil {
 			continue
 		}
 		var w workflow.Workflow
 		if ok, err := getJSON(txn, workflowKey(id), &w); err != nil || !ok {
-			return errors.Join(err, fmt.Errorf("the record of workflow %s is missing", id))
+			return 0, errors.Join(err, fmt.Errorf("the record of workflow %s is missing", id))
 		}
 		if _, err := getJSON(txn, inputKey(id), &w.Input); err != nil {
-			return err
+			return 0, err
 		}
 		ix, err := p.index(id, h, prepareIndex(&w, true))
 		if err != nil {
-			return err
+			return 0, err
 		}
 		indexed := *h
 		indexed.Index = ix
 		p.ops = append(p.ops, set(headKey(id), indexed.encode()))
 	}
-	return apply(txn, p.ops)
+	return n, apply(txn, p.ops)
 }

@@ -302,10 +302,11 @@ func (s *Store) backfillTaskIndexes() error {
 		return err
 	}
 	for len(tasks) > 0 {
-		n := min(len(tasks), 4*backfillBatch)
+		var n int
 		err := s.db.Update(func(txn *badger.Txn) error {
 			p := newPlanner(txn)
-			for _, t := range tasks[:n] {
+			for n = 0; n < len(tasks) && len(p.ops) < backfillOps; n++ {
+				t := tasks[n]
 				ref, err := getRef(txn, t.taskID)
 				if err != nil {
 					return err

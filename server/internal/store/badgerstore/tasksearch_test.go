@@ -2,6 +2,7 @@ package badgerstore
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
@@ -102,4 +103,49 @@ func TestTaskSearchPlans(t *testing.T) {
 			}, "TaskSearch")
 		})
 	}
+}
+
+// TestTaskIndexesOfMuchOlderData backfills more index entries than one
+// Badger transaction holds: tasks whose failure reasons have hundreds of
+// words each.
+func TestTaskIndexesOfMuchOlderData(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	dir := t.TempDir()
+	s, err := Open(Options{Dir: dir})
+	require.NoError(t, err)
+	var reason []string
+	for i := range 200 {
+		reason = append(reason, fmt.Sprintf("word%d", i))
+	}
+	var all []*workflow.Task
+	for w := range 10 {
+		id := fmt.Sprintf("wf%d", w)
+		var tasks []*workflow.Task
+		for i := range 80 {
+			tasks = append(tasks, &workflow.Task{TaskID: fmt.Sprintf("%s-t%d", id, i), TaskType: "charge", Status: workflow.TaskFailed,
+				WorkflowInstanceID: id, Seq: i + 1, ScheduledTime: 1000, EndTime: 1500, ReasonForIncompletion: strings.Join(reason, " ")})
+		}
+		wf := &workflow.Workflow{WorkflowID: id, WorkflowName: "legacy", WorkflowVersion: 1, Status: workflow.StatusRunning, CreateTime: 1000}
+		require.NoError(t, s.Commit(ctx, &store.Transition{Workflow: wf, Tasks: tasks}))
+		all = append(all, tasks...)
+	}
+	// Make it what an older version wrote.
+	require.NoError(t, s.db.Update(func(txn *badger.Txn) error {
+		for _, task := range all {
+			ref := taskRef{WorkflowID: task.WorkflowInstanceID, Seq: task.Seq}
+			if err := txn.Set(taskIndexKey(task.TaskID), ref.encode()); err != nil {
+				return err
+			}
+		}
+		return txn.Delete(taskIndexedKey)
+	}))
+	require.NoError(t, s.db.DropPrefix([]byte(prefixTaskAll), []byte(prefixTaskType), []byte(prefixTaskName),
+		[]byte(prefixTaskStatus), []byte(prefixTaskWord), []byte(prefixTaskEnd)))
+	require.NoError(t, s.Close())
+
+	s = open(t, Options{Dir: dir})
+	page, err := s.TaskSearch(ctx, store.TaskQuery{FreeText: "word199", Limit: store.MaxSearchLimit})
+	require.NoError(t, err)
+	require.Len(t, page.Tasks, len(all))
 }
