@@ -180,8 +180,35 @@ func goGuestWasm(t testing.TB) []byte {
 	return goGuest.bin
 }
 
+// goGuestCompiled is the Go guest instrumented and compiled once for the
+// package's tests (a compile of its 3 MB takes seconds, tens under -race);
+// instances made from it are independent of each other.
+var goGuestCompiled struct {
+	once sync.Once
+	rt   *Runtime
+	mod  *Module
+	err  error
+}
+
+// goGuestModule returns the compiled Go guest.
+func goGuestModule(t testing.TB) *Module {
+	t.Helper()
+	bin := goGuestWasm(t)
+	goGuestCompiled.once.Do(func() {
+		ctx := context.Background()
+		if goGuestCompiled.rt, goGuestCompiled.err = NewRuntime(ctx, Config{}); goGuestCompiled.err == nil {
+			goGuestCompiled.mod, goGuestCompiled.err = goGuestCompiled.rt.Compile(ctx, bin)
+		}
+	})
+	require.NoError(t, goGuestCompiled.err, "compile the Go guest")
+	return goGuestCompiled.mod
+}
+
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if goGuestCompiled.rt != nil {
+		_ = goGuestCompiled.rt.Close(context.Background())
+	}
 	if goGuest.dir != "" {
 		_ = os.RemoveAll(goGuest.dir)
 	}

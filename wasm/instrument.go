@@ -247,6 +247,13 @@ func Instrument(bin []byte) ([]byte, Stats, error) {
 		}
 		flush(sectionRank[s.id])
 		switch s.id {
+		case secMemory:
+			if !wroteMemory { // a memory section that declares none
+				emit(s.id, appendToVec(s.body, 1, []byte{0, 0}))
+				wroteMemory = true
+				continue
+			}
+			emit(s.id, s.body)
 		case secGlobal:
 			emit(s.id, appendToVec(s.body, 2, newGlobals))
 			wroteGlobal = true

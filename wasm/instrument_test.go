@@ -90,6 +90,26 @@ func TestInstrumentAddsMissingSections(t *testing.T) {
 	require.Equal(t, want, out, "the start section becomes an export")
 }
 
+// A memory section that declares no memory gets the one the checks need,
+// in place: a second memory section would be out of order.
+func TestInstrumentEmptyMemorySection(t *testing.T) {
+	t.Parallel()
+	bin := cat(header,
+		section(secType, vec(1, cat([]byte{0x60}, vec(0, nil), vec(0, nil)))),
+		section(secFunction, vec(1, u32(0))),
+		section(secMemory, vec(0)),
+		section(secCode, vec(1, cat(u32(2), []byte{0, opEnd}))))
+	out, _, err := Instrument(bin)
+	require.NoError(t, err)
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	_, err = rt.CompileModule(ctx, bin)
+	require.NoError(t, err, "the module is valid as uploaded")
+	_, err = rt.CompileModule(ctx, out)
+	require.NoError(t, err, "and stays valid once rewritten")
+}
+
 func TestInstrumentKitchen(t *testing.T) {
 	t.Parallel()
 	out, st, err := Instrument(kitchen().encode())
@@ -117,6 +137,8 @@ func TestInstrumentRefuses(t *testing.T) {
 	start.exports = append(start.exports, export{StartExport, kindFunc, fnSpin})
 	ownFuel := kitchen() // one global, so the interrupt would be 1 and the fuel 2
 	ownFuel.funcs[fnSpin-1].code = cat(loopVoid, i32c(ChecksPerYield), globalSet(2), br(0), end)
+	ownFlag := kitchen() // the interrupt flag itself
+	ownFlag.funcs[fnSpin-1].code = cat(loopVoid, i32c(0), globalSet(1), br(0), end)
 	unknownSection := kitchen()
 	unknownSection.extraSec = section(13, []byte{0})
 
@@ -137,6 +159,7 @@ func TestInstrumentRefuses(t *testing.T) {
 		{"reserved start", start.encode(), []string{`exports "baton.start"`}},
 		{"unknown section", unknownSection.encode(), []string{"unknown section id 13"}},
 		{"global out of range", ownFuel.encode(), []string{"function 1", "global 2", "does not exist"}},
+		{"writes the interrupt flag", ownFlag.encode(), []string{"function 1", "global 1", "does not exist"}},
 		{"garbage", []byte("not wasm at all"), []string{"not a wasm module"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -149,8 +172,7 @@ func TestInstrumentRefuses(t *testing.T) {
 	}
 }
 
-// A truncated module is refused, never a panic; a prefix that ends exactly
-// at a section boundary is a valid module and must stay valid.
+// A truncated module is refused, never a panic.
 func TestInstrumentTruncated(t *testing.T) {
 	t.Parallel()
 	bin := kitchen().encode()
@@ -170,7 +192,7 @@ func TestInstrumentKeepsResults(t *testing.T) {
 		fn   string
 		args []uint64
 	}{
-		{"fib", seq(0, 20)}, {"expo", seq(0, 12)}, {"mix", seq(0, 300)}, {"count", seq(0, 30_000)},
+		{"fib", seq(0, 20)}, {"expo", seq(0, 12)}, {"mix", seq(0, 300)}, {"count", []uint64{0, 1, 9_999, 10_000, 10_001, 30_000}},
 	} {
 		for _, a := range c.args {
 			w, err := want.ExportedFunction(c.fn).Call(ctx, a)

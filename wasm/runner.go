@@ -27,8 +27,9 @@ const DefaultMemoryLimitPages = 4096
 // Config configures a Runtime.
 type Config struct {
 	// MemoryLimitPages caps the linear memory of every instance, in 64 KiB
-	// pages: memory.grow beyond it returns -1, and a module declaring a larger
-	// minimum or maximum is refused at Compile. Default DefaultMemoryLimitPages.
+	// pages: memory.grow beyond it returns -1, a module declaring a larger
+	// minimum is refused at Compile, and a larger maximum is lowered to it.
+	// Default DefaultMemoryLimitPages.
 	MemoryLimitPages uint32
 }
 
@@ -187,6 +188,9 @@ func (in *Instance) Close(ctx context.Context) {
 	defer in.mu.Unlock()
 	if !in.closed {
 		in.closed = true
+		// A call may be running: make it trap at its next check, since
+		// its deadline will find the instance closed and set nothing.
+		in.flag.Set(1)
 		_ = in.mod.Close(ctx)
 	}
 }
