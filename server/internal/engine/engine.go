@@ -122,7 +122,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	cfg.withDefaults()
 	lcfg := cfg.Listener
-	lcfg.Store, lcfg.HTTP, lcfg.Logger = cfg.Store, cfg.HTTP, cfg.Logger
+	lcfg.Store, lcfg.HTTP, lcfg.Logger = cfg.Store, cfg.HTTP.WithoutRedirects(), cfg.Logger
 	l, err := listener.New(lcfg)
 	if err != nil {
 		return nil, errorf(InvalidArgument, "engine: %v", err)
@@ -180,6 +180,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.listener.Start()
 	if err := e.recoverMessages(ctx); err != nil {
+		e.listener.Stop()
 		return err
 	}
 	e.wg.Add(1)

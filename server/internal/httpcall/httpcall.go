@@ -91,6 +91,19 @@ func New(cfg Config) *Caller {
 	return c
 }
 
+// WithoutRedirects returns a Caller that shares c's connections and
+// network policy but follows no redirect: a 3xx answer is the outcome, a
+// failure. Webhooks use it, as Stripe's and GitHub's do: following a
+// redirect would turn the POST into a GET without its body (and could ack
+// an event nobody received), and carry signed headers to another host.
+func (c *Caller) WithoutRedirects() *Caller {
+	d := *c
+	client := *c.client
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	d.client = &client
+	return &d
+}
+
 // Outcome is what the call means for the task.
 type Outcome struct {
 	Status workflow.TaskStatus // COMPLETED, FAILED or FAILED_WITH_TERMINAL_ERROR

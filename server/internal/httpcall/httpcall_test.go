@@ -625,6 +625,14 @@ func TestRedirects(t *testing.T) {
 	require.Equal(t, "127.0.0.1:"+redirector.port()+` redirected to the scheme "ftp"; only http and https redirects are followed`, out.Reason)
 
 	require.Len(t, target.received(), 2, "only the allowed redirects reached the target")
+
+	// A caller without redirects (webhooks) fails on the 3xx itself.
+	out = call(t, c.WithoutRedirects(), map[string]any{"uri": via(target.URL + "/ok"), "method": "POST", "body": "event"})
+	require.Equal(t, workflow.TaskFailed, out.Status)
+	require.Equal(t, json.Number("302"), response(t, out)["statusCode"])
+	require.Len(t, target.received(), 2, "nothing reached the redirect's target")
+	out = call(t, c, map[string]any{"uri": via(target.URL + "/ok")})
+	require.Equal(t, workflow.TaskCompleted, out.Status, "the caller it came from still follows redirects")
 }
 
 func TestConcurrentCalls(t *testing.T) {

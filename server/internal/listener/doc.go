@@ -57,7 +57,13 @@
 // reasonForIncompletion), WORKFLOW_PAUSED, WORKFLOW_RESUMED,
 // WORKFLOW_RETRIED, WORKFLOW_RESTARTED and WORKFLOW_RERAN. Task events (the
 // same definitions, for tasks whose task definition does not set
-// taskStatusListenerEnabled to false): TASK_<status> whenever a task enters
-// a status, SCHEDULED, IN_PROGRESS, COMPLETED, COMPLETED_WITH_ERRORS,
+// taskStatusListenerEnabled to false): TASK_<status> for each commit that
+// changes a task's status, with the status the task has after it (a task
+// that passes through several within one commit, as a NOOP does, reports
+// the last): SCHEDULED, IN_PROGRESS, COMPLETED, COMPLETED_WITH_ERRORS,
 // FAILED, FAILED_WITH_TERMINAL_ERROR, TIMED_OUT, CANCELED or SKIPPED.
+//
+// Redirects are not followed: a 3xx answer is a failed attempt, so that an
+// event is never acknowledged by a GET that a redirect made of its POST,
+// nor its signed headers carried to another host.
 package listener
