@@ -1,14 +1,16 @@
 // Package archive keeps executions that are removed from the store, in
 // files of JSON lines: one execution, with its tasks and its definition
 // snapshot, per line, in Conductor's Workflow shape, so that jq, grep or a
-// data warehouse loader can read them.
+// data warehouse loader can read them. Task logs and history are not
+// archived.
 //
 // Files are named executions-YYYY-MM-DD.jsonl after the UTC day their
 // lines were written; when a file reaches Config.MaxFileBytes the day goes
 // on in executions-YYYY-MM-DD.1.jsonl, .2.jsonl and so on. Write returns
 // only once its lines are fsynced, so an execution archived and then
-// removed from the store is never lost, and it never leaves half a line:
-// a write that fails is cut off the file again.
+// removed from the store is never lost, and no line is ever appended to
+// half a line: a write that fails is cut off the file again, and a file
+// found ending in one (a crash before the sync) is left for a new part.
 package archive
 
 import (
@@ -107,8 +109,8 @@ func (w *Writer) Write(execs ...*workflow.Workflow) error {
 }
 
 // undo cuts what a failed write may have left after the last whole line.
-// If even that fails, the file is closed, so that the next write starts a
-// new file rather than append to a broken line.
+// If even that fails, the file is closed; the next write opens it again,
+// finds the broken line at its end and moves on to a new part.
 func (w *Writer) undo(err error) error {
 	if terr := w.f.Truncate(w.size); terr != nil {
 		w.f.Close()
@@ -159,6 +161,20 @@ func (w *Writer) open(day string, part int) error {
 			part++
 			continue
 		}
+		if info.Size() > 0 {
+			// A write cut short (a crash before its sync, a failed undo)
+			// leaves a part line at the end: never append after it.
+			whole, err := endsWithNewline(path, info.Size())
+			if err != nil {
+				f.Close()
+				return err
+			}
+			if !whole {
+				f.Close()
+				part++
+				continue
+			}
+		}
 		if info.Size() == 0 {
 			// The new file's name must survive a power cut too.
 			if err := syncDir(w.cfg.Dir); err != nil {
@@ -169,6 +185,21 @@ func (w *Writer) open(day string, part int) error {
 		w.f, w.day, w.part, w.size = f, day, part, info.Size()
 		return nil
 	}
+}
+
+// endsWithNewline reports whether the file of size bytes at path ends a
+// line.
+func endsWithNewline(path string, size int64) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, fmt.Errorf("archive: open %s: %w", path, err)
+	}
+	defer f.Close()
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, size-1); err != nil {
+		return false, fmt.Errorf("archive: read %s: %w", path, err)
+	}
+	return last[0] == '\n', nil
 }
 
 // Close closes the current file.

@@ -123,3 +123,33 @@ func mustJSON(t *testing.T, w *workflow.Workflow) []byte {
 	require.NoError(t, err)
 	return data
 }
+
+// A file that ends in part of a line (a crash between a write and its
+// sync) is never appended to: the next execution goes to a new part.
+func TestBrokenLineStartsANewPart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	now := time.Date(2026, 11, 22, 23, 0, 0, 0, time.UTC)
+	w, err := Open(Config{Dir: dir, Clock: func() time.Time { return now }})
+	require.NoError(t, err)
+	require.NoError(t, w.Write(execution("a")))
+	require.NoError(t, w.Close())
+	f, err := os.OpenFile(filepath.Join(dir, "executions-2026-11-22.jsonl"), os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(`{"workflowId":"cut`)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+
+	w, err = Open(Config{Dir: dir, Clock: func() time.Time { return now }})
+	require.NoError(t, err)
+	require.NoError(t, w.Write(execution("b")))
+	require.NoError(t, w.Close())
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 2)
+	data, err := os.ReadFile(filepath.Join(dir, "executions-2026-11-22.1.jsonl"))
+	require.NoError(t, err)
+	var got workflow.Workflow
+	require.NoError(t, workflow.Decode(data, &got), "the new part holds whole lines: %s", data)
+	require.Equal(t, "b", got.WorkflowID)
+}

@@ -24,7 +24,8 @@ func (e *Engine) Archives() bool { return e.cfg.Archive != nil }
 
 // RemoveWorkflow deletes an ended execution from the store with
 // everything of it (tasks, logs, history, index entries); with archive, it
-// first writes it to the archive, so that nothing is lost. It refuses an
+// first writes the execution with its tasks and definition snapshot to the
+// archive (task logs and history are not archived). It refuses an
 // execution that is still running or paused (FailedPrecondition): terminate
 // it first, or use TerminateRemove. Asking to archive when the engine has
 // no archive is refused too, rather than deleting what the caller wanted
@@ -86,19 +87,14 @@ func (e *Engine) TerminateRemove(ctx context.Context, id, reason string, archive
 	if archive && e.cfg.Archive == nil {
 		return e.RemoveWorkflow(ctx, id, archive) // refused, before anything is terminated
 	}
-	w, err := e.Workflow(ctx, id, false)
-	if err != nil {
-		return err
+	if reason == "" {
+		reason = "terminated to be removed"
 	}
-	if !w.Status.Terminal() {
-		if reason == "" {
-			reason = "terminated to be removed"
-		}
-		if err := e.TerminateWorkflow(ctx, id, reason); err != nil && CodeOf(err) != FailedPrecondition {
-			return err
-		}
-		// FailedPrecondition: it ended meanwhile, which is all that was
-		// needed.
+	// Terminating an ended execution changes nothing: a terminated one is
+	// left as it is, another is refused (FailedPrecondition), which is all
+	// that was needed.
+	if err := e.TerminateWorkflow(ctx, id, reason); err != nil && CodeOf(err) != FailedPrecondition {
+		return err
 	}
 	return e.RemoveWorkflow(ctx, id, archive)
 }
