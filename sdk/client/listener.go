@@ -83,7 +83,8 @@ type DeadLetter struct {
 	Event json.RawMessage `json:"event,omitempty"`
 }
 
-// DeadLetters returns up to limit dead letters (100 when 0, at most 1000)
+// DeadLetters returns up to limit dead letters (100 when 0, at most 1000;
+// fewer when they are large: a page holds about 1 MiB)
 // whose ids sort after after ("" for the first page), in id order.
 func (c *Client) DeadLetters(ctx context.Context, after string, limit int) ([]*DeadLetter, error) {
 	res, err := c.listeners.ListDeadLetters(ctx, connect.NewRequest(&batonv1.ListDeadLettersRequest{After: after, Limit: int32(limit)}))

@@ -22,6 +22,10 @@ const (
 	DefaultDeadLetterLimit = 100
 	// MaxDeadLetterLimit is the largest page.
 	MaxDeadLetterLimit = 1000
+	// DeadLetterPageBytes bounds the stored size of one page: a page ends
+	// early, after at least one dead letter, once it holds this much, so
+	// that it fits an API response (a listener event alone may be 64 KiB).
+	DeadLetterPageBytes = 1 << 20
 )
 
 // DeadLetters keeps the dead-letter list. Moves between the messages and
@@ -34,7 +38,9 @@ type DeadLetters interface {
 	DeadLetterPut(ctx context.Context, d *DeadLetter) error
 	// DeadLetterList returns up to limit dead letters (DefaultDeadLetterLimit
 	// when 0; ErrInvalid when negative or over MaxDeadLetterLimit) whose ids
-	// sort after the id after ("" for the first page), in id order.
+	// sort after the id after ("" for the first page), in id order, and
+	// fewer once the page holds DeadLetterPageBytes: the next page starts
+	// after the last id returned; an empty page is the end.
 	DeadLetterList(ctx context.Context, after string, limit int) ([]*DeadLetter, error)
 	// DeadLetterRedrive moves dead letters back to the messages, under
 	// their ids, all in one transaction, and returns the messages. It fails

@@ -67,9 +67,13 @@ func (s *Store) DeadLetterList(ctx context.Context, after string, limit int) ([]
 			// The first key after deadLetterKey(after).
 			start = append(deadLetterKey(after), 0)
 		}
+		size := 0
 		for it.Seek(start); it.ValidForPrefix(prefix) && len(out) < limit; it.Next() {
 			if err := ctx.Err(); err != nil {
 				return err
+			}
+			if size += int(it.Item().ValueSize()); len(out) > 0 && size > store.DeadLetterPageBytes {
+				break
 			}
 			var d store.DeadLetter
 			if err := it.Item().Value(func(v []byte) error { return workflow.Decode(v, &d) }); err != nil {

@@ -3,6 +3,7 @@ package storetest
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -150,6 +151,39 @@ func testDeadLetters(t *testing.T, h Harness) {
 			_, err := b.store.DeadLetterList(b.ctx, "", limit)
 			require.ErrorIs(t, err, store.ErrInvalid, "limit %d", limit)
 		}
+	})
+
+	t.Run("ListPagesBoundedInBytes", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		big := strings.Repeat("x", 60<<10) // about a listener event's size cap
+		var ms []*store.Message
+		for i := range 40 {
+			ms = append(ms, &store.Message{ID: fmt.Sprintf("%s-%03d", newID("big"), i), Kind: "listener",
+				Body: json.RawMessage(fmt.Sprintf(`{"pad":%q}`, big)), Time: baseTime.UnixMilli()})
+		}
+		require.NoError(t, b.store.Commit(b.ctx, &store.Transition{Send: ms}))
+		for _, m := range ms {
+			require.NoError(t, b.store.DeadLetterPut(b.ctx, dead(m, 1)))
+		}
+		seen, pages, after := 0, 0, ""
+		for {
+			page, err := b.store.DeadLetterList(b.ctx, after, store.MaxDeadLetterLimit)
+			require.NoError(t, err)
+			if len(page) == 0 {
+				break
+			}
+			size := 0
+			for _, d := range page {
+				size += len(d.Message.Body)
+			}
+			require.LessOrEqual(t, size, store.DeadLetterPageBytes, "a page stays within its byte bound")
+			seen += len(page)
+			pages++
+			after = page[len(page)-1].Message.ID
+		}
+		require.Equal(t, len(ms), seen, "every dead letter is listed once")
+		require.Greater(t, pages, 1)
 	})
 
 	t.Run("RedriveMovesBack", func(t *testing.T) {
