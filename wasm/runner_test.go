@@ -160,8 +160,10 @@ func TestRunawayDoesNotStallGC(t *testing.T) {
 		cancel()
 		t.Logf("%s: %d collections while it ran, stopped after %v", c.fn, gcs, took)
 		// A collection waits for the guest to reach an exit to Go: without
-		// them it would wait for the guest to end, far past the deadline.
-		require.Greater(t, gcs, 1, "%s: collections ran while the guest did", c.fn)
+		// them the interrupt could not be set until the guest ended, far
+		// past the deadline (25 s in a run without them). The bound is
+		// loose, for a loaded machine and the race detector.
+		require.Less(t, took, 5*time.Second, "%s: stopped near its deadline while collections ran", c.fn)
 	}
 }
 
