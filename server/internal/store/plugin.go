@@ -1,0 +1,61 @@
+package store
+
+import "context"
+
+// PluginStore keeps uploaded Wasm plugins: the modules, content-addressed
+// by digest, the versions of each plugin, and each plugin's key-value
+// data.
+type PluginStore interface {
+	// PluginPut stores a new version of a plugin: the module under its
+	// digest (kept once however many versions share it) and the version
+	// record, in one transaction. v.Version must be the plugin's latest
+	// version plus one (1 for a new plugin), else ErrConflict; the state
+	// record is replaced by st, whose Active must be v.Version.
+	PluginPut(ctx context.Context, v *PluginVersion, module []byte, st *PluginState) error
+	// PluginVersions returns the versions of a plugin, oldest first, or
+	// ErrNotFound when it has none.
+	PluginVersions(ctx context.Context, name string) ([]*PluginVersion, error)
+	// PluginModule returns the module stored under a digest, or ErrNotFound.
+	PluginModule(ctx context.Context, digest string) ([]byte, error)
+	// PluginStates returns the state of every plugin, sorted by name.
+	PluginStates(ctx context.Context) ([]*PluginState, error)
+	// PluginSetState replaces a plugin's state (which version is active,
+	// whether it is enabled), or returns ErrNotFound.
+	PluginSetState(ctx context.Context, st *PluginState) error
+	// PluginDelete removes versions of a plugin: one (version > 0) or all
+	// (version 0) with its state and key-value data. A module no remaining
+	// version uses is removed too. ErrNotFound when there is nothing to
+	// remove. Deleting the active version makes the newest remaining one
+	// active.
+	PluginDelete(ctx context.Context, name string, version int) error
+
+	// PluginKVGet returns a plugin's value for key, or ErrNotFound.
+	PluginKVGet(ctx context.Context, plugin, key string) ([]byte, error)
+	// PluginKVPut sets a plugin's value for key.
+	PluginKVPut(ctx context.Context, plugin, key string, value []byte) error
+	// PluginKVDelete removes a plugin's value for key; a missing key is no
+	// error.
+	PluginKVDelete(ctx context.Context, plugin, key string) error
+}
+
+// PluginVersion is one uploaded version of a plugin.
+type PluginVersion struct {
+	Name    string `json:"name"`
+	Version int    `json:"version"`
+	// Digest is "sha256:" and the hex SHA-256 of the module.
+	Digest string `json:"digest"`
+	Size   int64  `json:"size"`
+	// Manifest is the manifest's JSON as uploaded (wasm.ParseManifest).
+	Manifest    []byte `json:"manifest"`
+	CreatedTime int64  `json:"createdTime"` // Unix milliseconds
+}
+
+// PluginState is what is in force for a plugin: its active version, and
+// whether it runs at all.
+type PluginState struct {
+	Name    string `json:"name"`
+	Active  int    `json:"active"`
+	Enabled bool   `json:"enabled"`
+	// UpdatedTime is when the state last changed, Unix milliseconds.
+	UpdatedTime int64 `json:"updatedTime"`
+}

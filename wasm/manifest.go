@@ -1,0 +1,223 @@
+package wasm
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Manifest is what a plugin may do and what it provides, written by its
+// author and checked when it is uploaded. Its JSON shape:
+//
+//	{
+//	  "name": "hash",
+//	  "description": "Hashes and HMACs of task input fields",
+//	  "taskTypes": ["HASH"],
+//	  "workers": ["hash_fields"],
+//	  "config": {"algorithm": "sha256"},
+//	  "secrets": ["HMAC_KEY"],
+//	  "allowedHosts": ["api.example.com", "*.example.org:8443"],
+//	  "limits": {"memoryMiB": 64, "timeoutMs": 5000, "maxOutputBytes": 1048576,
+//	             "concurrency": 2, "warm": 1}
+//	}
+type Manifest struct {
+	// Name names the plugin: 1 to 64 lower-case letters, digits, '-' and
+	// '_', starting with a letter. Versions of a plugin share its name.
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// TaskTypes are the custom system task types the plugin implements: a
+	// workflow task of one of these types runs inside the server. Upper
+	// case, like Conductor's own types, and none of them.
+	TaskTypes []string `json:"taskTypes,omitempty"`
+	// Workers are the SIMPLE task names (task definition names) the
+	// plugin works as a lightweight worker, beside any external worker
+	// polling the same queue.
+	Workers []string `json:"workers,omitempty"`
+	// Config is handed to the plugin as is (config_get).
+	Config map[string]string `json:"config,omitempty"`
+	// Secrets are the names of the secrets the plugin may read
+	// (secret_get). Their values come from the environment of the process
+	// that runs the plugin, as BATON_SECRET_<NAME>; they are never stored.
+	Secrets []string `json:"secrets,omitempty"`
+	// AllowedHosts are the hosts http_fetch may reach: "host" (any port),
+	// "host:port", or "*.domain" for its subdomains. Empty: none.
+	AllowedHosts []string `json:"allowedHosts,omitempty"`
+	Limits       Limits   `json:"limits"`
+}
+
+// Limits bound what one plugin may use. Zero fields take the defaults.
+type Limits struct {
+	// MemoryMiB caps the linear memory of each instance.
+	MemoryMiB int `json:"memoryMiB,omitempty"`
+	// TimeoutMs is the wall-clock deadline of one task.
+	TimeoutMs int `json:"timeoutMs,omitempty"`
+	// MaxOutputBytes caps the JSON result of one task.
+	MaxOutputBytes int `json:"maxOutputBytes,omitempty"`
+	// Concurrency is how many tasks of the plugin run at once on a server.
+	Concurrency int `json:"concurrency,omitempty"`
+	// Warm is how many idle instances are kept ready, at most Concurrency.
+	Warm int `json:"warm,omitempty"`
+}
+
+// Defaults and bounds of Limits.
+const (
+	DefaultMemoryMiB      = 64
+	MaxMemoryMiB          = 4096
+	DefaultTimeoutMs      = 10_000
+	MaxTimeoutMs          = 15 * 60 * 1000
+	DefaultMaxOutputBytes = 1 << 20
+	MaxOutputBytes        = 16 << 20
+	DefaultConcurrency    = 2
+	MaxConcurrency        = 256
+	DefaultWarm           = 1
+)
+
+// MaxManifestBytes bounds a manifest's JSON.
+const MaxManifestBytes = 64 << 10
+
+var (
+	pluginName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,63}$`)
+	typeName   = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,127}$`)
+	workerName = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,128}$`)
+	secretName = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,127}$`)
+	hostLabel  = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+)
+
+// BuiltinTaskTypes are Conductor's task types, which no plugin may take.
+var BuiltinTaskTypes = []string{
+	"SIMPLE", "DYNAMIC", "FORK_JOIN", "FORK", "FORK_JOIN_DYNAMIC", "DECISION", "SWITCH", "JOIN",
+	"EXCLUSIVE_JOIN", "DO_WHILE", "SUB_WORKFLOW", "START_WORKFLOW", "EVENT", "WAIT", "HUMAN", "HTTP",
+	"LAMBDA", "INLINE", "TERMINATE", "JSON_JQ_TRANSFORM", "SET_VARIABLE", "NOOP", "KAFKA_PUBLISH",
+}
+
+// ParseManifest decodes and checks a manifest and fills in its default
+// limits. Unknown fields are refused, so that a misspelt limit is not
+// silently ignored. The error lists every problem found.
+func ParseManifest(b []byte) (*Manifest, error) {
+	if len(b) > MaxManifestBytes {
+		return nil, fmt.Errorf("manifest is %d bytes; at most %d are allowed", len(b), MaxManifestBytes)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var m Manifest
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("manifest is not valid: %w", err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("manifest is not valid: data after the JSON object")
+	}
+	if err := m.check(); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// Provides returns the task types and worker task names the plugin serves.
+func (m *Manifest) Provides() []string {
+	return append(slices.Clone(m.TaskTypes), m.Workers...)
+}
+
+func (m *Manifest) check() error {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	if !pluginName.MatchString(m.Name) {
+		add("name %q: use 1 to 64 lower-case letters, digits, '-' and '_', starting with a letter", m.Name)
+	}
+	if len(m.TaskTypes) == 0 && len(m.Workers) == 0 {
+		add("the plugin provides nothing: list task types in taskTypes or task names in workers")
+	}
+	seen := map[string]bool{}
+	for _, t := range m.TaskTypes {
+		switch {
+		case !typeName.MatchString(t):
+			add("taskTypes: %q: a task type is upper case: letters, digits and '_', starting with a letter", t)
+		case slices.Contains(BuiltinTaskTypes, t):
+			add("taskTypes: %q is one of Conductor's own task types; pick another name", t)
+		case seen[t]:
+			add("taskTypes: %q is listed twice", t)
+		}
+		seen[t] = true
+	}
+	for _, w := range m.Workers {
+		switch {
+		case !workerName.MatchString(w):
+			add("workers: %q: a task name is 1 to 128 letters, digits, '_', '.', ':' and '-'", w)
+		case seen[w]:
+			add("workers: %q is listed twice or is also a task type", w)
+		}
+		seen[w] = true
+	}
+	for _, s := range m.Secrets {
+		if !secretName.MatchString(s) {
+			add("secrets: %q: a secret name is upper case: letters, digits and '_', starting with a letter", s)
+		}
+	}
+	for _, h := range m.AllowedHosts {
+		if err := checkHostPattern(h); err != nil {
+			add("allowedHosts: %q: %v", h, err)
+		}
+	}
+	l := &m.Limits
+	bound := func(field string, v *int, def, maxv int) {
+		switch {
+		case *v < 0:
+			add("limits.%s is %d; it must be positive (or left out for %d)", field, *v, def)
+		case *v > maxv:
+			add("limits.%s is %d; at most %d is allowed", field, *v, maxv)
+		case *v == 0:
+			*v = def
+		}
+	}
+	bound("memoryMiB", &l.MemoryMiB, DefaultMemoryMiB, MaxMemoryMiB)
+	bound("timeoutMs", &l.TimeoutMs, DefaultTimeoutMs, MaxTimeoutMs)
+	bound("maxOutputBytes", &l.MaxOutputBytes, DefaultMaxOutputBytes, MaxOutputBytes)
+	bound("concurrency", &l.Concurrency, DefaultConcurrency, MaxConcurrency)
+	if l.Warm < 0 {
+		add("limits.warm is %d; it must be 0 or more", l.Warm)
+	} else if l.Warm > l.Concurrency {
+		add("limits.warm is %d; it may not be over limits.concurrency (%d)", l.Warm, l.Concurrency)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("manifest is not valid: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// checkHostPattern checks one allowedHosts entry: host, host:port or
+// *.domain[:port], where host is a DNS name or an IP address.
+func checkHostPattern(p string) error {
+	if strings.Contains(p, "/") {
+		return fmt.Errorf("not a host name, host:port or *.domain; write the host without a scheme or path")
+	}
+	host, port := p, ""
+	if h, pt, err := net.SplitHostPort(p); err == nil {
+		host, port = h, pt
+	}
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("port %q is not a number from 1 to 65535", port)
+		}
+	}
+	if net.ParseIP(host) != nil {
+		return nil
+	}
+	name := strings.TrimPrefix(host, "*.")
+	if name != strings.ToLower(name) {
+		return fmt.Errorf("write host names in lower case")
+	}
+	labels := strings.Split(name, ".")
+	for _, l := range labels {
+		if !hostLabel.MatchString(l) {
+			return fmt.Errorf("not a host name, host:port or *.domain")
+		}
+	}
+	if name != host && len(labels) < 2 {
+		return fmt.Errorf("a wildcard must cover the subdomains of a domain of at least two labels, such as *.example.com")
+	}
+	return nil
+}

@@ -1,0 +1,40 @@
+package wasm
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseManifestFillsDefaults(t *testing.T) {
+	m, err := ParseManifest([]byte(`{"name":"hash","taskTypes":["HASH"],"workers":["hash_fields"],"allowedHosts":["api.example.com","*.example.org:8443","127.0.0.1:9000"]}`))
+	require.NoError(t, err)
+	require.Equal(t, Limits{MemoryMiB: DefaultMemoryMiB, TimeoutMs: DefaultTimeoutMs, MaxOutputBytes: DefaultMaxOutputBytes, Concurrency: DefaultConcurrency}, m.Limits)
+	require.Equal(t, []string{"HASH", "hash_fields"}, m.Provides())
+}
+
+func TestParseManifestNamesEveryProblem(t *testing.T) {
+	for _, tc := range []struct{ json, want string }{
+		{`{"name":"Hash","taskTypes":["HASH"]}`, `name "Hash"`},
+		{`{"name":"hash"}`, "provides nothing"},
+		{`{"name":"hash","taskTypes":["HTTP"]}`, `"HTTP" is one of Conductor's own`},
+		{`{"name":"hash","taskTypes":["hash"]}`, "upper case"},
+		{`{"name":"hash","taskTypes":["A","A"]}`, "listed twice"},
+		{`{"name":"hash","taskTypes":["A"],"limits":{"timeoutMs":-1}}`, "limits.timeoutMs is -1"},
+		{`{"name":"hash","taskTypes":["A"],"limits":{"memoryMiB":99999}}`, "limits.memoryMiB is 99999; at most 4096"},
+		{`{"name":"hash","taskTypes":["A"],"limits":{"concurrency":1,"warm":2}}`, "limits.warm is 2"},
+		{`{"name":"hash","taskTypes":["A"],"limits":{"timeout":5}}`, `unknown field "timeout"`},
+		{`{"name":"hash","taskTypes":["A"],"allowedHosts":["*.com"]}`, "wildcard"},
+		{`{"name":"hash","taskTypes":["A"],"allowedHosts":["http://x.com"]}`, "not a host name"},
+		{`{"name":"hash","taskTypes":["A"],"allowedHosts":["x.com:0"]}`, "port"},
+		{`{"name":"hash","taskTypes":["A"],"secrets":["key"]}`, `secrets: "key"`},
+		{`{"name":"hash","taskTypes":["A"]} {}`, "data after"},
+		{`[]`, "not valid"},
+	} {
+		_, err := ParseManifest([]byte(tc.json))
+		require.ErrorContains(t, err, tc.want, tc.json)
+	}
+	_, err := ParseManifest([]byte(`{"name":"x","taskTypes":["A"],"description":"` + strings.Repeat("a", MaxManifestBytes) + `"}`))
+	require.ErrorContains(t, err, "at most")
+}
