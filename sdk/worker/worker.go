@@ -35,6 +35,14 @@ import (
 // the lease is lost or the worker's shutdown grace period ends.
 type Handler func(ctx context.Context, task *workflow.Task) (map[string]any, error)
 
+// ResultHandler does the work of one task and says all of its outcome: the
+// status, output, reason, callback delay and log lines of the result (the
+// worker fills in the task, workflow and worker ids). It is for handlers
+// that are themselves runtimes, such as a Wasm plugin. When ctx ends
+// during the call, a result other than COMPLETED is dropped and the task
+// is handed back, as for a Handler.
+type ResultHandler func(ctx context.Context, task *workflow.Task) *workflow.TaskResult
+
 // Options configure a Worker.
 type Options struct {
 	// Client talks to the server. Required.
@@ -66,7 +74,7 @@ const (
 // Worker polls for and runs tasks. Register handlers with Handle, then Run.
 type Worker struct {
 	opts     Options
-	handlers map[string]Handler
+	handlers map[string]ResultHandler
 }
 
 // New returns a worker.
@@ -87,11 +95,15 @@ func New(opts Options) *Worker {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Worker{opts: opts, handlers: map[string]Handler{}}
+	return &Worker{opts: opts, handlers: map[string]ResultHandler{}}
 }
 
 // Handle registers the handler of a task type. Call it before Run.
-func (w *Worker) Handle(taskType string, h Handler) { w.handlers[taskType] = h }
+func (w *Worker) Handle(taskType string, h Handler) { w.handlers[taskType] = adapt(h) }
+
+// HandleResult registers the result handler of a task type. Call it before
+// Run.
+func (w *Worker) HandleResult(taskType string, h ResultHandler) { w.handlers[taskType] = h }
 
 // TerminalError fails a task without retries (FAILED_WITH_TERMINAL_ERROR).
 type TerminalError struct{ Err error }
@@ -151,7 +163,7 @@ func (w *Worker) Run(ctx context.Context) error {
 
 // poll is the loop of one task type: long-poll for as many tasks as there
 // are free slots, start each, repeat.
-func (w *Worker) poll(ctx, taskCtx context.Context, typ string, h Handler, running *sync.WaitGroup) {
+func (w *Worker) poll(ctx, taskCtx context.Context, typ string, h ResultHandler, running *sync.WaitGroup) {
 	slots := make(chan struct{}, w.opts.Concurrency)
 	batch := min(w.opts.Concurrency, maxPollCount)
 	backoff := newBackoff()
@@ -211,44 +223,50 @@ func (w *Worker) poll(ctx, taskCtx context.Context, typ string, h Handler, runni
 // run executes one task with heartbeats and reports its result. With a
 // next task type, the report also asks for a task of that type, which run
 // returns.
-func (w *Worker) run(ctx context.Context, h Handler, t *workflow.Task, next string) *workflow.Task {
+func (w *Worker) run(ctx context.Context, h ResultHandler, t *workflow.Task, next string) *workflow.Task {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stopBeats := w.heartbeat(ctx, cancel, t)
-	output, err := safeCall(ctx, h, t)
+	r := h(ctx, t)
 	stopBeats()
-	r := &workflow.TaskResult{
-		TaskID:             t.TaskID,
-		WorkflowInstanceID: t.WorkflowInstanceID,
-		WorkerID:           w.opts.WorkerID,
-		PollCount:          t.PollCount,
-		OutputData:         output,
-		Status:             workflow.TaskCompleted,
-	}
-	var (
-		terminal *TerminalError
-		progress *InProgress
-	)
-	switch {
-	case err == nil:
-	case errors.As(err, &progress):
-		r.Status = workflow.TaskInProgress
-		r.CallbackAfterSeconds = int64(progress.CallbackAfter / time.Second)
-	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
-		// Shut down or lease lost: hand the task back for another worker.
-		r.Status = workflow.TaskInProgress
-		r.OutputData = nil
-	case errors.As(err, &terminal):
-		r.Status = workflow.TaskFailedWithTerminalError
-		r.ReasonForIncompletion = err.Error()
-	default:
-		r.Status = workflow.TaskFailed
-		r.ReasonForIncompletion = err.Error()
-	}
 	if ctx.Err() != nil {
-		next = "" // handed back or lost: this slot takes nothing new
+		if r.Status != workflow.TaskCompleted {
+			// Shut down or lease lost, most likely what stopped the
+			// handler: hand the task back for another worker.
+			r = &workflow.TaskResult{Status: workflow.TaskInProgress}
+		}
+		next = "" // this slot takes nothing new
 	}
+	r.TaskID = t.TaskID
+	r.WorkflowInstanceID = t.WorkflowInstanceID
+	r.WorkerID = w.opts.WorkerID
+	r.PollCount = t.PollCount
 	return w.report(r, next)
+}
+
+// adapt makes a Handler a ResultHandler: its error says how the task ends.
+func adapt(h Handler) ResultHandler {
+	return func(ctx context.Context, t *workflow.Task) *workflow.TaskResult {
+		output, err := safeCall(ctx, h, t)
+		r := &workflow.TaskResult{OutputData: output, Status: workflow.TaskCompleted}
+		var (
+			terminal *TerminalError
+			progress *InProgress
+		)
+		switch {
+		case err == nil:
+		case errors.As(err, &progress):
+			r.Status = workflow.TaskInProgress
+			r.CallbackAfterSeconds = int64(progress.CallbackAfter / time.Second)
+		case errors.As(err, &terminal):
+			r.Status = workflow.TaskFailedWithTerminalError
+			r.ReasonForIncompletion = err.Error()
+		default:
+			r.Status = workflow.TaskFailed
+			r.ReasonForIncompletion = err.Error()
+		}
+		return r
+	}
 }
 
 // safeCall runs a handler, turning a panic into a failure.

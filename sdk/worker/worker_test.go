@@ -680,3 +680,31 @@ func TestResultsFetchTheNextTask(t *testing.T) {
 	// so at most one more poll (the next long-poll) can have been sent.
 	require.LessOrEqual(t, counting.seen("PollTasks"), 2)
 }
+
+func TestResultHandlerSaysTheWholeOutcome(t *testing.T) {
+	t.Parallel()
+	e := setup(t, workflow.TaskDef{RetryCount: ptr(0)})
+	w := worker.New(worker.Options{Client: e.c, WorkerID: "w1"})
+	w.HandleResult(taskType, func(ctx context.Context, task *workflow.Task) *workflow.TaskResult {
+		return &workflow.TaskResult{
+			Status:                workflow.TaskFailedWithTerminalError,
+			OutputData:            map[string]any{"seen": task.InputData["name"]},
+			ReasonForIncompletion: "no such user",
+			Logs:                  []workflow.TaskExecLog{{Log: "INFO looked up " + fmt.Sprint(task.InputData["name"])}},
+			TaskID:                "ignored: the worker fills in the ids",
+		}
+	})
+	run(t, w)
+
+	id := e.start(t, "Ada")
+	wf := e.wait(t, id, workflow.StatusFailed)
+	task := wf.Tasks[0]
+	require.Equal(t, workflow.TaskFailedWithTerminalError, task.Status)
+	require.Equal(t, "no such user", task.ReasonForIncompletion)
+	require.Equal(t, map[string]any{"seen": "Ada"}, task.OutputData)
+	require.Equal(t, "w1", task.WorkerID)
+	logs, err := e.c.TaskLogs(t.Context(), task.TaskID)
+	require.NoError(t, err)
+	require.Len(t, logs, 1)
+	require.Equal(t, "INFO looked up Ada", logs[0].Log)
+}
