@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/batonhq/baton/sdk/workflow"
 )
 
 // Manifest is what a plugin may do and what it provides, written by its
@@ -88,12 +90,10 @@ var (
 	hostLabel  = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 )
 
-// BuiltinTaskTypes are Conductor's task types, which no plugin may take.
-var BuiltinTaskTypes = []string{
-	"SIMPLE", "DYNAMIC", "FORK_JOIN", "FORK", "FORK_JOIN_DYNAMIC", "DECISION", "SWITCH", "JOIN",
-	"EXCLUSIVE_JOIN", "DO_WHILE", "SUB_WORKFLOW", "START_WORKFLOW", "EVENT", "WAIT", "HUMAN", "HTTP",
-	"LAMBDA", "INLINE", "TERMINATE", "JSON_JQ_TRANSFORM", "SET_VARIABLE", "NOOP", "KAFKA_PUBLISH",
-}
+// reservedTaskTypes are task types of Conductor's that Baton does not run
+// but that no plugin may take either, so that Conductor definitions using
+// them keep their meaning.
+var reservedTaskTypes = []string{"KAFKA_PUBLISH", "JSON_JQ_TRANSFORM", "BUSINESS_RULE", "UPDATE_SECRET", "GET_SIGNED_JWT", "UPDATE_TASK", "GET_WORKFLOW"}
 
 // ParseManifest decodes and checks a manifest and fills in its default
 // limits. Unknown fields are refused, so that a misspelt limit is not
@@ -136,7 +136,7 @@ func (m *Manifest) check() error {
 		switch {
 		case !typeName.MatchString(t):
 			add("taskTypes: %q: a task type is upper case: letters, digits and '_', starting with a letter", t)
-		case slices.Contains(BuiltinTaskTypes, t):
+		case slices.Contains(workflow.KnownTaskTypes(), t) || slices.Contains(reservedTaskTypes, t):
 			add("taskTypes: %q is one of Conductor's own task types; pick another name", t)
 		case seen[t]:
 			add("taskTypes: %q is listed twice", t)
