@@ -93,7 +93,7 @@ var (
 // reservedTaskTypes are task types of Conductor's that Baton does not run
 // but that no plugin may take either, so that Conductor definitions using
 // them keep their meaning.
-var reservedTaskTypes = []string{"KAFKA_PUBLISH", "JSON_JQ_TRANSFORM", "BUSINESS_RULE", "UPDATE_SECRET", "GET_SIGNED_JWT", "UPDATE_TASK", "GET_WORKFLOW"}
+var reservedTaskTypes = []string{"KAFKA_PUBLISH", "BUSINESS_RULE", "UPDATE_SECRET", "GET_SIGNED_JWT", "UPDATE_TASK", "GET_WORKFLOW"}
 
 // ParseManifest decodes and checks a manifest and fills in its default
 // limits. Unknown fields are refused, so that a misspelt limit is not
