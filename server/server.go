@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -29,6 +30,7 @@ import (
 	"github.com/batonhq/baton/server/internal/listener"
 	"github.com/batonhq/baton/server/internal/scheduler"
 	"github.com/batonhq/baton/server/internal/store/badgerstore"
+	"github.com/batonhq/baton/wasm"
 )
 
 // Config configures a Server.
@@ -124,11 +126,18 @@ func New(cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	var plugins wasm.HostConfig
+	if !cfg.InMemory {
+		// Compiled plugins are kept next to the store, so that a restart
+		// loads them in milliseconds instead of compiling them again.
+		plugins.CacheDir = filepath.Join(cfg.DataDir, "wasm-cache")
+	}
 	e, err := engine.New(engine.Config{
 		Store:   st,
 		Logger:  cfg.Logger,
 		HTTP:    httpcall.New(httpcall.Config{Allow: cfg.HTTPAllow}),
 		Archive: house.archiver(),
+		Plugins: plugins,
 		Listener: listener.Config{
 			URL: cfg.ListenerURL, Secret: cfg.ListenerSecret,
 			MaxAttempts: cfg.ListenerAttempts, MinBackoff: cfg.ListenerBackoff,

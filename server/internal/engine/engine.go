@@ -20,6 +20,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,6 +32,7 @@ import (
 	"github.com/batonhq/baton/server/internal/listener"
 	"github.com/batonhq/baton/server/internal/script"
 	"github.com/batonhq/baton/server/internal/store"
+	"github.com/batonhq/baton/wasm"
 )
 
 // Config configures an Engine.
@@ -60,6 +62,9 @@ type Config struct {
 	// Archive keeps executions that are removed with archiving asked
 	// (RemoveWorkflow); nil when the server has no archive.
 	Archive Archiver
+	// Plugins configures the host of Wasm plugins (its compilation cache,
+	// where secrets come from). Its Logger is the engine's.
+	Plugins wasm.HostConfig
 }
 
 func (c *Config) withDefaults() {
@@ -111,6 +116,8 @@ type Engine struct {
 	handlers  handlers
 	handlerMu sync.Mutex // serializes changes of event handlers
 
+	plugins *plugins
+
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
@@ -142,6 +149,13 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.listener = l
 	e.timer = newTimer(e)
+	hcfg := cfg.Plugins
+	hcfg.Logger = cfg.Logger
+	host, err := wasm.NewHost(context.Background(), hcfg)
+	if err != nil {
+		return nil, errorf(InvalidArgument, "engine: plugin host: %v", err)
+	}
+	e.plugins = &plugins{host: host, runs: map[string]*pluginRun{}}
 	return e, nil
 }
 
@@ -161,7 +175,8 @@ func (e *Engine) Start(ctx context.Context) error {
 	var orphans []*workflow.Task
 	err := e.store.ActiveTasks(ctx, func(t *workflow.Task) error {
 		switch {
-		case t.Status == workflow.TaskInProgress && decider.KindOf(t) == decider.KindQueued && !t.CallbackFromWorker:
+		case t.Status == workflow.TaskInProgress && decider.KindOf(t) == decider.KindQueued && !t.CallbackFromWorker,
+			t.Status == workflow.TaskInProgress && strings.HasPrefix(t.WorkerID, pluginWorkerPrefix) && !t.CallbackFromWorker:
 			orphans = append(orphans, t)
 		case t.Status == workflow.TaskInProgress && queued(t):
 			e.limits.inProgress[t.TaskType]++
@@ -189,6 +204,11 @@ func (e *Engine) Start(ctx context.Context) error {
 		e.timer.run()
 	}()
 	e.startRunners()
+	if err := e.syncPlugins(ctx); err != nil {
+		// The plugins that loaded run; the others are logged and wait
+		// for a fix (a new version, or a delete).
+		e.log.Error("start plugins", "err", err)
+	}
 	return nil
 }
 
@@ -200,8 +220,10 @@ func (e *Engine) Stop() {
 	default:
 		close(e.stop)
 	}
+	e.stopPlugins()
 	e.wg.Wait()
 	e.listener.Stop()
+	_ = e.plugins.host.Close(context.Background())
 }
 
 func (e *Engine) now() time.Time { return e.cfg.Clock() }

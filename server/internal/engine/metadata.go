@@ -150,7 +150,7 @@ func (e *Engine) DeleteTaskDef(ctx context.Context, name string) error {
 // ValidateWorkflowDef returns every problem of a definition, checked against
 // the registered task definitions.
 func (e *Engine) ValidateWorkflowDef(def *workflow.WorkflowDef) workflow.Diagnostics {
-	return workflow.ValidateWorkflowDef(def, workflow.ValidateOptions{TaskDef: e.defs.task})
+	return workflow.ValidateWorkflowDef(def, workflow.ValidateOptions{TaskDef: e.defs.task, ExtraTypes: e.pluginType})
 }
 
 // RegisterWorkflowDef validates and stores a workflow definition. With

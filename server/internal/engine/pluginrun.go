@@ -2,19 +2,318 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
+	"github.com/batonhq/baton/sdk/workflow"
+	"github.com/batonhq/baton/server/internal/store"
 	"github.com/batonhq/baton/wasm"
 )
 
-// preparePlugin checks that a module loads under its manifest (the ABI,
-// imports, limits) before it is stored. Filled in when the wasm host lands.
+// pluginWorkerPrefix starts the worker id of every task a plugin runs inside
+// the server. A task leased under it when the server stopped has nobody
+// working on it, so Start hands it back at once.
+const pluginWorkerPrefix = "baton-plugin:"
+
+// pluginPollWait is how long a plugin's poller waits for a task when the
+// plugin serves several queues: its run slots are shared, and a long poll
+// on a quiet queue would hold them from a busy one.
+const pluginPollWait = time.Second
+
+// plugins is what runs of the uploaded plugins on this server: the active
+// version of each enabled plugin, loaded in the wasm host, with pollers on
+// the queues of the task types and task names it provides. Plugin tasks
+// wait in queues like any worker's, so they obey the same leases, retries,
+// timeouts and rate limits, and external workers (baton worker --plugin
+// on another machine) may poll the same queues.
+type plugins struct {
+	host *wasm.Host
+	mu   sync.Mutex // serializes syncs
+	runs map[string]*pluginRun
+	// types maps each task type a loaded plugin provides to the plugin's
+	// name, for the validation of workflow definitions. Read without mu.
+	types atomic.Pointer[map[string]string]
+}
+
+// pluginRun is one loaded version of a plugin and its pollers.
+type pluginRun struct {
+	version *store.PluginVersion
+	plugin  *wasm.Plugin
+	stop    context.CancelFunc // stops polling; running tasks finish
+	polling sync.WaitGroup
+	running sync.WaitGroup
+}
+
+// preparePlugin checks that a module loads under its manifest (the ABI, its
+// imports, its limits) before it is stored; its error says what is wrong.
 func (e *Engine) preparePlugin(ctx context.Context, bin []byte, m *wasm.Manifest) error {
+	p, err := e.plugins.host.Load(ctx, bin, m)
+	if err != nil {
+		return errorf(InvalidArgument, "plugin %s: %v", m.Name, err)
+	}
+	p.Close(ctx)
 	return nil
 }
 
-// syncPlugins makes the plugins that run match the stored states: it loads
-// active enabled versions and unloads the others. PluginStore changes call
-// it after they commit.
+// pluginType reports whether an enabled plugin provides a task type, for
+// the validation of definitions.
+func (e *Engine) pluginType(taskType string) bool {
+	types := e.plugins.types.Load()
+	if types == nil {
+		return false
+	}
+	_, ok := (*types)[taskType]
+	return ok
+}
+
+// syncPlugins makes the plugins that run match the stored states: the
+// active version of each enabled plugin runs, nothing else. A version that
+// stops running stops polling at once and finishes the tasks it runs in
+// the background. A plugin that fails to load is logged and left out; the
+// others run.
 func (e *Engine) syncPlugins(ctx context.Context) error {
+	p := e.plugins
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	states, err := e.store.PluginStates(ctx)
+	if err != nil {
+		return classify(err, "read plugin states")
+	}
+	want := map[string]*store.PluginState{}
+	for _, st := range states {
+		if st.Enabled {
+			want[st.Name] = st
+		}
+	}
+	for name, r := range p.runs {
+		if st := want[name]; st == nil || st.Active != r.version.Version {
+			delete(p.runs, name)
+			e.retire(r)
+		}
+	}
+	var failed []string
+	for name, st := range want {
+		if p.runs[name] != nil {
+			continue
+		}
+		r, err := e.loadPlugin(ctx, st)
+		if err != nil {
+			e.log.Error("load plugin", "plugin", name, "version", st.Active, "err", err)
+			failed = append(failed, fmt.Sprintf("%s: %v", name, err))
+			continue
+		}
+		p.runs[name] = r
+		e.startPollers(r)
+	}
+	types := map[string]string{}
+	for name, r := range p.runs {
+		for _, t := range r.plugin.Manifest().TaskTypes {
+			types[t] = name
+		}
+	}
+	p.types.Store(&types)
+	if len(failed) > 0 {
+		slices.Sort(failed)
+		return errorf(Internal, "plugins failed to load: %s", strings.Join(failed, "; "))
+	}
 	return nil
+}
+
+// loadPlugin loads the active version of a plugin.
+func (e *Engine) loadPlugin(ctx context.Context, st *store.PluginState) (*pluginRun, error) {
+	versions, err := e.store.PluginVersions(ctx, st.Name)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(versions, func(v *store.PluginVersion) bool { return v.Version == st.Active })
+	if i < 0 {
+		return nil, fmt.Errorf("active version %d is not stored", st.Active)
+	}
+	v := versions[i]
+	bin, err := e.store.PluginModule(ctx, v.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("read module %s: %w", v.Digest, err)
+	}
+	m, err := wasm.ParseManifest(v.Manifest)
+	if err != nil {
+		return nil, err
+	}
+	pl, err := e.plugins.host.Load(ctx, bin, m)
+	if err != nil {
+		return nil, err
+	}
+	return &pluginRun{version: v, plugin: pl}, nil
+}
+
+// retire stops a run's polling, and closes its plugin once the tasks it
+// runs are done.
+func (e *Engine) retire(r *pluginRun) {
+	r.stop()
+	go func() {
+		r.polling.Wait()
+		r.running.Wait()
+		r.plugin.Close(context.Background())
+	}()
+}
+
+// stopPlugins stops every plugin when the engine stops: tasks running are
+// interrupted and left to Start, which hands them back.
+func (e *Engine) stopPlugins() {
+	p := e.plugins
+	p.mu.Lock()
+	runs := slices.Collect(maps.Values(p.runs))
+	clear(p.runs)
+	p.mu.Unlock()
+	for _, r := range runs {
+		r.stop()
+		r.polling.Wait()
+		r.running.Wait()
+		r.plugin.Close(context.Background())
+	}
+}
+
+// pluginWorkerID is the worker id of a plugin version's tasks.
+func pluginWorkerID(v *store.PluginVersion) string {
+	return fmt.Sprintf("%s%s@%d", pluginWorkerPrefix, v.Name, v.Version)
+}
+
+// startPollers starts a poller for each queue the plugin serves. They share
+// the plugin's run slots (its concurrency limit), and take a slot before
+// they poll, so that a task is never leased to wait for a slot.
+func (e *Engine) startPollers(r *pluginRun) {
+	m := r.plugin.Manifest()
+	queues := m.Provides()
+	slots := make(chan struct{}, m.Limits.Concurrency)
+	wait := e.cfg.MaxPollWait
+	if len(queues) > 1 {
+		wait = min(wait, pluginPollWait)
+	}
+	pollCtx, stop := context.WithCancel(context.Background())
+	r.stop = stop
+	// Tasks run under a context the engine's stop cancels, not a retire.
+	runCtx, cancelRuns := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-e.stop:
+		case <-pollCtx.Done():
+		}
+		stop()
+		r.polling.Wait()
+		select {
+		case <-e.stop:
+			cancelRuns()
+		default:
+			r.running.Wait()
+			cancelRuns()
+		}
+	}()
+	worker := pluginWorkerID(r.version)
+	for _, q := range queues {
+		r.polling.Add(1)
+		go func() {
+			defer r.polling.Done()
+			e.pollPlugin(pollCtx, runCtx, r, q, worker, slots, wait)
+		}()
+	}
+}
+
+// pollPlugin is the loop of one queue of a plugin: take the free run slots,
+// poll for as many tasks, run each.
+func (e *Engine) pollPlugin(ctx, runCtx context.Context, r *pluginRun, queue, worker string, slots chan struct{}, wait time.Duration) {
+	for ctx.Err() == nil {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		free := 1
+	fill:
+		for free < cap(slots) {
+			select {
+			case slots <- struct{}{}:
+				free++
+			default:
+				break fill
+			}
+		}
+		tasks, err := e.poll(ctx, PollRequest{TaskType: queue, WorkerID: worker, Count: free, Wait: wait}, false)
+		for range free - len(tasks) {
+			<-slots
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				e.log.Warn("poll plugin tasks", "plugin", r.version.Name, "queue", queue, "err", err)
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Second):
+				}
+			}
+			continue
+		}
+		for _, t := range tasks {
+			r.running.Add(1)
+			go func() {
+				defer func() { <-slots; r.running.Done() }()
+				e.runPlugin(runCtx, r, t, worker)
+			}()
+		}
+	}
+}
+
+// runPlugin runs one task and records its result.
+func (e *Engine) runPlugin(ctx context.Context, r *pluginRun, t *workflow.Task, worker string) {
+	env := wasm.Env{
+		KV: pluginKV{s: e.store, plugin: r.version.Name},
+		Progress: func(ctx context.Context, _ []byte) error {
+			return e.Heartbeat(ctx, t.TaskID, t.PollCount, worker)
+		},
+	}
+	res := r.plugin.Run(ctx, t, env)
+	if ctx.Err() != nil && res.Status != workflow.TaskCompleted {
+		// The engine is stopping and interrupted the plugin: the task is
+		// handed back at the next start, not failed.
+		return
+	}
+	res.TaskID, res.WorkflowInstanceID, res.PollCount, res.WorkerID = t.TaskID, t.WorkflowInstanceID, t.PollCount, worker
+	err := e.UpdateTask(context.WithoutCancel(ctx), res)
+	var ee *Error
+	if errors.As(err, &ee) && ee.Code == InvalidArgument {
+		// The result itself is refused (an output over the server's
+		// limits): the attempt fails and says why.
+		err = e.UpdateTask(context.WithoutCancel(ctx), &workflow.TaskResult{
+			TaskID: t.TaskID, WorkflowInstanceID: t.WorkflowInstanceID, PollCount: t.PollCount, WorkerID: worker,
+			Status: workflow.TaskFailed, ReasonForIncompletion: "the plugin's result was refused: " + ee.Msg, Logs: res.Logs,
+		})
+	}
+	if err != nil {
+		e.log.Warn("record a plugin task's result", "plugin", r.version.Name, "task", t.TaskID, "err", err)
+	}
+}
+
+// pluginKV is the key-value store of one plugin.
+type pluginKV struct {
+	s      store.PluginStore
+	plugin string
+}
+
+func (kv pluginKV) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	v, err := kv.s.PluginKVGet(ctx, kv.plugin, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, false, nil
+	}
+	return v, err == nil, err
+}
+
+func (kv pluginKV) Put(ctx context.Context, key string, value []byte) error {
+	return kv.s.PluginKVPut(ctx, kv.plugin, key, value)
+}
+
+func (kv pluginKV) Delete(ctx context.Context, key string) error {
+	return kv.s.PluginKVDelete(ctx, kv.plugin, key)
 }
