@@ -2,6 +2,7 @@ package wasm
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,4 +97,13 @@ func TestRunCompletes(t *testing.T) {
 	require.Equal(t, "w1", res.WorkflowInstanceID)
 	require.Equal(t, "echo", res.OutputData["op"])
 	require.Equal(t, "12345678901234567", res.OutputData["n"].(interface{ String() string }).String())
+}
+
+func jsonNum(s string) any { return json.Number(s) }
+
+func mustJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return b
 }
