@@ -229,7 +229,7 @@ func TestHostileAsm(t *testing.T) {
 				m.Limits.MemoryMiB = capMiB
 			}))
 			if tc.timed {
-				requireRunStopped(t, p)
+				requireRunStopped(t, p, nil)
 			}
 			res := p.Run(context.Background(), task(nil), Env{})
 			require.Equal(t, workflow.TaskFailed, res.Status)
@@ -244,12 +244,12 @@ func TestHostileAsm(t *testing.T) {
 // requireRunStopped requires a Run of a runaway to return within the
 // deadline+grace (the bound; retried up to 3 times as in
 // requireStoppedInTime, since the machine is shared).
-func requireRunStopped(t *testing.T, p *Plugin) {
+func requireRunStopped(t *testing.T, p *Plugin, input map[string]any) {
 	t.Helper()
 	var overs []time.Duration
 	for range 3 {
 		start := time.Now()
-		res := p.Run(context.Background(), task(nil), Env{})
+		res := p.Run(context.Background(), task(input), Env{})
 		took := time.Since(start)
 		require.Equal(t, workflow.TaskFailed, res.Status)
 		overs = append(overs, took-deadline)

@@ -48,13 +48,14 @@ type KV interface {
 // Plugin is a loaded plugin: its compiled module, manifest and pool of
 // instances. It is safe for concurrent use.
 type Plugin struct {
-	h       *Host
-	c       *compiled
-	digest  string
-	m       *Manifest
-	memCap  uint64
-	timeout time.Duration
-	slots   chan struct{} // one per running call (or instance being started)
+	h        *Host
+	c        *compiled
+	digest   string
+	m        *Manifest
+	memCap   uint64
+	timeout  time.Duration
+	slots    chan struct{} // one per running call (or instance being started)
+	maxCalls int           // recycleCalls; tests lower it
 
 	mu      sync.Mutex
 	idle    []*instance
@@ -81,7 +82,7 @@ func newPlugin(h *Host, c *compiled, digest string, m *Manifest, memCap uint64) 
 		timeout = DefaultTimeoutMs * time.Millisecond
 	}
 	conc := max(m.Limits.Concurrency, 1)
-	return &Plugin{h: h, c: c, digest: digest, m: m, memCap: memCap, timeout: timeout, slots: make(chan struct{}, conc)}
+	return &Plugin{h: h, c: c, digest: digest, m: m, memCap: memCap, timeout: timeout, slots: make(chan struct{}, conc), maxCalls: recycleCalls}
 }
 
 // Manifest returns the manifest the plugin was loaded with.
@@ -169,7 +170,7 @@ func (p *Plugin) take(ctx context.Context) (*instance, error) {
 // put returns in to the pool if reuse is true and it may run more tasks, or
 // closes it and starts a replacement if fewer than Warm are idle.
 func (p *Plugin) put(in *instance, reuse bool) {
-	reuse = reuse && !in.isClosed() && in.calls < recycleCalls && uint64(in.Memory().Size()) <= p.memCap/4*3
+	reuse = reuse && !in.isClosed() && in.calls < p.maxCalls && uint64(in.Memory().Size()) <= p.memCap/4*3
 	p.mu.Lock()
 	if reuse && !p.closed {
 		p.idle = append(p.idle, in)

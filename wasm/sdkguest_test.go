@@ -242,3 +242,123 @@ func TestAllowedHosts(t *testing.T) {
 		}
 	}
 }
+
+func TestGuestHostile(t *testing.T) {
+	p := sdkPlugin(t, HostConfig{}, func(m *Manifest) {
+		m.Limits.TimeoutMs = 100
+		m.Limits.MemoryMiB = 32
+		m.Limits.MaxOutputBytes = 1000
+		m.Limits.Concurrency = 1
+	})
+	ctx := context.Background()
+	run := func(in map[string]any) *workflow.TaskResult { return p.Run(ctx, task(in), Env{}) }
+	fresh := func() {
+		t.Helper()
+		res := run(map[string]any{"op": "state"})
+		require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
+		require.Equal(t, map[string]any{"corrupted": false, "calls": json.Number("1")}, res.OutputData,
+			"the next task runs on a fresh instance")
+	}
+
+	// A panic: the SDK reports it, the host discards the instance, whose
+	// state the panic left half-changed.
+	res := run(map[string]any{"op": "panic"})
+	require.Equal(t, workflow.TaskFailed, res.Status)
+	require.Equal(t, "plugin panicked: boom", res.ReasonForIncompletion)
+	fresh()
+
+	requireRunStopped(t, p, map[string]any{"op": "spin"})
+	res = run(map[string]any{"op": "spin"})
+	require.Equal(t, "plugin exceeded its deadline of 100ms", res.ReasonForIncompletion)
+	fresh()
+
+	// Allocating forever: Go's runtime finds memory.grow refused at the
+	// cap and aborts, which traps; its message is in the task's log. (It
+	// takes Go a few hundred milliseconds to fill 32 MiB in wasm.)
+	p = load(t, p.h, sdkGuestWasm(t), manifest(t, func(m *Manifest) {
+		m.Limits.MemoryMiB = 32
+		m.Limits.MaxOutputBytes = 1000
+		m.Limits.Concurrency = 1
+	}))
+	res = run(map[string]any{"op": "hog"})
+	require.Equal(t, workflow.TaskFailed, res.Status)
+	require.Equal(t, "plugin trapped: wasm error: unreachable", res.ReasonForIncompletion)
+	require.Contains(t, strings.Join(logLines(res), "\n"), "out of memory")
+	fresh()
+
+	res = run(map[string]any{"op": "bigout", "n": 2000})
+	require.Equal(t, workflow.TaskFailed, res.Status)
+	require.Regexp(t, `^plugin output is \d+ bytes; its limit is 1000 \(limits.maxOutputBytes\)$`, res.ReasonForIncompletion)
+	fresh()
+}
+
+// TestConcurrencyLimit: Run waits while Concurrency tasks run.
+func TestConcurrencyLimit(t *testing.T) {
+	const conc = 2
+	var inflight, peak atomic.Int32
+	full := make(chan struct{})
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inflight.Add(1)
+		defer inflight.Add(-1)
+		for {
+			old := peak.Load()
+			if n <= old || peak.CompareAndSwap(old, n) {
+				break
+			}
+		}
+		if n == conc {
+			close(full)
+		}
+		<-release
+	}))
+	defer srv.Close()
+	p := sdkPlugin(t, HostConfig{}, func(m *Manifest) {
+		m.AllowedHosts = []string{strings.TrimPrefix(srv.URL, "http://")}
+		m.Limits.Concurrency = conc
+		m.Limits.Warm = conc
+	})
+	var wg sync.WaitGroup
+	results := make([]*workflow.TaskResult, 2*conc)
+	for i := range results {
+		wg.Go(func() {
+			results[i] = p.Run(context.Background(), task(map[string]any{"op": "http", "url": srv.URL}), Env{})
+		})
+	}
+	<-full
+	// Both slots are taken: a Run whose context is already done gets none.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res := p.Run(ctx, task(map[string]any{"op": "echo"}), Env{})
+	require.Equal(t, workflow.TaskFailed, res.Status)
+	require.Contains(t, res.ReasonForIncompletion, "had no free instance before the task's context ended")
+	close(release)
+	wg.Wait()
+	for _, res := range results {
+		require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
+	}
+	require.Equal(t, int32(conc), peak.Load(), "never more than Concurrency tasks at once")
+	p.mu.Lock()
+	require.LessOrEqual(t, len(p.idle), conc, "never more instances than Concurrency")
+	p.mu.Unlock()
+}
+
+// TestRecycle: an instance is replaced after maxCalls tasks, or when its
+// memory passed 3/4 of the cap.
+func TestRecycle(t *testing.T) {
+	p := sdkPlugin(t, HostConfig{}, func(m *Manifest) {
+		m.Limits.MemoryMiB = 64
+		m.Limits.Concurrency = 1
+	})
+	p.maxCalls = 3
+	calls := func() json.Number {
+		res := p.Run(context.Background(), task(map[string]any{"op": "state"}), Env{})
+		require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
+		return res.OutputData["calls"].(json.Number)
+	}
+	require.Equal(t, []json.Number{"1", "2", "3", "1", "2"}, []json.Number{calls(), calls(), calls(), calls(), calls()})
+
+	res := p.Run(context.Background(), task(map[string]any{"op": "grow", "n": 50}), Env{})
+	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
+	require.Equal(t, json.Number("1"), calls(), "the instance that grew past 48 MiB was replaced")
+}
