@@ -110,6 +110,7 @@ type Engine struct {
 
 	handlers  handlers
 	handlerMu sync.Mutex // serializes changes of event handlers
+	pluginMu  sync.Mutex // serializes changes of plugins (plugins.go)
 
 	stop chan struct{}
 	wg   sync.WaitGroup
