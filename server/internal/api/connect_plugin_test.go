@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/batonhq/baton/sdk/client"
 	batonv1 "github.com/batonhq/baton/sdk/gen/baton/v1"
 	"github.com/batonhq/baton/sdk/gen/baton/v1/batonv1connect"
 	"github.com/batonhq/baton/server/internal/api"
@@ -118,6 +119,7 @@ func TestConnectPluginUploadRefused(t *testing.T) {
 	env := setup(t, api.Options{})
 	c := batonv1connect.NewPluginServiceClient(env.h2c, env.url)
 	ctx := testContext(t)
+	require.Equal(t, engine.MaxPluginBytes, client.MaxPluginBytes, "the Go client checks the server's cap")
 
 	_, err := c.UploadPlugin(ctx, connect.NewRequest(&batonv1.UploadPluginRequest{
 		Module: make([]byte, engine.MaxPluginBytes+1), ManifestJson: hashManifest}))
