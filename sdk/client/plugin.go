@@ -15,23 +15,23 @@ const MaxPluginBytes = 32 << 20
 
 // Plugin is one version of a WebAssembly plugin on the server.
 type Plugin struct {
-	Name    string
-	Version int
+	Name    string `json:"name"`
+	Version int    `json:"version"`
 	// Digest is "sha256:" and the hex SHA-256 of the module.
-	Digest string
-	Size   int64
+	Digest string `json:"digest"`
+	Size   int64  `json:"size"`
 	// Manifest is the manifest as uploaded (plugin.json).
-	Manifest json.RawMessage
+	Manifest json.RawMessage `json:"manifest"`
 	// Enabled says whether the plugin runs; Active whether this is the
 	// version that runs.
-	Enabled bool
-	Active  bool
+	Enabled bool `json:"enabled"`
+	Active  bool `json:"active"`
 	// CreatedTime is when the version was uploaded, Unix milliseconds.
-	CreatedTime int64
+	CreatedTime int64 `json:"createdTime"`
 	// TaskTypes are the custom system task types it implements, Workers
 	// the SIMPLE task names it serves.
-	TaskTypes []string
-	Workers   []string
+	TaskTypes []string `json:"taskTypes,omitempty"`
+	Workers   []string `json:"workers,omitempty"`
 }
 
 func pluginFromProto(p *batonv1.Plugin) *Plugin {
