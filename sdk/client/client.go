@@ -33,6 +33,8 @@ type Client struct {
 	sched batonv1connect.SchedulerServiceClient
 	// listeners: listener.go
 	listeners batonv1connect.ListenerServiceClient
+	// plugins: plugin.go
+	plugins batonv1connect.PluginServiceClient
 }
 
 type options struct {
@@ -79,6 +81,7 @@ func New(baseURL string, opts ...Option) *Client {
 		sched: batonv1connect.NewSchedulerServiceClient(o.http, baseURL, o.connect...),
 
 		listeners: batonv1connect.NewListenerServiceClient(o.http, baseURL, o.connect...),
+		plugins:   batonv1connect.NewPluginServiceClient(o.http, baseURL, o.connect...),
 	}
 }
 

@@ -12,6 +12,8 @@
 //	                               manage workflow schedules (cron with seconds)
 //	baton deadletters ls|redrive ID...|rm ID...
 //	                               status events their webhook refused
+//	baton plugin push|ls|get|versions|enable|disable|rm
+//	                               manage WebAssembly plugins (custom task types, in-server workers)
 //	baton bench                    measure throughput and latency
 //
 // Run "baton COMMAND --help" for the flags of a command.

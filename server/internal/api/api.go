@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 
 	"connectrpc.com/connect"
 	"connectrpc.com/grpcreflect"
@@ -55,6 +56,10 @@ func New(e *engine.Engine, opts Options) http.Handler {
 	mux.Handle(batonv1connect.NewTaskServiceHandler(&taskService{e: e, errs: errs}, limits...))
 	mux.Handle(batonv1connect.NewSchedulerServiceHandler(&schedulerService{s: opts.Scheduler, errs: errs}, limits...))
 	mux.Handle(batonv1connect.NewListenerServiceHandler(&listenerService{e: e, errs: errs}, limits...))
+	// Plugin uploads carry a module of up to engine.MaxPluginBytes: the
+	// plugin service alone reads more than MaxBodyBytes.
+	pluginLimits := append(slices.Clone(limits), connect.WithReadMaxBytes(maxPluginMessageBytes))
+	mux.Handle(batonv1connect.NewPluginServiceHandler(&pluginService{e: e, errs: errs}, pluginLimits...))
 
 	reflector := grpcreflect.NewStaticReflector(
 		batonv1connect.MetadataServiceName,
@@ -62,6 +67,7 @@ func New(e *engine.Engine, opts Options) http.Handler {
 		batonv1connect.TaskServiceName,
 		batonv1connect.SchedulerServiceName,
 		batonv1connect.ListenerServiceName,
+		batonv1connect.PluginServiceName,
 	)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector, limits...))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector, limits...))

@@ -115,6 +115,7 @@ type Engine struct {
 
 	handlers  handlers
 	handlerMu sync.Mutex // serializes changes of event handlers
+	pluginMu  sync.Mutex // serializes changes of plugins (plugins.go)
 
 	plugins *plugins
 

@@ -20,21 +20,25 @@ type PluginStore interface {
 	// PluginStates returns the state of every plugin, sorted by name.
 	PluginStates(ctx context.Context) ([]*PluginState, error)
 	// PluginSetState replaces a plugin's state (which version is active,
-	// whether it is enabled), or returns ErrNotFound.
+	// whether it is enabled), or returns ErrNotFound when the plugin or
+	// the version st.Active does not exist.
 	PluginSetState(ctx context.Context, st *PluginState) error
 	// PluginDelete removes versions of a plugin: one (version > 0) or all
 	// (version 0) with its state and key-value data. A module no remaining
 	// version uses is removed too. ErrNotFound when there is nothing to
 	// remove. Deleting the active version makes the newest remaining one
-	// active.
+	// active; deleting the last remaining version deletes the plugin as
+	// version 0 does. The next PluginPut counts from the latest version
+	// left, so a deleted latest version's number is used again.
 	PluginDelete(ctx context.Context, name string, version int) error
 
 	// PluginKVGet returns a plugin's value for key, or ErrNotFound.
 	PluginKVGet(ctx context.Context, plugin, key string) ([]byte, error)
-	// PluginKVPut sets a plugin's value for key.
+	// PluginKVPut sets a plugin's value for key (not empty), or returns
+	// ErrNotFound when the plugin does not exist: its data goes with it.
 	PluginKVPut(ctx context.Context, plugin, key string, value []byte) error
 	// PluginKVDelete removes a plugin's value for key; a missing key is no
-	// error.
+	// error, a missing plugin ErrNotFound.
 	PluginKVDelete(ctx context.Context, plugin, key string) error
 }
 

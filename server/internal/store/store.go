@@ -48,6 +48,7 @@ var (
 // Implementations are safe for concurrent use.
 type Store interface {
 	ScheduleStore
+	PluginStore
 
 	DeadLetters
 	// TaskDefPut creates or replaces task definitions, all or none.

@@ -78,6 +78,9 @@ type Store struct {
 	closeMu sync.RWMutex
 	closed  bool
 
+	// pluginMu orders the writes of plugin records (plugin.go).
+	pluginMu sync.RWMutex
+
 	committerDone chan struct{}
 	stopGC        chan struct{}
 	gcDone        chan struct{}
@@ -135,15 +138,22 @@ func openWith(opts Options, tweak func(badger.Options) badger.Options) (*Store, 
 	if err := s.finishRemovals(context.Background()); err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
+	// Or an upload of a plugin between its module and its version.
+	if err := s.cleanModuleChunks(context.Background()); err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
 	return s, nil
 }
 
-// maxValueSize is the largest record Badger accepts in memory: its value
-// threshold, which cannot exceed 1 MiB. On disk larger values go to the
-// value log, and only a whole transaction is bounded (ErrTxnTooBig).
+// maxValueSize is the largest record Badger accepts in memory: less than
+// its value threshold, which cannot exceed 1 MiB (a value of exactly the
+// threshold passes Badger's check in memory but makes its write to the
+// memtable panic, as if it were to go to a value log). On disk larger
+// values go to the value log, and only a whole transaction is bounded
+// (ErrTxnTooBig).
 func maxValueSize(opts Options) int {
 	if opts.InMemory {
-		return 1 << 20
+		return 1<<20 - 1
 	}
 	return 0
 }

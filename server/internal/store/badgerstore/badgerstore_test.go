@@ -389,7 +389,7 @@ func TestRecordTooLargeInMemory(t *testing.T) {
 
 	w := &workflow.Workflow{WorkflowID: "wf", Input: map[string]any{"pad": strings.Repeat("x", 2<<20)}}
 	err := s.Commit(t.Context(), &store.Transition{Workflow: w})
-	require.ErrorContains(t, err, "this store keeps at most 1048576 bytes per record")
+	require.ErrorContains(t, err, "this store keeps at most 1048575 bytes per record")
 	_, err = s.ExecutionGet(t.Context(), "wf")
 	require.ErrorIs(t, err, store.ErrNotFound)
 }

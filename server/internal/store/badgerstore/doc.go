@@ -57,6 +57,15 @@
 //	dl/<message id>                  DeadLetter: a message moved out of ms/ (deadletter.go)
 //	rm/<workflow id>                 empty; the execution is being removed (its head is gone,
 //	                                 the rest is deleted in chunks; remove.go)
+//	pv/<plugin> NUL <version>        store.PluginVersion (plugin.go)
+//	pn/<plugin>                      store.PluginState: the active version, enabled
+//	pm/<digest>                      a module's header (size, chunk count); the module exists
+//	                                 once it is written, with the version that first uses it
+//	pc/<digest> NUL <n>              the n-th chunk of a module (1 MiB, a little less in memory)
+//	pr/<digest> NUL <plugin> NUL <version>
+//	                                 empty; the version uses the module, which is deleted with
+//	                                 its last reference
+//	pk/<plugin> NUL <key>            the plugin's key-value data, deleted with the plugin
 //
 // The search indexes (index.go; a name in them is cut at 256 bytes and its
 // NUL bytes replaced, so an entry may stand for more than one name: every

@@ -7,7 +7,8 @@
 // times), tasks removed with their logs, messages sent and acknowledged once,
 // messages moved to and from the dead-letter list once, history and task
 // logs kept in order, what survives a restart, and group
-// commit under concurrency, executions removed with everything of them, and
+// commit under concurrency, executions removed with everything of them,
+// plugins (versions, modules kept once per digest, key-value data), and
 // searches of executions and of tasks served by indexes that follow every
 // change (checked against brute-force filters over random executions and
 // tasks; SeedEnv sets their seed). Each
@@ -55,6 +56,7 @@ var areas = []struct {
 	{"ExecutionRemove", testExecutionRemove},
 	{"Logs", testLogs},
 	{"Messages", testMessages},
+	{"Plugins", testPlugins},
 	{"Recovery", testRecovery},
 	{"Removal", testRemoval},
 	{"Schedules", testSchedules},
