@@ -152,9 +152,21 @@ func instantiate(t testing.TB, m *Module) *Instance {
 
 var goGuest struct {
 	once sync.Once
-	dir  string
 	bin  []byte
 	err  error
+}
+
+// tmp is the directory of the test binary's built guests and compilation
+// cache, removed by TestMain.
+var tmp struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func testDir() (string, error) {
+	tmp.once.Do(func() { tmp.dir, tmp.err = os.MkdirTemp("", "baton-wasm-test") })
+	return tmp.dir, tmp.err
 }
 
 // goGuestWasm builds testdata/goguest with the Go toolchain once per test
@@ -162,11 +174,12 @@ var goGuest struct {
 func goGuestWasm(t testing.TB) []byte {
 	t.Helper()
 	goGuest.once.Do(func() {
-		goGuest.dir, goGuest.err = os.MkdirTemp("", "baton-wasm-test")
-		if goGuest.err != nil {
+		dir, err := testDir()
+		if err != nil {
+			goGuest.err = err
 			return
 		}
-		out := filepath.Join(goGuest.dir, "goguest.wasm")
+		out := filepath.Join(dir, "goguest.wasm")
 		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, "./testdata/goguest")
 		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 		if msg, err := cmd.CombinedOutput(); err != nil {
@@ -209,8 +222,8 @@ func TestMain(m *testing.M) {
 	if goGuestCompiled.rt != nil {
 		_ = goGuestCompiled.rt.Close(context.Background())
 	}
-	if goGuest.dir != "" {
-		_ = os.RemoveAll(goGuest.dir)
+	if tmp.dir != "" {
+		_ = os.RemoveAll(tmp.dir)
 	}
 	os.Exit(code)
 }

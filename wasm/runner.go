@@ -42,6 +42,11 @@ type Runtime struct {
 // NewRuntime makes a Runtime with WASI (no files, no environment, wazero's
 // fake clocks and deterministic randomness) available to plugins.
 func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
+	return makeRuntime(ctx, cfg, nil)
+}
+
+// makeRuntime is NewRuntime with a compilation cache (nil: none).
+func makeRuntime(ctx context.Context, cfg Config, cache wazero.CompilationCache) (*Runtime, error) {
 	if cfg.MemoryLimitPages == 0 {
 		cfg.MemoryLimitPages = DefaultMemoryLimitPages
 	}
@@ -54,6 +59,9 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	rc := wazero.NewRuntimeConfigCompiler().
 		WithCloseOnContextDone(false).
 		WithMemoryLimitPages(cfg.MemoryLimitPages)
+	if cache != nil {
+		rc = rc.WithCompilationCache(cache)
+	}
 	rt := wazero.NewRuntimeWithConfig(ctx, rc)
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
 		_ = rt.Close(ctx)
@@ -92,7 +100,13 @@ func (m *Module) Close(ctx context.Context) error { return m.cm.Close(ctx) }
 // function, then a reactor's _initialize) as interruptible calls under ctx,
 // so that a runaway initialisation is stopped at ctx's deadline too.
 func (m *Module) Instantiate(ctx context.Context) (*Instance, error) {
-	mod, err := m.r.rt.InstantiateModule(ctx, m.cm, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+	return m.instantiate(ctx, wazero.NewModuleConfig())
+}
+
+// instantiate is Instantiate with a module configuration (clocks, output,
+// randomness); the name and start functions are set here.
+func (m *Module) instantiate(ctx context.Context, mc wazero.ModuleConfig) (*Instance, error) {
+	mod, err := m.r.rt.InstantiateModule(ctx, m.cm, mc.WithName("").WithStartFunctions())
 	if err != nil {
 		return nil, fmt.Errorf("instantiate module: %w", err)
 	}
@@ -101,7 +115,7 @@ func (m *Module) Instantiate(ctx context.Context) (*Instance, error) {
 		_ = mod.Close(ctx)
 		return nil, fmt.Errorf("instantiate module: no mutable %s global", InterruptExport)
 	}
-	in := &Instance{mod: mod, flag: flag, fns: map[string]api.Function{}}
+	in := &Instance{mod: mod, flag: flag, fns: map[string]api.Function{}, mem: mod.Memory()}
 	for _, name := range []string{StartExport, "_initialize"} {
 		if mod.ExportedFunction(name) == nil {
 			continue
@@ -122,6 +136,7 @@ type Instance struct {
 	mod  api.Module
 	flag api.MutableGlobal
 	fns  map[string]api.Function // wazero allocates a call engine per ExportedFunction
+	mem  api.Memory
 
 	mu     sync.Mutex // orders interrupt against close
 	closed bool
@@ -132,42 +147,81 @@ type Instance struct {
 // iteration, the instance is closed, and Call returns ErrDeadline (or
 // context.Canceled). Any other trap closes the instance as well.
 func (in *Instance) Call(ctx context.Context, name string, params ...uint64) ([]uint64, error) {
-	in.mu.Lock()
-	closed := in.closed
-	in.mu.Unlock()
-	if closed {
+	if in.isClosed() {
 		return nil, fmt.Errorf("call %s: %w", name, ErrClosed)
 	}
-	fn, ok := in.fns[name]
-	if !ok {
-		if fn = in.mod.ExportedFunction(name); fn == nil {
-			return nil, fmt.Errorf("call %s: the plugin exports no function %q", name, name)
-		}
-		in.fns[name] = fn
+	fn, err := in.function(name)
+	if err != nil {
+		return nil, err
+	}
+	stack := make([]uint64, max(len(params), len(fn.Definition().ResultTypes())))
+	copy(stack, params)
+	if err := in.call(ctx, name, fn, stack); err != nil {
+		return nil, err
+	}
+	return stack[:len(fn.Definition().ResultTypes())], nil
+}
+
+// function returns the exported function name, cached.
+func (in *Instance) function(name string) (api.Function, error) {
+	if fn, ok := in.fns[name]; ok {
+		return fn, nil
+	}
+	fn := in.mod.ExportedFunction(name)
+	if fn == nil {
+		return nil, fmt.Errorf("call %s: the plugin exports no function %q", name, name)
+	}
+	in.fns[name] = fn
+	return fn, nil
+}
+
+// call is Call on a function looked up already, with its parameters and
+// results in stack (wazero's CallWithStack: no allocation per call).
+func (in *Instance) call(ctx context.Context, name string, fn api.Function, stack []uint64) error {
+	if in.isClosed() {
+		return fmt.Errorf("call %s: %w", name, ErrClosed)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, in.stopped(ctx, name)
+		return in.stopped(ctx, name)
 	}
 	stop := context.AfterFunc(ctx, in.interrupt)
-	res, err := fn.Call(ctx, params...)
+	err := fn.CallWithStack(ctx, stack)
 	if !stop() {
 		// The interrupt ran or is running: whatever the call returned, the
 		// flag is or will be set, so the instance cannot be used again.
 		in.Close(ctx)
-		return nil, in.stopped(ctx, name)
+		return in.stopped(ctx, name)
 	}
 	if err != nil {
 		in.Close(ctx)
-		return nil, fmt.Errorf("call %s: plugin trapped, instance discarded: %w", name, err)
+		return &trapError{fn: name, err: err}
 	}
-	return res, nil
+	return nil
 }
+
+// trapError is a call that trapped (or whose host function failed).
+type trapError struct {
+	fn  string
+	err error
+}
+
+func (e *trapError) Error() string {
+	return fmt.Sprintf("call %s: plugin trapped, instance discarded: %v", e.fn, e.err)
+}
+
+func (e *trapError) Unwrap() error { return e.err }
 
 func (in *Instance) stopped(ctx context.Context, name string) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("call %s: %w", name, ErrDeadline)
 	}
 	return fmt.Errorf("call %s: %w", name, context.Cause(ctx))
+}
+
+func (in *Instance) isClosed() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.closed
 }
 
 // interrupt makes the guest trap at its next check.
@@ -180,7 +234,7 @@ func (in *Instance) interrupt() {
 }
 
 // Memory returns the instance's linear memory, nil if it has none.
-func (in *Instance) Memory() api.Memory { return in.mod.Memory() }
+func (in *Instance) Memory() api.Memory { return in.mem }
 
 // Close releases the instance. It is safe to call more than once.
 func (in *Instance) Close(ctx context.Context) {

@@ -1,0 +1,62 @@
+//go:build wasm
+
+package plugin
+
+import "unsafe"
+
+// The host functions of ABI v1 (module baton). Strings are passed as
+// (ptr, len), as Go lowers them for wasmimport.
+
+//go:wasmimport baton log
+func hostLog(level int32, msg string)
+
+//go:wasmimport baton config_get
+func hostConfigGet(key string) int32
+
+//go:wasmimport baton secret_get
+func hostSecretGet(key string) int32
+
+//go:wasmimport baton http_fetch
+func hostHTTPFetch(req unsafe.Pointer, n int32) int32
+
+//go:wasmimport baton kv_get
+func hostKVGet(key string) int32
+
+//go:wasmimport baton kv_put
+func hostKVPut(key string, v unsafe.Pointer, n int32) int32
+
+//go:wasmimport baton kv_delete
+func hostKVDelete(key string) int32
+
+//go:wasmimport baton progress
+func hostProgress(data unsafe.Pointer, n int32) int32
+
+//go:wasmimport baton result_read
+func hostResultRead(buf unsafe.Pointer, capacity int32) int32
+
+// The guest exports of ABI v1.
+
+//go:wasmexport baton_abi_v1
+func abiV1() {}
+
+//go:wasmexport baton_alloc
+func batonAlloc(size uint32) uint32 {
+	p := alloc(size)
+	if p == nil {
+		return 0
+	}
+	return uint32(uintptr(unsafe.Pointer(p)))
+}
+
+//go:wasmexport baton_handle
+func batonHandle(ptr, n uint32) uint64 {
+	out, isErr := handle(unsafe.Slice((*byte)(unsafe.Pointer(uintptr(ptr))), n))
+	packed := uint64(uint32(len(out)))
+	if len(out) > 0 {
+		packed |= uint64(uint32(uintptr(unsafe.Pointer(&out[0])))) << 32
+	}
+	if isErr {
+		packed |= 1 << 31
+	}
+	return packed
+}

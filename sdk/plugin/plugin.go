@@ -1,0 +1,195 @@
+package plugin
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unsafe"
+)
+
+// Task is the task a plugin runs, in Conductor's Task JSON shape: the fields
+// a plugin uses. Numbers in InputData are json.Number, so that large integers
+// are not rounded; Input decodes InputData into a typed value.
+type Task struct {
+	TaskID                 string         `json:"taskId"`
+	TaskType               string         `json:"taskType"`
+	TaskDefName            string         `json:"taskDefName"`
+	ReferenceTaskName      string         `json:"referenceTaskName"`
+	WorkflowInstanceID     string         `json:"workflowInstanceId"`
+	WorkflowType           string         `json:"workflowType"`
+	CorrelationID          string         `json:"correlationId,omitempty"`
+	Domain                 string         `json:"domain,omitempty"`
+	Seq                    int            `json:"seq"`
+	Iteration              int            `json:"iteration"`
+	RetryCount             int            `json:"retryCount"`
+	PollCount              int            `json:"pollCount"`
+	CallbackAfterSeconds   int64          `json:"callbackAfterSeconds"`
+	ResponseTimeoutSeconds int64          `json:"responseTimeoutSeconds"`
+	ScheduledTime          int64          `json:"scheduledTime"`
+	StartTime              int64          `json:"startTime"`
+	InputData              map[string]any `json:"inputData"`
+}
+
+// Task statuses a plugin may return.
+const (
+	Completed      = "COMPLETED"
+	Failed         = "FAILED"
+	FailedTerminal = "FAILED_WITH_TERMINAL_ERROR"
+	InProgress     = "IN_PROGRESS"
+)
+
+// Result is what a handler returns: a status, the task's output, the reason
+// of a failure, and for IN_PROGRESS the delay before the task is run again.
+type Result struct {
+	Status               string         `json:"status"`
+	Output               map[string]any `json:"outputData,omitempty"`
+	Reason               string         `json:"reasonForIncompletion,omitempty"`
+	CallbackAfterSeconds int64          `json:"callbackAfterSeconds,omitempty"`
+}
+
+var handler func(t *Task) (*Result, error)
+
+// Handle registers the plugin's handler; call it from init. A returned
+// error fails the task with err.Error() as its reason (FAILED, or
+// FAILED_WITH_TERMINAL_ERROR for an error made by Terminal); a nil Result
+// with a nil error completes the task with no output. A panic fails the task
+// with "plugin panicked: <value>", and the host then discards the instance,
+// whose state the panic may have left half-changed.
+func Handle(fn func(t *Task) (*Result, error)) { handler = fn }
+
+// HandleFunc registers a handler that completes the task with the map it
+// returns as output, or fails it with the error (see Handle).
+func HandleFunc(fn func(t *Task) (map[string]any, error)) {
+	Handle(func(t *Task) (*Result, error) {
+		out, err := fn(t)
+		if err != nil {
+			return nil, err
+		}
+		return &Result{Status: Completed, Output: out}, nil
+	})
+}
+
+type terminalError struct{ err error }
+
+func (e terminalError) Error() string { return e.err.Error() }
+func (e terminalError) Unwrap() error { return e.err }
+
+// Terminal marks err as final: the task fails with
+// FAILED_WITH_TERMINAL_ERROR and is not retried.
+func Terminal(err error) error {
+	if err == nil {
+		return nil
+	}
+	return terminalError{err}
+}
+
+// Input decodes the task's InputData into a T (through JSON, so T's json
+// tags apply).
+func Input[T any](t *Task) (T, error) {
+	var v T
+	b, err := json.Marshal(t.InputData)
+	if err != nil {
+		return v, fmt.Errorf("input: %w", err)
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return v, fmt.Errorf("input: %w", err)
+	}
+	return v, nil
+}
+
+// Buffers reused from call to call: the host writes the input into inBuf
+// (baton_alloc), and reads the output from out until the next call.
+var (
+	inBuf []byte
+	out   []byte
+)
+
+// alloc returns a buffer of size bytes for the input, nil for size 0.
+func alloc(size uint32) *byte {
+	if size == 0 {
+		return nil
+	}
+	if uint32(cap(inBuf)) < size {
+		inBuf = make([]byte, size)
+	}
+	inBuf = inBuf[:size]
+	return &inBuf[0]
+}
+
+// envelope is the input of baton_handle.
+type envelope struct {
+	Task *Task `json:"task"`
+}
+
+// handle runs the handler on one input and returns the output, or an error
+// message and true.
+func handle(in []byte) (output []byte, isErr bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			output, isErr = setOut(fmt.Appendf(out[:0], "plugin panicked: %v", r)), true
+		}
+	}()
+	if handler == nil {
+		return setOut(append(out[:0], "the plugin registered no handler: call plugin.Handle or plugin.HandleFunc in init"...)), true
+	}
+	var env envelope
+	dec := json.NewDecoder(bytes.NewReader(in))
+	dec.UseNumber()
+	if err := dec.Decode(&env); err != nil || env.Task == nil {
+		if err == nil {
+			err = errors.New(`no "task"`)
+		}
+		return setOut(fmt.Appendf(out[:0], "plugin could not decode its input: %v", err)), true
+	}
+	r, err := handler(env.Task)
+	switch {
+	case err != nil:
+		status := Failed
+		var te terminalError
+		if errors.As(err, &te) {
+			status = FailedTerminal
+		}
+		r = &Result{Status: status, Reason: err.Error()}
+	case r == nil:
+		r = &Result{Status: Completed}
+	case r.Status == "":
+		r.Status = Completed
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return setOut(fmt.Appendf(out[:0], "plugin output could not be encoded as JSON: %v", err)), true
+	}
+	return setOut(b), false
+}
+
+// setOut keeps b alive until the next call (the host reads it after
+// baton_handle returns).
+func setOut(b []byte) []byte {
+	out = b
+	return b
+}
+
+// Return values of the host functions (ABI v1).
+const (
+	retAbsent = -1
+	retFailed = -2
+)
+
+// staged copies the host's staged result of n bytes.
+func staged(n int32) []byte {
+	if n <= 0 {
+		return nil
+	}
+	b := make([]byte, n)
+	hostResultRead(unsafe.Pointer(&b[0]), n)
+	return b
+}
+
+// hostError is the staged reason of a failed host call.
+func hostError() error {
+	n := hostResultRead(nil, 0)
+	return errors.New(string(staged(n)))
+}
+
+func ptr(b []byte) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(b)) }

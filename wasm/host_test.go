@@ -1,0 +1,99 @@
+package wasm
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/sdk/workflow"
+)
+
+var sdkGuest struct {
+	once sync.Once
+	bin  []byte
+	err  error
+}
+
+// sdkGuestWasm builds testdata/sdkguest (a plugin written with sdk/plugin)
+// once per test binary.
+func sdkGuestWasm(t testing.TB) []byte {
+	t.Helper()
+	sdkGuest.once.Do(func() {
+		dir, err := testDir()
+		if err != nil {
+			sdkGuest.err = err
+			return
+		}
+		out := filepath.Join(dir, "sdkguest.wasm")
+		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, "./testdata/sdkguest")
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			sdkGuest.err = err
+			t.Logf("go build: %s", msg)
+			return
+		}
+		sdkGuest.bin, sdkGuest.err = os.ReadFile(out)
+	})
+	require.NoError(t, sdkGuest.err, "build testdata/sdkguest for wasip1")
+	return sdkGuest.bin
+}
+
+// cacheDir is the compilation cache the tests' Hosts share, so that the
+// Go guests are compiled once per test binary, not once per test.
+func cacheDir(t testing.TB) string {
+	t.Helper()
+	dir, err := testDir()
+	require.NoError(t, err)
+	return filepath.Join(dir, "cache")
+}
+
+// newHost returns a Host closed with the test.
+func newHost(t testing.TB, cfg HostConfig) *Host {
+	t.Helper()
+	if cfg.CacheDir == "" {
+		cfg.CacheDir = cacheDir(t)
+	}
+	h, err := NewHost(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = h.Close(context.Background()) })
+	return h
+}
+
+// manifest returns a valid manifest with edit applied.
+func manifest(t testing.TB, edit func(m *Manifest)) *Manifest {
+	t.Helper()
+	m, err := ParseManifest([]byte(`{"name":"test","taskTypes":["TEST"],"limits":{"timeoutMs":5000}}`))
+	require.NoError(t, err)
+	if edit != nil {
+		edit(m)
+	}
+	return m
+}
+
+func load(t testing.TB, h *Host, bin []byte, m *Manifest) *Plugin {
+	t.Helper()
+	p, err := h.Load(context.Background(), bin, m)
+	require.NoError(t, err)
+	t.Cleanup(func() { p.Close(context.Background()) })
+	return p
+}
+
+func task(input map[string]any) *workflow.Task {
+	return &workflow.Task{TaskID: "t1", WorkflowInstanceID: "w1", TaskType: "TEST", InputData: input}
+}
+
+func TestRunCompletes(t *testing.T) {
+	h := newHost(t, HostConfig{})
+	p := load(t, h, sdkGuestWasm(t), manifest(t, nil))
+	res := p.Run(context.Background(), task(map[string]any{"op": "echo", "n": 12345678901234567}), Env{})
+	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
+	require.Equal(t, "t1", res.TaskID)
+	require.Equal(t, "w1", res.WorkflowInstanceID)
+	require.Equal(t, "echo", res.OutputData["op"])
+	require.Equal(t, "12345678901234567", res.OutputData["n"].(interface{ String() string }).String())
+}

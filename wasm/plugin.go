@@ -1,0 +1,445 @@
+package wasm
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+
+	"github.com/batonhq/baton/sdk/workflow"
+)
+
+// Pool policy.
+const (
+	// recycleCalls is how many tasks an instance runs before it is
+	// replaced: Go guests never return memory to the host.
+	recycleCalls = 10_000
+	// minStartTimeout bounds an instance's initialisation when the
+	// plugin's task timeout is shorter: a Go guest takes milliseconds to
+	// start, more under load, and a runaway start is stopped all the same.
+	minStartTimeout = 10 * time.Second
+)
+
+// Env is what one task's host functions reach beyond the manifest.
+type Env struct {
+	// KV is the plugin's key-value store; nil: kv_* fail with "no
+	// key-value store here".
+	KV KV
+	// Progress is called with each progress JSON object (the caller
+	// extends the task's lease); nil: progress is only logged.
+	Progress func(ctx context.Context, data []byte) error
+}
+
+// KV is a key-value store scoped to one plugin.
+type KV interface {
+	Get(ctx context.Context, key string) ([]byte, bool, error)
+	Put(ctx context.Context, key string, value []byte) error
+	Delete(ctx context.Context, key string) error
+}
+
+// Plugin is a loaded plugin: its compiled module, manifest and pool of
+// instances. It is safe for concurrent use.
+type Plugin struct {
+	h       *Host
+	c       *compiled
+	digest  string
+	m       *Manifest
+	memCap  uint64
+	timeout time.Duration
+	slots   chan struct{} // one per running call (or instance being started)
+
+	mu      sync.Mutex
+	idle    []*instance
+	closed  bool
+	filling bool
+	fills   sync.WaitGroup
+}
+
+// instance is a pooled instance with what its calls reuse.
+type instance struct {
+	*Instance
+	alloc, handle api.Function
+	stack         [2]uint64
+	calls         int
+	staged        []byte     // result_read's bytes
+	cur           *callState // the call running, for stdout and stderr
+	stdout        lineWriter
+	stderr        lineWriter
+}
+
+func newPlugin(h *Host, c *compiled, digest string, m *Manifest, memCap uint64) *Plugin {
+	timeout := time.Duration(m.Limits.TimeoutMs) * time.Millisecond
+	if timeout <= 0 {
+		timeout = DefaultTimeoutMs * time.Millisecond
+	}
+	conc := max(m.Limits.Concurrency, 1)
+	return &Plugin{h: h, c: c, digest: digest, m: m, memCap: memCap, timeout: timeout, slots: make(chan struct{}, conc)}
+}
+
+// Manifest returns the manifest the plugin was loaded with.
+func (p *Plugin) Manifest() *Manifest { return p.m }
+
+// Digest returns the digest of the plugin's module.
+func (p *Plugin) Digest() string { return p.digest }
+
+// Close stops taking calls and closes the idle instances; calls running
+// finish, then their instances close. It releases the compiled module when
+// no other Plugin holds it.
+func (p *Plugin) Close(ctx context.Context) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	idle := p.idle
+	p.idle = nil
+	p.mu.Unlock()
+	p.fills.Wait()
+	for _, in := range idle {
+		in.Close(ctx)
+	}
+	p.h.release(ctx, p.digest, p.c)
+}
+
+// newInstance instantiates the module with its memory cap and output
+// writers and runs its initialisation.
+func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
+	in := &instance{}
+	in.stdout = lineWriter{in: in, prefix: "stdout: "}
+	in.stderr = lineWriter{in: in, prefix: "stderr: "}
+	c := &callState{p: p, in: in}
+	in.cur = c
+	ctx, cancel := context.WithTimeout(ctx, max(p.timeout, minStartTimeout))
+	defer cancel()
+	ctx = context.WithValue(ctx, callKey{}, c)
+	ctx = experimental.WithMemoryAllocator(ctx, experimental.MemoryAllocatorFunc(func(_, _ uint64) experimental.LinearMemory {
+		return &cappedMemory{limit: p.memCap}
+	}))
+	inst, err := p.c.mod.instantiate(ctx, p.h.modConfig.WithStdout(&in.stdout).WithStderr(&in.stderr))
+	in.stdout.flush()
+	in.stderr.flush()
+	in.cur = nil
+	if err != nil {
+		if c.fault != "" {
+			return nil, errors.New(c.fault)
+		}
+		return nil, err
+	}
+	in.Instance = inst
+	if in.alloc, err = inst.function(exportAlloc); err == nil {
+		in.handle, err = inst.function(exportHandle)
+	}
+	if err != nil { // checkABI saw them: a bug
+		inst.Close(ctx)
+		return nil, err
+	}
+	return in, nil
+}
+
+// take returns an idle instance or a new one.
+func (p *Plugin) take(ctx context.Context) (*instance, error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, errors.New("the plugin is closed (unloaded or replaced)")
+	}
+	if n := len(p.idle); n > 0 {
+		in := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		return in, nil
+	}
+	p.mu.Unlock()
+	in, err := p.newInstance(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("the plugin failed to start: %w", err)
+	}
+	return in, nil
+}
+
+// put returns in to the pool if reuse is true and it may run more tasks, or
+// closes it and starts a replacement if fewer than Warm are idle.
+func (p *Plugin) put(in *instance, reuse bool) {
+	reuse = reuse && !in.isClosed() && in.calls < recycleCalls && uint64(in.Memory().Size()) <= p.memCap/4*3
+	p.mu.Lock()
+	if reuse && !p.closed {
+		p.idle = append(p.idle, in)
+		p.mu.Unlock()
+		return
+	}
+	p.mu.Unlock()
+	in.Close(context.Background())
+	p.fill()
+}
+
+// fill starts instances in the background until Warm are idle, each in a
+// free slot so that instances never outnumber Concurrency.
+func (p *Plugin) fill() {
+	p.mu.Lock()
+	if p.closed || p.filling || len(p.idle) >= p.m.Limits.Warm {
+		p.mu.Unlock()
+		return
+	}
+	p.filling = true
+	p.fills.Add(1)
+	p.mu.Unlock()
+	go func() {
+		defer p.fills.Done()
+		for {
+			p.mu.Lock()
+			if p.closed || len(p.idle) >= p.m.Limits.Warm {
+				p.filling = false
+				p.mu.Unlock()
+				return
+			}
+			p.mu.Unlock()
+			select {
+			case p.slots <- struct{}{}:
+			default: // all slots busy: their instances come back
+				p.mu.Lock()
+				p.filling = false
+				p.mu.Unlock()
+				return
+			}
+			in, err := p.newInstance(context.Background())
+			if err != nil {
+				<-p.slots
+				p.h.logger.Warn("plugin instance failed to start", "plugin", p.m.Name, "digest", p.digest, "err", err)
+				p.mu.Lock()
+				p.filling = false
+				p.mu.Unlock()
+				return
+			}
+			p.mu.Lock()
+			if p.closed {
+				p.mu.Unlock()
+				in.Close(context.Background())
+			} else {
+				p.idle = append(p.idle, in)
+				p.mu.Unlock()
+			}
+			<-p.slots
+		}
+	}()
+}
+
+// guestResult is the output of baton_handle.
+type guestResult struct {
+	Status               workflow.TaskStatus `json:"status"`
+	OutputData           map[string]any      `json:"outputData"`
+	Reason               string              `json:"reasonForIncompletion"`
+	CallbackAfterSeconds int64               `json:"callbackAfterSeconds"`
+}
+
+// Run runs task t on an instance of the pool: at most
+// Limits.Concurrency at once (Run waits for a free slot until ctx ends),
+// under the deadline Limits.TimeoutMs. It never fails: a trap, the deadline,
+// an output that is too large, not JSON or has an unknown status, a panic
+// reported by the guest, all become a FAILED result whose
+// reasonForIncompletion says what happened, and the instance is discarded.
+// The task's log (the guest's log calls, progress, stdout and stderr) is in
+// the result's Logs.
+func (p *Plugin) Run(ctx context.Context, t *workflow.Task, env Env) *workflow.TaskResult {
+	res := &workflow.TaskResult{TaskID: t.TaskID, WorkflowInstanceID: t.WorkflowInstanceID}
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		return failed(res, fmt.Sprintf("plugin %s had no free instance before the task's context ended: %v", p.m.Name, context.Cause(ctx)))
+	}
+	defer func() { <-p.slots }()
+	in, err := p.take(ctx)
+	if err != nil {
+		return failed(res, err.Error())
+	}
+	c := &callState{p: p, in: in, env: env, taskID: t.TaskID, task: true}
+	reuse := p.call(ctx, in, c, t, res)
+	res.Logs = c.logs
+	p.put(in, reuse)
+	return res
+}
+
+func failed(res *workflow.TaskResult, reason string) *workflow.TaskResult {
+	res.Status = workflow.TaskFailed
+	res.ReasonForIncompletion = reason
+	res.OutputData = nil
+	res.CallbackAfterSeconds = 0
+	return res
+}
+
+// call runs one task on in and fills res; it returns whether in may run
+// another task.
+func (p *Plugin) call(ctx context.Context, in *instance, c *callState, t *workflow.Task, res *workflow.TaskResult) bool {
+	input, err := json.Marshal(struct {
+		Task *workflow.Task `json:"task"`
+	}{t})
+	if err != nil {
+		failed(res, fmt.Sprintf("encode the task for the plugin: %v", err))
+		return true
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	ctx = context.WithValue(ctx, callKey{}, c)
+	in.cur = c
+	defer func() {
+		in.stdout.flush()
+		in.stderr.flush()
+		in.cur = nil
+	}()
+	in.calls++
+
+	in.stack[0] = uint64(len(input))
+	if err := in.call(ctx, exportAlloc, in.alloc, in.stack[:]); err != nil {
+		p.callFailed(res, c, err)
+		return false
+	}
+	ptr := api.DecodeU32(in.stack[0])
+	if ptr == 0 {
+		failed(res, fmt.Sprintf("plugin could not allocate %d bytes for its input (%s returned 0)", len(input), exportAlloc))
+		return false
+	}
+	if !in.mem.Write(ptr, input) {
+		failed(res, fmt.Sprintf("plugin's %s returned an out-of-bounds pointer", exportAlloc))
+		return false
+	}
+	in.stack[0], in.stack[1] = uint64(ptr), uint64(len(input))
+	if err := in.call(ctx, exportHandle, in.handle, in.stack[:]); err != nil {
+		p.callFailed(res, c, err)
+		return false
+	}
+	optr, olen := uint32(in.stack[0]>>32), uint32(in.stack[0])
+	if olen&errorFlag != 0 {
+		olen &^= errorFlag
+		msg, ok := in.mem.Read(optr, min(olen, maxErrorBytes))
+		if !ok {
+			failed(res, fmt.Sprintf("plugin's %s returned an out-of-bounds error message", exportHandle))
+			return false
+		}
+		failed(res, strings.ToValidUTF8(string(msg), "\uFFFD"))
+		return false
+	}
+	if limit := p.m.Limits.MaxOutputBytes; limit > 0 && int(olen) > limit {
+		failed(res, fmt.Sprintf("plugin output is %d bytes; its limit is %d (limits.maxOutputBytes)", olen, limit))
+		return false
+	}
+	out, ok := in.mem.Read(optr, olen)
+	if !ok {
+		failed(res, fmt.Sprintf("plugin's %s returned an out-of-bounds output (%d bytes at %d)", exportHandle, olen, optr))
+		return false
+	}
+	var gr guestResult
+	if err := workflow.Decode(out, &gr); err != nil {
+		failed(res, fmt.Sprintf("plugin returned invalid JSON: %v (output starts %q)", err, excerpt(out)))
+		return false
+	}
+	switch gr.Status {
+	case workflow.TaskCompleted, workflow.TaskFailed, workflow.TaskFailedWithTerminalError:
+	case workflow.TaskInProgress:
+		if gr.CallbackAfterSeconds < 0 {
+			failed(res, fmt.Sprintf("plugin returned IN_PROGRESS with callbackAfterSeconds %d; it must be 0 or more", gr.CallbackAfterSeconds))
+			return false
+		}
+		res.CallbackAfterSeconds = gr.CallbackAfterSeconds
+	default:
+		failed(res, fmt.Sprintf("plugin returned status %q; ABI v1 allows COMPLETED, FAILED, FAILED_WITH_TERMINAL_ERROR and IN_PROGRESS", gr.Status))
+		return false
+	}
+	res.Status = gr.Status
+	res.OutputData = gr.OutputData
+	res.ReasonForIncompletion = gr.Reason
+	return true
+}
+
+// callFailed turns the error of a call into the task's reason; the full
+// error (a trap's wasm stack trace) goes to the task's log.
+func (p *Plugin) callFailed(res *workflow.TaskResult, c *callState, err error) {
+	var tr *trapError
+	switch {
+	case errors.Is(err, ErrDeadline):
+		failed(res, fmt.Sprintf("plugin exceeded its deadline of %v", p.timeout))
+	case c.fault != "":
+		failed(res, c.fault)
+	case errors.As(err, &tr):
+		first, _, _ := strings.Cut(tr.err.Error(), "\n")
+		c.log("ERROR " + tr.err.Error())
+		failed(res, "plugin trapped: "+first)
+	default:
+		failed(res, fmt.Sprintf("plugin call ended: %v", err))
+	}
+}
+
+// excerpt is the start of b, for error messages.
+func excerpt(b []byte) []byte {
+	if len(b) > 64 {
+		b = b[:64]
+	}
+	for len(b) > 0 && !utf8.Valid(b) {
+		b = b[:len(b)-1]
+	}
+	return bytes.Clone(b)
+}
+
+// lineWriter appends what the guest writes to stdout or stderr to the
+// running call's log, a line at a time.
+type lineWriter struct {
+	in      *instance
+	prefix  string
+	partial []byte
+}
+
+func (w *lineWriter) Write(b []byte) (int, error) {
+	n := len(b)
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			if len(w.partial) < maxLogBytes {
+				w.partial = append(w.partial, b...)
+			}
+			break
+		}
+		w.partial = append(w.partial, b[:i]...)
+		w.flush()
+		b = b[i+1:]
+	}
+	return n, nil
+}
+
+// flush logs the partial line, if any.
+func (w *lineWriter) flush() {
+	if len(w.partial) == 0 {
+		return
+	}
+	if c := w.in.cur; c != nil {
+		c.log(w.prefix + string(w.partial))
+	}
+	w.partial = w.partial[:0]
+}
+
+// cappedMemory is a linear memory that refuses to grow past limit bytes:
+// memory.grow returns -1 there, as wasm specifies.
+type cappedMemory struct {
+	buf   []byte
+	limit uint64
+}
+
+func (m *cappedMemory) Reallocate(size uint64) []byte {
+	if size > m.limit {
+		return nil
+	}
+	if size <= uint64(cap(m.buf)) {
+		m.buf = m.buf[:size]
+	} else {
+		m.buf = append(m.buf, make([]byte, size-uint64(len(m.buf)))...)
+	}
+	return m.buf
+}
+
+func (m *cappedMemory) Free() { m.buf = nil }
