@@ -8,6 +8,7 @@
 package wasmtest
 
 import (
+	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -37,7 +38,7 @@ type build struct {
 func BuildGo(t testing.TB, dir string) []byte {
 	t.Helper()
 	return cached(t, "go:"+dir, func(out string) *exec.Cmd {
-		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-o", out, ".")
+		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-ldflags=-s -w", "-o", out, ".")
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 		return cmd
@@ -93,4 +94,49 @@ func cached(t testing.TB, key string, cmd func(out string) *exec.Cmd) []byte {
 		t.Fatalf("build %s: %v", key, b.err)
 	}
 	return b.bin
+}
+
+// Minimal assembles the smallest module that keeps ABI v1: it
+// exports memory, baton_abi_v1, baton_alloc (always offset 1024) and
+// baton_handle, which answers result (JSON) whatever the task. A custom
+// section named tag makes the bytes, and so the digest, differ.
+func Minimal(result, tag string) []byte {
+	uleb := func(v uint64) []byte { return binary.AppendUvarint(nil, v) }
+	sleb := func(v int64) []byte {
+		var b []byte
+		for {
+			c := byte(v & 0x7f)
+			v >>= 7
+			if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
+				return append(b, c)
+			}
+			b = append(b, c|0x80)
+		}
+	}
+	cat := func(parts ...[]byte) []byte {
+		var b []byte
+		for _, p := range parts {
+			b = append(b, p...)
+		}
+		return b
+	}
+	name := func(s string) []byte { return cat(uleb(uint64(len(s))), []byte(s)) }
+	section := func(id byte, body []byte) []byte { return cat([]byte{id}, uleb(uint64(len(body))), body) }
+	body := func(code ...byte) []byte { return cat(uleb(uint64(len(code)+1)), []byte{0}, code) }
+	const out = 2048
+	handle := cat([]byte{0x42}, sleb(int64(out)<<32|int64(len(result))), []byte{0x0b}) // i64.const; end
+	return cat(
+		[]byte("\x00asm\x01\x00\x00\x00"),
+		section(1, []byte{3, 0x60, 0, 0, 0x60, 1, 0x7f, 1, 0x7f, 0x60, 2, 0x7f, 0x7f, 1, 0x7e}),
+		section(3, []byte{3, 0, 1, 2}),
+		section(5, []byte{1, 0, 1}),
+		section(7, cat([]byte{4},
+			name("memory"), []byte{2, 0},
+			name("baton_abi_v1"), []byte{0, 0},
+			name("baton_alloc"), []byte{0, 1},
+			name("baton_handle"), []byte{0, 2})),
+		section(10, cat([]byte{3}, body(0x0b), body(0x41, 0x80, 0x08, 0x0b), body(handle...))),
+		section(11, cat([]byte{1, 0, 0x41}, sleb(out), []byte{0x0b}, name(result))),
+		section(0, cat(name("baton.test"), []byte(tag))),
+	)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/batonhq/baton/server/internal/engine"
 	"github.com/batonhq/baton/server/internal/store"
 	"github.com/batonhq/baton/server/internal/store/badgerstore"
+	"github.com/batonhq/baton/wasm"
 )
 
 // clock is a settable clock.
@@ -51,7 +52,7 @@ func setup(t *testing.T, n int, td *workflow.TaskDef) *testBundle {
 func start(t *testing.T, st store.Store, n int, td *workflow.TaskDef) *testBundle {
 	t.Helper()
 	c := &clock{now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
-	e, err := engine.New(engine.Config{Store: st, Clock: c.Now})
+	e, err := engine.New(engine.Config{Store: st, Clock: c.Now, Plugins: wasm.HostConfig{CacheDir: pluginCache}})
 	require.NoError(t, err)
 	ctx := context.Background()
 	require.NoError(t, e.Start(ctx))

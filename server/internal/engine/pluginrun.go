@@ -39,6 +39,9 @@ type plugins struct {
 	// types maps each task type a loaded plugin provides to the plugin's
 	// name, for the validation of workflow definitions. Read without mu.
 	types atomic.Pointer[map[string]string]
+	// checked are the plugins loaded by preparePlugin, closed by the next
+	// sync.
+	checked []*wasm.Plugin
 }
 
 // pluginRun is one loaded version of a plugin and its pollers.
@@ -55,9 +58,13 @@ type pluginRun struct {
 func (e *Engine) preparePlugin(ctx context.Context, bin []byte, m *wasm.Manifest) error {
 	p, err := e.plugins.host.Load(ctx, bin, m)
 	if err != nil {
-		return errorf(InvalidArgument, "plugin %s: %v", m.Name, err)
+		return err
 	}
-	p.Close(ctx)
+	// Kept until the next sync has loaded the version it checked, so
+	// that the module is compiled once, not twice.
+	e.plugins.mu.Lock()
+	e.plugins.checked = append(e.plugins.checked, p)
+	e.plugins.mu.Unlock()
 	return nil
 }
 
@@ -102,7 +109,7 @@ func (e *Engine) syncPlugins(ctx context.Context) error {
 		if p.runs[name] != nil {
 			continue
 		}
-		r, err := e.loadPlugin(ctx, st)
+		r, err := e.loadActive(ctx, st)
 		if err != nil {
 			e.log.Error("load plugin", "plugin", name, "version", st.Active, "err", err)
 			failed = append(failed, fmt.Sprintf("%s: %v", name, err))
@@ -118,6 +125,10 @@ func (e *Engine) syncPlugins(ctx context.Context) error {
 		}
 	}
 	p.types.Store(&types)
+	for _, c := range p.checked {
+		c.Close(ctx)
+	}
+	p.checked = nil
 	if len(failed) > 0 {
 		slices.Sort(failed)
 		return errorf(Internal, "plugins failed to load: %s", strings.Join(failed, "; "))
@@ -125,8 +136,8 @@ func (e *Engine) syncPlugins(ctx context.Context) error {
 	return nil
 }
 
-// loadPlugin loads the active version of a plugin.
-func (e *Engine) loadPlugin(ctx context.Context, st *store.PluginState) (*pluginRun, error) {
+// loadActive loads the active version of a plugin.
+func (e *Engine) loadActive(ctx context.Context, st *store.PluginState) (*pluginRun, error) {
 	versions, err := e.store.PluginVersions(ctx, st.Name)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,181 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/sdk/workflow"
+	"github.com/batonhq/baton/server/internal/engine"
+	"github.com/batonhq/baton/server/internal/store/badgerstore"
+	"github.com/batonhq/baton/wasm/wasmtest"
+)
+
+// sdkGuest is the Go plugin of the wasm package's tests, built with
+// sdk/plugin: inputData.op picks what it does.
+func sdkGuest(t *testing.T) []byte {
+	return wasmtest.BuildGo(t, "../../../wasm/testdata/sdkguest")
+}
+
+// sdkManifest provides the task type SDK_OP and serves the SIMPLE task
+// "sdk_work".
+const sdkManifest = `{"name":"sdk","taskTypes":["SDK_OP"],"workers":["sdk_work"],"limits":{"timeoutMs":300}}`
+
+// endOf waits until an execution ends and returns it with its tasks.
+func (b *testBundle) endOf(t *testing.T, id string) *workflow.Workflow {
+	t.Helper()
+	var w *workflow.Workflow
+	require.Eventually(t, func() bool {
+		var err error
+		w, err = b.e.Workflow(b.ctx, id, true)
+		require.NoError(t, err)
+		return w.Status.Terminal()
+	}, 20*time.Second, 5*time.Millisecond, "workflow %s did not end", id)
+	return w
+}
+
+func (b *testBundle) register(t *testing.T, name string, tasks ...*workflow.WorkflowTask) {
+	t.Helper()
+	_, err := b.e.RegisterWorkflowDef(b.ctx, &workflow.WorkflowDef{Name: name, Version: 1, Tasks: tasks,
+		OutputParameters: map[string]any{"echo": "${op.output.x}"}}, true, false)
+	require.NoError(t, err)
+}
+
+func (b *testBundle) run(t *testing.T, name string, input map[string]any) *workflow.Workflow {
+	t.Helper()
+	id, err := b.e.StartWorkflow(b.ctx, &workflow.StartRequest{Name: name, Input: input})
+	require.NoError(t, err)
+	return b.endOf(t, id)
+}
+
+func TestPluginRunsSystemTasksAndWorkerTasks(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 0, nil)
+	require.NoError(t, b.e.RegisterTaskDefs(b.ctx, []*workflow.TaskDef{{Name: "sdk_work", RetryCount: ptr(0)}}))
+	op := &workflow.WorkflowTask{Name: "op", TaskReferenceName: "op", Type: "SDK_OP",
+		InputParameters: map[string]any{"op": "echo", "x": "${workflow.input.x}"}}
+	logs := &workflow.WorkflowTask{Name: "sdk_work", TaskReferenceName: "logs", Type: workflow.TypeSimple,
+		InputParameters: map[string]any{"op": "log"}}
+	_, err := b.e.RegisterWorkflowDef(b.ctx, &workflow.WorkflowDef{Name: "early", Version: 1, Tasks: []*workflow.WorkflowTask{op}}, true, false)
+	requireCode(t, engine.InvalidArgument, err, `unknown task type "SDK_OP"`)
+
+	_, _, err = b.e.PutPlugin(b.ctx, sdkGuest(t), []byte(sdkManifest))
+	require.NoError(t, err)
+	b.register(t, "both", op, logs)
+	w := b.run(t, "both", map[string]any{"x": "in"})
+	require.Equal(t, workflow.StatusCompleted, w.Status, w.ReasonForIncompletion)
+	require.Equal(t, map[string]any{"echo": "in"}, w.Output)
+	for _, task := range w.Tasks {
+		require.Equal(t, "baton-plugin:sdk@1", task.WorkerID, task.ReferenceTaskName)
+	}
+	lines, err := b.e.TaskLogs(b.ctx, w.Tasks[1].TaskID)
+	require.NoError(t, err)
+	var text []string
+	for _, l := range lines {
+		text = append(text, l.Log)
+	}
+	require.Contains(t, strings.Join(text, "\n"), "hello world", "the plugin's log is the task's")
+
+	// A failing attempt is retried as the task says, then fails the
+	// workflow with the plugin's reason.
+	retried := &workflow.WorkflowTask{Name: "op", TaskReferenceName: "op", Type: "SDK_OP",
+		TaskDefinition:  &workflow.TaskDef{Name: "op", RetryCount: ptr(1), RetryDelaySeconds: ptr(int64(0))},
+		InputParameters: map[string]any{"op": "fail"}}
+	b.register(t, "failing", retried)
+	w = b.run(t, "failing", nil)
+	require.Equal(t, workflow.StatusFailed, w.Status)
+	require.Len(t, w.Tasks, 2, "one retry")
+	for _, task := range w.Tasks {
+		require.Equal(t, workflow.TaskFailed, task.Status)
+		require.Equal(t, "it went wrong", task.ReasonForIncompletion)
+	}
+
+	// A runaway is stopped at the manifest's deadline; the next task runs
+	// on a fresh instance.
+	spin := &workflow.WorkflowTask{Name: "op", TaskReferenceName: "op", Type: "SDK_OP", RetryCount: ptr(0),
+		InputParameters: map[string]any{"op": "spin"}}
+	b.register(t, "spinning", spin)
+	w = b.run(t, "spinning", nil)
+	require.Equal(t, workflow.StatusFailed, w.Status)
+	require.Contains(t, w.Tasks[0].ReasonForIncompletion, "deadline")
+	w = b.run(t, "both", map[string]any{"x": "again"})
+	require.Equal(t, workflow.StatusCompleted, w.Status, w.ReasonForIncompletion)
+}
+
+func TestPluginHotLoad(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 0, nil)
+	bin := sdkGuest(t)
+	_, _, err := b.e.PutPlugin(b.ctx, bin, []byte(sdkManifest))
+	require.NoError(t, err)
+	op := &workflow.WorkflowTask{Name: "op", TaskReferenceName: "op", Type: "SDK_OP",
+		InputParameters: map[string]any{"op": "echo", "x": "${workflow.input.x}"}}
+	b.register(t, "echo", op)
+	require.Equal(t, workflow.StatusCompleted, b.run(t, "echo", map[string]any{"x": 1}).Status)
+
+	// Disabled, the plugin polls nothing: its task waits for anyone who
+	// polls the queue, here an external worker.
+	_, err = b.e.DisablePlugin(b.ctx, "sdk")
+	require.NoError(t, err)
+	id, err := b.e.StartWorkflow(b.ctx, &workflow.StartRequest{Name: "echo", Input: map[string]any{"x": 2}})
+	require.NoError(t, err)
+	tasks, err := b.e.Poll(b.ctx, engine.PollRequest{TaskType: "SDK_OP", WorkerID: "outside", Count: 1, Wait: 5 * time.Second})
+	require.NoError(t, err)
+	require.Len(t, tasks, 1)
+	require.NoError(t, b.e.UpdateTask(b.ctx, &workflow.TaskResult{TaskID: tasks[0].TaskID, PollCount: tasks[0].PollCount,
+		Status: workflow.TaskCompleted, OutputData: map[string]any{"x": "outside"}}))
+	require.Equal(t, map[string]any{"echo": "outside"}, b.endOf(t, id).Output)
+
+	// Enabled again, and then replaced by a new version: each change
+	// takes effect without a restart.
+	_, err = b.e.EnablePlugin(b.ctx, "sdk", 0)
+	require.NoError(t, err)
+	w := b.run(t, "echo", map[string]any{"x": 3})
+	require.Equal(t, "baton-plugin:sdk@1", w.Tasks[0].WorkerID)
+	_, _, err = b.e.PutPlugin(b.ctx, bin, []byte(strings.Replace(sdkManifest, `"timeoutMs":300`, `"timeoutMs":400`, 1)))
+	require.NoError(t, err)
+	w = b.run(t, "echo", map[string]any{"x": 4})
+	require.Equal(t, "baton-plugin:sdk@2", w.Tasks[0].WorkerID)
+	require.Equal(t, map[string]any{"echo": json.Number("4")}, w.Output)
+}
+
+// TestPluginTaskOfAStoppedServerIsHandedBack: a task a plugin ran when
+// the engine stopped is not failed by the interruption; the next start
+// hands it back at once instead of after its response timeout.
+func TestPluginTaskOfAStoppedServerIsHandedBack(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	st, err := badgerstore.Open(badgerstore.Options{Dir: dir})
+	require.NoError(t, err)
+	b := start(t, st, 0, nil)
+	_, _, err = b.e.PutPlugin(b.ctx, sdkGuest(t), []byte(strings.Replace(sdkManifest, `"timeoutMs":300`, `"timeoutMs":5000`, 1)))
+	require.NoError(t, err)
+	spin := &workflow.WorkflowTask{Name: "op", TaskReferenceName: "op", Type: "SDK_OP", RetryCount: ptr(0),
+		InputParameters: map[string]any{"op": "spin"}}
+	b.register(t, "spinning", spin)
+	id, err := b.e.StartWorkflow(b.ctx, &workflow.StartRequest{Name: "spinning"})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		w, err := b.e.Workflow(b.ctx, id, true)
+		require.NoError(t, err)
+		return w.Tasks[0].Status == workflow.TaskInProgress
+	}, 20*time.Second, time.Millisecond)
+	b.e.Stop()
+	w, err := b.e.Workflow(context.Background(), id, true)
+	require.NoError(t, err)
+	require.Equal(t, workflow.TaskInProgress, w.Tasks[0].Status, "the interruption is not a failure")
+	require.NoError(t, st.Close())
+
+	st2, err := badgerstore.Open(badgerstore.Options{Dir: dir})
+	require.NoError(t, err)
+	t.Cleanup(func() { st2.Close() })
+	b2 := start(t, st2, 0, nil)
+	w = b2.endOf(t, id)
+	require.Len(t, w.Tasks, 1, "handed back, not timed out and retried")
+	require.Equal(t, 2, w.Tasks[0].PollCount, "polled again after the restart")
+	require.Contains(t, w.Tasks[0].ReasonForIncompletion, "deadline")
+}
