@@ -425,20 +425,25 @@ func (w *lineWriter) flush() {
 }
 
 // cappedMemory is a linear memory that refuses to grow past limit bytes:
-// memory.grow returns -1 there, as wasm specifies.
+// memory.grow returns -1 there, as wasm specifies. Its buffer is made with
+// the limit as capacity at once, so that growing never copies it nor
+// leaves the old one as garbage: a bomb growing a page at a time costs its
+// cap, not several times it. The pages of the capacity that the guest never
+// touches are never resident, since a fresh allocation that large comes
+// zeroed from the operating system.
 type cappedMemory struct {
 	buf   []byte
 	limit uint64
 }
 
 func (m *cappedMemory) Reallocate(size uint64) []byte {
-	if size > m.limit {
+	switch {
+	case size > m.limit:
 		return nil
-	}
-	if size <= uint64(cap(m.buf)) {
+	case m.buf == nil:
+		m.buf = make([]byte, size, m.limit)
+	default:
 		m.buf = m.buf[:size]
-	} else {
-		m.buf = append(m.buf, make([]byte, size-uint64(len(m.buf)))...)
 	}
 	return m.buf
 }
