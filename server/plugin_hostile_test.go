@@ -44,7 +44,7 @@ func TestHostilePlugins(t *testing.T) {
 	hostile := wasmtest.BuildC(t, []string{"-O1"}, "testdata/hostile/hostile.c")
 	forbidden := wasmtest.BuildC(t, []string{"-Wl,--allow-undefined"}, "testdata/forbidden/forbidden.c")
 	sdk := wasmtest.BuildGo(t, "../wasm/testdata/sdkguest")
-	srv, c := startServer(t, server.Config{InMemory: true})
+	srv, c := startServer(t, server.Config{InMemory: true, PluginCacheDir: wasmtest.CacheDir()})
 	raw := batonv1connect.NewPluginServiceClient(http.DefaultClient, srv.URL())
 	ctx := t.Context()
 

@@ -74,6 +74,11 @@ type Config struct {
 	// RetentionByName gives the executions of a workflow name an age of
 	// their own instead of Retention (0 keeps them forever).
 	RetentionByName map[string]time.Duration
+	// PluginCacheDir keeps the compiled code of Wasm plugins, so that a
+	// restart loads them at once instead of compiling them again. Default:
+	// wasm-cache in DataDir; with InMemory and no PluginCacheDir, plugins
+	// are compiled at every start.
+	PluginCacheDir string
 	// ArchiveDir, when set, is where executions are written (JSON lines,
 	// fsynced) before retention removes them, and before a removal that
 	// asks for archiving. Without it, such a removal is refused.
@@ -126,10 +131,8 @@ func New(cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	var plugins wasm.HostConfig
-	if !cfg.InMemory {
-		// Compiled plugins are kept next to the store, so that a restart
-		// loads them in milliseconds instead of compiling them again.
+	plugins := wasm.HostConfig{CacheDir: cfg.PluginCacheDir}
+	if plugins.CacheDir == "" && !cfg.InMemory {
 		plugins.CacheDir = filepath.Join(cfg.DataDir, "wasm-cache")
 	}
 	e, err := engine.New(engine.Config{

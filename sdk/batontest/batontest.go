@@ -36,6 +36,9 @@ type Options struct {
 	DataDir string
 	// Sync turns on the fsync of every group commit.
 	Sync bool
+	// PluginCacheDir keeps compiled Wasm plugins here instead of in the
+	// data directory, so that tests can share it.
+	PluginCacheDir string
 }
 
 // Start starts a server. Close it when done.
@@ -48,7 +51,7 @@ func Start(opts Options) (*Server, error) {
 		}
 		s.dir, s.own = dir, true
 	}
-	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", DataDir: s.dir, NoSync: !opts.Sync})
+	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", DataDir: s.dir, NoSync: !opts.Sync, PluginCacheDir: opts.PluginCacheDir})
 	if err != nil {
 		s.cleanup()
 		return nil, err

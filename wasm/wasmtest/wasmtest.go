@@ -5,6 +5,11 @@
 // Tests that need clang skip when it is missing, unless the environment
 // sets BATON_REQUIRE_CLANG=1 (CI does), which turns the skip into a
 // failure.
+//
+// Compiling a Go plugin takes wazero seconds, and a minute or two in a
+// test binary built with -race. So every module built here is also
+// compiled, once per machine, into a compilation cache that the tests'
+// hosts share (CacheDir), by a helper built without the race detector.
 package wasmtest
 
 import (
@@ -13,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -66,6 +72,17 @@ func BuildC(t testing.TB, flags []string, files ...string) []byte {
 	})
 }
 
+// CacheDir is the compilation cache the tests' plugin hosts share:
+// $BATON_WASMTEST_CACHE, or baton-wasmtest-cache in the temporary
+// directory. wazero keys its entries by the module's digest, the CPU and
+// its own version, so sharing it between test binaries and runs is safe.
+func CacheDir() string {
+	if d := os.Getenv("BATON_WASMTEST_CACHE"); d != "" {
+		return d
+	}
+	return filepath.Join(os.TempDir(), "baton-wasmtest-cache")
+}
+
 func cached(t testing.TB, key string, cmd func(out string) *exec.Cmd) []byte {
 	t.Helper()
 	mu.Lock()
@@ -88,12 +105,51 @@ func cached(t testing.TB, key string, cmd func(out string) *exec.Cmd) []byte {
 			b.err = fmt.Errorf("%s: %v\n%s", strings.Join(c.Args, " "), err, msg)
 			return
 		}
-		b.bin, b.err = os.ReadFile(out)
+		if b.bin, b.err = os.ReadFile(out); b.err != nil {
+			return
+		}
+		b.err = precompile(out)
 	})
 	if b.err != nil {
 		t.Fatalf("build %s: %v", key, b.err)
 	}
 	return b.bin
+}
+
+// precompile compiles a module into CacheDir with the precompile command,
+// built without the race detector.
+func precompile(file string) error {
+	// wazero files its cache under its own version, read from the build
+	// information; a test binary has no dependencies there, so its wazero
+	// says "dev". The helper is told to say what this binary's says.
+	// (Tests run in their package's directory, inside this module.)
+	c := exec.Command("go", "run", "-ldflags=-X github.com/tetratelabs/wazero/internal/version.version="+wazeroVersion(),
+		"github.com/batonhq/baton/wasm/wasmtest/precompile", "-cache", CacheDir(), file)
+	c.Env = append(os.Environ(), "GOFLAGS=")
+	if msg, err := c.CombinedOutput(); err != nil {
+		return fmt.Errorf("precompile %s: %v\n%s", file, err, msg)
+	}
+	return nil
+}
+
+// wazeroVersion is the version wazero reads from this binary's build
+// information, as its internal/version does.
+func wazeroVersion() string {
+	v := ""
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			if strings.Contains(dep.Path, "github.com/tetratelabs/wazero") {
+				v = dep.Version
+			}
+		}
+		if v == "" || v == "(devel)" {
+			v = info.Main.Version
+		}
+	}
+	if v == "" || v == "(devel)" {
+		return "dev"
+	}
+	return v
 }
 
 // Minimal assembles the smallest module that keeps ABI v1: it

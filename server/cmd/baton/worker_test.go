@@ -60,8 +60,7 @@ func TestPluginRolesInServerAndOutside(t *testing.T) {
 // the workflow again with the module in baton worker.
 func (pc pluginCase) run(t *testing.T) {
 	bin := pc.build(t)
-	srv := batontest.New(t)
-	url := srv.URL()
+	url := pluginServer(t).URL()
 	c := client.New(url)
 	dir := t.TempDir()
 	module := filepath.Join(dir, "plugin.wasm")
@@ -127,6 +126,16 @@ func (pc pluginCase) run(t *testing.T) {
 		t.Fatal("baton worker did not stop")
 	}
 	require.Contains(t, log.String(), "baton worker: plugin "+name)
+}
+
+// pluginServer starts a server whose compiled plugins are shared with the
+// other tests (wasmtest.CacheDir).
+func pluginServer(t *testing.T) *batontest.Server {
+	t.Helper()
+	srv, err := batontest.Start(batontest.Options{DataDir: t.TempDir(), PluginCacheDir: wasmtest.CacheDir()})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, srv.Close()) })
+	return srv
 }
 
 // slowBaton runs a command that may compile a plugin, which takes seconds

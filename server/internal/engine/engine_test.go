@@ -14,6 +14,7 @@ import (
 	"github.com/batonhq/baton/server/internal/store"
 	"github.com/batonhq/baton/server/internal/store/badgerstore"
 	"github.com/batonhq/baton/wasm"
+	"github.com/batonhq/baton/wasm/wasmtest"
 )
 
 // clock is a settable clock.
@@ -52,7 +53,7 @@ func setup(t *testing.T, n int, td *workflow.TaskDef) *testBundle {
 func start(t *testing.T, st store.Store, n int, td *workflow.TaskDef) *testBundle {
 	t.Helper()
 	c := &clock{now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
-	e, err := engine.New(engine.Config{Store: st, Clock: c.Now, Plugins: wasm.HostConfig{CacheDir: pluginCache}})
+	e, err := engine.New(engine.Config{Store: st, Clock: c.Now, Plugins: wasm.HostConfig{CacheDir: wasmtest.CacheDir()}})
 	require.NoError(t, err)
 	ctx := context.Background()
 	require.NoError(t, e.Start(ctx))
