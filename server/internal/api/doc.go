@@ -2,8 +2,11 @@
 // serves:
 //
 //   - the Connect services of sdk/proto (MetadataService, WorkflowService,
-//     TaskService) over the Connect, gRPC and gRPC-Web protocols, with gRPC
-//     server reflection (v1 and v1alpha) so grpcurl and buf curl work;
+//     TaskService, SchedulerService, ListenerService, PluginService) over
+//     the Connect, gRPC and gRPC-Web protocols, with gRPC server reflection
+//     (v1 and v1alpha) so grpcurl and buf curl work. Every message is
+//     bounded by Options.MaxBodyBytes, but for PluginService's requests,
+//     which carry a module of up to engine.MaxPluginBytes;
 //   - a Conductor-compatible REST layer under /api, with Conductor's paths,
 //     JSON shapes and status codes, so workers and clients written with
 //     Conductor's SDKs run unchanged;

@@ -86,6 +86,9 @@ func (e *Engine) PutPlugin(ctx context.Context, module []byte, manifest []byte) 
 		}
 	}
 	if err := e.preparePlugin(ctx, module, m); err != nil {
+		if ctx.Err() != nil {
+			return nil, false, ctx.Err()
+		}
 		return nil, false, errorf(InvalidArgument, "%v", err)
 	}
 	now := e.now().UnixMilli()

@@ -78,8 +78,10 @@ type Store struct {
 	closeMu sync.RWMutex
 	closed  bool
 
-	// pluginMu orders the writes of plugin records (plugin.go).
-	pluginMu sync.RWMutex
+	// pluginMu orders the writes of plugin records; pluginKVMu keeps
+	// key-value writes apart from the deletion of a plugin (plugin.go).
+	pluginMu   sync.Mutex
+	pluginKVMu sync.RWMutex
 
 	committerDone chan struct{}
 	stopGC        chan struct{}

@@ -28,9 +28,10 @@ import (
 // its pointer.
 //
 // Every write of plugin records holds pluginMu, so that chunks being
-// written are never deleted by a concurrent removal of the same digest, and
-// key-value writes, which hold it for reading, never add a key to a plugin
-// being deleted.
+// written are never deleted by a concurrent removal of the same digest.
+// Key-value writes hold pluginKVMu for reading, and a deletion for writing,
+// so that they never add a key to a plugin being deleted (an upload does
+// not hold them up).
 
 const (
 	prefixPluginVersion = "pv/" // pv/<name> NUL <version>: store.PluginVersion
@@ -402,6 +403,8 @@ func (s *Store) PluginDelete(ctx context.Context, name string, version int) erro
 	}
 	s.pluginMu.Lock()
 	defer s.pluginMu.Unlock()
+	s.pluginKVMu.Lock()
+	defer s.pluginKVMu.Unlock()
 
 	var versions []*store.PluginVersion
 	var st store.PluginState
@@ -554,8 +557,8 @@ func checkKV(plugin, k string) error {
 // kvUpdate runs a write of a plugin's key-value data: ErrNotFound when the
 // plugin does not exist (it was deleted, with its data).
 func (s *Store) kvUpdate(ctx context.Context, plugin, k string, fn func(*badger.Txn) error) error {
-	s.pluginMu.RLock()
-	defer s.pluginMu.RUnlock()
+	s.pluginKVMu.RLock()
+	defer s.pluginKVMu.RUnlock()
 	err := s.update(ctx, func(txn *badger.Txn) error {
 		if _, err := txn.Get(pluginStateKey(plugin)); errors.Is(err, badger.ErrKeyNotFound) {
 			return fmt.Errorf("no such plugin: %w", store.ErrNotFound)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/batonhq/baton/server/internal/store"
@@ -323,6 +324,42 @@ func testPlugins(t *testing.T, h Harness) {
 		require.Error(t, b.store.PluginKVPut(b.ctx, "a", "", []byte("v")), "empty key")
 		_, err = b.store.PluginKVGet(b.ctx, "nope", "k")
 		require.ErrorIs(t, err, store.ErrNotFound)
+	})
+
+	t.Run("KeyValueWritesRaceDelete", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		put(t, b, "p", 1, module("p", 5))
+		const writers, keys = 4, 50
+		var wg sync.WaitGroup
+		started := make(chan struct{}, writers)
+		for w := range writers {
+			wg.Go(func() {
+				for i := range keys {
+					if i == 1 {
+						started <- struct{}{}
+					}
+					err := b.store.PluginKVPut(b.ctx, "p", fmt.Sprint(w, "-", i), []byte("v"))
+					if err != nil {
+						assert.ErrorIs(t, err, store.ErrNotFound, "a write after the deletion finds no plugin")
+					}
+				}
+			})
+		}
+		for range writers {
+			<-started
+		}
+		require.NoError(t, b.store.PluginDelete(b.ctx, "p", 0))
+		wg.Wait()
+		// Created again, the plugin has none of the old data: no write
+		// slipped in behind the deletion.
+		put(t, b, "p", 1, module("p", 5))
+		for w := range writers {
+			for i := range keys {
+				_, err := b.store.PluginKVGet(b.ctx, "p", fmt.Sprint(w, "-", i))
+				require.ErrorIs(t, err, store.ErrNotFound)
+			}
+		}
 	})
 
 	t.Run("SurviveRestart", func(t *testing.T) {
