@@ -28,18 +28,18 @@ func benchInput() map[string]any {
 // BenchmarkRun measures one task through the Go guest parsing and
 // re-serialising 1 KB of JSON, at each layer:
 //
-//	go test ./wasm -run '^$' -bench Run -benchtime 3s
+//		go test ./wasm -run '^$' -bench Run -benchtime 3s
 //
-//   - plain: the module as uploaded (no checks), wazero's api.Function
-//     called directly: baton_alloc, write, baton_handle, read. The floor.
-//   - instance: the instrumented module through Instance.call under a
-//     deadline (context.WithTimeout + AfterFunc): the limit mechanism.
-//   - run: Plugin.Run: the pool, the task encoded as JSON, the result
-//     decoded and checked, the task log. What the engine pays.
-//   - run-noop: Plugin.Run of a task with no input the guest barely
-//     handles: the fixed cost of a call.
-//   - hostjson: the host's JSON work of run alone (encode the task,
-//     decode the output), natively.
+//	  - plain: the module as uploaded (no checks), wazero's api.Function
+//	    called directly: baton_alloc, write, baton_handle, read. The floor.
+//	  - instance: the instrumented module through Instance.call under a
+//	    deadline (context.WithTimeout + AfterFunc): the limit mechanism.
+//	  - run: Plugin.Run: the pool, the task encoded as JSON, the result
+//	    decoded and checked, the task log. What the engine pays.
+//	  - run-noop: Plugin.Run of a task with no input the guest barely
+//	    handles: the fixed cost of a call.
+//	  - hostjson: the host's JSON work of run alone (encode the task,
+//	    decode the output), natively.
 //
 // p50-µs is the median of the per-call times.
 func BenchmarkRun(b *testing.B) {
@@ -168,4 +168,3 @@ func timed(b *testing.B, fn func()) {
 	slices.Sort(times)
 	b.ReportMetric(float64(times[len(times)/2].Nanoseconds())/1e3, "p50-µs")
 }
-
