@@ -290,3 +290,35 @@ func TestFailureThenFreshInstance(t *testing.T) {
 	require.NotSame(t, first, p.idle[0])
 	p.mu.Unlock()
 }
+
+// TestWarmPool: Load starts Warm instances, and a failure's replacement is
+// started in the background.
+func TestWarmPool(t *testing.T) {
+	t.Parallel()
+	h := newHost(t, HostConfig{})
+	m := abiModule(nil, cat(localGet(1), i32c(1), []byte{0x71}, []byte{opIf, blockEmpty}, []byte{opUnreachable}, end, i64c(at(okJSON, 0))))
+	p := load(t, h, m.encode(), manifest(t, func(m *Manifest) { m.Limits.Concurrency = 3; m.Limits.Warm = 2 }))
+	idle := func() (int, int) {
+		p.fills.Wait()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.idle), p.live
+	}
+	n, live := idle()
+	require.Equal(t, 2, n)
+	require.Equal(t, 2, live)
+	odd := task(nil)
+	for len(mustJSON(t, struct {
+		Task *workflow.Task `json:"task"`
+	}{odd}))%2 == 0 {
+		odd.TaskID += "x"
+	}
+	require.Equal(t, workflow.TaskFailed, p.Run(context.Background(), odd, Env{}).Status)
+	n, live = idle()
+	require.Equal(t, 2, n, "the failed instance was replaced")
+	require.Equal(t, 2, live)
+	p.Close(context.Background())
+	n, live = idle()
+	require.Equal(t, 0, n)
+	require.Equal(t, 0, live)
+}

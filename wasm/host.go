@@ -178,6 +178,7 @@ func (h *Host) load(ctx context.Context, c *compiled, digest string, m *Manifest
 			mem.Min(), (uint64(mem.Min())*65536+(1<<20)-1)>>20, memCap>>20)
 	}
 	p := newPlugin(h, c, digest, m, memCap)
+	p.live = 1
 	in, err := p.newInstance(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("the plugin failed to start: %w", err)

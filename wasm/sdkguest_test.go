@@ -338,8 +338,10 @@ func TestConcurrencyLimit(t *testing.T) {
 		require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
 	}
 	require.Equal(t, int32(conc), peak.Load(), "never more than Concurrency tasks at once")
+	p.fills.Wait()
 	p.mu.Lock()
-	require.LessOrEqual(t, len(p.idle), conc, "never more instances than Concurrency")
+	require.Equal(t, conc, p.live, "never more instances than Concurrency")
+	require.Len(t, p.idle, conc)
 	p.mu.Unlock()
 }
 
@@ -361,4 +363,37 @@ func TestRecycle(t *testing.T) {
 	res := p.Run(context.Background(), task(map[string]any{"op": "grow", "n": 50}), Env{})
 	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
 	require.Equal(t, json.Number("1"), calls(), "the instance that grew past 48 MiB was replaced")
+}
+
+// TestCloseWhileRunning: Close lets a running task finish, then refuses
+// new ones.
+func TestCloseWhileRunning(t *testing.T) {
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+		_, _ = w.Write([]byte("late"))
+	}))
+	defer srv.Close()
+	h := newHost(t, HostConfig{})
+	p, err := h.Load(context.Background(), sdkGuestWasm(t), manifest(t, func(m *Manifest) {
+		m.AllowedHosts = []string{strings.TrimPrefix(srv.URL, "http://")}
+	}))
+	require.NoError(t, err)
+	done := make(chan *workflow.TaskResult)
+	go func() { done <- p.Run(context.Background(), task(map[string]any{"op": "http", "url": srv.URL}), Env{}) }()
+	<-entered
+	p.Close(context.Background())
+	require.Zero(t, h.Stats().Modules, "the compiled module is released")
+	close(release)
+	res := <-done
+	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
+	require.Equal(t, "late", res.OutputData["body"])
+	res = p.Run(context.Background(), task(map[string]any{"op": "echo"}), Env{})
+	require.Equal(t, workflow.TaskFailed, res.Status)
+	require.Equal(t, "the plugin is closed (unloaded or replaced)", res.ReasonForIncompletion)
+	p.mu.Lock()
+	require.Zero(t, p.live, "the running task's instance closed when it finished")
+	p.mu.Unlock()
 }
