@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -396,4 +397,27 @@ func TestCloseWhileRunning(t *testing.T) {
 	p.mu.Lock()
 	require.Zero(t, p.live, "the running task's instance closed when it finished")
 	p.mu.Unlock()
+}
+
+// TestGuestSandbox: the clocks, sleep and randomness are real; there are
+// no files and no environment.
+func TestGuestSandbox(t *testing.T) {
+	h := newHost(t, HostConfig{})
+	var randoms []string
+	for range 2 {
+		p := load(t, h, sdkGuestWasm(t), manifest(t, nil))
+		before := time.Now()
+		res := p.Run(context.Background(), task(map[string]any{"op": "sandbox"}), Env{})
+		require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
+		out := res.OutputData
+		slept, _ := out["sleptMs"].(json.Number).Int64()
+		require.GreaterOrEqual(t, slept, int64(20), "the guest slept for real, on a real monotonic clock")
+		require.GreaterOrEqual(t, time.Since(before), 20*time.Millisecond)
+		unix, _ := out["unixMs"].(json.Number).Int64()
+		require.GreaterOrEqual(t, unix, before.UnixMilli(), "the wall clock is real")
+		require.Equal(t, json.Number("0"), out["env"])
+		require.Contains(t, out["fileErr"], "/etc/passwd")
+		randoms = append(randoms, out["random"].(string))
+	}
+	require.NotEqual(t, randoms[0], randoms[1], "two fresh instances draw different random bytes")
 }
