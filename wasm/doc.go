@@ -36,7 +36,9 @@
 //	          "workflowInstanceId": "...", "workflowType": "...", "retryCount": 0,
 //	          "pollCount": 1, "inputData": {...}, ...}}
 //
-// with the task in Conductor's Task JSON shape. baton_handle returns
+// with the task in Conductor's Task JSON shape, without its workflowTask and
+// taskDefinition (the definitions, which a plugin has no use for and would
+// spend time skipping over). baton_handle returns
 // ptr<<32 | len of its output, which must stay valid until the guest is
 // called again. The output is JSON, a subset of Conductor's TaskResult:
 //

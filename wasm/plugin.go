@@ -300,9 +300,7 @@ func failed(res *workflow.TaskResult, reason string) *workflow.TaskResult {
 // call runs one task on in and fills res; it returns whether in may run
 // another task.
 func (p *Plugin) call(ctx context.Context, in *instance, c *callState, t *workflow.Task, res *workflow.TaskResult) bool {
-	input, err := json.Marshal(struct {
-		Task *workflow.Task `json:"task"`
-	}{t})
+	input, err := encodeInput(t)
 	if err != nil {
 		failed(res, fmt.Sprintf("encode the task for the plugin: %v", err))
 		return true
@@ -378,6 +376,17 @@ func (p *Plugin) call(ctx context.Context, in *instance, c *callState, t *workfl
 	res.OutputData = gr.OutputData
 	res.ReasonForIncompletion = gr.Reason
 	return true
+}
+
+// encodeInput is the input of baton_handle: the task without its
+// workflowTask and taskDefinition, definitions a plugin has no use for and
+// would spend time skipping over.
+func encodeInput(t *workflow.Task) ([]byte, error) {
+	tc := *t
+	tc.WorkflowTask, tc.TaskDefinition = nil, nil
+	return json.Marshal(struct {
+		Task *workflow.Task `json:"task"`
+	}{&tc})
 }
 
 // callFailed turns the error of a call into the task's reason; the full

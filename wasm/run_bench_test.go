@@ -26,20 +26,19 @@ func benchInput() map[string]any {
 }
 
 // BenchmarkRun measures one task through the Go guest parsing and
-// re-serialising 1 KB of JSON, at each layer:
+// re-serialising 1 KB of JSON, at each layer, with
+// go test ./wasm -run '^$' -bench Run -benchtime 3s:
 //
-//		go test ./wasm -run '^$' -bench Run -benchtime 3s
-//
-//	  - plain: the module as uploaded (no checks), wazero's api.Function
-//	    called directly: baton_alloc, write, baton_handle, read. The floor.
-//	  - instance: the instrumented module through Instance.call under a
-//	    deadline (context.WithTimeout + AfterFunc): the limit mechanism.
-//	  - run: Plugin.Run: the pool, the task encoded as JSON, the result
-//	    decoded and checked, the task log. What the engine pays.
-//	  - run-noop: Plugin.Run of a task with no input the guest barely
-//	    handles: the fixed cost of a call.
-//	  - hostjson: the host's JSON work of run alone (encode the task,
-//	    decode the output), natively.
+//   - plain: the module as uploaded (no checks), wazero's api.Function
+//     called directly: baton_alloc, write, baton_handle, read. The floor.
+//   - instance: the instrumented module through Instance.call under a
+//     deadline (context.WithTimeout + AfterFunc): the limit mechanism.
+//   - run: Plugin.Run: the pool, the task encoded as JSON, the result
+//     decoded and checked, the task log. What the engine pays.
+//   - run-noop: Plugin.Run of a task with no input the guest barely
+//     handles: the fixed cost of a call.
+//   - hostjson: the host's JSON work of run alone (encode the task,
+//     decode the output), natively.
 //
 // p50-µs is the median of the per-call times.
 func BenchmarkRun(b *testing.B) {
@@ -48,9 +47,7 @@ func BenchmarkRun(b *testing.B) {
 	bin := sdkGuestWasm(b)
 	p := load(b, h, bin, manifest(b, func(m *Manifest) { m.Limits.Concurrency = 1 }))
 	tk := task(benchInput())
-	input, err := json.Marshal(struct {
-		Task *workflow.Task `json:"task"`
-	}{tk})
+	input, err := encodeInput(tk)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -143,9 +140,7 @@ func BenchmarkRun(b *testing.B) {
 	})
 	b.Run("hostjson", func(b *testing.B) {
 		timed(b, func() {
-			if _, err := json.Marshal(struct {
-				Task *workflow.Task `json:"task"`
-			}{tk}); err != nil {
+			if _, err := encodeInput(tk); err != nil {
 				b.Fatal(err)
 			}
 			var gr guestResult
