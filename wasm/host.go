@@ -21,6 +21,8 @@ type HostConfig struct {
 	// CacheDir keeps wazero's compiled code on disk, so that a restart
 	// does not compile every plugin again; "" keeps it in memory. The
 	// directory must be private to the process (wazero trusts its content).
+	// Entries are keyed by the instrumented module (what is compiled), so a
+	// change to Instrument compiles everything again, once.
 	CacheDir string
 	// LookupSecret returns the value of secret name (declared in a
 	// manifest's secrets). Default: os.LookupEnv("BATON_SECRET_"+name).

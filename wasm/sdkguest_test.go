@@ -421,3 +421,13 @@ func TestGuestSandbox(t *testing.T) {
 	}
 	require.NotEqual(t, randoms[0], randoms[1], "two fresh instances draw different random bytes")
 }
+
+// TestDefaultClientRefusesLinkLocal: even an allowed host may not resolve
+// to a link-local (cloud metadata) or unspecified address.
+func TestDefaultClientRefusesLinkLocal(t *testing.T) {
+	p := &Plugin{h: &Host{httpClient: defaultHTTPClient()}, m: &Manifest{AllowedHosts: []string{"169.254.169.254", "0.0.0.0"}}}
+	for _, u := range []string{"http://169.254.169.254/latest/meta-data/", "http://0.0.0.0/"} {
+		_, err := p.fetch(context.Background(), mustJSON(t, map[string]any{"url": u}))
+		require.ErrorContains(t, err, "plugins may not reach unspecified, link-local or multicast addresses", u)
+	}
+}
