@@ -472,10 +472,15 @@ func (m *cappedMemory) Reallocate(size uint64) []byte {
 		return nil
 	}
 	if size <= uint64(cap(m.buf)) {
-		m.buf = m.buf[:size]
-	} else {
-		m.buf = append(m.buf, make([]byte, size-uint64(len(m.buf)))...)
+		m.buf = m.buf[:size] // zeroed when allocated, never written past len
+		return m.buf
 	}
+	// Double the capacity (within the limit), so that a guest growing a
+	// page at a time is not copied at every page. Fresh large allocations
+	// are untouched pages: what is reserved but unused costs no RSS.
+	nb := make([]byte, size, max(size, min(m.limit, 2*uint64(cap(m.buf)))))
+	copy(nb, m.buf)
+	m.buf = nb
 	return m.buf
 }
 
