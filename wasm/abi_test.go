@@ -222,10 +222,11 @@ func TestHostileAsm(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			// The plugin completes its first task, then misbehaves: the
-			// handle body is chosen by a global flipped by the first call.
 			p := load(t, h, abiModule(tc.imports, tc.handle).encode(), manifest(t, func(m *Manifest) {
-				m.Limits.TimeoutMs = 100
+				m.Limits.TimeoutMs = 5000 // a loaded machine under -race is slow
+				if tc.timed {
+					m.Limits.TimeoutMs = 100
+				}
 				m.Limits.MemoryMiB = capMiB
 			}))
 			if tc.timed {
@@ -289,4 +290,36 @@ func TestFailureThenFreshInstance(t *testing.T) {
 	require.Len(t, p.idle, 1)
 	require.NotSame(t, first, p.idle[0])
 	p.mu.Unlock()
+}
+
+// TestWarmPool: Load starts Warm instances, and a failure's replacement is
+// started in the background.
+func TestWarmPool(t *testing.T) {
+	t.Parallel()
+	h := newHost(t, HostConfig{})
+	m := abiModule(nil, cat(localGet(1), i32c(1), []byte{0x71}, []byte{opIf, blockEmpty}, []byte{opUnreachable}, end, i64c(at(okJSON, 0))))
+	p := load(t, h, m.encode(), manifest(t, func(m *Manifest) { m.Limits.Concurrency = 3; m.Limits.Warm = 2 }))
+	idle := func() (int, int) {
+		p.fills.Wait()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.idle), p.live
+	}
+	n, live := idle()
+	require.Equal(t, 2, n)
+	require.Equal(t, 2, live)
+	odd := task(nil)
+	for len(mustJSON(t, struct {
+		Task *workflow.Task `json:"task"`
+	}{odd}))%2 == 0 {
+		odd.TaskID += "x"
+	}
+	require.Equal(t, workflow.TaskFailed, p.Run(context.Background(), odd, Env{}).Status)
+	n, live = idle()
+	require.Equal(t, 2, n, "the failed instance was replaced")
+	require.Equal(t, 2, live)
+	p.Close(context.Background())
+	n, live = idle()
+	require.Equal(t, 0, n)
+	require.Equal(t, 0, live)
 }

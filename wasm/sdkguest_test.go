@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -338,8 +339,10 @@ func TestConcurrencyLimit(t *testing.T) {
 		require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
 	}
 	require.Equal(t, int32(conc), peak.Load(), "never more than Concurrency tasks at once")
+	p.fills.Wait()
 	p.mu.Lock()
-	require.LessOrEqual(t, len(p.idle), conc, "never more instances than Concurrency")
+	require.Equal(t, conc, p.live, "never more instances than Concurrency")
+	require.Len(t, p.idle, conc)
 	p.mu.Unlock()
 }
 
@@ -361,4 +364,70 @@ func TestRecycle(t *testing.T) {
 	res := p.Run(context.Background(), task(map[string]any{"op": "grow", "n": 50}), Env{})
 	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
 	require.Equal(t, json.Number("1"), calls(), "the instance that grew past 48 MiB was replaced")
+}
+
+// TestCloseWhileRunning: Close lets a running task finish, then refuses
+// new ones.
+func TestCloseWhileRunning(t *testing.T) {
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+		_, _ = w.Write([]byte("late"))
+	}))
+	defer srv.Close()
+	h := newHost(t, HostConfig{})
+	p, err := h.Load(context.Background(), sdkGuestWasm(t), manifest(t, func(m *Manifest) {
+		m.AllowedHosts = []string{strings.TrimPrefix(srv.URL, "http://")}
+	}))
+	require.NoError(t, err)
+	done := make(chan *workflow.TaskResult)
+	go func() { done <- p.Run(context.Background(), task(map[string]any{"op": "http", "url": srv.URL}), Env{}) }()
+	<-entered
+	p.Close(context.Background())
+	require.Zero(t, h.Stats().Modules, "the compiled module is released")
+	close(release)
+	res := <-done
+	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
+	require.Equal(t, "late", res.OutputData["body"])
+	res = p.Run(context.Background(), task(map[string]any{"op": "echo"}), Env{})
+	require.Equal(t, workflow.TaskFailed, res.Status)
+	require.Equal(t, "the plugin is closed (unloaded or replaced)", res.ReasonForIncompletion)
+	p.mu.Lock()
+	require.Zero(t, p.live, "the running task's instance closed when it finished")
+	p.mu.Unlock()
+}
+
+// TestGuestSandbox: the clocks, sleep and randomness are real; there are
+// no files and no environment.
+func TestGuestSandbox(t *testing.T) {
+	h := newHost(t, HostConfig{})
+	var randoms []string
+	for range 2 {
+		p := load(t, h, sdkGuestWasm(t), manifest(t, nil))
+		before := time.Now()
+		res := p.Run(context.Background(), task(map[string]any{"op": "sandbox"}), Env{})
+		require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
+		out := res.OutputData
+		slept, _ := out["sleptMs"].(json.Number).Int64()
+		require.GreaterOrEqual(t, slept, int64(20), "the guest slept for real, on a real monotonic clock")
+		require.GreaterOrEqual(t, time.Since(before), 20*time.Millisecond)
+		unix, _ := out["unixMs"].(json.Number).Int64()
+		require.GreaterOrEqual(t, unix, before.UnixMilli(), "the wall clock is real")
+		require.Equal(t, json.Number("0"), out["env"])
+		require.Contains(t, out["fileErr"], "/etc/passwd")
+		randoms = append(randoms, out["random"].(string))
+	}
+	require.NotEqual(t, randoms[0], randoms[1], "two fresh instances draw different random bytes")
+}
+
+// TestDefaultClientRefusesLinkLocal: even an allowed host may not resolve
+// to a link-local (cloud metadata) or unspecified address.
+func TestDefaultClientRefusesLinkLocal(t *testing.T) {
+	p := &Plugin{h: &Host{httpClient: defaultHTTPClient()}, m: &Manifest{AllowedHosts: []string{"169.254.169.254", "0.0.0.0"}}}
+	for _, u := range []string{"http://169.254.169.254/latest/meta-data/", "http://0.0.0.0/"} {
+		_, err := p.fetch(context.Background(), mustJSON(t, map[string]any{"url": u}))
+		require.ErrorContains(t, err, "plugins may not reach unspecified, link-local or multicast addresses", u)
+	}
 }
