@@ -62,7 +62,8 @@ type Limits struct {
 	MaxOutputBytes int `json:"maxOutputBytes,omitempty"`
 	// Concurrency is how many tasks of the plugin run at once on a server.
 	Concurrency int `json:"concurrency,omitempty"`
-	// Warm is how many idle instances are kept ready, at most Concurrency.
+	// Warm is how many idle instances are kept ready, from 1 to
+	// Concurrency.
 	Warm int `json:"warm,omitempty"`
 }
 
@@ -177,9 +178,12 @@ func (m *Manifest) check() error {
 	bound("timeoutMs", &l.TimeoutMs, DefaultTimeoutMs, MaxTimeoutMs)
 	bound("maxOutputBytes", &l.MaxOutputBytes, DefaultMaxOutputBytes, MaxOutputBytes)
 	bound("concurrency", &l.Concurrency, DefaultConcurrency, MaxConcurrency)
-	if l.Warm < 0 {
-		add("limits.warm is %d; it must be 0 or more", l.Warm)
-	} else if l.Warm > l.Concurrency {
+	switch {
+	case l.Warm < 0:
+		add("limits.warm is %d; it must be 1 or more (or left out for %d)", l.Warm, DefaultWarm)
+	case l.Warm == 0:
+		l.Warm = min(DefaultWarm, l.Concurrency)
+	case l.Warm > l.Concurrency:
 		add("limits.warm is %d; it may not be over limits.concurrency (%d)", l.Warm, l.Concurrency)
 	}
 	if len(problems) > 0 {

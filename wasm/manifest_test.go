@@ -10,7 +10,7 @@ import (
 func TestParseManifestFillsDefaults(t *testing.T) {
 	m, err := ParseManifest([]byte(`{"name":"hash","taskTypes":["HASH"],"workers":["hash_fields"],"allowedHosts":["api.example.com","*.example.org:8443","127.0.0.1:9000"]}`))
 	require.NoError(t, err)
-	require.Equal(t, Limits{MemoryMiB: DefaultMemoryMiB, TimeoutMs: DefaultTimeoutMs, MaxOutputBytes: DefaultMaxOutputBytes, Concurrency: DefaultConcurrency}, m.Limits)
+	require.Equal(t, Limits{MemoryMiB: DefaultMemoryMiB, TimeoutMs: DefaultTimeoutMs, MaxOutputBytes: DefaultMaxOutputBytes, Concurrency: DefaultConcurrency, Warm: DefaultWarm}, m.Limits)
 	require.Equal(t, []string{"HASH", "hash_fields"}, m.Provides())
 }
 

@@ -12,12 +12,13 @@ import (
 
 	"github.com/batonhq/baton/sdk/batontest"
 	"github.com/batonhq/baton/sdk/client"
+	"github.com/batonhq/baton/wasm/wasmtest"
 )
 
-// testModule is a valid module (the magic, the version and a custom
-// section named tag); nothing runs it here.
+// testModule is a plugin whose bytes differ with tag; its tasks check
+// themselves back in for an hour.
 func testModule(tag string) []byte {
-	return append([]byte("\x00asm\x01\x00\x00\x00"), append([]byte{0, byte(1 + len(tag)), byte(len(tag))}, tag...)...)
+	return wasmtest.Minimal(`{"status":"IN_PROGRESS","callbackAfterSeconds":3600}`, tag)
 }
 
 // TestPluginCommands manages the plugins of a real server with every

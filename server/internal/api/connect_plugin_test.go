@@ -15,12 +15,13 @@ import (
 	"github.com/batonhq/baton/sdk/gen/baton/v1/batonv1connect"
 	"github.com/batonhq/baton/server/internal/api"
 	"github.com/batonhq/baton/server/internal/engine"
+	"github.com/batonhq/baton/wasm/wasmtest"
 )
 
-// testModule is a valid module (the magic, the version and a custom
-// section named tag); nothing runs it here.
+// testModule is a plugin whose bytes differ with tag; its tasks check
+// themselves back in for an hour.
 func testModule(tag string) []byte {
-	return append([]byte("\x00asm\x01\x00\x00\x00"), append([]byte{0, byte(1 + len(tag)), byte(len(tag))}, tag...)...)
+	return wasmtest.Minimal(`{"status":"IN_PROGRESS","callbackAfterSeconds":3600}`, tag)
 }
 
 const hashManifest = `{"name":"hash","taskTypes":["HASH"],"workers":["hash_fields"]}`
@@ -155,7 +156,7 @@ func TestGRPCPlugins(t *testing.T) {
 	conn := dialGRPC(t, env)
 	ctx := testContext(t)
 
-	module := append(testModule("big"), make([]byte, api.DefaultMaxBodyBytes)...)
+	module := testModule(strings.Repeat("x", api.DefaultMaxBodyBytes))
 	up, err := invoke[batonv1.UploadPluginResponse](ctx, conn, "/baton.v1.PluginService/UploadPlugin",
 		&batonv1.UploadPluginRequest{Module: module, ManifestJson: `{"name":"doubler","workers":["` + taskType + `"]}`})
 	require.NoError(t, err)

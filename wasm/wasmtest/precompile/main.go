@@ -35,7 +35,7 @@ func run(cache string, files []string) error {
 		return err
 	}
 	defer h.Close(ctx)
-	m, err := wasm.ParseManifest([]byte(`{"name":"precompile","taskTypes":["PRECOMPILE"],"limits":{"warm":0,"memoryMiB":4096}}`))
+	m, err := wasm.ParseManifest([]byte(`{"name":"precompile","taskTypes":["PRECOMPILE"],"limits":{"memoryMiB":4096}}`))
 	if err != nil {
 		return err
 	}
