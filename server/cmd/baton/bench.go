@@ -35,6 +35,9 @@ type benchConfig struct {
 	branches    int
 	iterations  int
 	keep        int
+	plugin      string // wasm: the module
+	manifest    string // wasm: its manifest
+	input       string // wasm: the workflow input, JSON
 }
 
 // benchReport is what a scenario measured, printed under a label; s is nil
@@ -60,7 +63,11 @@ are measured apart from the load), or targets --server, and runs a scenario:
           one after another: each completion decides and commits an execution of B
           branches.
   loop    one workflow of a DO_WHILE of I iterations of one SIMPLE task, keeping the
-          last -keep iterations, N times one after another.`
+          last -keep iterations, N times one after another.
+  wasm    uploads -plugin (with -manifest), then N workflows of K tasks of the first task
+          type its manifest provides, run inside the server by the plugin. C starters each
+          run one workflow at a time with ExecuteWorkflow. Each task's input is -input.
+          Also reports the cold start: from the upload call to the first workflow's end.`
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench", benchSynopsis, stderr)
@@ -75,6 +82,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.branches, "branches", 0, "join, fanout: branches per workflow (default 4 for join, 1000 for fanout)")
 	fs.IntVar(&cfg.iterations, "iterations", 1000, "loop: iterations of the DO_WHILE")
 	fs.IntVar(&cfg.keep, "keep", 2, "loop: keepLastN of the DO_WHILE, the iterations kept in the execution (0 keeps all)")
+	fs.StringVar(&cfg.plugin, "plugin", "", "wasm: the plugin's module (required)")
+	fs.StringVar(&cfg.manifest, "manifest", "", "wasm: the plugin's manifest (default: plugin.json beside the module)")
+	fs.StringVar(&cfg.input, "input", `{"text":"hello, baton"}`, "wasm: each workflow's input, a JSON object; every task gets its fields")
 	syncMode := fs.String("sync", "both", "sync mode of the started server: on, off or both")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -32,12 +32,13 @@ var benchScenarios = []benchScenario{
 	{name: "join", run: benchJoin, flags: []string{"branches", "c"}, workflows: 2000, branches: 4},
 	{name: "fanout", run: benchFanout, flags: []string{"branches"}, workflows: 1, branches: 1000},
 	{name: "loop", run: benchLoop, flags: []string{"iterations", "keep"}, workflows: 1},
+	{name: "wasm", run: benchWasm, flags: []string{"k", "c", "plugin", "manifest", "input"}, workflows: 2000},
 }
 
 // scenarioFlags are the flags that only some scenarios read. Setting one
 // that the scenario does not read is an error rather than ignored, so that
 // a report never seems to answer a question it did not ask.
-var scenarioFlags = []string{"k", "c", "branches", "iterations", "keep"}
+var scenarioFlags = []string{"k", "c", "branches", "iterations", "keep", "plugin", "manifest", "input"}
 
 // scenarioNames is "chain, join, fanout or loop".
 func scenarioNames() string {

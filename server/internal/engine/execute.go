@@ -57,24 +57,44 @@ func (e *Engine) ExecuteWorkflow(ctx context.Context, req *ExecuteRequest) (*Exe
 	timer := time.NewTimer(req.Wait)
 	defer timer.Stop()
 	for {
-		// Read after watching, so that no change between the two is missed.
-		w, err := e.Workflow(ctx, id, true)
-		if err != nil {
-			return nil, err
-		}
-		if w.Status.Terminal() || reached(w, req.WaitUntilTaskRefs) {
-			return &ExecuteResult{Workflow: w, Reached: true}, nil
+		// Checked after watching, so that no change between the two is
+		// missed. The cached execution says, without a read and a decode
+		// of the stored one, whether there is anything to return yet.
+		if done, known := e.settled(id, req.WaitUntilTaskRefs); done || !known {
+			w, err := e.Workflow(ctx, id, true)
+			if err != nil {
+				return nil, err
+			}
+			if w.Status.Terminal() || reached(w, req.WaitUntilTaskRefs) {
+				return &ExecuteResult{Workflow: w, Reached: true}, nil
+			}
 		}
 		select {
 		case <-changed:
 		case <-timer.C:
-			return &ExecuteResult{Workflow: w}, nil
+			w, err := e.Workflow(ctx, id, true)
+			if err != nil {
+				return nil, err
+			}
+			return &ExecuteResult{Workflow: w, Reached: w.Status.Terminal() || reached(w, req.WaitUntilTaskRefs)}, nil
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-e.stop:
 			return nil, errorf(Unavailable, "the server is stopping; workflow %s goes on", id)
 		}
 	}
+}
+
+// settled reports, from the engine's cache, whether an execution has ended
+// or reached one of refs; known is false when it is not cached.
+func (e *Engine) settled(id string, refs []string) (done, known bool) {
+	unlock := e.lock(id)
+	defer unlock()
+	ex := e.cache.get(id)
+	if ex == nil {
+		return false, false
+	}
+	return ex.Workflow.Status.Terminal() || reached(ex.Workflow, refs), true
 }
 
 // reached reports whether one of refs completed or the execution waits on

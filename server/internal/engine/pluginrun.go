@@ -48,9 +48,9 @@ type plugins struct {
 type pluginRun struct {
 	version *store.PluginVersion
 	plugin  *wasm.Plugin
-	stop    context.CancelFunc // stops polling; running tasks finish
+	stop context.CancelFunc // stops polling; running tasks finish
+	// polling counts the pollers, which run the tasks they lease.
 	polling sync.WaitGroup
-	running sync.WaitGroup
 }
 
 // preparePlugin checks that a module loads under its manifest (the ABI, its
@@ -168,7 +168,6 @@ func (e *Engine) retire(r *pluginRun) {
 	r.stop()
 	go func() {
 		r.polling.Wait()
-		r.running.Wait()
 		r.plugin.Close(context.Background())
 	}()
 }
@@ -184,7 +183,6 @@ func (e *Engine) stopPlugins() {
 	for _, r := range runs {
 		r.stop()
 		r.polling.Wait()
-		r.running.Wait()
 		r.plugin.Close(context.Background())
 	}
 }
@@ -194,9 +192,12 @@ func pluginWorkerID(v *store.PluginVersion) string {
 	return fmt.Sprintf("%s%s@%d", pluginWorkerPrefix, v.Name, v.Version)
 }
 
-// startPollers starts a poller for each queue the plugin serves. They share
-// the plugin's run slots (its concurrency limit), and take a slot before
-// they poll, so that a task is never leased to wait for a slot.
+// startPollers starts the plugin's pollers: as many per queue it serves as
+// it may run tasks at once. They share the plugin's run slots (its
+// concurrency limit) and take one before they poll, so that a task is never
+// leased to wait for a slot. Each reports a result and leases its next task
+// in one call, and the commit that completes a task may hand it the next
+// task of the same workflow at once.
 func (e *Engine) startPollers(r *pluginRun) {
 	m := r.plugin.Manifest()
 	queues := m.Provides()
@@ -215,27 +216,28 @@ func (e *Engine) startPollers(r *pluginRun) {
 		case <-pollCtx.Done():
 		}
 		stop()
-		r.polling.Wait()
 		select {
 		case <-e.stop:
 			cancelRuns()
 		default:
-			r.running.Wait()
+			r.polling.Wait()
 			cancelRuns()
 		}
 	}()
 	worker := pluginWorkerID(r.version)
 	for _, q := range queues {
-		r.polling.Add(1)
-		go func() {
-			defer r.polling.Done()
-			e.pollPlugin(pollCtx, runCtx, r, q, worker, slots, wait)
-		}()
+		for range m.Limits.Concurrency {
+			r.polling.Add(1)
+			go func() {
+				defer r.polling.Done()
+				e.pollPlugin(pollCtx, runCtx, r, q, worker, slots, wait)
+			}()
+		}
 	}
 }
 
-// pollPlugin is the loop of one queue of a plugin: take the free run slots,
-// poll for as many tasks, run each.
+// pollPlugin is one poller of a plugin's queue: take a run slot, poll for a
+// task, run it and the tasks that its results fetch, give the slot back.
 func (e *Engine) pollPlugin(ctx, runCtx context.Context, r *pluginRun, queue, worker string, slots chan struct{}, wait time.Duration) {
 	for ctx.Err() == nil {
 		select {
@@ -243,42 +245,29 @@ func (e *Engine) pollPlugin(ctx, runCtx context.Context, r *pluginRun, queue, wo
 		case <-ctx.Done():
 			return
 		}
-		free := 1
-	fill:
-		for free < cap(slots) {
+		tasks, err := e.poll(ctx, PollRequest{TaskType: queue, WorkerID: worker, Count: 1, Wait: wait}, false)
+		if err != nil && ctx.Err() == nil {
+			e.log.Warn("poll plugin tasks", "plugin", r.version.Name, "queue", queue, "err", err)
 			select {
-			case slots <- struct{}{}:
-				free++
-			default:
-				break fill
+			case <-ctx.Done():
+			case <-time.After(time.Second):
 			}
 		}
-		tasks, err := e.poll(ctx, PollRequest{TaskType: queue, WorkerID: worker, Count: free, Wait: wait}, false)
-		for range free - len(tasks) {
-			<-slots
+		var t *workflow.Task
+		if len(tasks) > 0 {
+			t = tasks[0]
 		}
-		if err != nil {
-			if ctx.Err() == nil {
-				e.log.Warn("poll plugin tasks", "plugin", r.version.Name, "queue", queue, "err", err)
-				select {
-				case <-ctx.Done():
-				case <-time.After(time.Second):
-				}
-			}
-			continue
+		for t != nil {
+			t = e.runPlugin(ctx, runCtx, r, t, queue, worker)
 		}
-		for _, t := range tasks {
-			r.running.Add(1)
-			go func() {
-				defer func() { <-slots; r.running.Done() }()
-				e.runPlugin(runCtx, r, t, worker)
-			}()
-		}
+		<-slots
 	}
 }
 
-// runPlugin runs one task and records its result.
-func (e *Engine) runPlugin(ctx context.Context, r *pluginRun, t *workflow.Task, worker string) {
+// runPlugin runs one task and records its result. While the plugin's
+// pollers run, the same call leases the next task of the queue, which it
+// returns.
+func (e *Engine) runPlugin(pollCtx, ctx context.Context, r *pluginRun, t *workflow.Task, queue, worker string) *workflow.Task {
 	env := wasm.Env{
 		KV: pluginKV{s: e.store, plugin: r.version.Name},
 		Progress: func(ctx context.Context, _ []byte) error {
@@ -289,15 +278,24 @@ func (e *Engine) runPlugin(ctx context.Context, r *pluginRun, t *workflow.Task, 
 	if ctx.Err() != nil && res.Status != workflow.TaskCompleted {
 		// The engine is stopping and interrupted the plugin: the task is
 		// handed back at the next start, not failed.
-		return
+		return nil
 	}
 	res.TaskID, res.WorkflowInstanceID, res.PollCount, res.WorkerID = t.TaskID, t.WorkflowInstanceID, t.PollCount, worker
-	err := e.UpdateTask(context.WithoutCancel(ctx), res)
+	rctx := context.WithoutCancel(ctx)
+	var (
+		next []*workflow.Task
+		err  error
+	)
+	if pollCtx.Err() == nil {
+		next, err = e.UpdateTaskAndPoll(rctx, res, PollRequest{TaskType: queue, WorkerID: worker, Count: 1})
+	} else {
+		err = e.UpdateTask(rctx, res)
+	}
 	var ee *Error
 	if errors.As(err, &ee) && ee.Code == InvalidArgument {
 		// The result itself is refused (an output over the server's
 		// limits): the attempt fails and says why.
-		err = e.UpdateTask(context.WithoutCancel(ctx), &workflow.TaskResult{
+		err = e.UpdateTask(rctx, &workflow.TaskResult{
 			TaskID: t.TaskID, WorkflowInstanceID: t.WorkflowInstanceID, PollCount: t.PollCount, WorkerID: worker,
 			Status: workflow.TaskFailed, ReasonForIncompletion: "the plugin's result was refused: " + ee.Msg, Logs: res.Logs,
 		})
@@ -305,6 +303,10 @@ func (e *Engine) runPlugin(ctx context.Context, r *pluginRun, t *workflow.Task, 
 	if err != nil {
 		e.log.Warn("record a plugin task's result", "plugin", r.version.Name, "task", t.TaskID, "err", err)
 	}
+	if len(next) == 0 {
+		return nil
+	}
+	return next[0]
 }
 
 // pluginKV is the key-value store of one plugin.
