@@ -32,18 +32,19 @@ type importFunc struct {
 
 // module is a wasm module description; encode turns it into bytes.
 type module struct {
-	types    []funcType
-	imports  []importFunc
-	funcs    []function
-	table    uint32 // size of a funcref table, 0 for none
-	elems    []uint32
-	memory   *limits
-	globals  [][]byte // each: value type, mutability, init expression (with end)
-	exports  []export
-	start    *uint32
-	data     []byte // one active segment at offset 0, if non-nil
-	customs  map[string][]byte
-	extraSec []byte // appended verbatim, for malformed-module tests
+	types     []funcType
+	imports   []importFunc
+	memImport *importFunc // a memory import (typ is its minimum), after the functions
+	funcs     []function
+	table     uint32 // size of a funcref table, 0 for none
+	elems     []uint32
+	memory    *limits
+	globals   [][]byte // each: value type, mutability, init expression (with end)
+	exports   []export
+	start     *uint32
+	data      []byte // one active segment at offset 0, if non-nil
+	customs   map[string][]byte
+	extraSec  []byte // appended verbatim, for malformed-module tests
 }
 
 type limits struct {
@@ -99,10 +100,13 @@ func (m module) encode() []byte {
 		}
 		out = append(out, section(secType, vec(len(items), items...))...)
 	}
-	if len(m.imports) > 0 {
+	if len(m.imports) > 0 || m.memImport != nil {
 		var items [][]byte
 		for _, im := range m.imports {
 			items = append(items, cat(str(im.module), str(im.name), []byte{kindFunc}, u32(im.typ)))
+		}
+		if im := m.memImport; im != nil {
+			items = append(items, cat(str(im.module), str(im.name), []byte{kindMemory, 0}, u32(im.typ)))
 		}
 		out = append(out, section(secImport, vec(len(items), items...))...)
 	}

@@ -21,6 +21,8 @@ type HostConfig struct {
 	// CacheDir keeps wazero's compiled code on disk, so that a restart
 	// does not compile every plugin again; "" keeps it in memory. The
 	// directory must be private to the process (wazero trusts its content).
+	// Entries are keyed by the instrumented module (what is compiled), so a
+	// change to Instrument compiles everything again, once.
 	CacheDir string
 	// LookupSecret returns the value of secret name (declared in a
 	// manifest's secrets). Default: os.LookupEnv("BATON_SECRET_"+name).
@@ -178,6 +180,7 @@ func (h *Host) load(ctx context.Context, c *compiled, digest string, m *Manifest
 			mem.Min(), (uint64(mem.Min())*65536+(1<<20)-1)>>20, memCap>>20)
 	}
 	p := newPlugin(h, c, digest, m, memCap)
+	p.live = 1
 	in, err := p.newInstance(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("the plugin failed to start: %w", err)

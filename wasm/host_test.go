@@ -2,6 +2,8 @@ package wasm
 
 import (
 	"context"
+	"encoding/json"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,3 +99,14 @@ func TestRunCompletes(t *testing.T) {
 	require.Equal(t, "echo", res.OutputData["op"])
 	require.Equal(t, "12345678901234567", res.OutputData["n"].(interface{ String() string }).String())
 }
+
+func jsonNum(s string) any { return json.Number(s) }
+
+func mustJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return b
+}
+
+func urlParse(s string) (*url.URL, error) { return url.Parse(s) }

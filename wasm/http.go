@@ -171,4 +171,3 @@ func defaultHTTPClient() *http.Client {
 		ResponseHeaderTimeout: 60 * time.Second,
 	}}
 }
-

@@ -22,6 +22,9 @@ const (
 	// recycleCalls is how many tasks an instance runs before it is
 	// replaced: Go guests never return memory to the host.
 	recycleCalls = 10_000
+	// maxKeptStaged is the largest result_read buffer an idle instance
+	// keeps (an http_fetch response can stage 4 MiB).
+	maxKeptStaged = 64 << 10
 	// minStartTimeout bounds an instance's initialisation when the
 	// plugin's task timeout is shorter: a Go guest takes milliseconds to
 	// start, more under load, and a runaway start is stopped all the same.
@@ -48,16 +51,18 @@ type KV interface {
 // Plugin is a loaded plugin: its compiled module, manifest and pool of
 // instances. It is safe for concurrent use.
 type Plugin struct {
-	h       *Host
-	c       *compiled
-	digest  string
-	m       *Manifest
-	memCap  uint64
-	timeout time.Duration
-	slots   chan struct{} // one per running call (or instance being started)
+	h        *Host
+	c        *compiled
+	digest   string
+	m        *Manifest
+	memCap   uint64
+	timeout  time.Duration
+	slots    chan struct{} // one per running call (or instance being started)
+	maxCalls int           // recycleCalls; tests lower it
 
 	mu      sync.Mutex
 	idle    []*instance
+	live    int // instances started and not closed, at most cap(slots)
 	closed  bool
 	filling bool
 	fills   sync.WaitGroup
@@ -81,7 +86,7 @@ func newPlugin(h *Host, c *compiled, digest string, m *Manifest, memCap uint64) 
 		timeout = DefaultTimeoutMs * time.Millisecond
 	}
 	conc := max(m.Limits.Concurrency, 1)
-	return &Plugin{h: h, c: c, digest: digest, m: m, memCap: memCap, timeout: timeout, slots: make(chan struct{}, conc)}
+	return &Plugin{h: h, c: c, digest: digest, m: m, memCap: memCap, timeout: timeout, slots: make(chan struct{}, conc), maxCalls: recycleCalls}
 }
 
 // Manifest returns the manifest the plugin was loaded with.
@@ -102,6 +107,7 @@ func (p *Plugin) Close(ctx context.Context) {
 	p.closed = true
 	idle := p.idle
 	p.idle = nil
+	p.live -= len(idle)
 	p.mu.Unlock()
 	p.fills.Wait()
 	for _, in := range idle {
@@ -158,27 +164,32 @@ func (p *Plugin) take(ctx context.Context) (*instance, error) {
 		p.mu.Unlock()
 		return in, nil
 	}
+	p.live++ // the caller's slot has no instance, so live < cap(slots)
 	p.mu.Unlock()
 	in, err := p.newInstance(ctx)
 	if err != nil {
+		p.mu.Lock()
+		p.live--
+		p.mu.Unlock()
 		return nil, fmt.Errorf("the plugin failed to start: %w", err)
 	}
 	return in, nil
 }
 
 // put returns in to the pool if reuse is true and it may run more tasks, or
-// closes it and starts a replacement if fewer than Warm are idle.
-func (p *Plugin) put(in *instance, reuse bool) {
-	reuse = reuse && !in.isClosed() && in.calls < recycleCalls && uint64(in.Memory().Size()) <= p.memCap/4*3
+// closes it; it returns whether in went back to the pool.
+func (p *Plugin) put(in *instance, reuse bool) bool {
+	reuse = reuse && !in.isClosed() && in.calls < p.maxCalls && uint64(in.Memory().Size()) <= p.memCap/4*3
 	p.mu.Lock()
 	if reuse && !p.closed {
 		p.idle = append(p.idle, in)
 		p.mu.Unlock()
-		return
+		return true
 	}
+	p.live--
 	p.mu.Unlock()
 	in.Close(context.Background())
-	p.fill()
+	return false
 }
 
 // fill starts instances in the background until Warm are idle, each in a
@@ -194,42 +205,46 @@ func (p *Plugin) fill() {
 	p.mu.Unlock()
 	go func() {
 		defer p.fills.Done()
-		for {
-			p.mu.Lock()
-			if p.closed || len(p.idle) >= p.m.Limits.Warm {
-				p.filling = false
-				p.mu.Unlock()
-				return
-			}
-			p.mu.Unlock()
-			select {
-			case p.slots <- struct{}{}:
-			default: // all slots busy: their instances come back
-				p.mu.Lock()
-				p.filling = false
-				p.mu.Unlock()
-				return
-			}
-			in, err := p.newInstance(context.Background())
-			if err != nil {
-				<-p.slots
-				p.h.logger.Warn("plugin instance failed to start", "plugin", p.m.Name, "digest", p.digest, "err", err)
-				p.mu.Lock()
-				p.filling = false
-				p.mu.Unlock()
-				return
-			}
-			p.mu.Lock()
-			if p.closed {
-				p.mu.Unlock()
-				in.Close(context.Background())
-			} else {
-				p.idle = append(p.idle, in)
-				p.mu.Unlock()
-			}
-			<-p.slots
+		for p.fillOne() {
 		}
+		p.mu.Lock()
+		p.filling = false
+		p.mu.Unlock()
 	}()
+}
+
+// fillOne starts one instance into the pool if fewer than Warm are idle, a
+// slot is free and instances do not already number Concurrency; it returns
+// whether it did.
+func (p *Plugin) fillOne() bool {
+	select {
+	case p.slots <- struct{}{}:
+	default: // all slots busy: their instances come back
+		return false
+	}
+	defer func() { <-p.slots }()
+	p.mu.Lock()
+	if p.closed || len(p.idle) >= p.m.Limits.Warm || p.live >= cap(p.slots) {
+		p.mu.Unlock()
+		return false
+	}
+	p.live++
+	p.mu.Unlock()
+	in, err := p.newInstance(context.Background())
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err != nil {
+		p.live--
+		p.h.logger.Warn("plugin instance failed to start", "plugin", p.m.Name, "digest", p.digest, "err", err)
+		return false
+	}
+	if p.closed {
+		p.live--
+		in.Close(context.Background())
+		return false
+	}
+	p.idle = append(p.idle, in)
+	return true
 }
 
 // guestResult is the output of baton_handle.
@@ -255,15 +270,22 @@ func (p *Plugin) Run(ctx context.Context, t *workflow.Task, env Env) *workflow.T
 	case <-ctx.Done():
 		return failed(res, fmt.Sprintf("plugin %s had no free instance before the task's context ended: %v", p.m.Name, context.Cause(ctx)))
 	}
-	defer func() { <-p.slots }()
 	in, err := p.take(ctx)
 	if err != nil {
+		<-p.slots
 		return failed(res, err.Error())
 	}
 	c := &callState{p: p, in: in, env: env, taskID: t.TaskID, task: true}
 	reuse := p.call(ctx, in, c, t, res)
 	res.Logs = c.logs
-	p.put(in, reuse)
+	if cap(in.staged) > maxKeptStaged {
+		in.staged = nil
+	}
+	discarded := !p.put(in, reuse)
+	<-p.slots
+	if discarded {
+		p.fill() // after the slot is free, so that a replacement can take it
+	}
 	return res
 }
 
@@ -278,9 +300,7 @@ func failed(res *workflow.TaskResult, reason string) *workflow.TaskResult {
 // call runs one task on in and fills res; it returns whether in may run
 // another task.
 func (p *Plugin) call(ctx context.Context, in *instance, c *callState, t *workflow.Task, res *workflow.TaskResult) bool {
-	input, err := json.Marshal(struct {
-		Task *workflow.Task `json:"task"`
-	}{t})
+	input, err := encodeInput(t)
 	if err != nil {
 		failed(res, fmt.Sprintf("encode the task for the plugin: %v", err))
 		return true
@@ -356,6 +376,17 @@ func (p *Plugin) call(ctx context.Context, in *instance, c *callState, t *workfl
 	res.OutputData = gr.OutputData
 	res.ReasonForIncompletion = gr.Reason
 	return true
+}
+
+// encodeInput is the input of baton_handle: the task without its
+// workflowTask and taskDefinition, definitions a plugin has no use for and
+// would spend time skipping over.
+func encodeInput(t *workflow.Task) ([]byte, error) {
+	tc := *t
+	tc.WorkflowTask, tc.TaskDefinition = nil, nil
+	return json.Marshal(struct {
+		Task *workflow.Task `json:"task"`
+	}{&tc})
 }
 
 // callFailed turns the error of a call into the task's reason; the full

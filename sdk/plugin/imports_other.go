@@ -15,13 +15,13 @@ const noHost = "sdk/plugin: host functions exist only inside a Baton host (build
 
 func hostLog(level int32, msg string) { fmt.Fprintf(os.Stderr, "%d %s\n", level, msg) }
 
-func hostConfigGet(string) int32                             { return retFailed }
-func hostSecretGet(string) int32                             { return retFailed }
-func hostHTTPFetch(unsafe.Pointer, int32) int32              { return retFailed }
-func hostKVGet(string) int32                                 { return retFailed }
-func hostKVPut(string, unsafe.Pointer, int32) int32          { return retFailed }
-func hostKVDelete(string) int32                              { return retFailed }
-func hostProgress(unsafe.Pointer, int32) int32               { return retFailed }
+func hostConfigGet(string) int32                    { return retFailed }
+func hostSecretGet(string) int32                    { return retFailed }
+func hostHTTPFetch(unsafe.Pointer, int32) int32     { return retFailed }
+func hostKVGet(string) int32                        { return retFailed }
+func hostKVPut(string, unsafe.Pointer, int32) int32 { return retFailed }
+func hostKVDelete(string) int32                     { return retFailed }
+func hostProgress(unsafe.Pointer, int32) int32      { return retFailed }
 func hostResultRead(buf unsafe.Pointer, capacity int32) int32 {
 	copy(unsafe.Slice((*byte)(buf), capacity), noHost)
 	return int32(len(noHost))

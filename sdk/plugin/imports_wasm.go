@@ -50,7 +50,13 @@ func batonAlloc(size uint32) uint32 {
 
 //go:wasmexport baton_handle
 func batonHandle(ptr, n uint32) uint64 {
-	out, isErr := handle(unsafe.Slice((*byte)(unsafe.Pointer(uintptr(ptr))), n))
+	var out []byte
+	var isErr bool
+	if n > 0 && (n > uint32(cap(inBuf)) || ptr != uint32(uintptr(unsafe.Pointer(&inBuf[0])))) {
+		out, isErr = setOut(append(out[:0], "baton_handle: the input is not where baton_alloc put it"...)), true
+	} else {
+		out, isErr = handle(inBuf[:n])
+	}
 	packed := uint64(uint32(len(out)))
 	if len(out) > 0 {
 		packed |= uint64(uint32(uintptr(unsafe.Pointer(&out[0])))) << 32

@@ -122,6 +122,20 @@ type envelope struct {
 	Task *Task `json:"task"`
 }
 
+// decodeTask decodes the input of baton_handle, numbers as json.Number.
+func decodeTask(in []byte) (*Task, error) {
+	var env envelope
+	dec := json.NewDecoder(bytes.NewReader(in))
+	dec.UseNumber()
+	if err := dec.Decode(&env); err != nil {
+		return nil, err
+	}
+	if env.Task == nil {
+		return nil, errors.New(`no "task"`)
+	}
+	return env.Task, nil
+}
+
 // handle runs the handler on one input and returns the output, or an error
 // message and true.
 func handle(in []byte) (output []byte, isErr bool) {
@@ -133,16 +147,11 @@ func handle(in []byte) (output []byte, isErr bool) {
 	if handler == nil {
 		return setOut(append(out[:0], "the plugin registered no handler: call plugin.Handle or plugin.HandleFunc in init"...)), true
 	}
-	var env envelope
-	dec := json.NewDecoder(bytes.NewReader(in))
-	dec.UseNumber()
-	if err := dec.Decode(&env); err != nil || env.Task == nil {
-		if err == nil {
-			err = errors.New(`no "task"`)
-		}
+	task, err := decodeTask(in)
+	if err != nil {
 		return setOut(fmt.Appendf(out[:0], "plugin could not decode its input: %v", err)), true
 	}
-	r, err := handler(env.Task)
+	r, err := handler(task)
 	switch {
 	case err != nil:
 		status := Failed

@@ -4,11 +4,14 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/batonhq/baton/sdk/plugin"
 )
@@ -99,6 +102,15 @@ func init() {
 		case "bigout":
 			n, _ := plugin.Input[struct{ N int }](t)
 			return out("data", strings.Repeat("x", n.N)), nil
+		case "sandbox":
+			// Real clocks and randomness, no files, no environment.
+			start := time.Now()
+			time.Sleep(20 * time.Millisecond)
+			buf := make([]byte, 16)
+			_, _ = rand.Read(buf)
+			_, ferr := os.ReadFile("/etc/passwd")
+			return out("sleptMs", time.Since(start).Milliseconds(), "unixMs", time.Now().UnixMilli(),
+				"random", hex.EncodeToString(buf), "env", len(os.Environ()), "fileErr", fmt.Sprint(ferr)), nil
 		case "hog":
 			for {
 				hoard = append(hoard, make([]byte, 1<<20))
