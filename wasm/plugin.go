@@ -51,14 +51,15 @@ type KV interface {
 // Plugin is a loaded plugin: its compiled module, manifest and pool of
 // instances. It is safe for concurrent use.
 type Plugin struct {
-	h        *Host
-	c        *compiled
-	digest   string
-	m        *Manifest
-	memCap   uint64
-	timeout  time.Duration
-	slots    chan struct{} // one per running call (or instance being started)
-	maxCalls int           // recycleCalls; tests lower it
+	h         *Host
+	c         *compiled
+	digest    string
+	m         *Manifest
+	memCap    uint64
+	timeout   time.Duration
+	slots     chan struct{} // one per running call (or instance being started)
+	maxCalls  int           // recycleCalls; tests lower it
+	maxOutput int           // limits.maxOutputBytes, defaulted
 
 	mu      sync.Mutex
 	idle    []*instance
@@ -85,8 +86,13 @@ func newPlugin(h *Host, c *compiled, digest string, m *Manifest, memCap uint64) 
 	if timeout <= 0 {
 		timeout = DefaultTimeoutMs * time.Millisecond
 	}
+	maxOutput := m.Limits.MaxOutputBytes
+	if maxOutput <= 0 {
+		maxOutput = DefaultMaxOutputBytes
+	}
 	conc := max(m.Limits.Concurrency, 1)
-	return &Plugin{h: h, c: c, digest: digest, m: m, memCap: memCap, timeout: timeout, slots: make(chan struct{}, conc), maxCalls: recycleCalls}
+	return &Plugin{h: h, c: c, digest: digest, m: m, memCap: memCap, timeout: timeout,
+		slots: make(chan struct{}, conc), maxCalls: recycleCalls, maxOutput: maxOutput}
 }
 
 // Manifest returns the manifest the plugin was loaded with.
@@ -346,7 +352,7 @@ func (p *Plugin) call(ctx context.Context, in *instance, c *callState, t *workfl
 		failed(res, strings.ToValidUTF8(string(msg), "\uFFFD"))
 		return false
 	}
-	if limit := p.m.Limits.MaxOutputBytes; limit > 0 && int(olen) > limit {
+	if limit := p.maxOutput; int(olen) > limit {
 		failed(res, fmt.Sprintf("plugin output is %d bytes; its limit is %d (limits.maxOutputBytes)", olen, limit))
 		return false
 	}
@@ -466,10 +472,15 @@ func (m *cappedMemory) Reallocate(size uint64) []byte {
 		return nil
 	}
 	if size <= uint64(cap(m.buf)) {
-		m.buf = m.buf[:size]
-	} else {
-		m.buf = append(m.buf, make([]byte, size-uint64(len(m.buf)))...)
+		m.buf = m.buf[:size] // zeroed when allocated, never written past len
+		return m.buf
 	}
+	// Double the capacity (within the limit), so that a guest growing a
+	// page at a time is not copied at every page. Fresh large allocations
+	// are untouched pages: what is reserved but unused costs no RSS.
+	nb := make([]byte, size, max(size, min(m.limit, 2*uint64(cap(m.buf)))))
+	copy(nb, m.buf)
+	m.buf = nb
 	return m.buf
 }
 

@@ -163,3 +163,48 @@ func timed(b *testing.B, fn func()) {
 	slices.Sort(times)
 	b.ReportMetric(float64(times[len(times)/2].Nanoseconds())/1e3, "p50-µs")
 }
+
+// BenchmarkRunAsm is BenchmarkRun's layers for a hand-assembled plugin that
+// returns a constant result: what the host adds to a guest that does
+// nearly nothing (as a C or Rust plugin's small transformation would).
+//
+//	go test ./wasm -run '^$' -bench RunAsm
+func BenchmarkRunAsm(b *testing.B) {
+	ctx := context.Background()
+	h := newHost(b, HostConfig{})
+	p := load(b, h, okModule().encode(), manifest(b, func(m *Manifest) { m.Limits.Concurrency = 1 }))
+	tk := task(map[string]any{"text": "hello"})
+	input, err := encodeInput(tk)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("instance", func(b *testing.B) {
+		in, err := p.newInstance(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer in.Close(ctx)
+		timed(b, func() {
+			cctx, cancel := context.WithTimeout(ctx, time.Minute)
+			in.stack[0] = uint64(len(input))
+			if err := in.call(cctx, exportAlloc, in.alloc, in.stack[:]); err != nil {
+				b.Fatal(err)
+			}
+			ptr := api.DecodeU32(in.stack[0])
+			in.mem.Write(ptr, input)
+			in.stack[0], in.stack[1] = uint64(ptr), uint64(len(input))
+			if err := in.call(cctx, exportHandle, in.handle, in.stack[:]); err != nil {
+				b.Fatal(err)
+			}
+			cancel()
+		})
+	})
+	b.Run("run", func(b *testing.B) {
+		p.maxCalls = 1 << 30
+		timed(b, func() {
+			if res := p.Run(ctx, tk, Env{}); res.Status != workflow.TaskCompleted {
+				b.Fatal(res.ReasonForIncompletion)
+			}
+		})
+	})
+}
