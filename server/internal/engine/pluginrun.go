@@ -48,7 +48,7 @@ type plugins struct {
 type pluginRun struct {
 	version *store.PluginVersion
 	plugin  *wasm.Plugin
-	stop context.CancelFunc // stops polling; running tasks finish
+	stop    context.CancelFunc // stops polling; running tasks finish
 	// polling counts the pollers, which run the tasks they lease.
 	polling sync.WaitGroup
 }
