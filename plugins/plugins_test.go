@@ -5,12 +5,9 @@ package plugins_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -18,6 +15,7 @@ import (
 
 	"github.com/batonhq/baton/sdk/workflow"
 	"github.com/batonhq/baton/wasm"
+	"github.com/batonhq/baton/wasm/wasmtest"
 )
 
 // These tests build each plugin as users do (Go with GOOS=wasip1
@@ -25,72 +23,15 @@ import (
 // with its own plugin.json into the real host, and run tasks through
 // Plugin.Run.
 
-// buildDir holds the built plugins and the compilation cache of the
-// tests' hosts, for one test run.
-var buildDir string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "baton-plugins-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	buildDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// build is one plugin built once per test run.
-type build struct {
-	once sync.Once
-	bin  []byte
-	err  error
-}
-
-var builds = map[string]*build{"jsonschema": {}, "template": {}, "hash": {}, "reshape": {}, "cexample": {}}
-
-// errNoClang is returned when the C toolchain is not installed.
-var errNoClang = errors.New("clang-19 with wasi-libc is not installed (apt-get install clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32)")
-
-// wasmOf builds plugin name once and returns its module. A test of the C
-// plugin is skipped on a machine without clang-19 and wasi-libc, unless
-// BATON_REQUIRE_CLANG=1 (set by CI), where it fails.
+// wasmOf builds plugin name once per test binary and returns its module.
+// A test of the C plugin is skipped on a machine without clang-19 and
+// wasi-libc, unless BATON_REQUIRE_CLANG=1 (set by CI), where it fails.
 func wasmOf(t testing.TB, name string) []byte {
 	t.Helper()
-	b := builds[name]
-	b.once.Do(func() { b.bin, b.err = buildPlugin(name) })
-	if errors.Is(b.err, errNoClang) {
-		if os.Getenv("BATON_REQUIRE_CLANG") == "1" {
-			t.Fatalf("%v, and BATON_REQUIRE_CLANG=1 requires it", b.err)
-		}
-		t.Skip(b.err)
-	}
-	require.NoError(t, b.err, "build plugin %s", name)
-	return b.bin
-}
-
-func buildPlugin(name string) ([]byte, error) {
-	out := filepath.Join(buildDir, name+".wasm")
-	var cmd *exec.Cmd
 	if name == "cexample" {
-		clang, err := exec.LookPath("clang-19")
-		if err != nil {
-			return nil, errNoClang
-		}
-		if _, err := os.Stat("/usr/lib/wasm32-wasi/libc.a"); err != nil {
-			return nil, errNoClang
-		}
-		cmd = exec.Command(clang, "--target=wasm32-wasi", "--sysroot=/usr", "-O2", "-mexec-model=reactor",
-			"-Wall", "-Werror", "-Wl,--strip-all", "-o", out, "cexample/main.c")
-	} else {
-		cmd = exec.Command("go", "build", "-buildmode=c-shared", "-o", out, "./"+name)
-		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+		return wasmtest.BuildC(t, nil, "cexample/main.c")
 	}
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, msg)
-	}
-	return os.ReadFile(out)
+	return wasmtest.BuildGo(t, name)
 }
 
 // testSecrets are the secrets of the hosts made by newHost.
@@ -100,7 +41,7 @@ var testSecrets = map[string]string{"HMAC_KEY": "key"}
 // compilation cache, so each plugin is compiled once per run.
 func newHost(t testing.TB, cfg wasm.HostConfig) *wasm.Host {
 	t.Helper()
-	cfg.CacheDir = filepath.Join(buildDir, "cache")
+	cfg.CacheDir = wasmtest.CacheDir()
 	h, err := wasm.NewHost(context.Background(), cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = h.Close(context.Background()) })
@@ -158,7 +99,7 @@ func check(t *testing.T, res *workflow.TaskResult, w want) {
 
 var sharedHost = sync.OnceValue(func() *wasm.Host {
 	h, err := wasm.NewHost(context.Background(), wasm.HostConfig{
-		CacheDir:     filepath.Join(buildDir, "cache"),
+		CacheDir:     wasmtest.CacheDir(),
 		LookupSecret: func(name string) (string, bool) { v, ok := testSecrets[name]; return v, ok },
 	})
 	if err != nil {

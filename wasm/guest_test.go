@@ -3,11 +3,10 @@ package wasm
 import (
 	"context"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 
+	"github.com/batonhq/baton/wasm/wasmtest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -150,48 +149,9 @@ func instantiate(t testing.TB, m *Module) *Instance {
 	return in
 }
 
-var goGuest struct {
-	once sync.Once
-	bin  []byte
-	err  error
-}
-
-// tmp is the directory of the test binary's built guests and compilation
-// cache, removed by TestMain.
-var tmp struct {
-	once sync.Once
-	dir  string
-	err  error
-}
-
-func testDir() (string, error) {
-	tmp.once.Do(func() { tmp.dir, tmp.err = os.MkdirTemp("", "baton-wasm-test") })
-	return tmp.dir, tmp.err
-}
-
 // goGuestWasm builds testdata/goguest with the Go toolchain once per test
 // binary: real Go wasip1 output, about 3 MB.
-func goGuestWasm(t testing.TB) []byte {
-	t.Helper()
-	goGuest.once.Do(func() {
-		dir, err := testDir()
-		if err != nil {
-			goGuest.err = err
-			return
-		}
-		out := filepath.Join(dir, "goguest.wasm")
-		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, "./testdata/goguest")
-		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-		if msg, err := cmd.CombinedOutput(); err != nil {
-			goGuest.err = err
-			t.Logf("go build: %s", msg)
-			return
-		}
-		goGuest.bin, goGuest.err = os.ReadFile(out)
-	})
-	require.NoError(t, goGuest.err, "build testdata/goguest for wasip1")
-	return goGuest.bin
-}
+func goGuestWasm(t testing.TB) []byte { return wasmtest.BuildGo(t, "testdata/goguest") }
 
 // goGuestCompiled is the Go guest instrumented and compiled once for the
 // package's tests (a compile of its 3 MB takes seconds, tens under -race);
@@ -221,9 +181,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if goGuestCompiled.rt != nil {
 		_ = goGuestCompiled.rt.Close(context.Background())
-	}
-	if tmp.dir != "" {
-		_ = os.RemoveAll(tmp.dir)
 	}
 	os.Exit(code)
 }

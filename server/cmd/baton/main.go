@@ -14,6 +14,8 @@
 //	                               status events their webhook refused
 //	baton plugin push|ls|get|versions|enable|disable|rm
 //	                               manage WebAssembly plugins (custom task types, in-server workers)
+//	baton worker --plugin FILE.wasm
+//	                               run a plugin as a polling worker on this machine
 //	baton bench                    measure throughput and latency
 //
 // Run "baton COMMAND --help" for the flags of a command.
