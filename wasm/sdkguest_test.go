@@ -341,9 +341,10 @@ func TestConcurrencyLimit(t *testing.T) {
 	require.Equal(t, int32(conc), peak.Load(), "never more than Concurrency tasks at once")
 	p.fills.Wait()
 	p.mu.Lock()
-	require.Equal(t, conc, p.live, "never more instances than Concurrency")
-	require.Len(t, p.idle, conc)
+	live, idle := p.live, len(p.idle)
 	p.mu.Unlock()
+	require.Equal(t, conc, live, "never more instances than Concurrency")
+	require.Equal(t, conc, idle)
 }
 
 // TestRecycle: an instance is replaced after maxCalls tasks, or when its
