@@ -40,7 +40,7 @@ var benchScenarios = []benchScenario{
 // a report never seems to answer a question it did not ask.
 var scenarioFlags = []string{"k", "c", "branches", "iterations", "keep", "plugin", "manifest", "input"}
 
-// scenarioNames is "chain, join, fanout or loop".
+// scenarioNames is "chain, join, fanout, loop or wasm".
 func scenarioNames() string {
 	names := make([]string, len(benchScenarios))
 	for i, s := range benchScenarios {

@@ -163,3 +163,22 @@ func TestWorkerRefusesBadArguments(t *testing.T) {
 	r = baton(t, "worker", "--plugin", module)
 	require.ErrorContains(t, r.err, "p.wasm:")
 }
+
+// TestBenchWasmAgainstAServer runs the wasm scenario with the C plugin.
+func TestBenchWasmAgainstAServer(t *testing.T) {
+	t.Parallel()
+	bin := wasmtest.BuildC(t, nil, "../../../plugins/cexample/main.c")
+	dir := t.TempDir()
+	module := filepath.Join(dir, "cexample.wasm")
+	require.NoError(t, os.WriteFile(module, bin, 0o600))
+	manifest := writeFile(t, "manifest.json", `{"name":"cexample","taskTypes":["C_UPPER"],"limits":{"concurrency":4}}`)
+	url := pluginServer(t).URL()
+	r := slowBaton(t, "bench", "--server", url, "-scenario", "wasm", "-plugin", module, "-manifest", manifest,
+		"-n", "30", "-k", "3", "-c", "4", "-input", `{"text":"abc"}`)
+	require.NoError(t, r.err, r.stderr)
+	for _, line := range []string{": wasm N=30 K=3 C=4, plugin cexample", "workflows/s", "tasks/s", "latency p99", "upload", "cold start"} {
+		require.Contains(t, r.stdout, line)
+	}
+	r = slowBaton(t, "bench", "--server", url, "-scenario", "wasm", "-plugin", module, "-manifest", manifest, "-input", `[1]`)
+	require.ErrorContains(t, r.err, "-input is not a JSON object")
+}

@@ -1,0 +1,92 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton/sdk/client"
+	"github.com/batonhq/baton/sdk/workflow"
+	"github.com/batonhq/baton/server"
+	"github.com/batonhq/baton/wasm/wasmtest"
+)
+
+// BenchmarkBenignBesideHostile runs b.N workflows of a benign plugin task,
+// one at a time, first alone and then while hostile plugins (infinite
+// loops, loop-free recursion, memory bombs, traps) run without pause
+// beside them, and reports the p99 latency of each phase:
+//
+//	go test ./server -run '^$' -bench BenignBesideHostile -benchtime 300x
+func BenchmarkBenignBesideHostile(b *testing.B) {
+	bin := wasmtest.BuildC(b, []string{"-O1"}, "testdata/hostile/hostile.c")
+	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", InMemory: true, NoSync: true, PluginCacheDir: wasmtest.CacheDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := srv.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Stop(ctx)
+	c := client.New(srv.URL())
+	once := &workflow.TaskDef{Name: "once", RetryCount: new(int)}
+	for _, name := range []string{"benign", "hostile"} {
+		typ := map[string]string{"benign": "BENIGN", "hostile": "HOSTILE"}[name]
+		manifest := fmt.Sprintf(`{"name":%q,"taskTypes":[%q],"limits":{"memoryMiB":16,"timeoutMs":200,"concurrency":4}}`, name, typ)
+		if _, _, err := c.PushPlugin(ctx, bin, []byte(manifest)); err != nil {
+			b.Fatal(err)
+		}
+		def := &workflow.WorkflowDef{Name: name, Version: 1, Tasks: []*workflow.WorkflowTask{{Name: "t", TaskReferenceName: "t", Type: typ,
+			TaskDefinition: once, InputParameters: map[string]any{"mode": "${workflow.input.mode}"}}}}
+		if _, err := c.RegisterWorkflowDef(ctx, def, true, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	run := func(name, mode string) (time.Duration, workflow.Status, error) {
+		t := time.Now()
+		w, _, err := c.ExecuteWorkflow(ctx, &workflow.StartRequest{Name: name, Input: map[string]any{"mode": mode}}, nil, 30*time.Second)
+		if err != nil {
+			return 0, "", err
+		}
+		return time.Since(t), w.Status, nil
+	}
+	phase := func() time.Duration {
+		lats := make([]time.Duration, 0, b.N)
+		for range b.N {
+			took, status, err := run("benign", "ok")
+			if err != nil || status != workflow.StatusCompleted {
+				b.Fatalf("benign workflow: %v %v", status, err)
+			}
+			lats = append(lats, took)
+		}
+		slices.Sort(lats)
+		return lats[min(len(lats)-1, len(lats)*99/100)]
+	}
+	alone := phase()
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, mode := range []string{"loop", "recurse", "grow", "trap"} {
+		wg.Go(func() {
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, status, err := run("hostile", mode); err != nil || status != workflow.StatusFailed {
+					b.Errorf("hostile workflow %d (%s): %v %v", i, mode, status, err)
+					return
+				}
+			}
+		})
+	}
+	beside := phase()
+	close(stop)
+	wg.Wait()
+	b.ReportMetric(float64(alone.Microseconds())/1000, "p99-alone-ms")
+	b.ReportMetric(float64(beside.Microseconds())/1000, "p99-beside-hostile-ms")
+}
