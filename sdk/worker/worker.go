@@ -54,6 +54,11 @@ type Options struct {
 	// Concurrency is how many tasks of each type run at once. Default 8.
 	// One poll asks for at most 1000 tasks, the server's limit.
 	Concurrency int
+	// TotalConcurrency, when set, caps the tasks running at once across all
+	// types, for handlers that share one limited resource (a Wasm plugin's
+	// instances). A poll then asks only for tasks that may start at once,
+	// so that none waits leased for a slot.
+	TotalConcurrency int
 	// PollWait is how long one long-poll waits for tasks. Default 10s; at
 	// most 30s, the server's limit.
 	PollWait time.Duration
@@ -75,6 +80,7 @@ const (
 type Worker struct {
 	opts     Options
 	handlers map[string]ResultHandler
+	total    chan struct{} // the slots of TotalConcurrency; nil without it
 }
 
 // New returns a worker.
@@ -95,7 +101,11 @@ func New(opts Options) *Worker {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Worker{opts: opts, handlers: map[string]ResultHandler{}}
+	w := &Worker{opts: opts, handlers: map[string]ResultHandler{}}
+	if opts.TotalConcurrency > 0 {
+		w.total = make(chan struct{}, opts.TotalConcurrency)
+	}
+	return w
 }
 
 // Handle registers the handler of a task type. Call it before Run.
@@ -167,6 +177,18 @@ func (w *Worker) poll(ctx, taskCtx context.Context, typ string, h ResultHandler,
 	slots := make(chan struct{}, w.opts.Concurrency)
 	batch := min(w.opts.Concurrency, maxPollCount)
 	backoff := newBackoff()
+	wait := w.opts.PollWait
+	if w.total != nil && len(w.handlers) > 1 {
+		// A long poll holds shared slots: on a quiet type it would keep
+		// them from a busy one.
+		wait = min(wait, time.Second)
+	}
+	release := func() {
+		<-slots
+		if w.total != nil {
+			<-w.total
+		}
+	}
 	for ctx.Err() == nil {
 		// Wait for at least one free slot, then take all that are free (up
 		// to batch).
@@ -175,20 +197,36 @@ func (w *Worker) poll(ctx, taskCtx context.Context, typ string, h ResultHandler,
 		case <-ctx.Done():
 			return
 		}
+		if w.total != nil {
+			select {
+			case w.total <- struct{}{}:
+			case <-ctx.Done():
+				<-slots
+				return
+			}
+		}
 		free := 1
 	fill:
 		for free < batch {
 			select {
 			case slots <- struct{}{}:
-				free++
 			default:
 				break fill
 			}
+			if w.total != nil {
+				select {
+				case w.total <- struct{}{}:
+				default:
+					<-slots
+					break fill
+				}
+			}
+			free++
 		}
-		tasks, err := w.opts.Client.PollTasks(ctx, typ, w.opts.WorkerID, w.opts.Domain, free, w.opts.PollWait)
+		tasks, err := w.opts.Client.PollTasks(ctx, typ, w.opts.WorkerID, w.opts.Domain, free, wait)
 		if err != nil {
 			for range free {
-				<-slots
+				release()
 			}
 			if ctx.Err() != nil {
 				return
@@ -199,12 +237,12 @@ func (w *Worker) poll(ctx, taskCtx context.Context, typ string, h ResultHandler,
 		}
 		backoff.reset()
 		for range free - len(tasks) {
-			<-slots
+			release()
 		}
 		for _, t := range tasks {
 			running.Add(1)
 			go func() {
-				defer func() { <-slots; running.Done() }()
+				defer func() { release(); running.Done() }()
 				// While the worker is polling, each result fetches the
 				// next task of the type in the same call, and the slot runs
 				// it.
@@ -227,7 +265,7 @@ func (w *Worker) run(ctx context.Context, h ResultHandler, t *workflow.Task, nex
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stopBeats := w.heartbeat(ctx, cancel, t)
-	r := h(ctx, t)
+	r := safeResult(ctx, h, t)
 	stopBeats()
 	if ctx.Err() != nil {
 		if r.Status != workflow.TaskCompleted {
@@ -242,6 +280,20 @@ func (w *Worker) run(ctx context.Context, h ResultHandler, t *workflow.Task, nex
 	r.WorkerID = w.opts.WorkerID
 	r.PollCount = t.PollCount
 	return w.report(r, next)
+}
+
+// safeResult runs a result handler, turning a panic or a nil result into a
+// failure.
+func safeResult(ctx context.Context, h ResultHandler, t *workflow.Task) (r *workflow.TaskResult) {
+	defer func() {
+		if p := recover(); p != nil {
+			r = &workflow.TaskResult{Status: workflow.TaskFailed, ReasonForIncompletion: fmt.Sprintf("handler panicked: %v\n%s", p, debug.Stack())}
+		}
+	}()
+	if r = h(ctx, t); r == nil {
+		r = &workflow.TaskResult{Status: workflow.TaskFailed, ReasonForIncompletion: "the handler returned no result"}
+	}
+	return r
 }
 
 // adapt makes a Handler a ResultHandler: its error says how the task ends.

@@ -708,3 +708,66 @@ func TestResultHandlerSaysTheWholeOutcome(t *testing.T) {
 	require.Len(t, logs, 1)
 	require.Equal(t, "INFO looked up Ada", logs[0].Log)
 }
+
+func TestResultHandlerPanicOrNilFailsTheTask(t *testing.T) {
+	t.Parallel()
+	e := setup(t, workflow.TaskDef{RetryCount: ptr(0)})
+	w := worker.New(worker.Options{Client: e.c, WorkerID: "w1"})
+	w.HandleResult(taskType, func(ctx context.Context, task *workflow.Task) *workflow.TaskResult {
+		if task.InputData["name"] == "nil" {
+			return nil
+		}
+		panic("boom")
+	})
+	run(t, w)
+	wf := e.wait(t, e.start(t, "panic"), workflow.StatusFailed)
+	require.Contains(t, wf.Tasks[0].ReasonForIncompletion, "handler panicked: boom")
+	wf = e.wait(t, e.start(t, "nil"), workflow.StatusFailed)
+	require.Equal(t, "the handler returned no result", wf.Tasks[0].ReasonForIncompletion)
+}
+
+// TestTotalConcurrencyIsSharedByTypes: two task types with a total of one
+// task at a time never run two at once, and each poll asks only for what
+// may start.
+func TestTotalConcurrencyIsSharedByTypes(t *testing.T) {
+	t.Parallel()
+	e := setup(t, workflow.TaskDef{})
+	const other = "other_work"
+	require.NoError(t, e.c.RegisterTaskDefs(t.Context(), &workflow.TaskDef{Name: other}))
+	_, err := e.c.RegisterWorkflowDef(t.Context(), &workflow.WorkflowDef{
+		Name: "both", Version: 1,
+		Tasks: []*workflow.WorkflowTask{{Type: workflow.TypeForkJoin, Name: "fork", TaskReferenceName: "fork",
+			ForkTasks: [][]*workflow.WorkflowTask{
+				{{Name: taskType, TaskReferenceName: "a", Type: workflow.TypeSimple}},
+				{{Name: other, TaskReferenceName: "b", Type: workflow.TypeSimple}},
+			}}, {Type: workflow.TypeJoin, Name: "join", TaskReferenceName: "join", JoinOn: []string{"a", "b"}}},
+	}, true, false)
+	require.NoError(t, err)
+	w := worker.New(worker.Options{Client: e.c, WorkerID: "w1", Concurrency: 4, TotalConcurrency: 1})
+	var running, peak atomic.Int32
+	h := func(ctx context.Context, task *workflow.Task) (map[string]any, error) {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(20 * time.Millisecond) // a task that takes a while
+		return nil, nil
+	}
+	w.Handle(taskType, h)
+	w.Handle(other, h)
+	run(t, w)
+	var ids []string
+	for range 4 {
+		id, err := e.c.StartWorkflow(t.Context(), &workflow.StartRequest{Name: "both"})
+		require.NoError(t, err)
+		ids = append(ids, id)
+	}
+	for _, id := range ids {
+		e.wait(t, id, workflow.StatusCompleted)
+	}
+	require.Equal(t, int32(1), peak.Load())
+}

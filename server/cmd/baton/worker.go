@@ -68,7 +68,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 	w := worker.New(worker.Options{
 		Client: client.New(*server), WorkerID: *id, Domain: *domain,
-		Concurrency: m.Limits.Concurrency, Logger: log,
+		Concurrency: m.Limits.Concurrency, TotalConcurrency: m.Limits.Concurrency, Logger: log,
 	})
 	kv := &memoryKV{values: map[string][]byte{}}
 	for _, q := range m.Provides() {

@@ -156,7 +156,7 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, errorf(InvalidArgument, "engine: plugin host: %v", err)
 	}
-	e.plugins = &plugins{host: host, runs: map[string]*pluginRun{}}
+	e.plugins = newPlugins(host)
 	return e, nil
 }
 
@@ -205,7 +205,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		e.timer.run()
 	}()
 	e.startRunners()
-	if err := e.syncPlugins(ctx); err != nil {
+	if err := e.syncPlugins(ctx, ""); err != nil {
 		// The plugins that loaded run; the others are logged and wait
 		// for a fix (a new version, or a delete).
 		e.log.Error("start plugins", "err", err)

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +24,10 @@ const pluginWorkerPrefix = "baton-plugin:"
 // on a quiet queue would hold them from a busy one.
 const pluginPollWait = time.Second
 
+// pluginBeatEvery is how often, at most, a plugin's progress extends its
+// task's lease.
+const pluginBeatEvery = 2 * time.Second
+
 // plugins is what runs of the uploaded plugins on this server: the active
 // version of each enabled plugin, loaded in the wasm host, with pollers on
 // the queues of the task types and task names it provides. Plugin tasks
@@ -34,14 +36,28 @@ const pluginPollWait = time.Second
 // on another machine) may poll the same queues.
 type plugins struct {
 	host *wasm.Host
-	mu   sync.Mutex // serializes syncs
-	runs map[string]*pluginRun
+	// ctx ends when the engine stops: every run, retired or not, stops
+	// polling and its running tasks are interrupted.
+	ctx    context.Context
+	cancel context.CancelFunc
+	// open counts the runs whose plugin is not closed yet, retired ones
+	// included; Stop waits for them.
+	open sync.WaitGroup
+
+	mu      sync.Mutex // serializes syncs
+	stopped bool
+	runs    map[string]*pluginRun
+	// failed holds, by plugin, the active version that failed to load:
+	// a sync does not try it again unless the plugin is the one changed.
+	failed map[string]int
 	// types maps each task type a loaded plugin provides to the plugin's
 	// name, for the validation of workflow definitions. Read without mu.
 	types atomic.Pointer[map[string]string]
-	// checked are the plugins loaded by preparePlugin, closed by the next
-	// sync.
-	checked []*wasm.Plugin
+}
+
+func newPlugins(host *wasm.Host) *plugins {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &plugins{host: host, ctx: ctx, cancel: cancel, runs: map[string]*pluginRun{}, failed: map[string]int{}}
 }
 
 // pluginRun is one loaded version of a plugin and its pollers.
@@ -53,19 +69,25 @@ type pluginRun struct {
 	polling sync.WaitGroup
 }
 
+// errPluginsStopped refuses plugin changes once the engine stops.
+var errPluginsStopped = errorf(Unavailable, "the server is stopping; change plugins on another server or after the restart")
+
 // preparePlugin checks that a module loads under its manifest (the ABI, its
 // imports, its limits) before it is stored; its error says what is wrong.
-func (e *Engine) preparePlugin(ctx context.Context, bin []byte, m *wasm.Manifest) error {
+// The caller closes the plugin returned after syncPlugins, which then
+// shares its compiled module rather than compiling it again.
+func (e *Engine) preparePlugin(ctx context.Context, bin []byte, m *wasm.Manifest) (*wasm.Plugin, error) {
+	e.plugins.mu.Lock()
+	stopped := e.plugins.stopped
+	e.plugins.mu.Unlock()
+	if stopped {
+		return nil, errPluginsStopped
+	}
 	p, err := e.plugins.host.Load(ctx, bin, m)
 	if err != nil {
-		return err
+		return nil, errorf(InvalidArgument, "%v", err)
 	}
-	// Kept until the next sync has loaded the version it checked, so
-	// that the module is compiled once, not twice.
-	e.plugins.mu.Lock()
-	e.plugins.checked = append(e.plugins.checked, p)
-	e.plugins.mu.Unlock()
-	return nil
+	return p, nil
 }
 
 // pluginType reports whether an enabled plugin provides a task type, for
@@ -82,12 +104,16 @@ func (e *Engine) pluginType(taskType string) bool {
 // syncPlugins makes the plugins that run match the stored states: the
 // active version of each enabled plugin runs, nothing else. A version that
 // stops running stops polling at once and finishes the tasks it runs in
-// the background. A plugin that fails to load is logged and left out; the
-// others run.
-func (e *Engine) syncPlugins(ctx context.Context) error {
+// the background. A plugin that fails to load is logged and left out, and
+// not tried again until it changes; the others run. The error is that of
+// the plugin named changed, the one whose change the sync follows.
+func (e *Engine) syncPlugins(ctx context.Context, changed string) error {
 	p := e.plugins
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.stopped {
+		return errPluginsStopped
+	}
 	states, err := e.store.PluginStates(ctx)
 	if err != nil {
 		return classify(err, "read plugin states")
@@ -101,20 +127,24 @@ func (e *Engine) syncPlugins(ctx context.Context) error {
 	for name, r := range p.runs {
 		if st := want[name]; st == nil || st.Active != r.version.Version {
 			delete(p.runs, name)
-			e.retire(r)
+			r.stop()
 		}
 	}
-	var failed []string
+	var changedErr error
 	for name, st := range want {
-		if p.runs[name] != nil {
+		if p.runs[name] != nil || (p.failed[name] == st.Active && name != changed) {
 			continue
 		}
 		r, err := e.loadActive(ctx, st)
 		if err != nil {
 			e.log.Error("load plugin", "plugin", name, "version", st.Active, "err", err)
-			failed = append(failed, fmt.Sprintf("%s: %v", name, err))
+			p.failed[name] = st.Active
+			if name == changed {
+				changedErr = err
+			}
 			continue
 		}
+		delete(p.failed, name)
 		p.runs[name] = r
 		e.startPollers(r)
 	}
@@ -125,13 +155,8 @@ func (e *Engine) syncPlugins(ctx context.Context) error {
 		}
 	}
 	p.types.Store(&types)
-	for _, c := range p.checked {
-		c.Close(ctx)
-	}
-	p.checked = nil
-	if len(failed) > 0 {
-		slices.Sort(failed)
-		return errorf(Internal, "plugins failed to load: %s", strings.Join(failed, "; "))
+	if changedErr != nil {
+		return errorf(Internal, "plugin %s failed to load: %v", changed, changedErr)
 	}
 	return nil
 }
@@ -162,29 +187,17 @@ func (e *Engine) loadActive(ctx context.Context, st *store.PluginState) (*plugin
 	return &pluginRun{version: v, plugin: pl}, nil
 }
 
-// retire stops a run's polling, and closes its plugin once the tasks it
-// runs are done.
-func (e *Engine) retire(r *pluginRun) {
-	r.stop()
-	go func() {
-		r.polling.Wait()
-		r.plugin.Close(context.Background())
-	}()
-}
-
-// stopPlugins stops every plugin when the engine stops: tasks running are
-// interrupted and left to Start, which hands them back.
+// stopPlugins stops every plugin when the engine stops: their tasks
+// running are interrupted and left to Start, which hands them back. Later
+// plugin changes are refused.
 func (e *Engine) stopPlugins() {
 	p := e.plugins
 	p.mu.Lock()
-	runs := slices.Collect(maps.Values(p.runs))
+	p.stopped = true
 	clear(p.runs)
 	p.mu.Unlock()
-	for _, r := range runs {
-		r.stop()
-		r.polling.Wait()
-		r.plugin.Close(context.Background())
-	}
+	p.cancel()
+	p.open.Wait()
 }
 
 // pluginWorkerID is the worker id of a plugin version's tasks.
@@ -206,23 +219,18 @@ func (e *Engine) startPollers(r *pluginRun) {
 	if len(queues) > 1 {
 		wait = min(wait, pluginPollWait)
 	}
-	pollCtx, stop := context.WithCancel(context.Background())
+	// A retire stops the polling; the engine's stop, the running tasks
+	// too. The plugin is closed once its pollers, which run the tasks they
+	// lease, are done.
+	pollCtx, stop := context.WithCancel(e.plugins.ctx)
 	r.stop = stop
-	// Tasks run under a context the engine's stop cancels, not a retire.
-	runCtx, cancelRuns := context.WithCancel(context.Background())
+	runCtx := e.plugins.ctx
+	e.plugins.open.Add(1)
 	go func() {
-		select {
-		case <-e.stop:
-		case <-pollCtx.Done():
-		}
-		stop()
-		select {
-		case <-e.stop:
-			cancelRuns()
-		default:
-			r.polling.Wait()
-			cancelRuns()
-		}
+		defer e.plugins.open.Done()
+		<-pollCtx.Done()
+		r.polling.Wait()
+		r.plugin.Close(context.Background())
 	}()
 	worker := pluginWorkerID(r.version)
 	for _, q := range queues {
@@ -268,10 +276,18 @@ func (e *Engine) pollPlugin(ctx, runCtx context.Context, r *pluginRun, queue, wo
 // pollers run, the same call leases the next task of the queue, which it
 // returns.
 func (e *Engine) runPlugin(pollCtx, ctx context.Context, r *pluginRun, t *workflow.Task, queue, worker string) *workflow.Task {
+	var beat time.Time
 	env := wasm.Env{
 		KV: pluginKV{s: e.store, plugin: r.version.Name},
+		// Progress extends the lease, at most once per pluginBeatEvery:
+		// a plugin calling it in a loop must not make a commit per call.
 		Progress: func(ctx context.Context, _ []byte) error {
-			return e.Heartbeat(ctx, t.TaskID, t.PollCount, worker)
+			if time.Since(beat) < pluginBeatEvery {
+				return nil
+			}
+			beat = time.Now()
+			return e.UpdateTask(ctx, &workflow.TaskResult{TaskID: t.TaskID, WorkflowInstanceID: t.WorkflowInstanceID,
+				PollCount: t.PollCount, WorkerID: worker, ExtendLease: true})
 		},
 	}
 	res := r.plugin.Run(ctx, t, env)
@@ -291,13 +307,13 @@ func (e *Engine) runPlugin(pollCtx, ctx context.Context, r *pluginRun, t *workfl
 	} else {
 		err = e.UpdateTask(rctx, res)
 	}
-	var ee *Error
-	if errors.As(err, &ee) && ee.Code == InvalidArgument {
-		// The result itself is refused (an output over the server's
-		// limits): the attempt fails and says why.
+	if err != nil && !leaseGone(err) {
+		// The result itself could not be recorded (an output over the
+		// server's or the store's limits): the attempt fails and says why,
+		// rather than waiting leased for its response timeout.
 		err = e.UpdateTask(rctx, &workflow.TaskResult{
 			TaskID: t.TaskID, WorkflowInstanceID: t.WorkflowInstanceID, PollCount: t.PollCount, WorkerID: worker,
-			Status: workflow.TaskFailed, ReasonForIncompletion: "the plugin's result was refused: " + ee.Msg, Logs: res.Logs,
+			Status: workflow.TaskFailed, ReasonForIncompletion: "the plugin's result could not be recorded: " + err.Error(), Logs: res.Logs,
 		})
 	}
 	if err != nil {
@@ -307,6 +323,17 @@ func (e *Engine) runPlugin(pollCtx, ctx context.Context, r *pluginRun, t *workfl
 		return nil
 	}
 	return next[0]
+}
+
+// leaseGone reports whether an update was refused because the task is no
+// longer the caller's (its lease expired, it ended or it is gone) or the
+// engine is stopping: then there is nothing to record.
+func leaseGone(err error) bool {
+	switch CodeOf(err) {
+	case FailedPrecondition, NotFound, Unavailable:
+		return true
+	}
+	return false
 }
 
 // pluginKV is the key-value store of one plugin.

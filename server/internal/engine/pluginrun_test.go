@@ -179,3 +179,48 @@ func TestPluginTaskOfAStoppedServerIsHandedBack(t *testing.T) {
 	require.Equal(t, 2, w.Tasks[0].PollCount, "polled again after the restart")
 	require.Contains(t, w.Tasks[0].ReasonForIncompletion, "deadline")
 }
+
+// TestPluginStopInterruptsRetiredVersions: a version replaced while it runs
+// a task finishes it in the background, but the engine's stop interrupts it
+// too, waits for it, and leaves the task to be handed back: nothing is
+// recorded after Stop returns.
+func TestPluginStopInterruptsRetiredVersions(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 0, nil)
+	bin := sdkGuest(t)
+	slow := strings.Replace(sdkManifest, `"timeoutMs":300`, `"timeoutMs":500`, 1)
+	_, _, err := b.e.PutPlugin(b.ctx, bin, []byte(slow))
+	require.NoError(t, err)
+	b.register(t, "spinning", &workflow.WorkflowTask{Name: "op", TaskReferenceName: "op", Type: "SDK_OP", RetryCount: ptr(0),
+		InputParameters: map[string]any{"op": "spin"}})
+	id, err := b.e.StartWorkflow(b.ctx, &workflow.StartRequest{Name: "spinning"})
+	require.NoError(t, err)
+	task := func() *workflow.Task {
+		w, err := b.e.Workflow(context.Background(), id, true)
+		require.NoError(t, err)
+		return w.Tasks[0]
+	}
+	require.Eventually(t, func() bool { return task().Status == workflow.TaskInProgress }, 20*time.Second, time.Millisecond)
+	_, _, err = b.e.PutPlugin(b.ctx, bin, []byte(sdkManifest)) // version 2 replaces the one running
+	require.NoError(t, err)
+	b.e.Stop()
+	require.Never(t, func() bool { return task().Status != workflow.TaskInProgress }, time.Second, 20*time.Millisecond,
+		"a result recorded after Stop (the deadline is 500 ms)")
+	_, _, err = b.e.PutPlugin(b.ctx, bin, []byte(slow))
+	requireCode(t, engine.Unavailable, err, "the server is stopping")
+}
+
+// TestPluginResultTooLargeToRecord: a result the store cannot hold (the
+// in-memory store's records are under 1 MiB) fails the attempt with the
+// reason, rather than leaving the task leased.
+func TestPluginResultTooLargeToRecord(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 0, nil)
+	_, _, err := b.e.PutPlugin(b.ctx, sdkGuest(t), []byte(`{"name":"sdk","taskTypes":["SDK_OP"],"limits":{"maxOutputBytes":4194304}}`))
+	require.NoError(t, err)
+	b.register(t, "big", &workflow.WorkflowTask{Name: "op", TaskReferenceName: "op", Type: "SDK_OP", RetryCount: ptr(0),
+		InputParameters: map[string]any{"op": "bigout", "n": 2 << 20}})
+	w := b.run(t, "big", nil)
+	require.Equal(t, workflow.StatusFailed, w.Status)
+	require.Contains(t, w.Tasks[0].ReasonForIncompletion, "the plugin's result could not be recorded")
+}

@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -64,8 +62,7 @@ func (e *Engine) PutPlugin(ctx context.Context, module []byte, manifest []byte) 
 	if err != nil {
 		return nil, false, errorf(InvalidArgument, "%v", err)
 	}
-	sum := sha256.Sum256(module)
-	digest := "sha256:" + hex.EncodeToString(sum[:])
+	digest := wasm.Digest(module)
 
 	e.pluginMu.Lock()
 	defer e.pluginMu.Unlock()
@@ -85,12 +82,14 @@ func (e *Engine) PutPlugin(ctx context.Context, module []byte, manifest []byte) 
 			return info, false, err
 		}
 	}
-	if err := e.preparePlugin(ctx, module, m); err != nil {
+	checked, err := e.preparePlugin(ctx, module, m)
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil, false, ctx.Err()
 		}
-		return nil, false, errorf(InvalidArgument, "%v", err)
+		return nil, false, err
 	}
+	defer checked.Close(ctx)
 	now := e.now().UnixMilli()
 	v := &store.PluginVersion{
 		Name: m.Name, Version: latest + 1, Digest: digest, Size: int64(len(module)),
@@ -100,7 +99,7 @@ func (e *Engine) PutPlugin(ctx context.Context, module []byte, manifest []byte) 
 	if err := e.store.PluginPut(ctx, v, module, st); err != nil {
 		return nil, false, classify(err, fmt.Sprintf("plugin %s version %d", m.Name, v.Version))
 	}
-	if err := e.afterPluginChange(ctx, fmt.Sprintf("plugin %s version %d is stored", m.Name, v.Version)); err != nil {
+	if err := e.afterPluginChange(ctx, m.Name, fmt.Sprintf("plugin %s version %d is stored", m.Name, v.Version)); err != nil {
 		return nil, false, err
 	}
 	return newPluginInfo(v, m, st), true, nil
@@ -180,7 +179,7 @@ func (e *Engine) EnablePlugin(ctx context.Context, name string, version int) (*P
 	if err := e.store.PluginSetState(ctx, next); err != nil {
 		return nil, classify(err, fmt.Sprintf("plugin %s version %d", name, version))
 	}
-	if err := e.afterPluginChange(ctx, fmt.Sprintf("plugin %s version %d is enabled", name, version)); err != nil {
+	if err := e.afterPluginChange(ctx, name, fmt.Sprintf("plugin %s version %d is enabled", name, version)); err != nil {
 		return nil, err
 	}
 	return e.info(v, next), nil
@@ -205,7 +204,7 @@ func (e *Engine) DisablePlugin(ctx context.Context, name string) (*PluginInfo, e
 	if err := e.store.PluginSetState(ctx, next); err != nil {
 		return nil, classify(err, "plugin "+name)
 	}
-	if err := e.afterPluginChange(ctx, fmt.Sprintf("plugin %s is disabled", name)); err != nil {
+	if err := e.afterPluginChange(ctx, name, fmt.Sprintf("plugin %s is disabled", name)); err != nil {
 		return nil, err
 	}
 	return e.info(v, next), nil
@@ -236,6 +235,9 @@ func (e *Engine) DeletePlugin(ctx context.Context, name string, version int) err
 		return errorf(NotFound, "plugin %s has no version %d (it has %s)", name, version, versionList(versions))
 	case version == st.Active:
 		gone = []*store.PluginVersion{findVersion(versions, version)}
+		if err := e.checkSuccessor(ctx, versions, st); err != nil {
+			return err
+		}
 	}
 	provided := map[string]bool{}
 	for _, v := range gone {
@@ -264,7 +266,34 @@ func (e *Engine) DeletePlugin(ctx context.Context, name string, version int) err
 	if err := e.store.PluginDelete(ctx, name, version); err != nil {
 		return classify(err, fmt.Sprintf("plugin %s version %d", name, version))
 	}
-	return e.afterPluginChange(ctx, fmt.Sprintf("plugin %s version %d is deleted", name, version))
+	return e.afterPluginChange(ctx, name, fmt.Sprintf("plugin %s version %d is deleted", name, version))
+}
+
+// checkSuccessor refuses to delete the active version of an enabled
+// plugin when the version that would become active, the newest other one,
+// provides a task type or task name that another enabled plugin provides.
+func (e *Engine) checkSuccessor(ctx context.Context, versions []*store.PluginVersion, st *store.PluginState) error {
+	if !st.Enabled {
+		return nil
+	}
+	for i := len(versions) - 1; i >= 0; i-- {
+		v := versions[i]
+		if v.Version == st.Active {
+			continue
+		}
+		m, err := wasm.ParseManifest(v.Manifest)
+		if err != nil {
+			return fmt.Errorf("plugin %s version %d: stored manifest: %w", v.Name, v.Version, err)
+		}
+		err = e.checkProvides(ctx, v.Name, m)
+		var ee *Error
+		if errors.As(err, &ee) && ee.Code == AlreadyExists {
+			return errorf(FailedPrecondition, "deleting version %d of plugin %s would make version %d active, but %s; disable the plugin first",
+				st.Active, v.Name, v.Version, ee.Msg)
+		}
+		return err
+	}
+	return nil
 }
 
 // taskUsers returns the ids of the executions with a task that is not
@@ -323,8 +352,8 @@ func (e *Engine) checkProvides(ctx context.Context, name string, m *wasm.Manifes
 
 // afterPluginChange makes the running plugins follow a committed change.
 // The change stays when that fails; the error says so.
-func (e *Engine) afterPluginChange(ctx context.Context, done string) error {
-	if err := e.syncPlugins(ctx); err != nil {
+func (e *Engine) afterPluginChange(ctx context.Context, name, done string) error {
+	if err := e.syncPlugins(ctx, name); err != nil {
 		return fmt.Errorf("%s, but the plugins that run could not follow: %w", done, err)
 	}
 	return nil

@@ -249,3 +249,22 @@ func TestPluginKeptAcrossRestart(t *testing.T) {
 	require.Equal(t, info.Digest, got.Digest)
 	require.False(t, got.Enabled)
 }
+
+// TestPluginDeleteRefusedWhenItsSuccessorConflicts: deleting the active
+// version would make an older one active, which provides a task type that
+// another enabled plugin took since.
+func TestPluginDeleteRefusedWhenItsSuccessorConflicts(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 1, nil)
+	_, _, err := b.e.PutPlugin(b.ctx, testModule("a1"), manifest("a", []string{"X_TYPE"}, nil))
+	require.NoError(t, err)
+	_, _, err = b.e.PutPlugin(b.ctx, testModule("a2"), manifest("a", []string{"Y_TYPE"}, nil))
+	require.NoError(t, err)
+	_, _, err = b.e.PutPlugin(b.ctx, testModule("b1"), manifest("b", []string{"X_TYPE"}, nil))
+	require.NoError(t, err)
+	err = b.e.DeletePlugin(b.ctx, "a", 2)
+	requireCode(t, engine.FailedPrecondition, err, "would make version 1 active", "task type X_TYPE is provided by plugin b")
+	_, err = b.e.DisablePlugin(b.ctx, "a")
+	require.NoError(t, err)
+	require.NoError(t, b.e.DeletePlugin(b.ctx, "a", 2), "a disabled plugin's versions may go")
+}
