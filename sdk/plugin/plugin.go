@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"unsafe"
 )
 
 // Task is the task a plugin runs, in Conductor's Task JSON shape: the fields
@@ -178,27 +177,3 @@ func setOut(b []byte) []byte {
 	out = b
 	return b
 }
-
-// Return values of the host functions (ABI v1).
-const (
-	retAbsent = -1
-	retFailed = -2
-)
-
-// staged copies the host's staged result of n bytes.
-func staged(n int32) []byte {
-	if n <= 0 {
-		return nil
-	}
-	b := make([]byte, n)
-	hostResultRead(unsafe.Pointer(&b[0]), n)
-	return b
-}
-
-// hostError is the staged reason of a failed host call.
-func hostError() error {
-	n := hostResultRead(nil, 0)
-	return errors.New(string(staged(n)))
-}
-
-func ptr(b []byte) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(b)) }

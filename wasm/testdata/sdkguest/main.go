@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/sdk/plugin"
+	"github.com/batonhq/baton/sdk/plugin/pluginhttp"
 )
 
 // corrupted is set just before a panic: a reused instance would show it.
@@ -63,7 +64,7 @@ func init() {
 			}
 			return out("value", v, "ok", ok), nil
 		case "http":
-			resp, err := plugin.HTTPClient.Get(str(t, "url"))
+			resp, err := pluginhttp.Client.Get(str(t, "url"))
 			if err != nil {
 				return nil, err
 			}
