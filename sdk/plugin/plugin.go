@@ -121,8 +121,12 @@ type envelope struct {
 	Task *Task `json:"task"`
 }
 
-// decodeTask decodes the input of baton_handle, numbers as json.Number.
+// decodeTask decodes the input of baton_handle, numbers as json.Number:
+// by hand (codec.go), or with encoding/json where that would differ.
 func decodeTask(in []byte) (*Task, error) {
+	if t, err := decodeFast(in); err != errFallback {
+		return t, err
+	}
 	var env envelope
 	dec := json.NewDecoder(bytes.NewReader(in))
 	dec.UseNumber()
@@ -164,7 +168,7 @@ func handle(in []byte) (output []byte, isErr bool) {
 	case r.Status == "":
 		r.Status = Completed
 	}
-	b, err := json.Marshal(r)
+	b, err := appendResult(out[:0], r)
 	if err != nil {
 		return setOut(fmt.Appendf(out[:0], "plugin output could not be encoded as JSON: %v", err)), true
 	}
