@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/batonhq/baton/internal/plainjson"
 )
 
 // Task is the task a plugin runs, in Conductor's Task JSON shape: the fields
@@ -124,7 +126,7 @@ type envelope struct {
 // decodeTask decodes the input of baton_handle, numbers as json.Number:
 // by hand (codec.go), or with encoding/json where that would differ.
 func decodeTask(in []byte) (*Task, error) {
-	if t, err := decodeFast(in); err != errFallback {
+	if t, err := decodeFast(in); err != plainjson.ErrFallback {
 		return t, err
 	}
 	var env envelope
