@@ -47,7 +47,7 @@ func BenchmarkRun(b *testing.B) {
 	bin := sdkGuestWasm(b)
 	p := load(b, h, bin, manifest(b, func(m *Manifest) { m.Limits.Concurrency = 1 }))
 	tk := task(benchInput())
-	input, err := encodeInput(tk)
+	input, err := appendInput(nil, tk)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -139,8 +139,26 @@ func BenchmarkRun(b *testing.B) {
 		})
 	})
 	b.Run("hostjson", func(b *testing.B) {
+		var buf []byte
 		timed(b, func() {
-			if _, err := encodeInput(tk); err != nil {
+			var err error
+			if buf, err = appendInput(buf[:0], tk); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := decodeOutput(output); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+	b.Run("hostjson-std", func(b *testing.B) {
+		// What hostjson was with encoding/json: the whole task encoded
+		// (definitions left out), the output decoded with json.Number.
+		timed(b, func() {
+			tc := *tk
+			tc.WorkflowTask, tc.TaskDefinition = nil, nil
+			if _, err := json.Marshal(struct {
+				Task *workflow.Task `json:"task"`
+			}{&tc}); err != nil {
 				b.Fatal(err)
 			}
 			var gr guestResult
@@ -174,7 +192,7 @@ func BenchmarkRunAsm(b *testing.B) {
 	h := newHost(b, HostConfig{})
 	p := load(b, h, okModule().encode(), manifest(b, func(m *Manifest) { m.Limits.Concurrency = 1 }))
 	tk := task(map[string]any{"text": "hello"})
-	input, err := encodeInput(tk)
+	input, err := appendInput(nil, tk)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -207,4 +225,88 @@ func BenchmarkRunAsm(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkGoGuest splits the Go guest's share of BenchmarkRun/plain: the
+// module as uploaded, called directly through wazero, export by export (the
+// bench_* exports of testdata/sdkguest), with the guest's garbage collector
+// on (GOGC 100) and off.
+//
+//	go test ./wasm -run '^$' -bench GoGuest
+func BenchmarkGoGuest(b *testing.B) {
+	ctx := context.Background()
+	h := newHost(b, HostConfig{})
+	bin := sdkGuestWasm(b)
+	p := load(b, h, bin, manifest(b, nil))
+	input, err := appendInput(nil, task(benchInput()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	small, err := appendInput(nil, task(map[string]any{"op": "state"}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := benchInput()
+	in["op"] = "parse"
+	parse, err := appendInput(nil, task(in))
+	if err != nil {
+		b.Fatal(err)
+	}
+	inputData, err := json.Marshal(benchInput())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, gc := range []int32{100, -1} {
+		for _, bc := range []struct {
+			name, export string
+			input        []byte
+		}{
+			{"fixed", "bench_fixed", input},
+			{"map", "bench_map", inputData},
+			{"sdk", exportHandle, input},
+			{"sdk-small", exportHandle, small},
+			{"sdk-parse", exportHandle, parse},
+		} {
+			b.Run(fmt.Sprintf("%s/gogc=%d", bc.name, gc), func(b *testing.B) {
+				cm, err := h.rt.rt.CompileModule(ctx, bin)
+				if err != nil {
+					b.Fatal(err)
+				}
+				in := &instance{}
+				cctx := context.WithValue(ctx, callKey{}, &callState{p: p, in: in})
+				mod, err := h.rt.rt.InstantiateModule(cctx, cm, h.modConfig.WithName("").WithStartFunctions("_initialize"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer mod.Close(ctx)
+				alloc, fn, mem := mod.ExportedFunction(exportAlloc), mod.ExportedFunction(bc.export), mod.Memory()
+				gcs, err := mod.ExportedFunction("bench_gc").Call(cctx, api.EncodeI32(gc))
+				if err != nil {
+					b.Fatal(err)
+				}
+				var stack [2]uint64
+				timed(b, func() {
+					stack[0] = uint64(len(bc.input))
+					if err := alloc.CallWithStack(cctx, stack[:]); err != nil {
+						b.Fatal(err)
+					}
+					ptr := api.DecodeU32(stack[0])
+					mem.Write(ptr, bc.input)
+					stack[0], stack[1] = uint64(ptr), uint64(len(bc.input))
+					if err := fn.CallWithStack(cctx, stack[:]); err != nil {
+						b.Fatal(err)
+					}
+					if out, _ := mem.Read(uint32(stack[0]>>32), uint32(stack[0])); len(out) < 20 {
+						b.Fatalf("output %q", out)
+					}
+				})
+				after, err := mod.ExportedFunction("bench_gc").Call(cctx, api.EncodeI32(gc))
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(after[0]-gcs[0])/float64(b.N), "gcs/op")
+				b.ReportMetric(float64(mem.Size())/(1<<20), "mem-MiB")
+			})
+		}
+	}
 }
