@@ -19,8 +19,8 @@ func TestAppendInput(t *testing.T) {
 			WorkflowInstanceID: "w", WorkflowType: "wt", CorrelationID: "c", Domain: "dom", Seq: 3, Iteration: 2,
 			RetryCount: 1, PollCount: 4, CallbackAfterSeconds: 30, ResponseTimeoutSeconds: 60,
 			ScheduledTime: 1700000000000, StartTime: 1700000000001, EndTime: 9, WorkflowPriority: 5,
-			InputData:  map[string]any{"n": json.Number("12345678901234567"), "f": 1.5, "s": []any{"a", nil, true}, "m": map[string]any{}},
-			OutputData: map[string]any{"state": "half", "i": 7},
+			InputData:    map[string]any{"n": json.Number("12345678901234567"), "f": 1.5, "s": []any{"a", nil, true}, "m": map[string]any{}},
+			OutputData:   map[string]any{"state": "half", "i": 7},
 			WorkflowTask: &workflow.WorkflowTask{Name: "x"}},
 	} {
 		got, err := appendInput(nil, tk)
