@@ -4,55 +4,26 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/batonhq/baton/sdk/workflow"
+	"github.com/batonhq/baton/wasm/wasmtest"
 )
 
-var sdkGuest struct {
-	once sync.Once
-	bin  []byte
-	err  error
-}
-
 // sdkGuestWasm builds testdata/sdkguest (a plugin written with sdk/plugin)
-// once per test binary.
+// once per test binary, and compiles it into the shared cache (cacheDir)
+// with a helper built without -race.
 func sdkGuestWasm(t testing.TB) []byte {
 	t.Helper()
-	sdkGuest.once.Do(func() {
-		dir, err := testDir()
-		if err != nil {
-			sdkGuest.err = err
-			return
-		}
-		out := filepath.Join(dir, "sdkguest.wasm")
-		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, "./testdata/sdkguest")
-		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-		if msg, err := cmd.CombinedOutput(); err != nil {
-			sdkGuest.err = err
-			t.Logf("go build: %s", msg)
-			return
-		}
-		sdkGuest.bin, sdkGuest.err = os.ReadFile(out)
-	})
-	require.NoError(t, sdkGuest.err, "build testdata/sdkguest for wasip1")
-	return sdkGuest.bin
+	return wasmtest.BuildGo(t, "./testdata/sdkguest")
 }
 
-// cacheDir is the compilation cache the tests' Hosts share, so that the
-// Go guests are compiled once per test binary, not once per test.
-func cacheDir(t testing.TB) string {
-	t.Helper()
-	dir, err := testDir()
-	require.NoError(t, err)
-	return filepath.Join(dir, "cache")
-}
+// cacheDir is the compilation cache the tests' Hosts share, wasmtest's:
+// a module is compiled once per machine, not once per test, and not by a
+// binary built with -race, which takes minutes for a Go guest.
+func cacheDir(testing.TB) string { return wasmtest.CacheDir() }
 
 // newHost returns a Host closed with the test.
 func newHost(t testing.TB, cfg HostConfig) *Host {

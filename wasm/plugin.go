@@ -310,7 +310,14 @@ func (p *Plugin) call(ctx context.Context, in *instance, c *callState, t *workfl
 	defer cancel()
 	ctx = context.WithValue(ctx, callKey{}, c)
 	in.cur = c
+	// One deadline hook for the task's two calls (callHooked).
+	stop := context.AfterFunc(ctx, in.interrupt)
 	defer func() {
+		if !stop() {
+			// The deadline came as the last call returned: the interrupt
+			// flag is or will be set, so the instance cannot run again.
+			in.Close(ctx)
+		}
 		in.stdout.flush()
 		in.stderr.flush()
 		in.cur = nil
@@ -318,7 +325,7 @@ func (p *Plugin) call(ctx context.Context, in *instance, c *callState, t *workfl
 	in.calls++
 
 	in.stack[0] = uint64(len(input))
-	if err := in.call(ctx, exportAlloc, in.alloc, in.stack[:]); err != nil {
+	if err := in.callHooked(ctx, exportAlloc, in.alloc, in.stack[:]); err != nil {
 		p.callFailed(res, c, err)
 		return false
 	}
@@ -332,7 +339,7 @@ func (p *Plugin) call(ctx context.Context, in *instance, c *callState, t *workfl
 		return false
 	}
 	in.stack[0], in.stack[1] = uint64(ptr), uint64(len(input))
-	if err := in.call(ctx, exportHandle, in.handle, in.stack[:]); err != nil {
+	if err := in.callHooked(ctx, exportHandle, in.handle, in.stack[:]); err != nil {
 		p.callFailed(res, c, err)
 		return false
 	}
