@@ -14,7 +14,10 @@ package plainjson
 import (
 	"encoding/json"
 	"errors"
+	"iter"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -441,10 +444,19 @@ func appendValid(buf, s []byte) []byte {
 	return buf
 }
 
-// appendValue appends v as JSON: by hand for the types JSON decodes into
-// and the common scalars, through encoding/json for the others. Map keys are
-// not sorted (the host decodes them into a map).
-func AppendValue(buf []byte, v any) ([]byte, error) {
+// AppendValue appends v as JSON: by hand for the types JSON decodes into
+// and the common scalars, through encoding/json for the others. Map keys
+// come in no particular order (sorting them costs a good part of the
+// writing, and a reader that decodes into a map has no use for it).
+// Strings are not HTML-escaped.
+func AppendValue(buf []byte, v any) ([]byte, error) { return appendValue(buf, v, false) }
+
+// AppendSorted is AppendValue with map keys sorted, as encoding/json writes
+// them: for a reader that decodes into a struct, where of two keys that
+// differ only in case the last one wins.
+func AppendSorted(buf []byte, v any) ([]byte, error) { return appendValue(buf, v, true) }
+
+func appendValue(buf []byte, v any, sorted bool) ([]byte, error) {
 	var err error
 	switch v := v.(type) {
 	case nil:
@@ -483,7 +495,20 @@ func AppendValue(buf []byte, v any) ([]byte, error) {
 			return append(buf, "null"...), nil
 		}
 		buf = append(buf, '{')
-		first := true
+		if sorted {
+			for i, k := range slices.Sorted(maps.Keys(v)) {
+				if i > 0 {
+					buf = append(buf, ',')
+				}
+				buf = AppendString(buf, k)
+				buf = append(buf, ':')
+				if buf, err = appendValue(buf, v[k], sorted); err != nil {
+					return nil, err
+				}
+			}
+			return append(buf, '}'), nil
+		}
+		first := true // a range over maps.All would cost a call per member
 		for k, e := range v {
 			if !first {
 				buf = append(buf, ',')
@@ -491,7 +516,7 @@ func AppendValue(buf []byte, v any) ([]byte, error) {
 			first = false
 			buf = AppendString(buf, k)
 			buf = append(buf, ':')
-			if buf, err = AppendValue(buf, e); err != nil {
+			if buf, err = appendValue(buf, e, sorted); err != nil {
 				return nil, err
 			}
 		}
@@ -505,7 +530,7 @@ func AppendValue(buf []byte, v any) ([]byte, error) {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			if buf, err = AppendValue(buf, e); err != nil {
+			if buf, err = appendValue(buf, e, sorted); err != nil {
 				return nil, err
 			}
 		}
@@ -516,7 +541,7 @@ func AppendValue(buf []byte, v any) ([]byte, error) {
 		}
 		buf = append(buf, '{')
 		first := true
-		for k, e := range v {
+		for k, e := range mapRange(v, sorted) {
 			if !first {
 				buf = append(buf, ',')
 			}
@@ -540,6 +565,20 @@ func AppendValue(buf []byte, v any) ([]byte, error) {
 		return append(buf, ']'), nil
 	}
 	return appendMarshal(buf, v)
+}
+
+// mapRange ranges over m, in key order if sorted.
+func mapRange[V any](m map[string]V, sorted bool) iter.Seq2[string, V] {
+	if !sorted {
+		return maps.All(m)
+	}
+	return func(yield func(string, V) bool) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			if !yield(k, m[k]) {
+				return
+			}
+		}
+	}
 }
 
 func appendMarshal(buf []byte, v any) ([]byte, error) {

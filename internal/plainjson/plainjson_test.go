@@ -58,3 +58,14 @@ func checkValue(t *testing.T, in []byte) {
 	require.NoError(t, err)
 	require.Equal(t, got, again, "%q", out)
 }
+
+// TestAppendSorted checks that AppendSorted writes what encoding/json does
+// for plain values.
+func TestAppendSorted(t *testing.T) {
+	v := map[string]any{"b": []any{map[string]any{"z": 1, "a": "x"}}, "B": json.Number("2"), "a": map[string]string{"y": "1", "x": "2"}, "c": nil}
+	want, err := json.Marshal(v)
+	require.NoError(t, err)
+	got, err := AppendSorted(nil, v)
+	require.NoError(t, err)
+	require.Equal(t, string(want), string(got))
+}

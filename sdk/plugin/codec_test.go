@@ -113,3 +113,23 @@ func decodeAny(t *testing.T, b []byte) any {
 	require.NoError(t, dec.Decode(&v))
 	return v
 }
+
+// TestInputAsEncodingJSON checks Input against encoding/json's round trip,
+// keys that differ only in case included.
+func TestInputAsEncodingJSON(t *testing.T) {
+	type in struct {
+		Name string
+		N    json.Number `json:"n"`
+		L    []int       `json:"l"`
+	}
+	task := &Task{InputData: map[string]any{"name": "b", "Name": "a", "NAME": "c", "n": json.Number("1e400"), "l": []any{json.Number("1"), 2.0}}}
+	b, err := json.Marshal(task.InputData)
+	require.NoError(t, err)
+	var want in
+	require.NoError(t, json.Unmarshal(b, &want))
+	for range 20 { // map order varies from run to run
+		got, err := Input[in](task)
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+	}
+}

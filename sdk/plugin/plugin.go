@@ -86,10 +86,13 @@ func Terminal(err error) error {
 }
 
 // Input decodes the task's InputData into a T (through JSON, so T's json
-// tags apply).
+// tags apply, as json.Unmarshal does).
 func Input[T any](t *Task) (T, error) {
 	var v T
-	b, err := json.Marshal(t.InputData)
+	// Written without reflection (and in encoding/json's key order, so that
+	// keys differing only in case resolve the same way), then read by
+	// json.Unmarshal.
+	b, err := plainjson.AppendSorted(nil, t.InputData)
 	if err != nil {
 		return v, fmt.Errorf("input: %w", err)
 	}
