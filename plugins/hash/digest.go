@@ -94,7 +94,7 @@ func (r *request) withDefaults(config func(string) (string, bool)) error {
 func digests(req *request, doc any, key []byte) (map[string]any, error) {
 	if len(req.Data) > 0 {
 		var err error
-		if doc, err = decode(req.Data); err != nil {
+		if doc, err = docpath.Decode(req.Data); err != nil {
 			return nil, fmt.Errorf("input data is not JSON: %v", err)
 		}
 	}
@@ -136,18 +136,4 @@ func valueBytes(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
-}
-
-// decode parses JSON keeping numbers as written (json.Number).
-func decode(b []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if dec.More() {
-		return nil, errors.New("data after the JSON value")
-	}
-	return v, nil
 }

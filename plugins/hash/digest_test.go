@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/batonhq/baton/plugins/internal/docpath"
 	"github.com/stretchr/testify/require"
 )
 
@@ -11,7 +12,7 @@ func noConfig(string) (string, bool) { return "", false }
 
 func TestDigests(t *testing.T) {
 	t.Parallel()
-	doc, err := decode([]byte(`{"user":{"email":"ada@example.com","id":12345678901234567890,"tags":["b","a"]},"o":{"z":1,"a":"<&>"}}`))
+	doc, err := docpath.Decode([]byte(`{"user":{"email":"ada@example.com","id":12345678901234567890,"tags":["b","a"]},"o":{"z":1,"a":"<&>"}}`))
 	require.NoError(t, err)
 	tests := []struct {
 		name string

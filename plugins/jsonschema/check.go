@@ -1,9 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/batonhq/baton/plugins/internal/docpath"
 	"strings"
 	"sync"
 )
@@ -87,7 +87,7 @@ func check(req *request, configSchema string) (*report, error) {
 	s, ok := schemaCache[text]
 	schemaMu.Unlock()
 	if !ok {
-		doc, err := decode([]byte(text))
+		doc, err := docpath.Decode([]byte(text))
 		if err != nil {
 			return nil, fmt.Errorf("%s is not JSON: %v", from, err)
 		}
@@ -101,7 +101,7 @@ func check(req *request, configSchema string) (*report, error) {
 		schemaCache[text] = s
 		schemaMu.Unlock()
 	}
-	payload, err := decode(req.Payload)
+	payload, err := docpath.Decode(req.Payload)
 	if err != nil {
 		return nil, fmt.Errorf("input payload is not JSON: %v", err)
 	}
@@ -110,18 +110,4 @@ func check(req *request, configSchema string) (*report, error) {
 		return nil, err
 	}
 	return &report{Valid: len(errs) == 0, Errors: errs, Truncated: truncated}, nil
-}
-
-// decode parses JSON keeping numbers exact (json.Number).
-func decode(b []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("data after the JSON value")
-	}
-	return v, nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,7 +66,7 @@ func reshape(req *request) (map[string]any, error) {
 	if len(req.Mapping) > maxEntries || len(req.Defaults) > maxEntries {
 		return nil, fmt.Errorf("mapping and defaults may have at most %d entries each", maxEntries)
 	}
-	data, err := decode(req.Data)
+	data, err := docpath.Decode(req.Data)
 	if err != nil {
 		return nil, fmt.Errorf("input data is not JSON: %v", err)
 	}
@@ -104,7 +103,7 @@ func reshape(req *request) (map[string]any, error) {
 		if v, ok := p.Get(out); ok && v != nil {
 			continue
 		}
-		def, err := decode(req.Defaults[to])
+		def, err := docpath.Decode(req.Defaults[to])
 		if err != nil {
 			return nil, fmt.Errorf("defaults %q is not JSON: %v", to, err)
 		}
@@ -172,19 +171,4 @@ func flatten(out map[string]any, prefix, sep string, m map[string]any) error {
 		out[key] = m[k]
 	}
 	return nil
-}
-
-// decode parses JSON keeping numbers as written (json.Number), so that
-// large ids pass through unchanged.
-func decode(b []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if dec.More() {
-		return nil, errors.New("data after the JSON value")
-	}
-	return v, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/batonhq/baton/plugins/internal/docpath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -117,14 +118,9 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 // decode parses JSON with integers as int64 (so that {{if gt .n 5}} and
 // printing a large id work) and other numbers as float64.
 func decode(b []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := docpath.Decode(b)
+	if err != nil {
 		return nil, err
-	}
-	if dec.More() {
-		return nil, errors.New("data after the JSON value")
 	}
 	return numbers(v), nil
 }

@@ -1,6 +1,7 @@
 // Package docpath reads and writes values in decoded JSON documents
 // (map[string]any, []any, scalars) by short paths, for the first-party
-// plugins that take field paths as input (hash, reshape).
+// plugins that take field paths as input (hash, reshape), and parses
+// documents keeping their numbers exact (Decode).
 //
 // A path is a dot-separated list of object keys with optional array steps:
 //
@@ -16,7 +17,9 @@
 package docpath
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -230,4 +233,19 @@ func keysText(steps []step) string {
 		keys[i] = s.key
 	}
 	return strings.Join(keys, ".")
+}
+
+// Decode parses a JSON document keeping numbers as written (json.Number),
+// so that large ids keep every digit.
+func Decode(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, errors.New("data after the JSON value")
+	}
+	return v, nil
 }
