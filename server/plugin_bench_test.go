@@ -14,10 +14,11 @@ import (
 	"github.com/batonhq/baton/wasm/wasmtest"
 )
 
-// BenchmarkBenignBesideHostile runs b.N workflows of a benign plugin task,
+// BenchmarkBenignBesideHostile runs b.N workflows of a benign plugin task
+// and b.N workflows of built-in tasks (a jq transform and a SET_VARIABLE),
 // one at a time, first alone and then while hostile plugins (infinite
 // loops, loop-free recursion, memory bombs, traps) run without pause
-// beside them, and reports the p99 latency of each phase:
+// beside them, and reports the p99 latency of each:
 //
 //	go test ./server -run '^$' -bench BenignBesideHostile -benchtime 300x
 func BenchmarkBenignBesideHostile(b *testing.B) {
@@ -45,6 +46,14 @@ func BenchmarkBenignBesideHostile(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	builtin := &workflow.WorkflowDef{Name: "builtin", Version: 1, Tasks: []*workflow.WorkflowTask{
+		{Name: "jq", TaskReferenceName: "jq", Type: workflow.TypeJSONJQTransform,
+			InputParameters: map[string]any{"queryExpression": ".mode | ascii_upcase", "mode": "${workflow.input.mode}"}},
+		{Name: "set", TaskReferenceName: "set", Type: workflow.TypeSetVariable, InputParameters: map[string]any{"seen": "${jq.output.result}"}},
+	}}
+	if _, err := c.RegisterWorkflowDef(ctx, builtin, true, false); err != nil {
+		b.Fatal(err)
+	}
 	run := func(name, mode string) (time.Duration, workflow.Status, error) {
 		t := time.Now()
 		w, _, err := c.ExecuteWorkflow(ctx, &workflow.StartRequest{Name: name, Input: map[string]any{"mode": mode}}, nil, 30*time.Second)
@@ -53,19 +62,19 @@ func BenchmarkBenignBesideHostile(b *testing.B) {
 		}
 		return time.Since(t), w.Status, nil
 	}
-	phase := func() time.Duration {
+	phase := func(name string) time.Duration {
 		lats := make([]time.Duration, 0, b.N)
 		for range b.N {
-			took, status, err := run("benign", "ok")
+			took, status, err := run(name, "ok")
 			if err != nil || status != workflow.StatusCompleted {
-				b.Fatalf("benign workflow: %v %v", status, err)
+				b.Fatalf("%s workflow: %v %v", name, status, err)
 			}
 			lats = append(lats, took)
 		}
 		slices.Sort(lats)
 		return lats[min(len(lats)-1, len(lats)*99/100)]
 	}
-	alone := phase()
+	alone, builtinAlone := phase("benign"), phase("builtin")
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -84,9 +93,12 @@ func BenchmarkBenignBesideHostile(b *testing.B) {
 			}
 		})
 	}
-	beside := phase()
+	beside, builtinBeside := phase("benign"), phase("builtin")
 	close(stop)
 	wg.Wait()
-	b.ReportMetric(float64(alone.Microseconds())/1000, "p99-alone-ms")
-	b.ReportMetric(float64(beside.Microseconds())/1000, "p99-beside-hostile-ms")
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(ms(alone), "plugin-p99-alone-ms")
+	b.ReportMetric(ms(beside), "plugin-p99-beside-ms")
+	b.ReportMetric(ms(builtinAlone), "builtin-p99-alone-ms")
+	b.ReportMetric(ms(builtinBeside), "builtin-p99-beside-ms")
 }
