@@ -19,7 +19,8 @@ import (
 
 // Bounds of http_fetch.
 const (
-	maxFetchBody      = 4 << 20
+	maxFetchRequest   = 4 << 20 // the request JSON
+	maxFetchBody      = 4 << 20 // the response body
 	maxFetchRedirects = 5
 )
 

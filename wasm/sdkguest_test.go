@@ -454,7 +454,7 @@ func TestDefaultClientRefusesInternal(t *testing.T) {
 	for _, raw := range urls {
 		u, err := urlParse(raw)
 		require.NoError(t, err)
-		hosts = append(hosts, u.Host)
+		hosts = append(hosts, u.Hostname())
 	}
 	m := &Manifest{AllowedHosts: hosts}
 	p := &Plugin{h: &Host{httpClient: defaultHTTPClient(nil)}, m: m}
