@@ -3,7 +3,6 @@ package wasm
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -22,8 +21,8 @@ const (
 	// recycleCalls is how many tasks an instance runs before it is
 	// replaced: Go guests never return memory to the host.
 	recycleCalls = 10_000
-	// maxKeptStaged is the largest result_read buffer an idle instance
-	// keeps (an http_fetch response can stage 4 MiB).
+	// maxKeptStaged is the largest result_read or input buffer an idle
+	// instance keeps (an http_fetch response can stage 4 MiB).
 	maxKeptStaged = 64 << 10
 	// minStartTimeout bounds an instance's initialisation when the
 	// plugin's task timeout is shorter: a Go guest takes milliseconds to
@@ -76,6 +75,7 @@ type instance struct {
 	stack         [2]uint64
 	calls         int
 	staged        []byte     // result_read's bytes
+	input         []byte     // the last task's input, for its buffer
 	cur           *callState // the call running, for stdout and stderr
 	stdout        lineWriter
 	stderr        lineWriter
@@ -253,14 +253,6 @@ func (p *Plugin) fillOne() bool {
 	return true
 }
 
-// guestResult is the output of baton_handle.
-type guestResult struct {
-	Status               workflow.TaskStatus `json:"status"`
-	OutputData           map[string]any      `json:"outputData"`
-	Reason               string              `json:"reasonForIncompletion"`
-	CallbackAfterSeconds int64               `json:"callbackAfterSeconds"`
-}
-
 // Run runs task t on an instance of the pool: at most
 // Limits.Concurrency at once (Run waits for a free slot until ctx ends),
 // under the deadline Limits.TimeoutMs. It never fails: a trap, the deadline,
@@ -306,16 +298,26 @@ func failed(res *workflow.TaskResult, reason string) *workflow.TaskResult {
 // call runs one task on in and fills res; it returns whether in may run
 // another task.
 func (p *Plugin) call(ctx context.Context, in *instance, c *callState, t *workflow.Task, res *workflow.TaskResult) bool {
-	input, err := encodeInput(t)
+	input, err := appendInput(in.input[:0], t)
 	if err != nil {
 		failed(res, fmt.Sprintf("encode the task for the plugin: %v", err))
 		return true
+	}
+	if cap(input) <= maxKeptStaged {
+		in.input = input // reused by the next call
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	ctx = context.WithValue(ctx, callKey{}, c)
 	in.cur = c
+	// One deadline hook for the task's two calls (callHooked).
+	stop := context.AfterFunc(ctx, in.interrupt)
 	defer func() {
+		if !stop() {
+			// The deadline came as the last call returned: the interrupt
+			// flag is or will be set, so the instance cannot run again.
+			in.Close(ctx)
+		}
 		in.stdout.flush()
 		in.stderr.flush()
 		in.cur = nil
@@ -323,7 +325,7 @@ func (p *Plugin) call(ctx context.Context, in *instance, c *callState, t *workfl
 	in.calls++
 
 	in.stack[0] = uint64(len(input))
-	if err := in.call(ctx, exportAlloc, in.alloc, in.stack[:]); err != nil {
+	if err := in.callHooked(ctx, exportAlloc, in.alloc, in.stack[:]); err != nil {
 		p.callFailed(res, c, err)
 		return false
 	}
@@ -337,7 +339,7 @@ func (p *Plugin) call(ctx context.Context, in *instance, c *callState, t *workfl
 		return false
 	}
 	in.stack[0], in.stack[1] = uint64(ptr), uint64(len(input))
-	if err := in.call(ctx, exportHandle, in.handle, in.stack[:]); err != nil {
+	if err := in.callHooked(ctx, exportHandle, in.handle, in.stack[:]); err != nil {
 		p.callFailed(res, c, err)
 		return false
 	}
@@ -361,8 +363,8 @@ func (p *Plugin) call(ctx context.Context, in *instance, c *callState, t *workfl
 		failed(res, fmt.Sprintf("plugin's %s returned an out-of-bounds output (%d bytes at %d)", exportHandle, olen, optr))
 		return false
 	}
-	var gr guestResult
-	if err := workflow.Decode(out, &gr); err != nil {
+	gr, err := decodeOutput(out)
+	if err != nil {
 		failed(res, fmt.Sprintf("plugin returned invalid JSON: %v (output starts %q)", err, excerpt(out)))
 		return false
 	}
@@ -382,17 +384,6 @@ func (p *Plugin) call(ctx context.Context, in *instance, c *callState, t *workfl
 	res.OutputData = gr.OutputData
 	res.ReasonForIncompletion = gr.Reason
 	return true
-}
-
-// encodeInput is the input of baton_handle: the task without its
-// workflowTask and taskDefinition, definitions a plugin has no use for and
-// would spend time skipping over.
-func encodeInput(t *workflow.Task) ([]byte, error) {
-	tc := *t
-	tc.WorkflowTask, tc.TaskDefinition = nil, nil
-	return json.Marshal(struct {
-		Task *workflow.Task `json:"task"`
-	}{&tc})
 }
 
 // callFailed turns the error of a call into the task's reason; the full

@@ -11,7 +11,36 @@ import (
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/batonhq/baton/sdk/workflow"
+	"github.com/batonhq/baton/wasm/wasmtest"
 )
+
+// The cost of one task through Plugin.Run, layer by layer. p50-µs is the
+// median of the per-call times (the mean, ns/op, includes the guest's
+// garbage collections and the machine's hiccups).
+//
+//	go test ./wasm -run '^$' -bench 'Run|GoGuest' -benchtime 2s
+//
+// Each of BenchmarkRun (a Go guest echoing 1 KB of JSON), BenchmarkRunC (the
+// C example upper-casing a string) and BenchmarkRunAsm (a hand-assembled
+// guest returning a constant) has the layers:
+//
+//   - plain: the module as uploaded (no checks), wazero's api.Function
+//     called directly: baton_alloc, write the input, baton_handle, read the
+//     output. The floor.
+//   - instance: the instrumented module under a deadline, as Plugin.Run
+//     calls it (context.WithTimeout, one context.AfterFunc for the task,
+//     Instance.callHooked): what the limit mechanism adds.
+//   - run: Plugin.Run: the pool, the task written as JSON, the output read
+//     and checked, the task log. What the engine pays.
+//
+// and BenchmarkRun also:
+//
+//   - run-noop: Plugin.Run of a task with no input the guest barely
+//     handles: the fixed cost of a call.
+//   - hostjson: the host's JSON of run alone (write the task, read the
+//     output), natively; hostjson-std is the same with encoding/json.
+//
+// BenchmarkGoGuest splits the Go guest's plain time further.
 
 // benchInput is about 1 KB of JSON input: the Go guest's "echo" parses it
 // (with the task around it) and serialises it back as its output.
@@ -25,55 +54,88 @@ func benchInput() map[string]any {
 	return in
 }
 
-// BenchmarkRun measures one task through the Go guest parsing and
-// re-serialising 1 KB of JSON, at each layer, with
-// go test ./wasm -run '^$' -bench Run -benchtime 3s:
-//
-//   - plain: the module as uploaded (no checks), wazero's api.Function
-//     called directly: baton_alloc, write, baton_handle, read. The floor.
-//   - instance: the instrumented module through Instance.call under a
-//     deadline (context.WithTimeout + AfterFunc): the limit mechanism.
-//   - run: Plugin.Run: the pool, the task encoded as JSON, the result
-//     decoded and checked, the task log. What the engine pays.
-//   - run-noop: Plugin.Run of a task with no input the guest barely
-//     handles: the fixed cost of a call.
-//   - hostjson: the host's JSON work of run alone (encode the task,
-//     decode the output), natively.
-//
-// p50-µs is the median of the per-call times.
 func BenchmarkRun(b *testing.B) {
 	ctx := context.Background()
 	h := newHost(b, HostConfig{})
 	bin := sdkGuestWasm(b)
 	p := load(b, h, bin, manifest(b, func(m *Manifest) { m.Limits.Concurrency = 1 }))
 	tk := task(benchInput())
-	input, err := encodeInput(tk)
+	res := p.Run(ctx, tk, Env{})
+	if res.Status != workflow.TaskCompleted {
+		b.Fatal(res.ReasonForIncompletion)
+	}
+	output, err := json.Marshal(guestResult{Status: res.Status, OutputData: res.OutputData})
 	if err != nil {
 		b.Fatal(err)
 	}
-	var output []byte
-	{
-		res := p.Run(ctx, tk, Env{})
-		if res.Status != workflow.TaskCompleted {
-			b.Fatal(res.ReasonForIncompletion)
-		}
-		output, _ = json.Marshal(guestResult{Status: res.Status, OutputData: res.OutputData})
-		b.Logf("input %d bytes, output %d bytes", len(input), len(output))
-	}
+	benchLayers(b, p, bin, tk)
+	b.Run("run-noop", func(b *testing.B) {
+		noop := task(map[string]any{"op": "state"})
+		timed(b, func() {
+			if res := p.Run(ctx, noop, Env{}); res.Status != workflow.TaskCompleted {
+				b.Fatal(res.ReasonForIncompletion)
+			}
+		})
+	})
+	b.Run("hostjson", func(b *testing.B) {
+		var buf []byte
+		timed(b, func() {
+			var err error
+			if buf, err = appendInput(buf[:0], tk); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := decodeOutput(output); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+	b.Run("hostjson-std", func(b *testing.B) {
+		timed(b, func() {
+			tc := *tk
+			tc.WorkflowTask, tc.TaskDefinition = nil, nil
+			if _, err := json.Marshal(struct {
+				Task *workflow.Task `json:"task"`
+			}{&tc}); err != nil {
+				b.Fatal(err)
+			}
+			var gr guestResult
+			if err := workflow.Decode(output, &gr); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+}
 
+// BenchmarkRunC is the layers for plugins/cexample, a C plugin that scans
+// its input for inputData.text, logs a line and returns it upper-cased.
+func BenchmarkRunC(b *testing.B) {
+	bin := wasmtest.BuildC(b, nil, "../plugins/cexample/main.c")
+	p := load(b, newHost(b, HostConfig{}), bin, manifest(b, func(m *Manifest) { m.Limits.Concurrency = 1 }))
+	tk := task(map[string]any{"text": "hello, small transformation"})
+	if res := p.Run(context.Background(), tk, Env{}); res.Status != workflow.TaskCompleted || res.OutputData["upper"] != "HELLO, SMALL TRANSFORMATION" {
+		b.Fatalf("%s %v", res.ReasonForIncompletion, res.OutputData)
+	}
+	benchLayers(b, p, bin, tk)
+}
+
+// BenchmarkRunAsm is the layers for a hand-assembled plugin that returns a
+// constant result: what the host adds to a guest that does nearly nothing.
+func BenchmarkRunAsm(b *testing.B) {
+	bin := okModule().encode()
+	p := load(b, newHost(b, HostConfig{}), bin, manifest(b, func(m *Manifest) { m.Limits.Concurrency = 1 }))
+	benchLayers(b, p, bin, task(map[string]any{"text": "hello"}))
+}
+
+// benchLayers runs the plain, instance and run layers of tk on p, whose
+// module as uploaded is bin.
+func benchLayers(b *testing.B, p *Plugin, bin []byte, tk *workflow.Task) {
+	ctx := context.Background()
+	input, err := appendInput(nil, tk)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.Run("plain", func(b *testing.B) {
-		cm, err := h.rt.rt.CompileModule(ctx, bin)
-		if err != nil {
-			b.Fatal(err)
-		}
-		in := &instance{}
-		c := &callState{p: p, in: in}
-		cctx := context.WithValue(ctx, callKey{}, c)
-		mod, err := h.rt.rt.InstantiateModule(cctx, cm, h.modConfig.WithName("").WithStartFunctions("_initialize"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer mod.Close(ctx)
+		cctx, mod := plainInstance(b, p, bin)
 		alloc, handle, mem := mod.ExportedFunction(exportAlloc), mod.ExportedFunction(exportHandle), mod.Memory()
 		var stack [2]uint64
 		timed(b, func() {
@@ -87,8 +149,7 @@ func BenchmarkRun(b *testing.B) {
 			if err := handle.CallWithStack(cctx, stack[:]); err != nil {
 				b.Fatal(err)
 			}
-			out, _ := mem.Read(uint32(stack[0]>>32), uint32(stack[0]))
-			if len(out) < 100 {
+			if out, _ := mem.Read(uint32(stack[0]>>32), uint32(stack[0])); len(out) < 20 {
 				b.Fatalf("output %q", out)
 			}
 		})
@@ -103,21 +164,23 @@ func BenchmarkRun(b *testing.B) {
 		timed(b, func() {
 			cctx, cancel := context.WithTimeout(ctx, time.Minute)
 			cctx = context.WithValue(cctx, callKey{}, c)
+			stop := context.AfterFunc(cctx, in.interrupt)
 			in.stack[0] = uint64(len(input))
-			if err := in.call(cctx, exportAlloc, in.alloc, in.stack[:]); err != nil {
+			if err := in.callHooked(cctx, exportAlloc, in.alloc, in.stack[:]); err != nil {
 				b.Fatal(err)
 			}
 			ptr := api.DecodeU32(in.stack[0])
 			in.mem.Write(ptr, input)
 			in.stack[0], in.stack[1] = uint64(ptr), uint64(len(input))
-			if err := in.call(cctx, exportHandle, in.handle, in.stack[:]); err != nil {
+			if err := in.callHooked(cctx, exportHandle, in.handle, in.stack[:]); err != nil {
 				b.Fatal(err)
 			}
-			out, _ := in.mem.Read(uint32(in.stack[0]>>32), uint32(in.stack[0]))
-			if len(out) < 100 {
+			if out, _ := in.mem.Read(uint32(in.stack[0]>>32), uint32(in.stack[0])); len(out) < 20 {
 				b.Fatalf("output %q", out)
 			}
+			stop()
 			cancel()
+			c.logs = c.logs[:0]
 		})
 	})
 	b.Run("run", func(b *testing.B) {
@@ -128,27 +191,99 @@ func BenchmarkRun(b *testing.B) {
 			}
 		})
 	})
-	b.Run("run-noop", func(b *testing.B) {
-		// A task with no input that the guest barely handles: the fixed
-		// cost of a call.
-		noop := task(map[string]any{"op": "state"})
-		timed(b, func() {
-			if res := p.Run(ctx, noop, Env{}); res.Status != workflow.TaskCompleted {
-				b.Fatal(res.ReasonForIncompletion)
-			}
-		})
-	})
-	b.Run("hostjson", func(b *testing.B) {
-		timed(b, func() {
-			if _, err := encodeInput(tk); err != nil {
-				b.Fatal(err)
-			}
-			var gr guestResult
-			if err := workflow.Decode(output, &gr); err != nil {
-				b.Fatal(err)
-			}
-		})
-	})
+}
+
+// plainInstance instantiates bin as uploaded (no checks) in p's runtime,
+// initialised, with the context its host functions need.
+func plainInstance(b *testing.B, p *Plugin, bin []byte) (context.Context, api.Module) {
+	ctx := context.Background()
+	cm, err := p.h.rt.rt.CompileModule(ctx, bin)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cm.Close(ctx) })
+	c := &callState{p: p, in: &instance{}}
+	cctx := context.WithValue(ctx, callKey{}, c)
+	mod, err := p.h.rt.rt.InstantiateModule(cctx, cm, p.h.modConfig.WithName("").WithStartFunctions("_initialize"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = mod.Close(ctx) })
+	return cctx, mod
+}
+
+// BenchmarkGoGuest splits the Go guest's share of BenchmarkRun/plain: the
+// module as uploaded, called directly through wazero, export by export, with
+// the guest's garbage collector on (GOGC 100) and off:
+//
+//   - fixed: bench_fixed, a constant output: entering and leaving the Go
+//     runtime.
+//   - map: bench_map, encoding/json's Unmarshal of inputData into a
+//     map[string]any and Marshal back: the work done the usual way.
+//   - sdk: baton_handle through sdk/plugin, op echo: the task decoded and
+//     the result encoded (with internal/plainjson).
+//   - sdk-parse: the same input, the output left empty: the decoding alone.
+//   - sdk-small: a task with no input (op state).
+func BenchmarkGoGuest(b *testing.B) {
+	h := newHost(b, HostConfig{})
+	bin := sdkGuestWasm(b)
+	p := load(b, h, bin, manifest(b, nil))
+	input := func(in map[string]any) []byte {
+		b, err := appendInput(nil, task(in))
+		if err != nil {
+			panic(err)
+		}
+		return b
+	}
+	parse := benchInput()
+	parse["op"] = "parse"
+	inputData, err := json.Marshal(benchInput())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, gc := range []int32{100, -1} {
+		for _, bc := range []struct {
+			name, export string
+			input        []byte
+		}{
+			{"fixed", "bench_fixed", input(benchInput())},
+			{"map", "bench_map", inputData},
+			{"sdk", exportHandle, input(benchInput())},
+			{"sdk-parse", exportHandle, input(parse)},
+			{"sdk-small", exportHandle, input(map[string]any{"op": "state"})},
+		} {
+			b.Run(fmt.Sprintf("%s/gogc=%d", bc.name, gc), func(b *testing.B) {
+				cctx, mod := plainInstance(b, p, bin)
+				alloc, fn, mem := mod.ExportedFunction(exportAlloc), mod.ExportedFunction(bc.export), mod.Memory()
+				gcs, err := mod.ExportedFunction("bench_gc").Call(cctx, api.EncodeI32(gc))
+				if err != nil {
+					b.Fatal(err)
+				}
+				var stack [2]uint64
+				timed(b, func() {
+					stack[0] = uint64(len(bc.input))
+					if err := alloc.CallWithStack(cctx, stack[:]); err != nil {
+						b.Fatal(err)
+					}
+					ptr := api.DecodeU32(stack[0])
+					mem.Write(ptr, bc.input)
+					stack[0], stack[1] = uint64(ptr), uint64(len(bc.input))
+					if err := fn.CallWithStack(cctx, stack[:]); err != nil {
+						b.Fatal(err)
+					}
+					if out, _ := mem.Read(uint32(stack[0]>>32), uint32(stack[0])); len(out) < 20 {
+						b.Fatalf("output %q", out)
+					}
+				})
+				after, err := mod.ExportedFunction("bench_gc").Call(cctx, api.EncodeI32(gc))
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(after[0]-gcs[0])/float64(b.N), "gcs/op")
+				b.ReportMetric(float64(mem.Size())/(1<<20), "mem-MiB")
+			})
+		}
+	}
 }
 
 // timed runs fn b.N times and reports the median time of one run.
@@ -162,49 +297,4 @@ func timed(b *testing.B, fn func()) {
 	}
 	slices.Sort(times)
 	b.ReportMetric(float64(times[len(times)/2].Nanoseconds())/1e3, "p50-µs")
-}
-
-// BenchmarkRunAsm is BenchmarkRun's layers for a hand-assembled plugin that
-// returns a constant result: what the host adds to a guest that does
-// nearly nothing (as a C or Rust plugin's small transformation would).
-//
-//	go test ./wasm -run '^$' -bench RunAsm
-func BenchmarkRunAsm(b *testing.B) {
-	ctx := context.Background()
-	h := newHost(b, HostConfig{})
-	p := load(b, h, okModule().encode(), manifest(b, func(m *Manifest) { m.Limits.Concurrency = 1 }))
-	tk := task(map[string]any{"text": "hello"})
-	input, err := encodeInput(tk)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Run("instance", func(b *testing.B) {
-		in, err := p.newInstance(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer in.Close(ctx)
-		timed(b, func() {
-			cctx, cancel := context.WithTimeout(ctx, time.Minute)
-			in.stack[0] = uint64(len(input))
-			if err := in.call(cctx, exportAlloc, in.alloc, in.stack[:]); err != nil {
-				b.Fatal(err)
-			}
-			ptr := api.DecodeU32(in.stack[0])
-			in.mem.Write(ptr, input)
-			in.stack[0], in.stack[1] = uint64(ptr), uint64(len(input))
-			if err := in.call(cctx, exportHandle, in.handle, in.stack[:]); err != nil {
-				b.Fatal(err)
-			}
-			cancel()
-		})
-	})
-	b.Run("run", func(b *testing.B) {
-		p.maxCalls = 1 << 30
-		timed(b, func() {
-			if res := p.Run(ctx, tk, Env{}); res.Status != workflow.TaskCompleted {
-				b.Fatal(res.ReasonForIncompletion)
-			}
-		})
-	})
 }

@@ -234,6 +234,34 @@ func (s *sleeper) sleep(ns int64) {
 	}
 }
 
+// callHooked is call for a caller that has registered in.interrupt on ctx
+// itself, once for several calls (context.AfterFunc costs about as much as
+// a small guest's whole call), and that closes in if that hook has run when
+// it unregisters it. A call made or returning after ctx is done closes in
+// and returns ErrDeadline (or ctx's cause), as call does.
+func (in *Instance) callHooked(ctx context.Context, name string, fn api.Function, stack []uint64) error {
+	if in.isClosed() {
+		return fmt.Errorf("call %s: %w", name, ErrClosed)
+	}
+	if ctx.Err() != nil {
+		in.Close(ctx)
+		return in.stopped(ctx, name)
+	}
+	in.done = ctx.Done()
+	err := fn.CallWithStack(ctx, stack)
+	in.done = nil
+	if ctx.Err() != nil {
+		// The hook ran or will run: the flag is or will be set.
+		in.Close(ctx)
+		return in.stopped(ctx, name)
+	}
+	if err != nil {
+		in.Close(ctx)
+		return &trapError{fn: name, err: err}
+	}
+	return nil
+}
+
 // trapError is a call that trapped (or whose host function failed).
 type trapError struct {
 	fn  string

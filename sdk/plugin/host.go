@@ -3,6 +3,8 @@ package plugin
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/batonhq/baton/sdk/plugin/internal/hostcall"
 )
 
 // Log levels of the host's log function.
@@ -15,65 +17,65 @@ const (
 
 // Log appends a line (formatted as by fmt.Sprintf) to the task's execution
 // log at level INFO. A task's log is capped at 64 KiB.
-func Log(format string, args ...any) { hostLog(levelInfo, fmt.Sprintf(format, args...)) }
+func Log(format string, args ...any) { hostcall.Log(levelInfo, fmt.Sprintf(format, args...)) }
 
 // Debug logs at level DEBUG.
-func Debug(format string, args ...any) { hostLog(levelDebug, fmt.Sprintf(format, args...)) }
+func Debug(format string, args ...any) { hostcall.Log(levelDebug, fmt.Sprintf(format, args...)) }
 
 // Warn logs at level WARN.
-func Warn(format string, args ...any) { hostLog(levelWarn, fmt.Sprintf(format, args...)) }
+func Warn(format string, args ...any) { hostcall.Log(levelWarn, fmt.Sprintf(format, args...)) }
 
 // Error logs at level ERROR.
-func Error(format string, args ...any) { hostLog(levelError, fmt.Sprintf(format, args...)) }
+func Error(format string, args ...any) { hostcall.Log(levelError, fmt.Sprintf(format, args...)) }
 
 // Config returns the manifest's config[key].
 func Config(key string) (string, bool) {
-	n := hostConfigGet(key)
+	n := hostcall.ConfigGet(key)
 	if n < 0 {
 		return "", false
 	}
-	return string(staged(n)), true
+	return string(hostcall.Staged(n)), true
 }
 
 // Secret returns the secret key: it must be listed in the manifest's
 // secrets (else an error), and is absent (false) when the server has no
 // BATON_SECRET_<KEY> set.
 func Secret(key string) (string, bool, error) {
-	switch n := hostSecretGet(key); n {
-	case retAbsent:
+	switch n := hostcall.SecretGet(key); n {
+	case hostcall.Absent:
 		return "", false, nil
-	case retFailed:
-		return "", false, hostError()
+	case hostcall.Failed:
+		return "", false, hostcall.Err()
 	default:
-		return string(staged(n)), true, nil
+		return string(hostcall.Staged(n)), true, nil
 	}
 }
 
 // KVGet returns the plugin's value for key, false if there is none.
 func KVGet(key string) ([]byte, bool, error) {
-	switch n := hostKVGet(key); n {
-	case retAbsent:
+	switch n := hostcall.KVGet(key); n {
+	case hostcall.Absent:
 		return nil, false, nil
-	case retFailed:
-		return nil, false, hostError()
+	case hostcall.Failed:
+		return nil, false, hostcall.Err()
 	default:
-		return staged(n), true, nil
+		return hostcall.Staged(n), true, nil
 	}
 }
 
 // KVPut sets the plugin's value for key (1 to 512 bytes; the value at most
 // 1 MiB).
 func KVPut(key string, v []byte) error {
-	if hostKVPut(key, ptr(v), int32(len(v))) < 0 {
-		return hostError()
+	if hostcall.KVPut(key, hostcall.Ptr(v), int32(len(v))) < 0 {
+		return hostcall.Err()
 	}
 	return nil
 }
 
 // KVDelete removes key.
 func KVDelete(key string) error {
-	if hostKVDelete(key) < 0 {
-		return hostError()
+	if hostcall.KVDelete(key) < 0 {
+		return hostcall.Err()
 	}
 	return nil
 }
@@ -85,8 +87,8 @@ func Progress(v any) error {
 	if err != nil {
 		return fmt.Errorf("progress: %w", err)
 	}
-	if hostProgress(ptr(b), int32(len(b))) < 0 {
-		return hostError()
+	if hostcall.Progress(hostcall.Ptr(b), int32(len(b))) < 0 {
+		return hostcall.Err()
 	}
 	return nil
 }

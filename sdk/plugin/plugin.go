@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"unsafe"
+
+	"github.com/batonhq/baton/internal/plainjson"
 )
 
 // Task is the task a plugin runs, in Conductor's Task JSON shape: the fields
@@ -85,10 +86,13 @@ func Terminal(err error) error {
 }
 
 // Input decodes the task's InputData into a T (through JSON, so T's json
-// tags apply).
+// tags apply, as json.Unmarshal does).
 func Input[T any](t *Task) (T, error) {
 	var v T
-	b, err := json.Marshal(t.InputData)
+	// Written without reflection (and in encoding/json's key order, so that
+	// keys differing only in case resolve the same way), then read by
+	// json.Unmarshal.
+	b, err := plainjson.AppendSorted(nil, t.InputData)
 	if err != nil {
 		return v, fmt.Errorf("input: %w", err)
 	}
@@ -122,8 +126,12 @@ type envelope struct {
 	Task *Task `json:"task"`
 }
 
-// decodeTask decodes the input of baton_handle, numbers as json.Number.
+// decodeTask decodes the input of baton_handle, numbers as json.Number:
+// by hand (codec.go), or with encoding/json where that would differ.
 func decodeTask(in []byte) (*Task, error) {
+	if t, err := decodeFast(in); err != plainjson.ErrFallback {
+		return t, err
+	}
 	var env envelope
 	dec := json.NewDecoder(bytes.NewReader(in))
 	dec.UseNumber()
@@ -165,7 +173,7 @@ func handle(in []byte) (output []byte, isErr bool) {
 	case r.Status == "":
 		r.Status = Completed
 	}
-	b, err := json.Marshal(r)
+	b, err := appendResult(out[:0], r)
 	if err != nil {
 		return setOut(fmt.Appendf(out[:0], "plugin output could not be encoded as JSON: %v", err)), true
 	}
@@ -178,27 +186,3 @@ func setOut(b []byte) []byte {
 	out = b
 	return b
 }
-
-// Return values of the host functions (ABI v1).
-const (
-	retAbsent = -1
-	retFailed = -2
-)
-
-// staged copies the host's staged result of n bytes.
-func staged(n int32) []byte {
-	if n <= 0 {
-		return nil
-	}
-	b := make([]byte, n)
-	hostResultRead(unsafe.Pointer(&b[0]), n)
-	return b
-}
-
-// hostError is the staged reason of a failed host call.
-func hostError() error {
-	n := hostResultRead(nil, 0)
-	return errors.New(string(staged(n)))
-}
-
-func ptr(b []byte) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(b)) }

@@ -3,6 +3,9 @@ package plugin
 import (
 	"encoding/json"
 	"errors"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -76,4 +79,14 @@ func TestNoHostOutsideWasm(t *testing.T) {
 	_, _, err := Secret("K")
 	require.ErrorContains(t, err, "host functions exist only inside a Baton host")
 	require.ErrorContains(t, KVPut("k", nil), "host functions exist only inside a Baton host")
+}
+
+// TestNoNetHTTP keeps net/http out of the SDK's core: it is pluginhttp's,
+// and linking it doubles every Go plugin's size and compile time.
+func TestNoNetHTTP(t *testing.T) {
+	cmd := exec.Command("go", "list", "-deps", ".")
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	require.NotContains(t, strings.Fields(string(out)), "net/http")
 }

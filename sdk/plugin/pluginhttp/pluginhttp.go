@@ -1,4 +1,11 @@
-package plugin
+// Package pluginhttp is the HTTP client of Baton plugins written with
+// sdk/plugin: an http.Client whose requests the host makes through the ABI's
+// http_fetch. It is a package of its own so that plugins that do not fetch
+// do not link net/http, which doubles a Go plugin's size (about 5.6 MB to
+// 11 MB) and the time the server takes to compile it on upload.
+//
+//	resp, err := pluginhttp.Client.Get("https://api.example.com/x")
+package pluginhttp
 
 import (
 	"bytes"
@@ -7,13 +14,15 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/batonhq/baton/sdk/plugin/internal/hostcall"
 )
 
-// HTTPClient is an http.Client whose requests the host makes (http_fetch):
+// Client is an http.Client whose requests the host makes (http_fetch):
 // only to the hosts in the manifest's allowedHosts, with redirects followed
 // by the host (to allowed hosts only), bodies up to 4 MiB, within the task's
-// deadline.
-var HTTPClient = &http.Client{Transport: Transport{}}
+// deadline. Outside wasm its requests fail.
+var Client = &http.Client{Transport: Transport{}}
 
 // Transport is an http.RoundTripper over the host's http_fetch.
 type Transport struct{}
@@ -52,12 +61,12 @@ func (Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := hostHTTPFetch(ptr(b), int32(len(b)))
+	n := hostcall.HTTPFetch(hostcall.Ptr(b), int32(len(b)))
 	if n < 0 {
-		return nil, hostError()
+		return nil, hostcall.Err()
 	}
 	var resp fetchResponse
-	if err := json.Unmarshal(staged(n), &resp); err != nil {
+	if err := json.Unmarshal(hostcall.Staged(n), &resp); err != nil {
 		return nil, fmt.Errorf("http_fetch: the host's response is not valid: %w", err)
 	}
 	return &http.Response{
