@@ -51,8 +51,9 @@ type Config struct {
 	// Logger receives the server's log. Default: discard.
 	Logger *slog.Logger
 	// HTTPAllow lists internal networks (loopback, private, link-local)
-	// that HTTP tasks may call; by default they may call none, so that a
-	// workflow cannot reach the server's own network (SSRF).
+	// that HTTP tasks and plugins' http_fetch may call; by default they may
+	// call none, so that a workflow or a plugin cannot reach the server's
+	// own network (SSRF).
 	HTTPAllow []netip.Prefix
 	// ListenerURL receives the status events (see package listener) of
 	// definitions with workflowStatusListenerEnabled and no
@@ -131,7 +132,7 @@ func New(cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	plugins := wasm.HostConfig{CacheDir: cfg.PluginCacheDir}
+	plugins := wasm.HostConfig{CacheDir: cfg.PluginCacheDir, AllowNetworks: cfg.HTTPAllow}
 	if plugins.CacheDir == "" && !cfg.InMemory {
 		plugins.CacheDir = filepath.Join(cfg.DataDir, "wasm-cache")
 	}

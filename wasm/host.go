@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -29,8 +30,14 @@ type HostConfig struct {
 	LookupSecret func(name string) (string, bool)
 	// HTTPClient makes http_fetch's requests. Its CheckRedirect and Jar are
 	// replaced per request. Default: a client whose dialer refuses
-	// unspecified, link-local and multicast addresses.
+	// internal addresses (loopback, private, link-local, carrier-grade NAT,
+	// NAT64, multicast, ...) but those in AllowNetworks, whatever a
+	// manifest's allowedHosts say.
 	HTTPClient *http.Client
+	// AllowNetworks re-allows internal networks to the default
+	// HTTPClient, as the server's --http-allow does for HTTP tasks.
+	// Ignored with an HTTPClient.
+	AllowNetworks []netip.Prefix
 	// Logger receives what the host cannot put in a task's log.
 	// Default: slog.Default().
 	Logger *slog.Logger
@@ -86,7 +93,7 @@ func NewHost(ctx context.Context, cfg HostConfig) (*Host, error) {
 		h.lookupSecret = func(name string) (string, bool) { return os.LookupEnv("BATON_SECRET_" + name) }
 	}
 	if h.httpClient == nil {
-		h.httpClient = defaultHTTPClient()
+		h.httpClient = defaultHTTPClient(cfg.AllowNetworks)
 	}
 	if cfg.CacheDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
@@ -104,6 +111,7 @@ func NewHost(ctx context.Context, cfg HostConfig) (*Host, error) {
 		_ = h.cache.Close(ctx)
 		return nil, err
 	}
+	rt.sleep = true
 	h.rt = rt
 	b := rt.rt.NewHostModuleBuilder(importModule)
 	for i := range hostFuncs {
@@ -114,10 +122,11 @@ func NewHost(ctx context.Context, cfg HostConfig) (*Host, error) {
 		_ = h.Close(ctx)
 		return nil, fmt.Errorf("instantiate the %s host module: %w", importModule, err)
 	}
-	// Real clocks, sleep and randomness; still no files, environment,
-	// arguments or sockets (wazero's defaults).
+	// Real clocks and randomness, and a real sleep cut short by the
+	// call's deadline (rt.sleep, set per instance); still no files,
+	// environment, arguments or sockets (wazero's defaults).
 	h.modConfig = wazero.NewModuleConfig().
-		WithSysWalltime().WithSysNanotime().WithSysNanosleep().
+		WithSysWalltime().WithSysNanotime().
 		WithRandSource(rand.Reader)
 	return h, nil
 }

@@ -20,6 +20,9 @@ const (
 	maxKVKeyBytes = 512
 	maxKVValue    = 1 << 20
 	maxErrorBytes = 4 << 10 // an error-flagged output kept as the reason
+	// maxProgressBytes bounds one progress object: it is logged and
+	// handed to the engine, which keeps it with the task.
+	maxProgressBytes = 64 << 10
 )
 
 // callKey is the context key of the callState a host function serves.
@@ -133,7 +136,15 @@ var levelNames = [...]string{"DEBUG", "INFO", "WARN", "ERROR"}
 
 func hostLog(_ context.Context, c *callState, mod api.Module, p []uint64) int32 {
 	level := int32(u32p(p[0]))
-	msg := c.read(mod, "log", u32p(p[1]), u32p(p[2]))
+	msg := c.read(mod, "log", u32p(p[1]), u32p(p[2])) // traps on a bad pointer, full log or not
+	if c.logFull {
+		return 0
+	}
+	// Past the room left the line becomes "log truncated": copy no more
+	// of it than shows that it did not fit.
+	if room := maxLogBytes - c.logBytes + 1; len(msg) > room {
+		msg = msg[:room]
+	}
 	level = min(max(level, 0), 3)
 	c.log(levelNames[level] + " " + string(msg))
 	return 0
@@ -163,7 +174,11 @@ func hostSecretGet(_ context.Context, c *callState, mod api.Module, p []uint64) 
 }
 
 func hostHTTPFetch(ctx context.Context, c *callState, mod api.Module, p []uint64) int32 {
-	req := bytes.Clone(c.read(mod, "http_fetch", u32p(p[0]), u32p(p[1])))
+	raw := c.read(mod, "http_fetch", u32p(p[0]), u32p(p[1]))
+	if len(raw) > maxFetchRequest {
+		return c.fail("http_fetch: the request is %d bytes; at most %d (4 MiB) are allowed", len(raw), maxFetchRequest)
+	}
+	req := bytes.Clone(raw)
 	resp, err := c.p.fetch(ctx, req)
 	if err != nil {
 		return c.fail("%v", err)
@@ -226,7 +241,11 @@ func hostKVDelete(ctx context.Context, c *callState, mod api.Module, p []uint64)
 }
 
 func hostProgress(ctx context.Context, c *callState, mod api.Module, p []uint64) int32 {
-	data := bytes.Clone(c.read(mod, "progress", u32p(p[0]), u32p(p[1])))
+	raw := c.read(mod, "progress", u32p(p[0]), u32p(p[1]))
+	if len(raw) > maxProgressBytes {
+		return c.fail("progress: the object is %d bytes; at most %d (64 KiB) are allowed", len(raw), maxProgressBytes)
+	}
+	data := bytes.Clone(raw)
 	if t := bytes.TrimSpace(data); len(t) == 0 || t[0] != '{' || !json.Valid(t) {
 		return c.fail("progress takes a JSON object")
 	}

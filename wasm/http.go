@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"syscall"
@@ -17,7 +19,8 @@ import (
 
 // Bounds of http_fetch.
 const (
-	maxFetchBody      = 4 << 20
+	maxFetchRequest   = 4 << 20 // the request JSON
+	maxFetchBody      = 4 << 20 // the response body
 	maxFetchRedirects = 5
 )
 
@@ -67,6 +70,8 @@ func (p *Plugin) fetch(ctx context.Context, reqJSON []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("http_fetch: %v", err)
 	}
+	// Fetch the URL that was checked, not what its text parses back to.
+	req.URL, req.Host = u, u.Host
 	for k, v := range fr.Headers {
 		req.Header.Set(k, v)
 	}
@@ -141,22 +146,84 @@ func (p *Plugin) allowed(u *url.URL) error {
 	return fmt.Errorf("host %s is not in the plugin's allowedHosts", shown)
 }
 
+// blockedNetworks are the addresses the default client refuses to dial,
+// whatever a manifest's allowedHosts say, unless HostConfig.AllowNetworks
+// re-allows them: a plugin may otherwise reach the server's own network
+// (SSRF) by naming an internal address, or a name resolving to one.
+var blockedNetworks = func() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range []string{
+		"0.0.0.0/8",         // "this network", unspecified
+		"127.0.0.0/8",       // loopback
+		"10.0.0.0/8",        // private
+		"172.16.0.0/12",     // private
+		"192.168.0.0/16",    // private
+		"169.254.0.0/16",    // link-local: cloud metadata (169.254.169.254)
+		"100.64.0.0/10",     // carrier-grade NAT: Alibaba's metadata (100.100.100.200)
+		"192.0.0.0/24",      // IETF protocol assignments: Oracle's legacy metadata
+		"198.18.0.0/15",     // benchmarking
+		"224.0.0.0/4",       // multicast
+		"240.0.0.0/4",       // reserved, broadcast
+		"::/128",            // unspecified
+		"::1/128",           // loopback
+		"::/96",             // IPv4-compatible
+		"fd00:ec2::254/128", // AWS metadata over IPv6 (inside fc00::/7, named for the record)
+		"fc00::/7",          // unique local (private)
+		"fe80::/10",         // link-local
+		"fec0::/10",         // site-local
+		"ff00::/8",          // multicast
+		"64:ff9b::/96",      // NAT64: reaches any IPv4 address, internal ones included
+		"64:ff9b:1::/48",    // local-use NAT64
+	} {
+		out = append(out, netip.MustParsePrefix(s))
+	}
+	return out
+}()
+
+// dialPolicy decides which addresses http_fetch's default client may dial.
+type dialPolicy struct{ allow []netip.Prefix }
+
+// refusal says why ip may not be dialled, "" if it may.
+func (p dialPolicy) refusal(ip netip.Addr) string {
+	ip = ip.WithZone("").Unmap()
+	for _, pre := range p.allow {
+		if pre.Contains(ip) {
+			return ""
+		}
+	}
+	for _, pre := range blockedNetworks {
+		if pre.Contains(ip) {
+			return fmt.Sprintf("address %s is refused: plugins may not reach internal networks (%s) "+
+				"unless the server allows them (HostConfig.AllowNetworks, the server's --http-allow)", ip, pre)
+		}
+	}
+	return ""
+}
+
 // defaultHTTPClient is the client of http_fetch when HostConfig leaves it
-// nil. Its dialer refuses unspecified, link-local and multicast addresses
-// (cloud metadata endpoints live at 169.254.169.254), checked on the
-// address actually dialled, after DNS; loopback and private addresses are
-// reachable only if a manifest names them, since allowedHosts is exact.
-func defaultHTTPClient() *http.Client {
+// nil. Its dialer refuses the internal networks of blockedNetworks (loopback,
+// private, link-local with the cloud metadata endpoints, ...) but those of
+// allow, checked on the address actually dialled, after DNS: a manifest's
+// allowedHosts cannot re-allow them, since a plugin author is not the
+// operator.
+func defaultHTTPClient(allow []netip.Prefix) *http.Client {
+	pol := dialPolicy{}
+	for _, pre := range allow {
+		pre = pre.Masked()
+		if pre.Addr().Is4In6() && pre.Bits() >= 96 {
+			pre = netip.PrefixFrom(pre.Addr().Unmap(), pre.Bits()-96)
+		}
+		pol.allow = append(pol.allow, pre)
+	}
 	d := &net.Dialer{
 		Timeout: 10 * time.Second,
 		Control: func(_, address string, _ syscall.RawConn) error {
-			host, _, err := net.SplitHostPort(address)
+			ap, err := netip.ParseAddrPort(address)
 			if err != nil {
-				return err
+				return fmt.Errorf("unexpected dial address %q", address)
 			}
-			ip := net.ParseIP(host)
-			if ip == nil || ip.IsUnspecified() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsMulticast() {
-				return fmt.Errorf("address %s is refused: plugins may not reach unspecified, link-local or multicast addresses", host)
+			if why := pol.refusal(ap.Addr()); why != "" {
+				return errors.New(why)
 			}
 			return nil
 		},

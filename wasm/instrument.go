@@ -63,6 +63,20 @@ var header = []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
 // cost under 1%.
 const ChecksPerYield = 10000
 
+// Bounds of a module's tables, which live in host memory outside the
+// memory cap (8 bytes an entry in wazero). Go's wasip1 linker puts every
+// function in its one table with no maximum (about 10,000 entries for a
+// plugin using net/http and encoding/json), clang a table of the functions
+// whose address is taken; 1<<18 entries leaves a Go program 25 times that
+// and costs at most 2 MiB an instance.
+const (
+	// MaxTableEntries bounds the entries of all of a module's tables
+	// together, at their maximum sizes.
+	MaxTableEntries = 1 << 18
+	// MaxTables is how many tables a module may define.
+	MaxTables = 4
+)
+
 // Stats says what Instrument inserted.
 type Stats struct {
 	Functions int      // defined functions, each given a check at entry
@@ -71,12 +85,17 @@ type Stats struct {
 }
 
 // Instrument returns a copy of the wasm module bin in which every defined
-// function and every loop body starts with a check. The check counts down a
-// new global, $fuel; every ChecksPerYield checks it exits to Go (memory.grow
-// by 0 pages, the cheapest exit wasm code can make without an import), so
-// that the Go scheduler and garbage collector can stop the goroutine, and
-// traps if a second new global, exported as InterruptExport, is non-zero:
+// function and every loop body starts with a check. The check first traps if
+// a new global, exported as InterruptExport, is non-zero; then it counts down
+// a second new global, $fuel, and every ChecksPerYield checks exits to Go
+// (memory.grow by 0 pages, the cheapest exit wasm code can make without an
+// import), so that the Go scheduler and garbage collector can stop the
+// goroutine:
 //
+//	global.get $interrupt
+//	if
+//	  unreachable
+//	end
 //	global.get $fuel
 //	i32.const 1
 //	i32.sub
@@ -89,17 +108,24 @@ type Stats struct {
 //	  i32.const 0
 //	  memory.grow
 //	  drop
-//	  global.get $interrupt
-//	  if
-//	    unreachable
-//	  end
 //	end
 //
 // A host that sets the interrupt global to 1 from another goroutine thus
-// makes the guest trap within ChecksPerYield calls or loop iterations: no
-// runaway, loop or loop-free recursion, outlives its deadline by more.
+// makes the guest trap at its next call or loop iteration: no runaway, loop
+// or loop-free recursion, outlives its deadline by more than one iteration
+// of its longest loop body (whose bulk operations are bounded by its memory
+// cap). The flag is read at every check, not only at the exits to Go: a loop
+// whose body is one large memory.fill would run ChecksPerYield bodies between
+// two exits, which is minutes. For the same reason bulk memory and table
+// operations take fuel by their size (see meterCode), through a third new
+// global, $scratch, so that the exits to Go stay microseconds apart.
 //
-// Every index space is unchanged: the two globals come after the existing
+// Tables are bounded like memory, since table.grow allocates host memory: a
+// table may start with at most MaxTableEntries entries, its maximum is
+// lowered to MaxTableEntries (table.grow past it returns -1), a module may
+// define at most MaxTables tables, and it may not import one.
+//
+// Every index space is unchanged: the new globals come after the existing
 // ones, nothing is imported, and a module without a memory is given one of
 // zero pages (memory 0; there was none to shift). The start section, if any,
 // is removed and its function exported as StartExport, so that it runs as an
@@ -175,6 +201,10 @@ func Instrument(bin []byte) ([]byte, Stats, error) {
 				return nil, st, fmt.Errorf("function section: %w", err)
 			}
 			definedFuncs = int(n)
+		case secTable:
+			if s.body, err = boundTables(sr); err != nil {
+				return nil, st, fmt.Errorf("table section: %w", err)
+			}
 		case secMemory:
 			if definedMems, err = sr.u32(); err != nil {
 				return nil, st, fmt.Errorf("memory section: %w", err)
@@ -200,11 +230,17 @@ func Instrument(bin []byte) ([]byte, Stats, error) {
 
 	interrupt := imported.globals + definedGlobals
 	fuel := interrupt + 1
-	check := checkCode(interrupt, fuel)
+	ins := inserts{
+		check:      checkCode(interrupt, fuel),
+		meterMem:   meterCode(fuel, fuel+1, meterMemShift),
+		meterTable: meterCode(fuel, fuel+1, meterTableShift),
+	}
 
-	// The new globals: mutable i32s, $interrupt = 0 and $fuel = ChecksPerYield.
+	// The new globals: mutable i32s, $interrupt = 0, $fuel = ChecksPerYield
+	// and $scratch = 0 (meterCode's).
 	newGlobals := []byte{typeI32, 1, opI32Const, 0, opEnd, typeI32, 1, opI32Const}
 	newGlobals = append(appendS32(newGlobals, ChecksPerYield), opEnd)
+	newGlobals = append(newGlobals, typeI32, 1, opI32Const, 0, opEnd)
 	newExports := appendExport(nil, InterruptExport, kindGlobal, interrupt)
 	nExports := uint32(1)
 	if startFunc >= 0 {
@@ -228,7 +264,7 @@ func Instrument(bin []byte) ([]byte, Stats, error) {
 			wroteMemory = true
 		}
 		if !wroteGlobal && rank > sectionRank[secGlobal] {
-			emit(secGlobal, append(appendU32(nil, 2), newGlobals...))
+			emit(secGlobal, append(appendU32(nil, 3), newGlobals...))
 			wroteGlobal = true
 		}
 		if !wroteExport && rank > sectionRank[secExport] {
@@ -255,13 +291,13 @@ func Instrument(bin []byte) ([]byte, Stats, error) {
 			}
 			emit(s.id, s.body)
 		case secGlobal:
-			emit(s.id, appendToVec(s.body, 2, newGlobals))
+			emit(s.id, appendToVec(s.body, 3, newGlobals))
 			wroteGlobal = true
 		case secExport:
 			emit(s.id, appendToVec(s.body, nExports, newExports))
 			wroteExport = true
 		case secCode:
-			body, err := instrumentCode(s.body, imported.funcs, interrupt, check, &st)
+			body, err := instrumentCode(s.body, imported.funcs, interrupt, &ins, &st)
 			if err != nil {
 				return nil, st, err
 			}
@@ -284,16 +320,66 @@ func Instrument(bin []byte) ([]byte, Stats, error) {
 // checkCode is the check inserted at function entries and loop headers
 // (see Instrument).
 func checkCode(interrupt, fuel uint32) []byte {
-	c := appendU32([]byte{opGlobalGet}, fuel)
+	c := appendU32([]byte{opGlobalGet}, interrupt)
+	c = append(c, opIf, blockEmpty, opUnreachable, opEnd, opGlobalGet)
+	c = appendU32(c, fuel)
 	c = append(c, opI32Const, 1, opI32Sub, opGlobalSet)
 	c = appendU32(c, fuel)
 	c = appendU32(append(c, opGlobalGet), fuel)
 	c = append(c, opI32Eqz, opIf, blockEmpty, opI32Const)
 	c = appendS32(c, ChecksPerYield)
 	c = appendU32(append(c, opGlobalSet), fuel)
-	c = append(c, opI32Const, 0, opMemoryGrow, 0, opDrop, opGlobalGet)
-	c = appendU32(c, interrupt)
-	return append(c, opIf, blockEmpty, opUnreachable, opEnd, opEnd)
+	return append(c, opI32Const, 0, opMemoryGrow, 0, opDrop, opEnd)
+}
+
+// Bulk operations take fuel by their size: one unit per 64 bytes of memory
+// (a check costs about as long as filling or copying that much), one per 8
+// table entries (an entry is 8 bytes of host memory).
+const (
+	meterMemShift   = 6
+	meterTableShift = 3
+)
+
+// inserts is what Instrument inserts into function bodies.
+type inserts struct {
+	check      []byte // at function entries and loop headers
+	meterMem   []byte // before memory.init, memory.copy and memory.fill
+	meterTable []byte // before table.init, table.copy, table.grow and table.fill
+}
+
+// meterCode is inserted before a bulk operation, whose size n is on top of
+// the stack: it takes n>>shift fuel, leaving at least 1, so that one large
+// operation brings the next exit to Go as close as the checks it is worth.
+// Without it a loop of 16 MiB fills would run ChecksPerYield of them, many
+// seconds, between two exits, and hold any stop-the-world (and the timer
+// that sets the interrupt flag) as long:
+//
+//	global.set $scratch
+//	global.get $fuel
+//	global.get $scratch
+//	i32.const shift
+//	i32.shr_u
+//	i32.sub
+//	global.set $fuel
+//	i32.const 1
+//	global.get $fuel
+//	global.get $fuel
+//	i32.const 1
+//	i32.lt_s
+//	select
+//	global.set $fuel
+//	global.get $scratch
+func meterCode(fuel, scratch uint32, shift byte) []byte {
+	c := appendU32([]byte{opGlobalSet}, scratch)
+	c = appendU32(append(c, opGlobalGet), fuel)
+	c = appendU32(append(c, opGlobalGet), scratch)
+	c = append(c, opI32Const, shift, opI32ShrU, opI32Sub, opGlobalSet)
+	c = appendU32(c, fuel)
+	c = appendU32(append(c, opI32Const, 1, opGlobalGet), fuel)
+	c = appendU32(append(c, opGlobalGet), fuel)
+	c = append(c, opI32Const, 1, opI32LtS, opSelect, opGlobalSet)
+	c = appendU32(c, fuel)
+	return appendU32(append(c, opGlobalGet), scratch)
 }
 
 // appendToVec re-encodes a vector section body with added more entries,
@@ -331,10 +417,12 @@ func countImports(r *reader) (importCounts, error) {
 		return c, err
 	}
 	for i := uint32(0); i < n; i++ {
-		if _, err := r.name(); err != nil {
+		mod, err := r.name()
+		if err != nil {
 			return c, err
 		}
-		if _, err := r.name(); err != nil {
+		name, err := r.name()
+		if err != nil {
 			return c, err
 		}
 		kind, err := r.byte()
@@ -346,9 +434,9 @@ func countImports(r *reader) (importCounts, error) {
 			c.funcs++
 			_, err = r.u32()
 		case kindTable:
-			if _, err = r.byte(); err == nil { // reference type
-				err = skipLimits(r)
-			}
+			// Its bounds would be the exporter's; plugins import from
+			// the host only, which exports no table.
+			return c, fmt.Errorf("import %s.%s is a table; a module must define its tables", mod, name)
 		case kindMemory:
 			c.memories++
 			err = skipLimits(r)
@@ -363,6 +451,71 @@ func countImports(r *reader) (importCounts, error) {
 		}
 	}
 	return c, nil
+}
+
+// boundTables returns the table section read by r with every table's
+// maximum lowered so that the tables together never exceed MaxTableEntries
+// entries; it refuses more than MaxTables tables, or tables whose minimum
+// sizes together exceed the bound. The headroom above the minimums goes to
+// the tables in order, the first (the one compilers emit) first.
+func boundTables(r *reader) ([]byte, error) {
+	n, err := r.u32()
+	if err != nil {
+		return nil, err
+	}
+	if n > MaxTables {
+		return nil, fmt.Errorf("the module defines %d tables; at most %d are allowed", n, MaxTables)
+	}
+	type table struct {
+		ref      byte
+		min, max uint64
+	}
+	tables := make([]table, n)
+	var mins uint64
+	for i := range tables {
+		t := &tables[i]
+		if t.ref, err = r.byte(); err != nil {
+			return nil, err
+		}
+		flags, err := r.byte()
+		if err != nil {
+			return nil, err
+		}
+		if flags > 1 {
+			return nil, fmt.Errorf("table %d has unsupported limits flags %#x", i, flags)
+		}
+		min, err := r.u32()
+		if err != nil {
+			return nil, err
+		}
+		t.min, t.max = uint64(min), MaxTableEntries
+		if flags == 1 {
+			max, err := r.u32()
+			if err != nil {
+				return nil, err
+			}
+			if max < min {
+				return nil, fmt.Errorf("table %d has a maximum of %d below its minimum of %d", i, max, min)
+			}
+			t.max = uint64(max)
+		}
+		mins += t.min
+	}
+	if !r.done() {
+		return nil, fmt.Errorf("%d bytes after the last table", len(r.b)-r.pos)
+	}
+	if mins > MaxTableEntries {
+		return nil, fmt.Errorf("the module's tables start with %d entries; at most %d are allowed", mins, MaxTableEntries)
+	}
+	headroom := MaxTableEntries - mins
+	out := appendU32(nil, n)
+	for _, t := range tables {
+		max := min(t.max, t.min+headroom)
+		headroom -= max - t.min
+		out = append(out, t.ref, 1)
+		out = appendU32(appendU32(out, uint32(t.min)), uint32(max))
+	}
+	return out, nil
 }
 
 func skipLimits(r *reader) error {
@@ -409,7 +562,7 @@ func checkExports(r *reader) error {
 // instrumentCode rewrites the code section: each body gets check after its
 // local declarations and after every loop opcode, and a new size. globals is
 // the number of globals the module had.
-func instrumentCode(sec []byte, importedFuncs, globals uint32, check []byte, st *Stats) ([]byte, error) {
+func instrumentCode(sec []byte, importedFuncs, globals uint32, ins *inserts, st *Stats) ([]byte, error) {
 	r := &reader{b: sec}
 	n, err := r.u32()
 	if err != nil {
@@ -427,7 +580,7 @@ func instrumentCode(sec []byte, importedFuncs, globals uint32, check []byte, st 
 		if err != nil {
 			return nil, fmt.Errorf("function %d: body size %d runs past the code section", fn, size)
 		}
-		loops, nb, err := instrumentBody(body[:0], b, globals, check)
+		loops, nb, err := instrumentBody(body[:0], b, globals, ins)
 		if err != nil {
 			return nil, fmt.Errorf("function %d: %w", fn, err)
 		}
@@ -450,7 +603,7 @@ func instrumentCode(sec []byte, importedFuncs, globals uint32, check []byte, st 
 // A global index at or past globals is refused: it is invalid in the module
 // as uploaded, but would be valid once the new globals exist, and a guest
 // that set its own fuel could never be interrupted.
-func instrumentBody(dst, b []byte, globals uint32, check []byte) (loops int, out []byte, err error) {
+func instrumentBody(dst, b []byte, globals uint32, ins *inserts) (loops int, out []byte, err error) {
 	r := &reader{b: b}
 	groups, err := r.u32()
 	if err != nil {
@@ -465,7 +618,7 @@ func instrumentBody(dst, b []byte, globals uint32, check []byte) (loops int, out
 		}
 	}
 	dst = append(dst, b[:r.pos]...)
-	dst = append(dst, check...)
+	dst = append(dst, ins.check...)
 	copied := r.pos
 	depth := 0
 	for {
@@ -487,6 +640,22 @@ func instrumentBody(dst, b []byte, globals uint32, check []byte) (loops int, out
 			}
 			continue
 		}
+		if op == opPrefixFC {
+			sr := reader{b: b, pos: r.pos}
+			sub, _ := sr.u32() // checked by skipImmediates below
+			var meter []byte
+			switch sub {
+			case fcMemoryInit, fcMemoryCopy, fcMemoryFill:
+				meter = ins.meterMem
+			case fcTableInit, fcTableCopy, fcTableGrow, fcTableFill:
+				meter = ins.meterTable
+			}
+			if meter != nil {
+				dst = append(dst, b[copied:at]...)
+				dst = append(dst, meter...)
+				copied = at
+			}
+		}
 		if err := skipImmediates(r, op); err != nil {
 			return 0, nil, fmt.Errorf("opcode %#02x at body offset %d: %w", op, at, err)
 		}
@@ -497,7 +666,7 @@ func instrumentBody(dst, b []byte, globals uint32, check []byte) (loops int, out
 			depth++
 			loops++
 			dst = append(dst, b[copied:r.pos]...)
-			dst = append(dst, check...)
+			dst = append(dst, ins.check...)
 			copied = r.pos
 		case opEnd:
 			if depth == 0 {

@@ -51,7 +51,7 @@ func TestInstrumentInsertsChecks(t *testing.T) {
 		memory: &limits{min: 0},
 		globals: [][]byte{
 			{i32, 0, opI32Const, 0, opEnd}, {i64, 1, 0x42, 0, opEnd},
-			{i32, 1, opI32Const, 0, opEnd}, cat([]byte{i32, 1}, i32c(ChecksPerYield), end),
+			{i32, 1, opI32Const, 0, opEnd}, cat([]byte{i32, 1}, i32c(ChecksPerYield), end), {i32, 1, opI32Const, 0, opEnd},
 		},
 		exports: []export{{"spin", kindFunc, 0}, {InterruptExport, kindGlobal, 2}},
 	}.encode()
@@ -61,11 +61,11 @@ func TestInstrumentInsertsChecks(t *testing.T) {
 // wantCheck is the check Instrument documents, spelled with the assembler.
 func wantCheck(interrupt, fuel uint32) []byte {
 	return cat(
+		globalGet(interrupt), []byte{opIf, blockEmpty, opUnreachable, opEnd},
 		globalGet(fuel), i32c(1), i32Sub, globalSet(fuel), globalGet(fuel), i32Eqz,
 		[]byte{opIf, blockEmpty},
 		i32c(ChecksPerYield), globalSet(fuel),
 		i32c(0), memGrow, drop,
-		globalGet(interrupt), []byte{opIf, blockEmpty, opUnreachable, opEnd},
 		end,
 	)
 }
@@ -84,7 +84,7 @@ func TestInstrumentAddsMissingSections(t *testing.T) {
 		types:   []funcType{tVoid},
 		funcs:   []function{{typ: 0, code: cat(wantCheck(0, 1), []byte{0x01})}},
 		memory:  &limits{min: 0},
-		globals: [][]byte{{i32, 1, opI32Const, 0, opEnd}, cat([]byte{i32, 1}, i32c(ChecksPerYield), end)},
+		globals: [][]byte{{i32, 1, opI32Const, 0, opEnd}, cat([]byte{i32, 1}, i32c(ChecksPerYield), end), {i32, 1, opI32Const, 0, opEnd}},
 		exports: []export{{InterruptExport, kindGlobal, 0}, {StartExport, kindFunc, 0}},
 	}.encode()
 	require.Equal(t, want, out, "the start section becomes an export")
@@ -236,4 +236,64 @@ func FuzzInstrument(f *testing.F) {
 			_ = cm.Close(ctx)
 		}
 	})
+}
+
+// TestInterruptAtEveryCheck: a set interrupt flag traps the guest at its
+// very next check, not at the next exit to Go (every ChecksPerYield checks).
+func TestInterruptAtEveryCheck(t *testing.T) {
+	t.Parallel()
+	// three loops three times and returns.
+	bin := module{
+		types: []funcType{tVoid},
+		funcs: []function{{typ: 0, locals: []byte{i32}, code: cat(
+			loopVoid, localGet(0), i32c(1), i32Add, localTee(0), i32c(3), i32LtU, brIf(0), end)}},
+		exports: []export{{"three", kindFunc, 0}},
+	}.encode()
+	in := instantiate(t, compile(t, newRuntime(t, Config{}), bin))
+	_, err := in.Call(context.Background(), "three")
+	require.NoError(t, err)
+	in.interrupt()
+	_, err = in.Call(context.Background(), "three")
+	var tr *trapError
+	require.ErrorAs(t, err, &tr, "the flag set, the next check traps")
+	require.ErrorContains(t, err, "unreachable")
+}
+
+// TestInstrumentBoundsTables: every table gets a maximum, so that the
+// tables together never exceed MaxTableEntries; tables over the bound, too
+// many tables and imported tables are refused.
+func TestInstrumentBoundsTables(t *testing.T) {
+	t.Parallel()
+	tables := func(ts ...[]byte) []byte {
+		return append(append([]byte{}, header...), section(secTable, vec(len(ts), ts...))...)
+	}
+	noMax := func(min uint32) []byte { return cat([]byte{0x70, 0}, u32(min)) }
+	withMax := func(min, max uint32) []byte { return cat([]byte{0x70, 1}, u32(min), u32(max)) }
+
+	out, _, err := Instrument(tables(noMax(10), withMax(5, 100), noMax(0)))
+	require.NoError(t, err)
+	// The first takes all the headroom above the minimums (which add up
+	// to 15), the others none: the maximums add up to the bound.
+	want := section(secTable, vec(3, withMax(10, MaxTableEntries-5), withMax(5, 5), withMax(0, 0)))
+	require.Contains(t, string(out), string(want))
+
+	out, _, err = Instrument(tables(withMax(1, 1<<30)))
+	require.NoError(t, err)
+	require.Contains(t, string(out), string(section(secTable, vec(1, withMax(1, MaxTableEntries)))))
+
+	for _, tc := range []struct {
+		name string
+		bin  []byte
+		want string
+	}{
+		{"minimum over the bound", tables(noMax(MaxTableEntries + 1)), "tables start with 262145 entries; at most 262144"},
+		{"minimums over the bound", tables(noMax(MaxTableEntries/2+1), noMax(MaxTableEntries/2)), "tables start with 262145 entries"},
+		{"too many tables", tables(noMax(0), noMax(0), noMax(0), noMax(0), noMax(0)), "defines 5 tables; at most 4"},
+		{"max below min", tables(withMax(5, 4)), "maximum of 4 below its minimum of 5"},
+		{"imported table", append(append([]byte{}, header...), section(secImport,
+			vec(1, cat(str("env"), str("tbl"), []byte{kindTable, 0x70, 0}, u32(1))))...), "import env.tbl is a table; a module must define its tables"},
+	} {
+		_, _, err := Instrument(tc.bin)
+		require.ErrorContains(t, err, tc.want, tc.name)
+	}
 }

@@ -38,6 +38,10 @@ const (
 	opI32Const    = 0x41
 	opI32Eqz      = 0x45
 	opI32Sub      = 0x6b
+	opI32LtS      = 0x48
+	opI32ShrU     = 0x76
+	opSelect      = 0x1b
+	opPrefixFC    = 0xfc
 	blockEmpty    = 0x40
 	typeI32       = 0x7f
 )
@@ -82,6 +86,17 @@ var opImm = func() (t [256]imm) {
 // 11 memory.fill mem; 12 table.init elem table; 13 elem.drop;
 // 14 table.copy table table; 15 table.grow; 16 table.size; 17 table.fill.
 var fcImm = [...]int{0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 2, 1, 2, 1, 2, 1, 1, 1}
+
+// The 0xFC sub-opcodes whose cost grows with an operand (see meterCode).
+const (
+	fcMemoryInit = 8
+	fcMemoryCopy = 10
+	fcMemoryFill = 11
+	fcTableInit  = 12
+	fcTableCopy  = 14
+	fcTableGrow  = 15
+	fcTableFill  = 17
+)
 
 // opName names the opcodes a module is most likely to be refused for.
 func opName(op byte) string {

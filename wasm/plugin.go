@@ -276,8 +276,11 @@ func (p *Plugin) Run(ctx context.Context, t *workflow.Task, env Env) *workflow.T
 	c := &callState{p: p, in: in, env: env, taskID: t.TaskID, task: true}
 	reuse := p.call(ctx, in, c, t, res)
 	res.Logs = c.logs
+	// What the task staged is not the next task's to read.
 	if cap(in.staged) > maxKeptStaged {
 		in.staged = nil
+	} else {
+		in.staged = in.staged[:0]
 	}
 	discarded := !p.put(in, reuse)
 	<-p.slots
@@ -428,19 +431,34 @@ func (w *lineWriter) Write(b []byte) (int, error) {
 	for len(b) > 0 {
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
-			if len(w.partial) < maxLogBytes {
-				w.partial = append(w.partial, b...)
-			}
+			w.keep(b)
 			break
 		}
-		w.partial = append(w.partial, b[:i]...)
+		w.keep(b[:i])
 		w.flush()
 		b = b[i+1:]
 	}
 	return n, nil
 }
 
-// flush logs the partial line, if any.
+// keep appends b to the partial line, as much of it as the log can still
+// take and one byte more: a line over the room left is logged as "log
+// truncated" whatever its length, so the rest of it would only be held.
+func (w *lineWriter) keep(b []byte) {
+	room := maxLogBytes + 1
+	if c := w.in.cur; c != nil {
+		if c.logFull {
+			return
+		}
+		room = maxLogBytes - c.logBytes - len(w.prefix) + 1
+	}
+	if room -= len(w.partial); room > 0 {
+		w.partial = append(w.partial, b[:min(len(b), room)]...)
+	}
+}
+
+// flush logs the partial line, if any, and drops a buffer larger than the
+// log cap rather than keep it in an idle instance.
 func (w *lineWriter) flush() {
 	if len(w.partial) == 0 {
 		return
@@ -448,7 +466,11 @@ func (w *lineWriter) flush() {
 	if c := w.in.cur; c != nil {
 		c.log(w.prefix + string(w.partial))
 	}
-	w.partial = w.partial[:0]
+	if cap(w.partial) > maxLogBytes {
+		w.partial = nil
+	} else {
+		w.partial = w.partial[:0]
+	}
 }
 
 // cappedMemory is a linear memory that refuses to grow past limit bytes:

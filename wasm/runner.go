@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -37,6 +38,10 @@ type Config struct {
 // instances it makes are not.
 type Runtime struct {
 	rt wazero.Runtime
+	// sleep gives instances a real nanosleep (WASI poll_oneoff's clock
+	// subscriptions) that returns when the running call's context ends;
+	// false keeps wazero's default, which returns at once.
+	sleep bool
 }
 
 // NewRuntime makes a Runtime with WASI (no files, no environment, wazero's
@@ -106,6 +111,10 @@ func (m *Module) Instantiate(ctx context.Context) (*Instance, error) {
 // instantiate is Instantiate with a module configuration (clocks, output,
 // randomness); the name and start functions are set here.
 func (m *Module) instantiate(ctx context.Context, mc wazero.ModuleConfig) (*Instance, error) {
+	sl := &sleeper{}
+	if m.r.sleep {
+		mc = mc.WithNanosleep(sl.sleep)
+	}
 	mod, err := m.r.rt.InstantiateModule(ctx, m.cm, mc.WithName("").WithStartFunctions())
 	if err != nil {
 		return nil, fmt.Errorf("instantiate module: %w", err)
@@ -115,7 +124,7 @@ func (m *Module) instantiate(ctx context.Context, mc wazero.ModuleConfig) (*Inst
 		_ = mod.Close(ctx)
 		return nil, fmt.Errorf("instantiate module: no mutable %s global", InterruptExport)
 	}
-	in := &Instance{mod: mod, flag: flag, fns: map[string]api.Function{}, mem: mod.Memory()}
+	in := &Instance{mod: mod, flag: flag, fns: map[string]api.Function{}, mem: mod.Memory(), sleeper: sl}
 	for _, name := range []string{StartExport, "_initialize"} {
 		if mod.ExportedFunction(name) == nil {
 			continue
@@ -137,6 +146,7 @@ type Instance struct {
 	flag api.MutableGlobal
 	fns  map[string]api.Function // wazero allocates a call engine per ExportedFunction
 	mem  api.Memory
+	*sleeper
 
 	mu     sync.Mutex // orders interrupt against close
 	closed bool
@@ -185,7 +195,9 @@ func (in *Instance) call(ctx context.Context, name string, fn api.Function, stac
 		return in.stopped(ctx, name)
 	}
 	stop := context.AfterFunc(ctx, in.interrupt)
+	in.done = ctx.Done()
 	err := fn.CallWithStack(ctx, stack)
+	in.done = nil
 	if !stop() {
 		// The interrupt ran or is running: whatever the call returned, the
 		// flag is or will be set, so the instance cannot be used again.
@@ -197,6 +209,29 @@ func (in *Instance) call(ctx context.Context, name string, fn api.Function, stac
 		return &trapError{fn: name, err: err}
 	}
 	return nil
+}
+
+// sleeper is an instance's nanosleep. wazero's own calls time.Sleep,
+// which the interrupt flag cannot cut short, since the guest checks it only
+// when it runs: a plugin sleeping an hour would hold its call, deadline or
+// not. This one returns when the running call's context ends; the guest
+// then traps at its next check and the call fails with the deadline.
+type sleeper struct {
+	// done is the running call's ctx.Done(). The guest, and so sleep,
+	// runs on the goroutine of the call, which sets done around it.
+	done <-chan struct{}
+}
+
+func (s *sleeper) sleep(ns int64) {
+	if ns <= 0 {
+		return
+	}
+	t := time.NewTimer(time.Duration(ns))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.done: // nil outside a call: the timer alone
+	}
 }
 
 // callHooked is call for a caller that has registered in.interrupt on ctx
@@ -212,7 +247,9 @@ func (in *Instance) callHooked(ctx context.Context, name string, fn api.Function
 		in.Close(ctx)
 		return in.stopped(ctx, name)
 	}
+	in.done = ctx.Done()
 	err := fn.CallWithStack(ctx, stack)
+	in.done = nil
 	if ctx.Err() != nil {
 		// The hook ran or will run: the flag is or will be set.
 		in.Close(ctx)

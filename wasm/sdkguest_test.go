@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -174,7 +175,7 @@ func TestGuestHTTP(t *testing.T) {
 	}))
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")
-	p := sdkPlugin(t, HostConfig{}, func(m *Manifest) {
+	p := sdkPlugin(t, HostConfig{AllowNetworks: loopback}, func(m *Manifest) {
 		m.AllowedHosts = []string{host}
 		m.Limits.TimeoutMs = 1000
 	})
@@ -314,7 +315,7 @@ func TestConcurrencyLimit(t *testing.T) {
 		<-release
 	}))
 	defer srv.Close()
-	p := sdkPlugin(t, HostConfig{}, func(m *Manifest) {
+	p := sdkPlugin(t, HostConfig{AllowNetworks: loopback}, func(m *Manifest) {
 		m.AllowedHosts = []string{strings.TrimPrefix(srv.URL, "http://")}
 		m.Limits.Concurrency = conc
 		m.Limits.Warm = conc
@@ -350,7 +351,7 @@ func TestConcurrencyLimit(t *testing.T) {
 // TestRecycle: an instance is replaced after maxCalls tasks, or when its
 // memory passed 3/4 of the cap.
 func TestRecycle(t *testing.T) {
-	p := sdkPlugin(t, HostConfig{}, func(m *Manifest) {
+	p := sdkPlugin(t, HostConfig{AllowNetworks: loopback}, func(m *Manifest) {
 		m.Limits.MemoryMiB = 64
 		m.Limits.Concurrency = 1
 	})
@@ -378,7 +379,7 @@ func TestCloseWhileRunning(t *testing.T) {
 		_, _ = w.Write([]byte("late"))
 	}))
 	defer srv.Close()
-	h := newHost(t, HostConfig{})
+	h := newHost(t, HostConfig{AllowNetworks: loopback})
 	p, err := h.Load(context.Background(), sdkGuestWasm(t), manifest(t, func(m *Manifest) {
 		m.AllowedHosts = []string{strings.TrimPrefix(srv.URL, "http://")}
 	}))
@@ -423,12 +424,49 @@ func TestGuestSandbox(t *testing.T) {
 	require.NotEqual(t, randoms[0], randoms[1], "two fresh instances draw different random bytes")
 }
 
-// TestDefaultClientRefusesLinkLocal: even an allowed host may not resolve
-// to a link-local (cloud metadata) or unspecified address.
-func TestDefaultClientRefusesLinkLocal(t *testing.T) {
-	p := &Plugin{h: &Host{httpClient: defaultHTTPClient()}, m: &Manifest{AllowedHosts: []string{"169.254.169.254", "0.0.0.0"}}}
-	for _, u := range []string{"http://169.254.169.254/latest/meta-data/", "http://0.0.0.0/"} {
-		_, err := p.fetch(context.Background(), mustJSON(t, map[string]any{"url": u}))
-		require.ErrorContains(t, err, "plugins may not reach unspecified, link-local or multicast addresses", u)
+// loopback re-allows the test servers' address to http_fetch's default
+// client, which refuses internal networks.
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
+// TestDefaultClientRefusesInternal: even an allowed host may not be, or
+// resolve to, an internal address (loopback, private, link-local cloud
+// metadata, carrier-grade NAT, NAT64, ...), unless the host's
+// AllowNetworks re-allows its network.
+func TestDefaultClientRefusesInternal(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("internal"))
+	}))
+	defer srv.Close()
+	port := srv.URL[strings.LastIndexByte(srv.URL, ':')+1:]
+	urls := []string{
+		srv.URL + "/",                             // 127.0.0.1, the server's own loopback
+		"http://localhost:" + port + "/",          // a name resolving to loopback
+		"http://[::ffff:127.0.0.1]:" + port + "/", // IPv4-mapped loopback
+		"http://169.254.169.254/latest/meta-data/",
+		"http://0.0.0.0:" + port + "/",
+		"http://10.0.0.5:5432/",
+		"http://192.168.1.1/",
+		"http://100.100.100.200/",
+		"http://[fd00:ec2::254]/",
+		"http://[64:ff9b::a9fe:a9fe]/", // NAT64 of 169.254.169.254
 	}
+	var hosts []string
+	for _, raw := range urls {
+		u, err := urlParse(raw)
+		require.NoError(t, err)
+		hosts = append(hosts, u.Hostname())
+	}
+	m := &Manifest{AllowedHosts: hosts}
+	p := &Plugin{h: &Host{httpClient: defaultHTTPClient(nil)}, m: m}
+	for _, u := range urls {
+		_, err := p.fetch(context.Background(), mustJSON(t, map[string]any{"url": u}))
+		require.ErrorContains(t, err, "plugins may not reach internal networks", u)
+	}
+
+	p = &Plugin{h: &Host{httpClient: defaultHTTPClient(loopback)}, m: m}
+	resp, err := p.fetch(context.Background(), mustJSON(t, map[string]any{"url": srv.URL + "/"}))
+	require.NoError(t, err, "AllowNetworks re-allows loopback")
+	require.Contains(t, string(resp), `"status":200`)
+	_, err = p.fetch(context.Background(), mustJSON(t, map[string]any{"url": "http://10.0.0.5:5432/"}))
+	require.ErrorContains(t, err, "plugins may not reach internal networks", "only the networks allowed")
 }
