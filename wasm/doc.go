@@ -114,15 +114,18 @@
 //     or the request fails. Go plugins use sdk/plugin/pluginhttp's Client,
 //     an http.Client over http_fetch. allowedHosts entries are "host" (any port),
 //     "host:port", "*.domain" (its subdomains, any port) and
-//     "*.domain:port"; the address dialled may not be unspecified,
-//     link-local or multicast.
+//     "*.domain:port". The request JSON is at most 4 MiB. Whatever the
+//     manifest allows, the address dialled may not be internal (loopback,
+//     private, link-local, carrier-grade NAT, cloud metadata, NAT64,
+//     unspecified, multicast) unless the server's operator re-allows the
+//     network (HostConfig.AllowNetworks, baton serve --http-allow).
 //   - kv_get, kv_put, kv_delete: a key-value store of the plugin's own.
 //     Keys are 1 to 512 bytes, values at most 1 MiB. kv_get returns n or -1;
 //     kv_put and kv_delete 0. -2 on error, or where the server provides no
 //     store ("no key-value store here").
-//   - progress: a JSON object, appended to the task's log as
-//     "progress: <json>"; the server extends the task's lease
-//     (a heartbeat). 0 or -2.
+//   - progress: a JSON object of at most 64 KiB, appended to the task's log
+//     as "progress: <json>"; the server extends the task's lease (a
+//     heartbeat, at most every 2 seconds). 0 or -2.
 //
 // A pointer and length outside the guest's memory traps the instance and
 // fails the task ("plugin passed an out-of-bounds pointer to

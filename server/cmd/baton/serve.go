@@ -22,7 +22,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	addr := fs.String("addr", env("BATON_ADDR", "127.0.0.1:8080"), "address to listen on (env BATON_ADDR)")
 	dir := fs.String("data-dir", env("BATON_DATA_DIR", "./baton-data"), "directory of the embedded store (env BATON_DATA_DIR)")
 	fs.BoolVar(&sync, "sync", sync, "fsync every group commit; false survives a process crash but not a power loss (env BATON_SYNC)")
-	allow := fs.String("http-allow", env("BATON_HTTP_ALLOW", ""), "comma-separated networks HTTP tasks may call although internal, e.g. 127.0.0.1/32,10.0.0.0/8 (env BATON_HTTP_ALLOW)")
+	allow := fs.String("http-allow", env("BATON_HTTP_ALLOW", ""), "comma-separated networks HTTP tasks and plugins may call although internal, e.g. 127.0.0.1/32,10.0.0.0/8 (env BATON_HTTP_ALLOW)")
 	listenerURL := fs.String("listener-url", env("BATON_LISTENER_URL", ""), "default webhook for workflow and task status events of definitions with workflowStatusListenerEnabled and no workflowStatusListenerSink (env BATON_LISTENER_URL)")
 	listenerSecret := fs.String("listener-secret", env("BATON_LISTENER_SECRET", ""), "secret signing status events (Baton-Signature: t=...,v1=HMAC-SHA256 of \"<t>.<body>\"); prefer the env BATON_LISTENER_SECRET, which ps does not show")
 	attempts, err := envInt("BATON_LISTENER_ATTEMPTS", 10)
