@@ -195,20 +195,14 @@ func (in *Instance) call(ctx context.Context, name string, fn api.Function, stac
 		return in.stopped(ctx, name)
 	}
 	stop := context.AfterFunc(ctx, in.interrupt)
-	in.done = ctx.Done()
-	err := fn.CallWithStack(ctx, stack)
-	in.done = nil
-	if !stop() {
-		// The interrupt ran or is running: whatever the call returned, the
-		// flag is or will be set, so the instance cannot be used again.
+	err := in.callHooked(ctx, name, fn, stack)
+	if !stop() && err == nil {
+		// The interrupt ran or is running as the call returned: the flag
+		// is or will be set, so the instance cannot be used again.
 		in.Close(ctx)
 		return in.stopped(ctx, name)
 	}
-	if err != nil {
-		in.Close(ctx)
-		return &trapError{fn: name, err: err}
-	}
-	return nil
+	return err
 }
 
 // sleeper is an instance's nanosleep. wazero's own calls time.Sleep,

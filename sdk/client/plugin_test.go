@@ -13,12 +13,6 @@ import (
 	"github.com/batonhq/baton/wasm/wasmtest"
 )
 
-// testModule is a plugin whose bytes differ with tag; its tasks check
-// themselves back in for an hour.
-func testModule(tag string) []byte {
-	return wasmtest.Minimal(`{"status":"IN_PROGRESS","callbackAfterSeconds":3600}`, tag)
-}
-
 // TestPlugins manages plugins over Connect and over gRPC.
 func TestPlugins(t *testing.T) {
 	t.Parallel()
@@ -39,7 +33,7 @@ func TestPlugins(t *testing.T) {
 			ctx := t.Context()
 			manifest := []byte(`{"name":"charger","workers":["` + taskType + `"]}`)
 
-			p, created, err := c.PushPlugin(ctx, testModule("1"), manifest)
+			p, created, err := c.PushPlugin(ctx, wasmtest.Waiting("1"), manifest)
 			require.NoError(t, err)
 			require.True(t, created)
 			require.Equal(t, "charger", p.Name)
@@ -49,10 +43,10 @@ func TestPlugins(t *testing.T) {
 			require.Equal(t, []string{taskType}, p.Workers)
 			require.JSONEq(t, string(manifest), string(p.Manifest))
 
-			_, created, err = c.PushPlugin(ctx, testModule("1"), manifest)
+			_, created, err = c.PushPlugin(ctx, wasmtest.Waiting("1"), manifest)
 			require.NoError(t, err)
 			require.False(t, created, "the same module and manifest again")
-			p2, created, err := c.PushPlugin(ctx, testModule("2"), manifest)
+			p2, created, err := c.PushPlugin(ctx, wasmtest.Waiting("2"), manifest)
 			require.NoError(t, err)
 			require.True(t, created)
 			require.Equal(t, 2, p2.Version)
@@ -92,7 +86,7 @@ func TestPlugins(t *testing.T) {
 
 			_, _, err = c.PushPlugin(ctx, make([]byte, client.MaxPluginBytes+1), manifest)
 			require.ErrorContains(t, err, "module is 33554433 bytes; at most 33554432")
-			_, _, err = c.PushPlugin(ctx, testModule("x"), []byte(`{"name":"x"}`))
+			_, _, err = c.PushPlugin(ctx, wasmtest.Waiting("x"), []byte(`{"name":"x"}`))
 			require.Equal(t, connect.CodeInvalidArgument, connect.CodeOf(err), "%v", err)
 			require.ErrorContains(t, err, "the plugin provides nothing")
 		})

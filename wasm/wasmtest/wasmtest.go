@@ -152,11 +152,18 @@ func wazeroVersion() string {
 	return v
 }
 
-// Minimal assembles the smallest module that keeps ABI v1: it
+// Waiting is a plugin whose bytes differ with tag and whose tasks check
+// themselves back in for an hour, so that the workflows using it keep
+// running: for tests of the management of plugins.
+func Waiting(tag string) []byte {
+	return minimal(`{"status":"IN_PROGRESS","callbackAfterSeconds":3600}`, tag)
+}
+
+// minimal assembles the smallest module that keeps ABI v1: it
 // exports memory, baton_abi_v1, baton_alloc (always offset 1024) and
 // baton_handle, which answers result (JSON) whatever the task. A custom
-// section named tag makes the bytes, and so the digest, differ.
-func Minimal(result, tag string) []byte {
+// section holding tag makes the bytes, and so the digest, differ.
+func minimal(result, tag string) []byte {
 	uleb := func(v uint64) []byte { return binary.AppendUvarint(nil, v) }
 	sleb := func(v int64) []byte {
 		var b []byte

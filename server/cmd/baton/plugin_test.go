@@ -15,12 +15,6 @@ import (
 	"github.com/batonhq/baton/wasm/wasmtest"
 )
 
-// testModule is a plugin whose bytes differ with tag; its tasks check
-// themselves back in for an hour.
-func testModule(tag string) []byte {
-	return wasmtest.Minimal(`{"status":"IN_PROGRESS","callbackAfterSeconds":3600}`, tag)
-}
-
 // TestPluginCommands manages the plugins of a real server with every
 // plugin subcommand.
 func TestPluginCommands(t *testing.T) {
@@ -29,7 +23,7 @@ func TestPluginCommands(t *testing.T) {
 	url := srv.URL()
 	dir := t.TempDir()
 	module := filepath.Join(dir, "greeter.wasm")
-	require.NoError(t, os.WriteFile(module, testModule("1"), 0o600))
+	require.NoError(t, os.WriteFile(module, wasmtest.Waiting("1"), 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "plugin.json"), []byte(`{"name":"greeter","taskTypes":["GREET_ALL"],"workers":["greet"]}`), 0o600))
 
 	// The manifest beside the module by default.
@@ -52,7 +46,7 @@ func TestPluginCommands(t *testing.T) {
 
 	// Refusals say what is wrong.
 	lone := filepath.Join(t.TempDir(), "lone.wasm")
-	require.NoError(t, os.WriteFile(lone, testModule("x"), 0o600))
+	require.NoError(t, os.WriteFile(lone, wasmtest.Waiting("x"), 0o600))
 	r = baton(t, "plugin", "push", lone, "--server", url)
 	require.ErrorContains(t, r.err, "no manifest: "+filepath.Join(filepath.Dir(lone), "plugin.json")+" does not exist")
 	bad := writeFile(t, "bad.json", `{"name":"greeter","taskTypes":["HTTP"]}`)

@@ -18,12 +18,6 @@ import (
 	"github.com/batonhq/baton/wasm/wasmtest"
 )
 
-// testModule is a plugin whose bytes differ with tag; its tasks check
-// themselves back in for an hour.
-func testModule(tag string) []byte {
-	return wasmtest.Minimal(`{"status":"IN_PROGRESS","callbackAfterSeconds":3600}`, tag)
-}
-
 const hashManifest = `{"name":"hash","taskTypes":["HASH"],"workers":["hash_fields"]}`
 
 func connectCode(t *testing.T, err error) connect.Code {
@@ -55,14 +49,14 @@ func TestConnectPlugins(t *testing.T) {
 			c := batonv1connect.NewPluginServiceClient(hc, env.url, tc.opts...)
 			ctx := testContext(t)
 
-			up, err := c.UploadPlugin(ctx, connect.NewRequest(&batonv1.UploadPluginRequest{Module: testModule("1"), ManifestJson: hashManifest}))
+			up, err := c.UploadPlugin(ctx, connect.NewRequest(&batonv1.UploadPluginRequest{Module: wasmtest.Waiting("1"), ManifestJson: hashManifest}))
 			require.NoError(t, err)
 			require.True(t, up.Msg.GetCreated())
 			p := up.Msg.GetPlugin()
 			require.Equal(t, "hash", p.GetName())
 			require.EqualValues(t, 1, p.GetVersion())
 			require.True(t, strings.HasPrefix(p.GetDigest(), "sha256:"))
-			require.EqualValues(t, len(testModule("1")), p.GetSize())
+			require.EqualValues(t, len(wasmtest.Waiting("1")), p.GetSize())
 			require.Equal(t, hashManifest, p.GetManifestJson())
 			require.True(t, p.GetEnabled())
 			require.True(t, p.GetActive())
@@ -70,12 +64,12 @@ func TestConnectPlugins(t *testing.T) {
 			require.Equal(t, []string{"HASH"}, p.GetTaskTypes())
 			require.Equal(t, []string{"hash_fields"}, p.GetWorkers())
 
-			again, err := c.UploadPlugin(ctx, connect.NewRequest(&batonv1.UploadPluginRequest{Module: testModule("1"), ManifestJson: hashManifest}))
+			again, err := c.UploadPlugin(ctx, connect.NewRequest(&batonv1.UploadPluginRequest{Module: wasmtest.Waiting("1"), ManifestJson: hashManifest}))
 			require.NoError(t, err)
 			require.False(t, again.Msg.GetCreated())
 			require.EqualValues(t, 1, again.Msg.GetPlugin().GetVersion())
 
-			up2, err := c.UploadPlugin(ctx, connect.NewRequest(&batonv1.UploadPluginRequest{Module: testModule("2"), ManifestJson: hashManifest}))
+			up2, err := c.UploadPlugin(ctx, connect.NewRequest(&batonv1.UploadPluginRequest{Module: wasmtest.Waiting("2"), ManifestJson: hashManifest}))
 			require.NoError(t, err)
 			require.EqualValues(t, 2, up2.Msg.GetPlugin().GetVersion())
 
@@ -132,7 +126,7 @@ func TestConnectPluginUploadRefused(t *testing.T) {
 	require.Equal(t, connect.CodeResourceExhausted, connectCode(t, err), "%v", err)
 
 	_, err = c.UploadPlugin(ctx, connect.NewRequest(&batonv1.UploadPluginRequest{
-		Module: testModule("x"), ManifestJson: `{"name":"Hash","taskTypes":["HASH"]}`}))
+		Module: wasmtest.Waiting("x"), ManifestJson: `{"name":"Hash","taskTypes":["HASH"]}`}))
 	require.Equal(t, connect.CodeInvalidArgument, connectCode(t, err), "%v", err)
 	require.ErrorContains(t, err, `manifest is not valid: name "Hash": use 1 to 64 lower-case letters`)
 
@@ -156,7 +150,7 @@ func TestGRPCPlugins(t *testing.T) {
 	conn := dialGRPC(t, env)
 	ctx := testContext(t)
 
-	module := testModule(strings.Repeat("x", api.DefaultMaxBodyBytes))
+	module := wasmtest.Waiting(strings.Repeat("x", api.DefaultMaxBodyBytes))
 	up, err := invoke[batonv1.UploadPluginResponse](ctx, conn, "/baton.v1.PluginService/UploadPlugin",
 		&batonv1.UploadPluginRequest{Module: module, ManifestJson: `{"name":"doubler","workers":["` + taskType + `"]}`})
 	require.NoError(t, err)

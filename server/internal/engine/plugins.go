@@ -154,17 +154,11 @@ func (e *Engine) EnablePlugin(ctx context.Context, name string, version int) (*P
 	}
 	e.pluginMu.Lock()
 	defer e.pluginMu.Unlock()
-	versions, st, err := e.loadPlugin(ctx, name)
+	v, st, err := e.pluginVersion(ctx, name, version)
 	if err != nil {
 		return nil, err
 	}
-	if version == 0 {
-		version = st.Active
-	}
-	v := findVersion(versions, version)
-	if v == nil {
-		return nil, errorf(NotFound, "plugin %s has no version %d (it has %s)", name, version, versionList(versions))
-	}
+	version = v.Version
 	m, err := wasm.ParseManifest(v.Manifest)
 	if err != nil {
 		return nil, fmt.Errorf("plugin %s version %d: stored manifest: %w", name, version, err)
@@ -364,18 +358,28 @@ func (e *Engine) pluginInfo(ctx context.Context, name string, version int) (*Plu
 	if version < 0 {
 		return nil, errorf(InvalidArgument, "version is %d; give a version number, or 0 for the active one", version)
 	}
-	versions, st, err := e.loadPlugin(ctx, name)
+	v, st, err := e.pluginVersion(ctx, name, version)
 	if err != nil {
 		return nil, err
+	}
+	return e.info(v, st), nil
+}
+
+// pluginVersion reads one version of a plugin, the active one for 0, with
+// the plugin's state, or NotFound.
+func (e *Engine) pluginVersion(ctx context.Context, name string, version int) (*store.PluginVersion, *store.PluginState, error) {
+	versions, st, err := e.loadPlugin(ctx, name)
+	if err != nil {
+		return nil, nil, err
 	}
 	if version == 0 {
 		version = st.Active
 	}
 	v := findVersion(versions, version)
 	if v == nil {
-		return nil, errorf(NotFound, "plugin %s has no version %d (it has %s)", name, version, versionList(versions))
+		return nil, nil, errorf(NotFound, "plugin %s has no version %d (it has %s)", name, version, versionList(versions))
 	}
-	return e.info(v, st), nil
+	return v, st, nil
 }
 
 // loadPlugin reads the versions and the state of a plugin, or NotFound.

@@ -13,13 +13,6 @@ import (
 	"github.com/batonhq/baton/wasm/wasmtest"
 )
 
-// testModule returns a plugin whose bytes differ with tag. Its tasks stay
-// in progress (it checks them back in for an hour), so that the workflows
-// using it keep running.
-func testModule(tag string) []byte {
-	return wasmtest.Minimal(`{"status":"IN_PROGRESS","callbackAfterSeconds":3600}`, tag)
-}
-
 func manifest(name string, taskTypes, workers []string) []byte {
 	q := func(list []string) string {
 		if len(list) == 0 {
@@ -42,7 +35,7 @@ func requireCode(t *testing.T, code engine.Code, err error, msgAndContains ...st
 func TestPluginUploadAndVersions(t *testing.T) {
 	t.Parallel()
 	b := setup(t, 1, nil)
-	mod := testModule("v1")
+	mod := wasmtest.Waiting("v1")
 	info, created, err := b.e.PutPlugin(b.ctx, mod, manifest("hash", []string{"HASH"}, []string{"hash_fields"}))
 	require.NoError(t, err)
 	require.True(t, created)
@@ -107,9 +100,9 @@ func TestPluginUploadRefused(t *testing.T) {
 	requireCode(t, engine.InvalidArgument, err, "module is 33554433 bytes; at most 33554432")
 	_, _, err = b.e.PutPlugin(b.ctx, nil, ok)
 	requireCode(t, engine.InvalidArgument, err, "module is empty")
-	_, _, err = b.e.PutPlugin(b.ctx, testModule("x"), []byte(`{"name":"p","taskTypes":["SIMPLE"],"limits":{"memoryMiB":-1}}`))
+	_, _, err = b.e.PutPlugin(b.ctx, wasmtest.Waiting("x"), []byte(`{"name":"p","taskTypes":["SIMPLE"],"limits":{"memoryMiB":-1}}`))
 	requireCode(t, engine.InvalidArgument, err, "manifest is not valid", `"SIMPLE" is one of Conductor's own task types`, "limits.memoryMiB is -1")
-	_, _, err = b.e.PutPlugin(b.ctx, testModule("x"), []byte(`{"name":"p","taskTypes":["P"],"timeout":5}`))
+	_, _, err = b.e.PutPlugin(b.ctx, wasmtest.Waiting("x"), []byte(`{"name":"p","taskTypes":["P"],"timeout":5}`))
 	requireCode(t, engine.InvalidArgument, err, `unknown field "timeout"`)
 
 	list, err := b.e.Plugins(b.ctx)
@@ -120,9 +113,9 @@ func TestPluginUploadRefused(t *testing.T) {
 func TestPluginEnableDisable(t *testing.T) {
 	t.Parallel()
 	b := setup(t, 1, nil)
-	_, _, err := b.e.PutPlugin(b.ctx, testModule("1"), manifest("p", []string{"P"}, nil))
+	_, _, err := b.e.PutPlugin(b.ctx, wasmtest.Waiting("1"), manifest("p", []string{"P"}, nil))
 	require.NoError(t, err)
-	_, _, err = b.e.PutPlugin(b.ctx, testModule("2"), manifest("p", []string{"P"}, nil))
+	_, _, err = b.e.PutPlugin(b.ctx, wasmtest.Waiting("2"), manifest("p", []string{"P"}, nil))
 	require.NoError(t, err)
 
 	info, err := b.e.DisablePlugin(b.ctx, "p")
@@ -162,22 +155,22 @@ func TestPluginEnableDisable(t *testing.T) {
 func TestPluginsMayNotShareATaskType(t *testing.T) {
 	t.Parallel()
 	b := setup(t, 1, nil)
-	_, _, err := b.e.PutPlugin(b.ctx, testModule("a"), manifest("a", []string{"HASH"}, []string{"hash_fields"}))
+	_, _, err := b.e.PutPlugin(b.ctx, wasmtest.Waiting("a"), manifest("a", []string{"HASH"}, []string{"hash_fields"}))
 	require.NoError(t, err)
 
-	_, _, err = b.e.PutPlugin(b.ctx, testModule("b"), manifest("b", []string{"OTHER", "HASH"}, nil))
+	_, _, err = b.e.PutPlugin(b.ctx, wasmtest.Waiting("b"), manifest("b", []string{"OTHER", "HASH"}, nil))
 	requireCode(t, engine.AlreadyExists, err, "task type HASH is provided by plugin a (version 1)")
-	_, _, err = b.e.PutPlugin(b.ctx, testModule("b"), manifest("b", nil, []string{"hash_fields"}))
+	_, _, err = b.e.PutPlugin(b.ctx, wasmtest.Waiting("b"), manifest("b", nil, []string{"hash_fields"}))
 	requireCode(t, engine.AlreadyExists, err, "worker task hash_fields is served by plugin a")
 
 	// A plugin may change what it provides itself.
-	_, _, err = b.e.PutPlugin(b.ctx, testModule("a2"), manifest("a", []string{"HASH", "HMAC"}, nil))
+	_, _, err = b.e.PutPlugin(b.ctx, wasmtest.Waiting("a2"), manifest("a", []string{"HASH", "HMAC"}, nil))
 	require.NoError(t, err)
 
 	// Once a is disabled, b may take the type; a may not come back.
 	_, err = b.e.DisablePlugin(b.ctx, "a")
 	require.NoError(t, err)
-	_, _, err = b.e.PutPlugin(b.ctx, testModule("b"), manifest("b", []string{"HASH"}, nil))
+	_, _, err = b.e.PutPlugin(b.ctx, wasmtest.Waiting("b"), manifest("b", []string{"HASH"}, nil))
 	require.NoError(t, err)
 	_, err = b.e.EnablePlugin(b.ctx, "a", 0)
 	requireCode(t, engine.AlreadyExists, err, "task type HASH is provided by plugin b (version 1)")
@@ -191,9 +184,9 @@ func TestPluginDeleteRefusedWhileUsed(t *testing.T) {
 	// The workflow "chain" runs one SIMPLE task "work", which the plugin
 	// serves as a worker.
 	b := setup(t, 1, work())
-	_, _, err := b.e.PutPlugin(b.ctx, testModule("1"), manifest("worker", nil, []string{"work"}))
+	_, _, err := b.e.PutPlugin(b.ctx, wasmtest.Waiting("1"), manifest("worker", nil, []string{"work"}))
 	require.NoError(t, err)
-	_, _, err = b.e.PutPlugin(b.ctx, testModule("2"), manifest("worker", nil, []string{"work"}))
+	_, _, err = b.e.PutPlugin(b.ctx, wasmtest.Waiting("2"), manifest("worker", nil, []string{"work"}))
 	require.NoError(t, err)
 
 	var ids []string
@@ -234,7 +227,7 @@ func TestPluginDeleteRefusedWhileUsed(t *testing.T) {
 func TestPluginKeptAcrossRestart(t *testing.T) {
 	t.Parallel()
 	b := setupOnDisk(t, 1, "")
-	info, _, err := b.e.PutPlugin(b.ctx, testModule("1"), manifest("p", []string{"P"}, nil))
+	info, _, err := b.e.PutPlugin(b.ctx, wasmtest.Waiting("1"), manifest("p", []string{"P"}, nil))
 	require.NoError(t, err)
 	_, err = b.e.DisablePlugin(b.ctx, "p")
 	require.NoError(t, err)
@@ -256,11 +249,11 @@ func TestPluginKeptAcrossRestart(t *testing.T) {
 func TestPluginDeleteRefusedWhenItsSuccessorConflicts(t *testing.T) {
 	t.Parallel()
 	b := setup(t, 1, nil)
-	_, _, err := b.e.PutPlugin(b.ctx, testModule("a1"), manifest("a", []string{"X_TYPE"}, nil))
+	_, _, err := b.e.PutPlugin(b.ctx, wasmtest.Waiting("a1"), manifest("a", []string{"X_TYPE"}, nil))
 	require.NoError(t, err)
-	_, _, err = b.e.PutPlugin(b.ctx, testModule("a2"), manifest("a", []string{"Y_TYPE"}, nil))
+	_, _, err = b.e.PutPlugin(b.ctx, wasmtest.Waiting("a2"), manifest("a", []string{"Y_TYPE"}, nil))
 	require.NoError(t, err)
-	_, _, err = b.e.PutPlugin(b.ctx, testModule("b1"), manifest("b", []string{"X_TYPE"}, nil))
+	_, _, err = b.e.PutPlugin(b.ctx, wasmtest.Waiting("b1"), manifest("b", []string{"X_TYPE"}, nil))
 	require.NoError(t, err)
 	err = b.e.DeletePlugin(b.ctx, "a", 2)
 	requireCode(t, engine.FailedPrecondition, err, "would make version 1 active", "task type X_TYPE is provided by plugin b")
