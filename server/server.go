@@ -30,6 +30,7 @@ import (
 	"github.com/batonhq/baton/server/internal/listener"
 	"github.com/batonhq/baton/server/internal/scheduler"
 	"github.com/batonhq/baton/server/internal/store/badgerstore"
+	"github.com/batonhq/baton/server/internal/ui"
 	"github.com/batonhq/baton/wasm"
 )
 
@@ -171,7 +172,10 @@ func New(cfg Config) (*Server, error) {
 		engine: e,
 		sched:  sched,
 		http: &http.Server{
-			Handler:           api.New(e, api.Options{Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes, Scheduler: sched}),
+			Handler: api.New(e, api.Options{
+				Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes, Scheduler: sched,
+				Console: ui.New(e, ui.Options{Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes}),
+			}),
 			Protocols:         &protocols,
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),

@@ -207,6 +207,22 @@ func (v *validator) collect(list []*WorkflowTask, ptr string) {
 	}
 }
 
+// Walk calls fn for every task of a list and of the lists nested in it
+// (SWITCH cases in key order, then the default case, FORK branches,
+// DO_WHILE bodies), depth first in document order, with each task's JSON
+// pointer below ptr ("/tasks" for a definition's tasks). Nil entries are
+// skipped.
+func Walk(list []*WorkflowTask, ptr string, fn func(t *WorkflowTask, ptr string)) {
+	for i, t := range list {
+		if t == nil {
+			continue
+		}
+		p := ptr + "/" + strconv.Itoa(i)
+		fn(t, p)
+		children(t, p, func(l []*WorkflowTask, lp string) { Walk(l, lp, fn) })
+	}
+}
+
 // children calls fn for every task list nested in t.
 func children(t *WorkflowTask, p string, fn func([]*WorkflowTask, string)) {
 	for _, k := range sortedKeys(t.DecisionCases) {

@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -555,4 +556,21 @@ func TestDiagnostics(t *testing.T) {
 
 	two := append(one, Diagnostic{Message: "the workflow definition is missing"})
 	require.EqualError(t, two.Err(), "2 problems:\n  /name: the workflow name is missing\n  the workflow definition is missing")
+}
+
+func TestWalk(t *testing.T) {
+	var def WorkflowDef
+	require.NoError(t, json.Unmarshal([]byte(`{"name":"w","tasks":[
+		{"name":"a","taskReferenceName":"a","type":"SIMPLE"},
+		{"name":"s","taskReferenceName":"s","type":"SWITCH","decisionCases":{"y":[{"name":"c","taskReferenceName":"c","type":"SIMPLE"}],"x":[{"name":"b","taskReferenceName":"b","type":"SIMPLE"}]},
+		 "defaultCase":[{"name":"d","taskReferenceName":"d","type":"SIMPLE"}]},
+		{"name":"f","taskReferenceName":"f","type":"FORK_JOIN","forkTasks":[[{"name":"l","taskReferenceName":"l","type":"DO_WHILE","loopOver":[{"name":"e","taskReferenceName":"e","type":"SIMPLE"}]}]]},
+		null]}`), &def))
+	var got []string
+	Walk(def.Tasks, "/tasks", func(t *WorkflowTask, ptr string) { got = append(got, t.TaskReferenceName+" "+ptr) })
+	require.Equal(t, []string{
+		"a /tasks/0", "s /tasks/1",
+		"b /tasks/1/decisionCases/x/0", "c /tasks/1/decisionCases/y/0", "d /tasks/1/defaultCase/0",
+		"f /tasks/2", "l /tasks/2/forkTasks/0/0", "e /tasks/2/forkTasks/0/0/loopOver/0",
+	}, got)
 }

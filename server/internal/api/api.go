@@ -28,6 +28,9 @@ type Options struct {
 	// Scheduler serves the schedule endpoints; without it they answer
 	// Unavailable.
 	Scheduler *scheduler.Scheduler
+	// Console serves every path the API does not (the web console at
+	// "/"); without it they are not found.
+	Console http.Handler
 }
 
 // New returns the handler of Baton's API over an engine: the Connect
@@ -76,5 +79,8 @@ func New(e *engine.Engine, opts Options) http.Handler {
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]bool{"healthy": true})
 	})
+	if opts.Console != nil {
+		mux.Handle("/", opts.Console)
+	}
 	return mux
 }
