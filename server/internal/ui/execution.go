@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -159,13 +160,25 @@ func jsonObject(field, s string) (map[string]any, error) {
 	return m, nil
 }
 
-// prettyJSON renders a value as indented JSON for display.
-func prettyJSON(v any) string {
+// maxJSONShown bounds the JSON a page shows of one value; the rest is a
+// link away (the REST API's full document).
+const maxJSONShown = 64 << 10
+
+// prettyJSON renders a value as indented JSON for display, cut at
+// maxJSONShown bytes (at a line's end); cut reports whether it was.
+func prettyJSON(v any) (text string, cut bool) {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return fmt.Sprintf("(not JSON: %v)", err)
+		return fmt.Sprintf("(not JSON: %v)", err), false
 	}
-	return string(b)
+	if len(b) <= maxJSONShown {
+		return string(b), false
+	}
+	end := bytes.LastIndexByte(b[:maxJSONShown], '\n')
+	if end < 0 {
+		end = maxJSONShown
+	}
+	return string(b[:end]) + "\n…", true
 }
 
 // bar places a task attempt on the timeline: the queue wait (scheduled to
