@@ -57,6 +57,8 @@ const Stylesheet = `.baton-diagram{font:12px system-ui,-apple-system,"Segoe UI",
 .baton-diagram [data-status=CANCELED]>rect{fill:var(--baton-canceled-bg,#ded5f8);stroke:var(--baton-canceled-fg,#26194b)}
 .baton-diagram [data-status=FAILED]>rect,.baton-diagram [data-status=FAILED_WITH_TERMINAL_ERROR]>rect,.baton-diagram [data-status=TIMED_OUT]>rect,.baton-diagram [data-status=TERMINATED]>rect{fill:var(--baton-failed-bg,#f9c6c9);stroke:var(--baton-failed-fg,#7f050b)}
 .baton-diagram [data-status=SKIPPED]>rect{fill:var(--baton-skipped-bg,#e4e6ea);stroke:var(--baton-skipped-fg,#5b6475)}
+.baton-diagram .container[data-status]>rect{fill:var(--baton-container-bg,rgba(120,130,150,.06))}
+.baton-diagram .step{font-size:16px}
 `
 
 // RenderSVG writes a graph as an SVG document fragment (an <svg> element,
@@ -477,30 +479,41 @@ func (s *svgw) nodeTitle(n *Node) {
 // iterations writes "iteration N of M" in a loop's header, with links to
 // the previous and next iterations.
 func (s *svgw) iterations(n *Node) {
-	x := n.X + n.W - 10
-	s.str(`<text class="meta" text-anchor="end"`)
-	s.iattr("x", x)
-	s.iattr("y", n.Y+20)
+	s.str(`<text class="meta"`)
+	s.iattr("x", n.X+10)
+	s.iattr("y", n.Y+38)
 	s.iattr("data-iteration", n.Iteration)
 	s.iattr("data-iterations", n.Iterations)
 	s.str(">")
 	if n.Iteration > 1 {
-		s.link(s.g.view.withIteration(n.Ref, n.Iteration-1), "‹ ")
+		s.link(s.g.view.withIteration(n.Ref, n.Iteration-1), "‹", "step", "previous iteration")
+		s.str(" ")
 	}
 	s.str("iteration ")
 	s.int(n.Iteration)
 	s.str(" of ")
 	s.int(n.Iterations)
 	if n.Iteration < n.Iterations {
-		s.link(s.g.view.withIteration(n.Ref, n.Iteration+1), " ›")
+		s.str(" ")
+		s.link(s.g.view.withIteration(n.Ref, n.Iteration+1), "›", "step", "next iteration")
 	}
 	s.str("</text>")
 }
 
-func (s *svgw) link(v View, label string) {
+// link writes a link to another view of the diagram; label is the text
+// shown, name what it does (for assistive technology) when label is a sign.
+func (s *svgw) link(v View, label, class, name string) {
 	s.str("<a")
 	s.attr("href", s.viewHref(v))
-	s.str(`><tspan class="link">`)
+	if name != "" {
+		s.attr("aria-label", name)
+	}
+	s.str(`><tspan class="link`)
+	if class != "" {
+		s.str(" ")
+		s.str(class)
+	}
+	s.str(`">`)
 	s.str(label)
 	s.str("</tspan></a>")
 }
@@ -541,12 +554,12 @@ func (s *svgw) stack(n *Node) {
 		s.iattr("x", n.X+n.W-10)
 		s.iattr("y", n.Y+20)
 		s.str(` text-anchor="end">`)
-		s.link(s.g.view.withExpanded(ref, false), "collapse")
+		s.link(s.g.view.withExpanded(ref, false), "collapse", "", "")
 	} else {
 		s.iattr("x", n.X+10)
 		s.iattr("y", n.Y+38)
 		s.str(">")
-		s.link(s.g.view.withExpanded(ref, true), "show each")
+		s.link(s.g.view.withExpanded(ref, true), "show each", "", "")
 	}
 	s.str("</text>")
 }
