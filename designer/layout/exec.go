@@ -132,13 +132,16 @@ type execCtx struct {
 // overlay gives a node the state of the latest attempt of its task. A node
 // is dimmed on a lane not taken, or when the execution ended without
 // running it.
+// Its TaskRef is set even before the task is scheduled: the live view
+// finds the node by the reference name its first attempt will have.
 func (x *execCtx) overlay(n *Node, ref string, dim bool) {
+	n.TaskRef = ref
 	t := x.byRef[ref]
 	n.Dimmed = dim || (t == nil && x.ended)
 	if t == nil {
 		return
 	}
-	n.Status, n.TaskID, n.TaskRef = string(t.Status), t.TaskID, t.ReferenceTaskName
+	n.Status, n.TaskID = string(t.Status), t.TaskID
 	n.Attempt, n.SubWorkflowID = t.RetryCount, t.SubWorkflowID
 }
 

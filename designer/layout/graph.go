@@ -74,13 +74,17 @@ type Node struct {
 
 	Status        string `json:"status,omitempty"`  // of the latest attempt; empty: not scheduled yet
 	TaskID        string `json:"taskId,omitempty"`  // of the latest attempt
-	TaskRef       string `json:"taskRef,omitempty"` // its reference name, with loop suffixes ("ref__2")
+	TaskRef       string `json:"taskRef,omitempty"` // the task's reference name in the execution, with loop suffixes ("ref__2")
 	Attempt       int    `json:"attempt,omitempty"` // retryCount of the latest attempt
 	Dimmed        bool   `json:"dimmed,omitempty"`  // on a path not taken, or never run in an ended execution
 	Iteration     int    `json:"iteration,omitempty"`
 	Iterations    int    `json:"iterations,omitempty"`
 	SubWorkflowID string `json:"subWorkflowId,omitempty"`
 	Stack         *Stack `json:"stack,omitempty"`
+
+	// fork is, for a stack, the reference name of its dynamic fork: the
+	// key of View.Expanded.
+	fork string
 }
 
 // SubRef names a sub-workflow; Version 0 means the latest.

@@ -360,7 +360,7 @@ func (b *builder) place(bl *block, x, y int, sc scope) (entry, exit *Node, term 
 		n := b.taskNode(t, bl.path, cx-nodeW/2, y, nodeW, nodeH, sc)
 		sy := y + nodeH + vGap
 		st := b.node(&Node{ID: "$stack:" + n.ID, Kind: KindStack, X: cx - bl.stackW/2, Y: sy, W: bl.stackW, H: bl.stackH,
-			Parent: sc.parent, Stack: bl.stack, Dimmed: n.Dimmed})
+			Parent: sc.parent, Stack: bl.stack, Dimmed: n.Dimmed, fork: t.TaskReferenceName})
 		if bl.stack != nil {
 			b.x.placeChildren(b, bl, st)
 		}

@@ -353,10 +353,6 @@ func (s *svgw) node(n *Node) {
 	}
 	if n.TaskRef != "" {
 		s.attr("data-task-ref", n.TaskRef)
-	} else if n.Ref != "" && s.g.Execution != nil {
-		// Not scheduled yet: the live view finds it by the reference name
-		// its first attempt will have.
-		s.attr("data-task-ref", n.Ref)
 	}
 	if n.TaskID != "" {
 		s.attr("data-task-id", n.TaskID)
@@ -548,7 +544,7 @@ func (s *svgw) stack(n *Node) {
 	if st.Total <= 0 {
 		return
 	}
-	ref := n.ID[len("$stack:"):]
+	ref := n.fork
 	s.str(`<text class="meta"`)
 	if st.Expanded {
 		s.iattr("x", n.X+n.W-10)
