@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -290,4 +291,15 @@ func TestViewQuery(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, v, ParseView(q))
 	require.Equal(t, "", View{}.Query())
+}
+
+// TestDarkThemeComplete: the dark theme sets every variable the stylesheet
+// reads, so no light fallback shows through on a dark page.
+func TestDarkThemeComplete(t *testing.T) {
+	t.Parallel()
+	used := regexp.MustCompile(`var\((--baton-[a-z-]+),`).FindAllStringSubmatch(Stylesheet, -1)
+	require.NotEmpty(t, used)
+	for _, m := range used {
+		require.Contains(t, DarkTheme, m[1]+":", "DarkTheme sets %s", m[1])
+	}
 }

@@ -57,6 +57,8 @@ type block struct {
 	joinPath string
 	lanes    []*seq
 	labels   []string // a SWITCH's lane labels
+	lanesW   int      // the lanes side by side, with the gaps between them
+	lanesH   int      // the tallest lane
 	body     *seq
 
 	w, h int
@@ -105,13 +107,12 @@ func newSeq(list []*workflow.WorkflowTask, path, emptyKind string) *seq {
 		case workflow.TypeForkJoin, workflow.TypeFork, workflow.TypeForkJoinDynamic:
 			b.kind = blockFork
 			if t.TaskType() == workflow.TypeForkJoinDynamic {
+				// Its branches come from its input: forkTasks are ignored.
 				b.kind = blockDynamic
-			}
-			for j, br := range t.ForkTasks {
-				b.lanes = append(b.lanes, newSeq(br, b.path+"/forkTasks/"+strconv.Itoa(j), SlotEmpty))
-			}
-			if b.kind == blockDynamic {
-				b.lanes = nil // a dynamic fork's branches come from its input
+			} else {
+				for j, br := range t.ForkTasks {
+					b.lanes = append(b.lanes, newSeq(br, b.path+"/forkTasks/"+strconv.Itoa(j), SlotEmpty))
+				}
 			}
 			if i+1 < len(list) && list[i+1] != nil && list[i+1].TaskType() == workflow.TypeJoin {
 				i++
@@ -196,32 +197,26 @@ func (b *builder) measureSeq(s *seq, sc scope) {
 	}
 }
 
-// lanes measures lanes side by side: their total width with the gaps, and
-// the tallest.
-func (b *builder) lanes(bl *block, sc scope) (w, h int) {
-	for i, l := range bl.lanes {
-		b.measureSeq(l, sc)
-		if i > 0 {
-			w += hGap
-		}
-		w += l.w
-		h = max(h, l.h)
-	}
-	return w, h
-}
-
 func (b *builder) measure(bl *block, sc scope) {
 	switch bl.kind {
 	case blockTask:
 		bl.w, bl.h = nodeW, nodeH
 	case blockSwitch, blockFork:
-		lw, lh := b.lanes(bl, sc)
+		bl.lanesW, bl.lanesH = 0, 0
+		for i, l := range bl.lanes {
+			b.measureSeq(l, sc)
+			if i > 0 {
+				bl.lanesW += hGap
+			}
+			bl.lanesW += l.w
+			bl.lanesH = max(bl.lanesH, l.h)
+		}
 		bottom := mergeD
 		if bl.kind == blockFork {
 			bottom = nodeH
 		}
-		bl.w = max(headerW, lw)
-		bl.h = nodeH + bus + lh + bus + bottom
+		bl.w = max(headerW, bl.lanesW)
+		bl.h = nodeH + bus + bl.lanesH + bus + bottom
 	case blockDynamic:
 		bl.stackW, bl.stackH = nodeW, nodeH
 		if b.x != nil {
@@ -410,16 +405,8 @@ func (b *builder) joinNode(bl *block, fork *Node, cx, y int, sc scope) *Node {
 func (b *builder) placeSplit(bl *block, x, y int, sc scope) (entry, exit *Node, term bool) {
 	cx := x + bl.w/2
 	n := b.taskNode(bl.task, bl.path, cx-nodeW/2, y, nodeW, nodeH, sc)
-	lw, lh := 0, 0
-	for i, l := range bl.lanes {
-		if i > 0 {
-			lw += hGap
-		}
-		lw += l.w
-		lh = max(lh, l.h)
-	}
 	top := y + nodeH + bus
-	by := top + lh + bus
+	by := top + bl.lanesH + bus
 	var m *Node
 	addKind, addPath := SlotBranch, bl.path+"/forkTasks"
 	if bl.kind == blockSwitch {
@@ -435,7 +422,7 @@ func (b *builder) placeSplit(bl *block, x, y int, sc scope) (entry, exit *Node, 
 		taken = b.x.takenLane(bl, sc)
 	}
 	upper, lower := y+nodeH+bus/2, by-bus/2
-	lx := x + (bl.w-lw)/2
+	lx := x + (bl.w-bl.lanesW)/2
 	if len(bl.lanes) == 0 {
 		b.edge(n, m, EdgeFlow, false, Point{cx, y + nodeH}, Point{cx, by})
 	}

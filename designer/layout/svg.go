@@ -61,6 +61,17 @@ const Stylesheet = `.baton-diagram{font:12px system-ui,-apple-system,"Segoe UI",
 .baton-diagram .step{font-size:16px}
 `
 
+// DarkTheme is a set of --baton-* variable declarations for a dark page,
+// Conductor's status hues darkened: a page applies it in a rule of its
+// own, such as "@media (prefers-color-scheme: dark) { :root { ... } }".
+const DarkTheme = `--baton-text:#e6e8ee;--baton-text-muted:#a3aab8;--baton-edge:#7d8799;` +
+	`--baton-node-bg:#1d212a;--baton-node-border:#8a94a6;--baton-terminal-bg:#2a303c;` +
+	`--baton-container-bg:rgba(160,170,190,.08);--baton-link:#8ab4ff;--baton-slot-bg:#1d212a;--baton-slot:#8ab4ff;` +
+	`--baton-completed-bg:#1f4d2b;--baton-completed-fg:#aee1b8;--baton-warning-bg:#4d3a10;--baton-warning-fg:#feeac5;` +
+	`--baton-running-bg:#4a3d12;--baton-running-fg:#f5d27a;--baton-scheduled-bg:#173a5c;--baton-scheduled-fg:#cbe2f7;` +
+	`--baton-canceled-bg:#352a5c;--baton-canceled-fg:#ded5f8;--baton-failed-bg:#5c1a1f;--baton-failed-fg:#f9c6c9;` +
+	`--baton-skipped-bg:#30343c;--baton-skipped-fg:#c3c8d2;`
+
 // RenderSVG writes a graph as an SVG document fragment (an <svg> element,
 // usable inline in HTML or as a file). It holds no script: the live view
 // patches the data-status attribute of the element whose data-task-id or
