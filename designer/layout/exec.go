@@ -175,16 +175,20 @@ func (x *execCtx) takenLane(bl *block, sc scope) int {
 	return len(bl.labels) - 1
 }
 
-// selectedCase is the case a SWITCH chose, from its output.
+// selectedCase is the case a SWITCH chose (selectedCase, else the first
+// evaluationResult), or a legacy DECISION (the first caseOutput), from its
+// output.
 func selectedCase(out map[string]any) string {
 	if s, ok := out["selectedCase"].(string); ok {
 		return s
 	}
-	if r, ok := out["evaluationResult"].([]any); ok && len(r) > 0 {
-		if s, ok := r[0].(string); ok {
-			return s
+	for _, key := range []string{"evaluationResult", "caseOutput"} {
+		if r, ok := out[key].([]any); ok && len(r) > 0 {
+			if s, ok := r[0].(string); ok {
+				return s
+			}
+			return fmt.Sprint(r[0])
 		}
-		return fmt.Sprint(r[0])
 	}
 	return ""
 }

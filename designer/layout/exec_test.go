@@ -2,6 +2,7 @@ package layout
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -121,6 +122,31 @@ func TestExecutionSwitch(t *testing.T) {
 	require.True(t, n["notify"].Dimmed)
 	require.False(t, n["card_receipt"].Dimmed)
 	require.Equal(t, "FAILED", n["$end"].Status)
+}
+
+// TestExecutionDecision: a legacy DECISION says its case in caseOutput; a
+// case no key matches takes the default lane.
+func TestExecutionDecision(t *testing.T) {
+	t.Parallel()
+	def := fixture(t, "decision_legacy")
+	r := newRun(def, workflow.StatusCompleted)
+	r.task("d1", "DECISION", workflow.TaskCompleted).OutputData["caseOutput"] = []any{"0"}
+	r.task("zero", "SIMPLE", workflow.TaskCompleted)
+	r.task("bye", "EXCLUSIVE_JOIN", workflow.TaskCompleted)
+	n := nodesByID(LayoutExecution(def, r.wf, View{}))
+	require.False(t, n["zero"].Dimmed)
+	require.True(t, n["greet"].Dimmed)
+
+	r.wf.Tasks[0].OutputData["caseOutput"] = []any{json.Number("7")}
+	r.wf.Tasks = r.wf.Tasks[:1]
+	n = nodesByID(LayoutExecution(def, r.wf, View{}))
+	require.True(t, n["zero"].Dimmed)
+	require.True(t, n["greet"].Dimmed)
+	for _, e := range LayoutExecution(def, r.wf, View{}).Edges {
+		if e.Label != nil && e.Label.Text == "default" {
+			require.False(t, e.Dimmed, "the empty default lane was taken")
+		}
+	}
 }
 
 // TestExecutionLoops: each loop shows its latest iteration unless the view
