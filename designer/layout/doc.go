@@ -95,7 +95,7 @@
 //     (cx, lower), (cx, by); an empty lane gets one edge node→bottom node
 //     through (cx, y+48), (cx, upper), (lcx, upper), (lcx, lower),
 //     (cx, lower), (cx, by). A SWITCH's edge into each lane is labelled with
-//     the case key or "default" at (lcx + 6, top + 14). A FORK with no
+//     the case key or "default" at (lcx + 14, top + 14). A FORK with no
 //     branches gets one straight edge from its node to its JOIN. Entry is
 //     the node, exit the bottom node.
 //   - FORK_JOIN_DYNAMIC at (x, y): its node at (cx − 90, y), the stack at

@@ -27,7 +27,7 @@ const (
 	backInset  = 8  // the repeat arrow stops this far from a loop body's top and bottom
 	slotGap    = 12 // between a SWITCH or FORK node and its "add" slot
 	headerW    = nodeW + 2*(slotGap+2*slotR)
-	labelDX    = 6  // a case label starts this far right of its lane's line
+	labelDX    = 14 // a case label starts this far right of its lane's line, clear of the slot
 	labelDY    = 14 // and this far below the top of the lane
 	stackPad   = 16 // inside an expanded stack
 	stackHead  = 32 // the label band of an expanded stack
