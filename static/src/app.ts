@@ -71,8 +71,49 @@ function setupDropzones(): void {
   }
 }
 
+// setupDiagramTasks makes the task nodes of an execution's diagram open
+// their task's panel, with the mouse or the keyboard (Tab, then Enter or
+// Space).
+function setupDiagramTasks(): void {
+  const panel = document.querySelector("#task-panel");
+  const exec = document.querySelector<HTMLElement>("[data-live-execution]")?.dataset.liveExecution;
+  if (!panel || !exec) return;
+  const nodes = () => document.querySelectorAll<SVGElement>(".diagram [data-task-id]");
+  const mark = () => {
+    for (const n of nodes()) {
+      if (!n.dataset.taskId || n.hasAttribute("tabindex")) continue;
+      n.setAttribute("tabindex", "0");
+      n.setAttribute("role", "button");
+      n.setAttribute("aria-label", `Task ${n.dataset.taskRef ?? n.dataset.taskId}, ${n.dataset.status ?? ""}`);
+    }
+  };
+  const open = (n: Element) => {
+    const id = (n as SVGElement).dataset.taskId;
+    if (!id) return;
+    const url = `/executions/${encodeURIComponent(exec)}/tasks/${encodeURIComponent(id)}`;
+    const htmx = (window as unknown as { htmx?: { ajax(m: string, u: string, t: string): void } }).htmx;
+    if (htmx) htmx.ajax("GET", url, "#task-panel");
+    else location.href = url;
+  };
+  const diagram = document.querySelector(".diagram");
+  diagram?.addEventListener("click", (ev) => {
+    const n = (ev.target as Element).closest("[data-task-id]");
+    if (n && !(ev.target as Element).closest("a")) open(n);
+  });
+  diagram?.addEventListener("keydown", (ev) => {
+    const e = ev as KeyboardEvent;
+    const n = (e.target as Element).closest("[data-task-id]");
+    if (n && (e.key === "Enter" || e.key === " ")) {
+      e.preventDefault();
+      open(n);
+    }
+  });
+  mark();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   setupThemeToggle();
   setupSelectAll();
   setupDropzones();
+  setupDiagramTasks();
 });

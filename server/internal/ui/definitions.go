@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/a-h/templ"
+
 	"github.com/batonhq/baton/sdk/workflow"
 )
 
@@ -65,6 +67,8 @@ type definitionView struct {
 	// DiffWith is the version compared against (0: none), Diff the lines.
 	DiffWith int
 	Diff     []diffOp
+	// Diagram is the version's SVG.
+	Diagram templ.Component
 }
 
 func (c *console) definition(w http.ResponseWriter, r *http.Request) {
@@ -85,6 +89,10 @@ func (c *console) definition(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := definitionView{Def: d, JSON: defJSON(d)}
+	if v.Diagram, err = definitionDiagram(d); err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	for _, o := range all {
 		if o.Name == name {
 			v.Versions = append(v.Versions, o.Version)

@@ -519,7 +519,7 @@ func definitionPage(v definitionView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = definitionDiagram(v.Def).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = v.Diagram.Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

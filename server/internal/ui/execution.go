@@ -30,6 +30,8 @@ type executionView struct {
 	Children []*workflow.Task
 	// Span is the timeline's extent, Unix milliseconds.
 	SpanStart, SpanEnd int64
+	// Diagram is the execution's SVG.
+	Diagram templ.Component
 }
 
 func (c *console) execution(w http.ResponseWriter, r *http.Request) {
@@ -39,6 +41,10 @@ func (c *console) execution(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := executionView{W: wf, Total: len(wf.Tasks)}
+	if v.Diagram, err = c.executionDiagram(r.Context(), wf, r.URL.Query()); err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	if o := r.URL.Query().Get("tasks"); o != "" {
 		if _, err := fmt.Sscan(o, &v.Offset); err != nil || v.Offset < 0 || v.Offset >= max(v.Total, 1) {
 			c.fail(w, r, badRequest(fmt.Sprintf("tasks=%q: want a task offset from 0 to %d", o, max(v.Total-1, 0))))

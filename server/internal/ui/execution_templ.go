@@ -326,7 +326,7 @@ func executionPage(v executionView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = diagram(v.W).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = v.Diagram.Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -45,6 +45,7 @@ func New(e *engine.Engine, opts Options) http.Handler {
 	c := &console{e: e, log: opts.Logger, opts: opts}
 	mux := http.NewServeMux()
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler()))
+	mux.HandleFunc("GET /diagram.css", diagramCSS)
 	if opts.Live != nil {
 		mux.Handle("/live", opts.Live)
 	}
