@@ -35,6 +35,8 @@ type Client struct {
 	listeners batonv1connect.ListenerServiceClient
 	// plugins: plugin.go
 	plugins batonv1connect.PluginServiceClient
+	// queues: queue.go
+	queues batonv1connect.QueueServiceClient
 }
 
 type options struct {
@@ -82,6 +84,7 @@ func New(baseURL string, opts ...Option) *Client {
 
 		listeners: batonv1connect.NewListenerServiceClient(o.http, baseURL, o.connect...),
 		plugins:   batonv1connect.NewPluginServiceClient(o.http, baseURL, o.connect...),
+		queues:    batonv1connect.NewQueueServiceClient(o.http, baseURL, o.connect...),
 	}
 }
 

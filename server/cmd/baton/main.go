@@ -12,6 +12,8 @@
 //	                               manage workflow schedules (cron with seconds)
 //	baton deadletters ls|redrive ID...|rm ID...
 //	                               status events their webhook refused
+//	baton queues [TYPE]            task queues: depth, in flight, oldest waiting, rates, workers
+//	baton overview                 executions by status, throughput, the busiest queues
 //	baton plugin push|ls|get|versions|enable|disable|rm
 //	                               manage WebAssembly plugins (custom task types, in-server workers)
 //	baton worker --plugin FILE.wasm

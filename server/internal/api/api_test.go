@@ -66,7 +66,15 @@ func setup(t *testing.T, opts api.Options) *env {
 	t.Helper()
 	st, err := badgerstore.Open(badgerstore.Options{InMemory: true})
 	require.NoError(t, err)
-	e, err := engine.New(engine.Config{Store: st})
+	return setupWith(t, engine.Config{Store: st}, opts)
+}
+
+// setupWith is setup with an engine configuration of the test's own; it
+// closes cfg.Store at the end.
+func setupWith(t *testing.T, cfg engine.Config, opts api.Options) *env {
+	t.Helper()
+	st := cfg.Store
+	e, err := engine.New(cfg)
 	require.NoError(t, err)
 	require.NoError(t, e.Start(t.Context()))
 

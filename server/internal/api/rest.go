@@ -76,6 +76,9 @@ func newREST(e *engine.Engine, sched *scheduler.Scheduler, errs *errorMapper, ma
 	s.handle("GET /api/tasks/queue/sizes", s.queueSizes)
 	s.handle("GET /api/tasks/queue/polldata", s.pollData)
 	s.handle("GET /api/tasks/queue/polldata/all", s.pollData)
+	s.handle("GET /api/tasks/queue/size", s.queueSize)
+	s.handle("GET /api/tasks/queue/all", s.allQueueSizes)
+	s.handle("GET /api/tasks/queue/all/verbose", s.allQueuesVerbose)
 	s.handle("GET /api/tasks/{first}/{second}", s.pollOrLogs)
 	s.handle("GET /api/tasks/{taskId}", s.getTask)
 	s.handle("POST /api/tasks", s.updateTask)
@@ -105,6 +108,11 @@ func newREST(e *engine.Engine, sched *scheduler.Scheduler, errs *errorMapper, ma
 	s.handle("GET /api/scheduler/schedules/{name}/resume", s.resumeSchedule)
 	s.handle("PUT /api/scheduler/schedules/{name}/resume", s.resumeSchedule)
 	s.handle("GET /api/scheduler/nextFewSchedules", s.nextFewSchedules)
+
+	// Baton's figures of queues and of the server (rest_queue.go).
+	s.handle("GET /api/queues", s.listQueues)
+	s.handle("GET /api/queues/{type}", s.getQueue)
+	s.handle("GET /api/overview", s.overview)
 
 	// Dead letters of status listeners (rest_listener.go).
 	s.handle("GET /api/listeners/deadletters", s.listDeadLetters)

@@ -104,6 +104,10 @@ type Engine struct {
 	keys    keyLocks
 	queues  *queues
 	pollers *pollers
+	// flows and overview are the figures of queues and executions
+	// (queuestats.go, stats.go).
+	flows    *flows
+	overview *overview
 	// watchers wait for changes of executions (ExecuteWorkflow).
 	watchers watchers
 	limits   *limits
@@ -148,6 +152,7 @@ func New(cfg Config) (*Engine, error) {
 		cache:   newCache(),
 		stop:    make(chan struct{}),
 	}
+	e.flows, e.overview = newFlows(), newOverview()
 	e.listener = l
 	e.timer = newTimer(e)
 	hcfg := cfg.Plugins
@@ -167,6 +172,9 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err := e.defs.load(ctx); err != nil {
 		return err
 	}
+	if err := e.loadCounts(ctx); err != nil {
+		return err
+	}
 	if err := e.reloadHandlers(ctx); err != nil {
 		return err
 	}
@@ -175,6 +183,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	// working on them: they go back to their queue at once.
 	var orphans []*workflow.Task
 	err := e.store.ActiveTasks(ctx, func(t *workflow.Task) error {
+		e.flows.recovered(t)
 		switch {
 		case t.Status == workflow.TaskInProgress && decider.KindOf(t) == decider.KindQueued && !t.CallbackFromWorker,
 			t.Status == workflow.TaskInProgress && strings.HasPrefix(t.WorkerID, pluginWorkerPrefix) && !t.CallbackFromWorker:

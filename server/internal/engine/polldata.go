@@ -26,18 +26,33 @@ type PollData struct {
 
 type pollKey struct{ taskType, domain, workerID string }
 
-// pollers remembers the last poll of each worker on each queue. It is
-// memory only: after a restart a domain is active again once its workers
-// poll, which they do within their poll interval.
+// polls are the polls of one worker, or of every worker, on one queue.
+type polls struct {
+	last int64 // Unix ms
+	// perSecond counts them over the last minute (queuestats.go).
+	perSecond ring[uint32]
+}
+
+func (p *polls) add(now int64) {
+	p.last = now
+	if n := p.perSecond.at(now / 1000); n != nil {
+		*n++
+	}
+}
+
+// pollers remembers the polls of each worker on each queue: the last one,
+// and how many in the last minute. It is memory only: after a restart a
+// domain is active again once its workers poll, which they do within
+// their poll interval.
 type pollers struct {
 	mu   sync.Mutex
-	last map[pollKey]int64
-	// byQueue is the latest poll of any worker per task type and domain.
-	byQueue map[[2]string]int64
+	last map[pollKey]*polls
+	// byQueue are the polls of every worker per task type and domain.
+	byQueue map[[2]string]*polls
 }
 
 func newPollers() *pollers {
-	return &pollers{last: map[pollKey]int64{}, byQueue: map[[2]string]int64{}}
+	return &pollers{last: map[pollKey]*polls{}, byQueue: map[[2]string]*polls{}}
 }
 
 // maxPollers bounds what is remembered: workers that stopped polling are
@@ -48,19 +63,30 @@ func (p *pollers) polled(taskType, domain, workerID string, now int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	k := pollKey{taskType, domain, workerID}
-	if _, ok := p.last[k]; !ok && len(p.last) >= maxPollers {
-		p.forgetOldest()
+	w := p.last[k]
+	if w == nil {
+		if len(p.last) >= maxPollers {
+			p.forgetOldest()
+		}
+		w = &polls{}
+		p.last[k] = w
 	}
-	p.last[k] = now
-	p.byQueue[[2]string{taskType, domain}] = now
+	w.add(now)
+	qk := [2]string{taskType, domain}
+	q := p.byQueue[qk]
+	if q == nil {
+		q = &polls{}
+		p.byQueue[qk] = q
+	}
+	q.add(now)
 }
 
 func (p *pollers) forgetOldest() {
 	var oldest pollKey
 	at := int64(-1)
-	for k, t := range p.last {
-		if at < 0 || t < at {
-			oldest, at = k, t
+	for k, w := range p.last {
+		if at < 0 || w.last < at {
+			oldest, at = k, w.last
 		}
 	}
 	delete(p.last, oldest)
@@ -71,7 +97,8 @@ func (p *pollers) forgetOldest() {
 func (p *pollers) active(taskType, domain string, since int64) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.byQueue[[2]string{taskType, domain}] >= since
+	q := p.byQueue[[2]string{taskType, domain}]
+	return q != nil && q.last >= since
 }
 
 // list returns the poll data of one task type, or of all when taskType is
@@ -79,9 +106,9 @@ func (p *pollers) active(taskType, domain string, since int64) bool {
 func (p *pollers) list(taskType string) []PollData {
 	p.mu.Lock()
 	out := []PollData{}
-	for k, t := range p.last {
+	for k, w := range p.last {
 		if taskType == "" || k.taskType == taskType {
-			out = append(out, PollData{QueueName: k.taskType, Domain: k.domain, WorkerID: k.workerID, LastPollTime: t})
+			out = append(out, PollData{QueueName: k.taskType, Domain: k.domain, WorkerID: k.workerID, LastPollTime: w.last})
 		}
 	}
 	p.mu.Unlock()

@@ -31,6 +31,9 @@ type item struct {
 }
 
 type queue struct {
+	// key names the queue in its figures (queuestats.go); set by the
+	// first push.
+	key     queueKey
 	ready   readyHeap
 	delayed delayedHeap
 	// waiters are the long-polls waiting for an entry, oldest first. A new
@@ -66,6 +69,9 @@ func (qs *queues) push(it item, now int64) {
 	e := it
 	e.seq = qs.seq
 	q := qs.get(e.queue)
+	if q.key.taskType == "" {
+		q.key = e.key()
+	}
 	if e.visible > now {
 		e.delayed = true
 		heap.Push(&q.delayed, &e)

@@ -68,7 +68,10 @@ func (e *Engine) RemoveWorkflow(ctx context.Context, id string, archive bool) er
 	}
 	// An ended execution has no task in a queue and no wake-up time (the
 	// store deleted it); a task a worker still held when it ended may
-	// still count against its type's concurrency limit.
+	// still count against its type's concurrency limit,
+	// and in its queue's figures.
+	e.overview.removed(w.Status)
+	e.flows.gone(w.Tasks)
 	for _, t := range w.Tasks {
 		e.queues.remove(t.TaskID)
 		if t.Status == workflow.TaskInProgress && queued(t) {

@@ -156,6 +156,7 @@ func (e *Engine) applied(c *change) {
 	}
 	e.dispatch(c.send)
 	e.watchers.changed(w.WorkflowID)
+	e.observe(c, now)
 }
 
 // transact applies events to one execution under its lock and commits the

@@ -145,6 +145,12 @@ type Store interface {
 	// TaskSearch returns one page of the tasks that match q (see
 	// TaskQuery), from indexes kept in the same transactions as the tasks.
 	TaskSearch(ctx context.Context, q TaskQuery) (*TaskPage, error)
+	// ExecutionCounts returns how many executions there are in each status,
+	// in one snapshot; a status with none may be left out. The engine
+	// calls it once at start-up and keeps the counts itself afterwards, so
+	// a store may count index entries rather than keep counters that every
+	// commit would rewrite; it should not decode every execution.
+	ExecutionCounts(ctx context.Context) (map[workflow.Status]int64, error)
 }
 
 // WorkflowDefPutParams are the arguments of Store.WorkflowDefPut.

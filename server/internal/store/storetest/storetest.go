@@ -11,7 +11,8 @@
 // plugins (versions, modules kept once per digest, key-value data), and
 // searches of executions and of tasks served by indexes that follow every
 // change (checked against brute-force filters over random executions and
-// tasks; SeedEnv sets their seed). Each
+// tasks; SeedEnv sets their seed), and the count of executions in each
+// status. Each
 // case gets a fresh store and runs in parallel with the others; nothing
 // sleeps.
 package storetest
@@ -49,6 +50,7 @@ var areas = []struct {
 	run  func(t *testing.T, h Harness)
 }{
 	{"Commit", testCommit},
+	{"Counts", testCounts},
 	{"DeadLetters", testDeadLetters},
 	{"Definitions", testDefs},
 	{"EventHandlers", testEventHandlers},
