@@ -58,6 +58,8 @@ func New(e *engine.Engine, opts Options) http.Handler {
 	mux.HandleFunc("GET /definitions", c.definitions)
 	mux.HandleFunc("GET /definitions/{name}", c.definitionLatest)
 	mux.HandleFunc("GET /definitions/{name}/{version}", c.definition)
+	mux.HandleFunc("GET /queues", c.queues)
+	mux.HandleFunc("GET /queues/{type}", c.queue)
 	mux.HandleFunc("GET /plugins", c.plugins)
 	mux.HandleFunc("POST /plugins", c.uploadPlugin)
 	mux.HandleFunc("POST /plugins/{name}/{action}", c.pluginAction)
