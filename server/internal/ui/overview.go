@@ -21,7 +21,7 @@ func (c *console) overview(w http.ResponseWriter, r *http.Request) {
 // polylines (one per series) in a 0..100 × 0..40 box.
 type chart struct {
 	Started, Completed, Failed string // polyline points
-	Max                            int64
+	Max                        int64
 }
 
 // throughputChart draws a series of throughput buckets.
