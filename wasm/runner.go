@@ -253,6 +253,11 @@ func (s *sleeper) sleep(ns int64) {
 	case <-wake: // stopped; unblock sees it and does not wait
 	case <-parent:
 	}
+	if s.ex != nil {
+		// Woken by the deadline or the context: stop the call now, so
+		// that unblock does not take a slot for it.
+		s.ex.stopIfOver()
+	}
 }
 
 // callHooked is call once in.interrupt is registered on ctx. A call made

@@ -295,7 +295,39 @@ func (s *sched) await(ex *exec, done <-chan struct{}) bool {
 	s.fresh = remove(s.fresh, ex)
 	s.again = remove(s.again, ex)
 	ex.state = execBlocked
+	if ex.idx >= 0 { // begun: its end stops it now, not at the next tick
+		s.checkStop(ex, time.Now())
+	}
 	return false
+}
+
+// checkStop stops ex's call if its deadline has passed or its context has
+// ended; it returns whether the call is stopped. Under s.mu.
+func (s *sched) checkStop(ex *exec, now time.Time) bool {
+	if ex.stop.Load() != nil {
+		return true
+	}
+	var cause error
+	switch {
+	case !ex.deadline.IsZero() && !now.Before(ex.deadline):
+		cause = ErrDeadline
+	case ex.parent.Err() != nil:
+		cause = context.Cause(ex.parent)
+	default:
+		return false
+	}
+	s.stopCall(ex, cause)
+	return true
+}
+
+// stopIfOver stops ex's call if its deadline has passed or its context has
+// ended, for a wait that ended with either.
+func (ex *exec) stopIfOver() {
+	ex.s.mu.Lock()
+	if ex.idx >= 0 {
+		ex.s.checkStop(ex, time.Now())
+	}
+	ex.s.mu.Unlock()
 }
 
 func remove(q []*exec, ex *exec) []*exec {
@@ -367,21 +399,11 @@ func (s *sched) tick() {
 		next := now.Add(idlePoll)
 		waiting := len(s.fresh)+len(s.again) > 0
 		for _, ex := range s.active {
-			if ex.stop.Load() == nil {
-				var cause error
-				switch {
-				case !ex.deadline.IsZero() && !now.Before(ex.deadline):
-					cause = ErrDeadline
-				case ex.parent.Err() != nil:
-					cause = context.Cause(ex.parent)
-				}
-				if cause != nil {
-					s.stopCall(ex, cause)
-					continue
-				}
-				if !ex.deadline.IsZero() && ex.deadline.Before(next) {
-					next = ex.deadline
-				}
+			if s.checkStop(ex, now) {
+				continue
+			}
+			if !ex.deadline.IsZero() && ex.deadline.Before(next) {
+				next = ex.deadline
 			}
 			if waiting && ex.state == execRunning && !ex.asked {
 				end := ex.since.Add(s.slice - ex.ran)
