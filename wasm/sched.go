@@ -258,6 +258,9 @@ func (ex *exec) yield() {
 // enqueue queues ex for a slot and asks a running call to yield if ex
 // should not wait for a slice to end. Under s.mu.
 func (s *sched) enqueue(ex *exec) {
+	if len(s.fresh)+len(s.again) == 0 {
+		s.poke() // the ticker now asks for yields at the end of slices
+	}
 	ex.state = execWaiting
 	ex.queued = time.Now()
 	if ex.yielded {
@@ -272,7 +275,6 @@ func (s *sched) enqueue(ex *exec) {
 			}
 		}
 	}
-	s.poke() // the ticker now asks for yields at the end of slices
 }
 
 // await waits, s.mu held, for the slot handoff gives ex, until ex's call is
