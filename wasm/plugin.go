@@ -56,7 +56,7 @@ type Plugin struct {
 	digest    string
 	m         *Manifest
 	memCap    uint64
-	maxMem    uint64 // the memory's maximum in wazero, at or over memCap
+	maxMem    uint64 // the memory's maximum as wazero applies it: declared, or 4 GiB
 	timeout   time.Duration
 	slots     chan struct{} // one per running call (or instance being started)
 	maxCalls  int           // recycleCalls; tests lower it
@@ -189,7 +189,7 @@ func (p *Plugin) start(in *instance) error {
 	inst.sleeper.ex = in.ex
 	in.ex.bind(inst, mem, p.maxMem)
 	in.Instance = inst
-	for _, name := range []string{StartExport, exportInit} {
+	for _, name := range initExports {
 		fn := inst.mod.ExportedFunction(name)
 		if fn == nil {
 			continue

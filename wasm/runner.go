@@ -115,7 +115,7 @@ func (m *Module) instantiate(ctx context.Context, mc wazero.ModuleConfig) (*Inst
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range []string{StartExport, exportInit} {
+	for _, name := range initExports {
 		if in.mod.ExportedFunction(name) == nil {
 			continue
 		}
@@ -127,8 +127,12 @@ func (m *Module) instantiate(ctx context.Context, mc wazero.ModuleConfig) (*Inst
 	return in, nil
 }
 
+// initExports are the functions that initialise an instance, in order: the
+// module's start function, then a reactor's _initialize.
+var initExports = []string{StartExport, exportInit}
+
 // instantiateOnly is instantiate without the initialisation: the caller
-// runs the start functions (initFuncs) itself.
+// calls initExports itself.
 func (m *Module) instantiateOnly(ctx context.Context, mc wazero.ModuleConfig) (*Instance, error) {
 	sl := &sleeper{}
 	if m.r.sleep {

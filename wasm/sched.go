@@ -10,14 +10,14 @@ import (
 	"github.com/tetratelabs/wazero/api"
 )
 
-// Scheduling defaults (HostConfig.GuestSlots, HostConfig.Slice).
+// Scheduling constants.
 const (
 	// DefaultSlice is how long a guest runs while others wait before it
 	// yields (HostConfig.Slice).
 	DefaultSlice = 2 * time.Millisecond
-	// ageAfter is how long a guest that has yielded waits, at most, while
-	// guests that have not yielded go first: short calls go first, and long
-	// ones still get the CPU.
+	// ageAfterSlices is how many slices a call that has yielded waits, at
+	// most, while calls that have not yielded go first: short calls go
+	// first, and long ones still get the CPU.
 	ageAfterSlices = 5
 	// idlePoll is how often the scheduler checks the contexts of the calls
 	// it runs (the engine stopping) when no deadline is nearer.
@@ -39,7 +39,8 @@ const (
 // flag's FlagYield, see Instrument) and queues again; a call of again is
 // asked at once when a fresh one waits. A plugin whose calls spin to their
 // deadline thus shares the CPU with the others in slices, and a short call
-// waits for about one check of the guest running, not for its deadline.
+// waits at most about a slice for a slot (one check of the guest, if that
+// has yielded before), not for the deadline of the call in it.
 //
 // A call's deadline starts when it first gets a slot: queueing behind other
 // plugins' calls before it starts is not charged to it (like waiting for a
@@ -90,7 +91,7 @@ type exec struct {
 	grant chan struct{} // a slot handed to the waiting call (buffered)
 	wake  chan struct{} // the call was stopped: waits end (buffered)
 
-	// Set before the instance's first call, read by the ticker under s.mu.
+	// Set by bind under s.mu, once the instance exists.
 	in       *Instance
 	yielding api.Global    // the check's $yielding, read by cappedMemory
 	mem      *cappedMemory // to know whether a yield's grow reaches it

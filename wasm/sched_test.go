@@ -279,3 +279,28 @@ func TestWaitEndsWithContext(t *testing.T) {
 	require.NoError(t, s.end(holder))
 	require.Equal(t, 1, s.free, "the slot is free, not handed to the call that gave up")
 }
+
+// TestInstanceStartTakesSlot: starting an instance (a Go guest's
+// _initialize is milliseconds of CPU) waits for a CPU slot like a call.
+func TestInstanceStartTakesSlot(t *testing.T) {
+	t.Parallel()
+	h := newHost(t, HostConfig{GuestSlots: 1})
+	p := load(t, h, okModule().encode(), manifest(t, nil))
+	holder := h.sched.newExec()
+	require.NoError(t, h.sched.begin(holder, context.Background(), 0))
+	started := make(chan error, 1)
+	go func() {
+		in, err := p.newInstance(context.Background())
+		if err == nil {
+			in.Close(context.Background())
+		}
+		started <- err
+	}()
+	require.Eventually(t, func() bool {
+		h.sched.mu.Lock()
+		defer h.sched.mu.Unlock()
+		return len(h.sched.fresh) == 1
+	}, 10*time.Second, time.Millisecond, "the start queues for the slot")
+	require.NoError(t, h.sched.end(holder))
+	require.NoError(t, <-started)
+}
