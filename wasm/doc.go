@@ -141,6 +141,16 @@
 // concurrency tasks of the plugin run at once on a server, the others wait;
 // warm instances are kept started and idle.
 //
+// Guest code of all plugins shares the server's CPU slots (one fewer than
+// its cores by default, HostConfig.GuestSlots): a task waits for one
+// before its plugin runs, and the wait is not charged to its deadline,
+// which starts when it first runs and is wall time from then on. A task
+// that runs a couple of milliseconds while others wait yields its slot to
+// them, at a function entry or loop iteration, and goes on after them;
+// calls blocked in a host function (http_fetch, kv_*, progress, a sleep)
+// hold no slot. A plugin that spins therefore slows the others by a slice,
+// not by its deadline.
+//
 // # Sandbox
 //
 // No filesystem, no environment variables, no arguments, no sockets. The
@@ -198,8 +208,9 @@
 // garbage collection's stop-the-world is never held up by a guest) and traps
 // if the exported interrupt global is set. Runtime compiles instrumented
 // modules with wazero's compiler and without WithCloseOnContextDone;
-// Instance.Call sets the interrupt global when the call's context is done,
-// so the guest traps within ChecksPerYield calls or loop iterations, and the
+// Instance.Call sets the interrupt global when the call's context is done
+// (a Host's scheduler, when a plugin call's deadline passes or its context
+// ends), so the guest traps at its next call or loop iteration, and the
 // instance, which may have been stopped anywhere, is closed and never used
 // again. Any other trap closes it too. RATIONALE.md ("Runaway plugins are
 // stopped by checks inserted at upload") has the figures. What the checks

@@ -13,6 +13,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 )
@@ -41,6 +42,13 @@ type HostConfig struct {
 	// Logger receives what the host cannot put in a task's log.
 	// Default: slog.Default().
 	Logger *slog.Logger
+	// GuestSlots is how many calls run guest code at once, all plugins
+	// together (see sched). Default: GOMAXPROCS-1, at least 1, so that a
+	// core stays for the rest of the process whatever plugins do.
+	GuestSlots int
+	// Slice is how long a guest runs while other calls wait for a slot
+	// before it yields. Default DefaultSlice.
+	Slice time.Duration
 }
 
 // Host runs plugins: one wazero runtime with WASI and the baton import
@@ -57,6 +65,7 @@ type Host struct {
 	lookupSecret func(string) (string, bool)
 	httpClient   *http.Client
 	modConfig    wazero.ModuleConfig
+	sched        *sched
 
 	mu       sync.Mutex
 	modules  map[string]*compiled // by digest
@@ -76,6 +85,7 @@ type compiled struct {
 type HostStats struct {
 	Compiles int64 // modules instrumented and compiled (cache hits included)
 	Modules  int   // compiled modules held now
+	Yields   int64 // times a guest gave its CPU slot to a waiting call
 }
 
 // NewHost makes a Host.
@@ -85,6 +95,7 @@ func NewHost(ctx context.Context, cfg HostConfig) (*Host, error) {
 		lookupSecret: cfg.LookupSecret,
 		httpClient:   cfg.HTTPClient,
 		modules:      map[string]*compiled{},
+		sched:        newSched(cfg.GuestSlots, cfg.Slice),
 	}
 	if h.logger == nil {
 		h.logger = slog.Default()
@@ -141,7 +152,7 @@ func (h *Host) Close(ctx context.Context) error {
 func (h *Host) Stats() HostStats {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return HostStats{Compiles: h.compiles.Load(), Modules: len(h.modules)}
+	return HostStats{Compiles: h.compiles.Load(), Modules: len(h.modules), Yields: h.sched.yields.Load()}
 }
 
 // Digest is the content address of a module: "sha256:<hex>".

@@ -25,7 +25,8 @@ const (
 	maxProgressBytes = 64 << 10
 )
 
-// callKey is the context key of the callState a host function serves.
+// callKey is the context key of the instance whose call (its cur) a host
+// function serves.
 type callKey struct{}
 
 // callState is what the host functions of one call (or one instance's
@@ -44,6 +45,44 @@ type callState struct {
 	// fault is set by a host function just before it traps the guest (a
 	// pointer out of bounds): the task's reason.
 	fault string
+
+	// ctx is the context of the blocking host calls, made at the first:
+	// it ends with the call's context or at its deadline.
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// blocking gives the call's CPU slot up for a host call that waits (the
+// network, the store, the engine) and returns the context it waits under;
+// unblock takes a slot again after it.
+func (c *callState) blocking() context.Context {
+	ex := c.in.ex
+	if ex == nil || ex.parent == nil { // an instance outside a Host's pool (benchmarks)
+		return context.Background()
+	}
+	if c.ctx == nil {
+		if ex.deadline.IsZero() {
+			c.ctx = ex.parent
+		} else {
+			c.ctx, c.cancel = context.WithDeadline(ex.parent, ex.deadline)
+		}
+	}
+	ex.block()
+	return c.ctx
+}
+
+func (c *callState) unblock() {
+	if ex := c.in.ex; ex != nil && ex.parent != nil {
+		ex.unblock()
+	}
+}
+
+// endCall releases what the call's blocking host calls held.
+func (c *callState) endCall() {
+	if c.cancel != nil {
+		c.cancel()
+	}
+	c.ctx, c.cancel = nil, nil
 }
 
 // errFault is the panic value a host function traps the guest with.
@@ -93,7 +132,7 @@ func (c *callState) fail(format string, args ...any) int32 {
 type hostFunc struct {
 	name string
 	sig  signature
-	fn   func(ctx context.Context, c *callState, mod api.Module, p []uint64) int32
+	fn   func(c *callState, mod api.Module, p []uint64) int32
 }
 
 var hostFuncs = []hostFunc{
@@ -119,11 +158,11 @@ var hostFuncByName = func() map[string]*hostFunc {
 // goFunc adapts f to wazero's allocation-free host function form.
 func (f *hostFunc) goFunc() api.GoModuleFunc {
 	return func(ctx context.Context, mod api.Module, stack []uint64) {
-		c, _ := ctx.Value(callKey{}).(*callState)
-		if c == nil { // a call the host did not make (none today)
+		in, _ := ctx.Value(callKey{}).(*instance)
+		if in == nil || in.cur == nil { // a call the host did not make (none today)
 			panic(fmt.Errorf("%s.%s called outside a plugin call", importModule, f.name))
 		}
-		r := f.fn(ctx, c, mod, stack)
+		r := f.fn(in.cur, mod, stack)
 		if len(f.sig.results) > 0 {
 			stack[0] = api.EncodeI32(r)
 		}
@@ -134,7 +173,7 @@ func u32p(v uint64) uint32 { return api.DecodeU32(v) }
 
 var levelNames = [...]string{"DEBUG", "INFO", "WARN", "ERROR"}
 
-func hostLog(_ context.Context, c *callState, mod api.Module, p []uint64) int32 {
+func hostLog(c *callState, mod api.Module, p []uint64) int32 {
 	level := int32(u32p(p[0]))
 	msg := c.read(mod, "log", u32p(p[1]), u32p(p[2])) // traps on a bad pointer, full log or not
 	if c.logFull {
@@ -150,7 +189,7 @@ func hostLog(_ context.Context, c *callState, mod api.Module, p []uint64) int32 
 	return 0
 }
 
-func hostConfigGet(_ context.Context, c *callState, mod api.Module, p []uint64) int32 {
+func hostConfigGet(c *callState, mod api.Module, p []uint64) int32 {
 	key := c.read(mod, "config_get", u32p(p[0]), u32p(p[1]))
 	v, ok := c.p.m.Config[string(key)]
 	if !ok {
@@ -160,7 +199,7 @@ func hostConfigGet(_ context.Context, c *callState, mod api.Module, p []uint64) 
 	return int32(len(v))
 }
 
-func hostSecretGet(_ context.Context, c *callState, mod api.Module, p []uint64) int32 {
+func hostSecretGet(c *callState, mod api.Module, p []uint64) int32 {
 	name := string(c.read(mod, "secret_get", u32p(p[0]), u32p(p[1])))
 	if !slices.Contains(c.p.m.Secrets, name) {
 		return c.fail("secret %s is not declared in the manifest's secrets", name)
@@ -173,13 +212,15 @@ func hostSecretGet(_ context.Context, c *callState, mod api.Module, p []uint64) 
 	return int32(len(v))
 }
 
-func hostHTTPFetch(ctx context.Context, c *callState, mod api.Module, p []uint64) int32 {
+func hostHTTPFetch(c *callState, mod api.Module, p []uint64) int32 {
 	raw := c.read(mod, "http_fetch", u32p(p[0]), u32p(p[1]))
 	if len(raw) > maxFetchRequest {
 		return c.fail("http_fetch: the request is %d bytes; at most %d (4 MiB) are allowed", len(raw), maxFetchRequest)
 	}
 	req := bytes.Clone(raw)
+	ctx := c.blocking()
 	resp, err := c.p.fetch(ctx, req)
+	c.unblock()
 	if err != nil {
 		return c.fail("%v", err)
 	}
@@ -198,12 +239,14 @@ func kvKey(c *callState, mod api.Module, fn string, ptr, n uint32) (string, erro
 	return string(key), nil
 }
 
-func hostKVGet(ctx context.Context, c *callState, mod api.Module, p []uint64) int32 {
+func hostKVGet(c *callState, mod api.Module, p []uint64) int32 {
 	key, err := kvKey(c, mod, "kv_get", u32p(p[0]), u32p(p[1]))
 	if err != nil {
 		return c.fail("kv_get: %v", err)
 	}
+	ctx := c.blocking()
 	v, ok, err := c.env.KV.Get(ctx, key)
+	c.unblock()
 	switch {
 	case err != nil:
 		return c.fail("kv_get %q: %v", key, err)
@@ -213,7 +256,7 @@ func hostKVGet(ctx context.Context, c *callState, mod api.Module, p []uint64) in
 	return c.stage(v)
 }
 
-func hostKVPut(ctx context.Context, c *callState, mod api.Module, p []uint64) int32 {
+func hostKVPut(c *callState, mod api.Module, p []uint64) int32 {
 	key, err := kvKey(c, mod, "kv_put", u32p(p[0]), u32p(p[1]))
 	if err != nil {
 		return c.fail("kv_put: %v", err)
@@ -223,24 +266,30 @@ func hostKVPut(ctx context.Context, c *callState, mod api.Module, p []uint64) in
 		return c.fail("kv_put %q: the value is %d bytes; at most %d are allowed", key, n, maxKVValue)
 	}
 	v := bytes.Clone(c.read(mod, "kv_put", u32p(p[2]), n))
-	if err := c.env.KV.Put(ctx, key, v); err != nil {
+	ctx := c.blocking()
+	err = c.env.KV.Put(ctx, key, v)
+	c.unblock()
+	if err != nil {
 		return c.fail("kv_put %q: %v", key, err)
 	}
 	return 0
 }
 
-func hostKVDelete(ctx context.Context, c *callState, mod api.Module, p []uint64) int32 {
+func hostKVDelete(c *callState, mod api.Module, p []uint64) int32 {
 	key, err := kvKey(c, mod, "kv_delete", u32p(p[0]), u32p(p[1]))
 	if err != nil {
 		return c.fail("kv_delete: %v", err)
 	}
-	if err := c.env.KV.Delete(ctx, key); err != nil {
+	ctx := c.blocking()
+	err = c.env.KV.Delete(ctx, key)
+	c.unblock()
+	if err != nil {
 		return c.fail("kv_delete %q: %v", key, err)
 	}
 	return 0
 }
 
-func hostProgress(ctx context.Context, c *callState, mod api.Module, p []uint64) int32 {
+func hostProgress(c *callState, mod api.Module, p []uint64) int32 {
 	raw := c.read(mod, "progress", u32p(p[0]), u32p(p[1]))
 	if len(raw) > maxProgressBytes {
 		return c.fail("progress: the object is %d bytes; at most %d (64 KiB) are allowed", len(raw), maxProgressBytes)
@@ -251,14 +300,17 @@ func hostProgress(ctx context.Context, c *callState, mod api.Module, p []uint64)
 	}
 	c.log("progress: " + string(data))
 	if c.env.Progress != nil {
-		if err := c.env.Progress(ctx, data); err != nil {
+		ctx := c.blocking()
+		err := c.env.Progress(ctx, data)
+		c.unblock()
+		if err != nil {
 			return c.fail("progress: %v", err)
 		}
 	}
 	return 0
 }
 
-func hostResultRead(_ context.Context, c *callState, mod api.Module, p []uint64) int32 {
+func hostResultRead(c *callState, mod api.Module, p []uint64) int32 {
 	buf, capacity := u32p(p[0]), u32p(p[1])
 	staged := c.in.staged
 	if k := min(int(capacity), len(staged)); k > 0 {

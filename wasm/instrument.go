@@ -8,15 +8,33 @@ import (
 )
 
 // Reserved export names added by Instrument. A module that already exports
-// either is refused.
+// any of them is refused.
 const (
-	// InterruptExport is the mutable i32 global that, once set to non-zero,
+	// InterruptExport is the mutable i32 global that, once set to FlagStop,
 	// makes the guest trap at its next function entry or loop iteration.
 	InterruptExport = "baton.interrupt"
 	// StartExport is the module's start function, if it had one. Instrument
 	// removes the start section so that the host can run the start function
 	// as an ordinary, interruptible call after instantiation.
 	StartExport = "baton.start"
+	// YieldingExport is the mutable i32 global the check sets to 1 around
+	// the memory.grow it makes to yield (see Instrument), so that the
+	// host's memory allocator tells that grow from the guest's own.
+	YieldingExport = "baton.yielding"
+)
+
+// newGlobalCount is how many globals Instrument adds: $interrupt, $fuel,
+// $scratch and $yielding.
+const newGlobalCount = 4
+
+// Values of the interrupt global.
+const (
+	// FlagStop makes the guest trap at its next check.
+	FlagStop = 1
+	// FlagYield makes the guest yield at its next check: it calls
+	// memory.grow by one page with the yielding global set, and continues
+	// when the grow returns (the host fails it: memory is unchanged).
+	FlagYield = 2
 )
 
 // Section ids (core spec 5.5.2).
@@ -86,7 +104,8 @@ type Stats struct {
 
 // Instrument returns a copy of the wasm module bin in which every defined
 // function and every loop body starts with a check. The check first traps if
-// a new global, exported as InterruptExport, is non-zero; then it counts down
+// a new global, exported as InterruptExport, is FlagStop (or yields if it is
+// FlagYield, below); then it counts down
 // a second new global, $fuel, and every ChecksPerYield checks exits to Go
 // (memory.grow by 0 pages, the cheapest exit wasm code can make without an
 // import), so that the Go scheduler and garbage collector can stop the
@@ -94,7 +113,19 @@ type Stats struct {
 //
 //	global.get $interrupt
 //	if
-//	  unreachable
+//	  global.get $interrupt
+//	  i32.const FlagYield
+//	  i32.ne
+//	  if
+//	    unreachable
+//	  end
+//	  i32.const 1
+//	  global.set $yielding
+//	  i32.const 1
+//	  memory.grow
+//	  drop
+//	  i32.const 0
+//	  global.set $yielding
 //	end
 //	global.get $fuel
 //	i32.const 1
@@ -110,8 +141,8 @@ type Stats struct {
 //	  drop
 //	end
 //
-// A host that sets the interrupt global to 1 from another goroutine thus
-// makes the guest trap at its next call or loop iteration: no runaway, loop
+// A host that sets the interrupt global to FlagStop from another goroutine
+// thus makes the guest trap at its next call or loop iteration: no runaway, loop
 // or loop-free recursion, outlives its deadline by more than one iteration
 // of its longest loop body (whose bulk operations are bounded by its memory
 // cap). The flag is read at every check, not only at the exits to Go: a loop
@@ -119,6 +150,16 @@ type Stats struct {
 // two exits, which is minutes. For the same reason bulk memory and table
 // operations take fuel by their size (see meterCode), through a third new
 // global, $scratch, so that the exits to Go stay microseconds apart.
+//
+// A host that sets it to FlagYield makes the guest call into Go at its next
+// check without trapping: memory.grow by one page, with a fourth new global,
+// exported as YieldingExport, set to 1 around it. A host whose memory
+// allocator sees a grow while that global is 1 knows it for a yield, does
+// what it yields for (gives the CPU to another plugin), resets the interrupt
+// global and fails the grow, so that memory is unchanged and the guest goes
+// on. wasm has no cheaper way to call the host without an import, and an
+// import would shift every function index. The slow path costs nothing
+// until the flag is set: the fast path is the same global.get and if.
 //
 // Tables are bounded like memory, since table.grow allocates host memory: a
 // table may start with at most MaxTableEntries entries, its maximum is
@@ -230,19 +271,21 @@ func Instrument(bin []byte) ([]byte, Stats, error) {
 
 	interrupt := imported.globals + definedGlobals
 	fuel := interrupt + 1
+	yielding := interrupt + 3
 	ins := inserts{
-		check:      checkCode(interrupt, fuel),
+		check:      checkCode(interrupt, fuel, yielding),
 		meterMem:   meterCode(fuel, fuel+1, meterMemShift),
 		meterTable: meterCode(fuel, fuel+1, meterTableShift),
 	}
 
-	// The new globals: mutable i32s, $interrupt = 0, $fuel = ChecksPerYield
-	// and $scratch = 0 (meterCode's).
+	// The new globals: mutable i32s, $interrupt = 0, $fuel = ChecksPerYield,
+	// $scratch = 0 (meterCode's) and $yielding = 0.
 	newGlobals := []byte{typeI32, 1, opI32Const, 0, opEnd, typeI32, 1, opI32Const}
 	newGlobals = append(appendS32(newGlobals, ChecksPerYield), opEnd)
-	newGlobals = append(newGlobals, typeI32, 1, opI32Const, 0, opEnd)
+	newGlobals = append(newGlobals, typeI32, 1, opI32Const, 0, opEnd, typeI32, 1, opI32Const, 0, opEnd)
 	newExports := appendExport(nil, InterruptExport, kindGlobal, interrupt)
-	nExports := uint32(1)
+	newExports = appendExport(newExports, YieldingExport, kindGlobal, yielding)
+	nExports := uint32(2)
 	if startFunc >= 0 {
 		newExports = appendExport(newExports, StartExport, kindFunc, uint32(startFunc))
 		nExports++
@@ -264,7 +307,7 @@ func Instrument(bin []byte) ([]byte, Stats, error) {
 			wroteMemory = true
 		}
 		if !wroteGlobal && rank > sectionRank[secGlobal] {
-			emit(secGlobal, append(appendU32(nil, 3), newGlobals...))
+			emit(secGlobal, append(appendU32(nil, newGlobalCount), newGlobals...))
 			wroteGlobal = true
 		}
 		if !wroteExport && rank > sectionRank[secExport] {
@@ -291,7 +334,7 @@ func Instrument(bin []byte) ([]byte, Stats, error) {
 			}
 			emit(s.id, s.body)
 		case secGlobal:
-			emit(s.id, appendToVec(s.body, 3, newGlobals))
+			emit(s.id, appendToVec(s.body, newGlobalCount, newGlobals))
 			wroteGlobal = true
 		case secExport:
 			emit(s.id, appendToVec(s.body, nExports, newExports))
@@ -319,9 +362,14 @@ func Instrument(bin []byte) ([]byte, Stats, error) {
 
 // checkCode is the check inserted at function entries and loop headers
 // (see Instrument).
-func checkCode(interrupt, fuel uint32) []byte {
+func checkCode(interrupt, fuel, yielding uint32) []byte {
 	c := appendU32([]byte{opGlobalGet}, interrupt)
-	c = append(c, opIf, blockEmpty, opUnreachable, opEnd, opGlobalGet)
+	c = appendU32(append(c, opIf, blockEmpty, opGlobalGet), interrupt)
+	c = append(c, opI32Const, FlagYield, opI32Ne, opIf, blockEmpty, opUnreachable, opEnd)
+	c = appendU32(append(c, opI32Const, 1, opGlobalSet), yielding)
+	c = append(c, opI32Const, 1, opMemoryGrow, 0, opDrop)
+	c = appendU32(append(c, opI32Const, 0, opGlobalSet), yielding)
+	c = append(c, opEnd, opGlobalGet)
 	c = appendU32(c, fuel)
 	c = append(c, opI32Const, 1, opI32Sub, opGlobalSet)
 	c = appendU32(c, fuel)
@@ -546,7 +594,7 @@ func checkExports(r *reader) error {
 		if err != nil {
 			return err
 		}
-		if name == InterruptExport || name == StartExport {
+		if name == InterruptExport || name == StartExport || name == YieldingExport {
 			return fmt.Errorf("the module exports %q, a name reserved for the host; rename that export", name)
 		}
 		if _, err := r.bytes(1); err != nil {

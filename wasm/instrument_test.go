@@ -42,9 +42,9 @@ func TestInstrumentInsertsChecks(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, Stats{Functions: 1, Loops: 1}, st)
 
-	// The new globals are 2 and 3, after the two defined ones; the module
+	// The new globals are 2 to 5, after the two defined ones; the module
 	// had no memory, so it gets one of 0 pages.
-	check := wantCheck(2, 3)
+	check := wantCheck(2, 3, 5)
 	want := module{
 		types:  []funcType{tVoid},
 		funcs:  []function{{typ: 0, locals: []byte{i64}, code: cat(check, loopVoid, check, br(0), end)}},
@@ -52,16 +52,20 @@ func TestInstrumentInsertsChecks(t *testing.T) {
 		globals: [][]byte{
 			{i32, 0, opI32Const, 0, opEnd}, {i64, 1, 0x42, 0, opEnd},
 			{i32, 1, opI32Const, 0, opEnd}, cat([]byte{i32, 1}, i32c(ChecksPerYield), end), {i32, 1, opI32Const, 0, opEnd},
+			{i32, 1, opI32Const, 0, opEnd},
 		},
-		exports: []export{{"spin", kindFunc, 0}, {InterruptExport, kindGlobal, 2}},
+		exports: []export{{"spin", kindFunc, 0}, {InterruptExport, kindGlobal, 2}, {YieldingExport, kindGlobal, 5}},
 	}.encode()
 	require.Equal(t, want, out)
 }
 
 // wantCheck is the check Instrument documents, spelled with the assembler.
-func wantCheck(interrupt, fuel uint32) []byte {
+func wantCheck(interrupt, fuel, yielding uint32) []byte {
 	return cat(
-		globalGet(interrupt), []byte{opIf, blockEmpty, opUnreachable, opEnd},
+		globalGet(interrupt), []byte{opIf, blockEmpty},
+		globalGet(interrupt), i32c(FlagYield), []byte{opI32Ne, opIf, blockEmpty, opUnreachable, opEnd},
+		i32c(1), globalSet(yielding), i32c(1), memGrow, drop, i32c(0), globalSet(yielding),
+		end,
 		globalGet(fuel), i32c(1), i32Sub, globalSet(fuel), globalGet(fuel), i32Eqz,
 		[]byte{opIf, blockEmpty},
 		i32c(ChecksPerYield), globalSet(fuel),
@@ -82,10 +86,10 @@ func TestInstrumentAddsMissingSections(t *testing.T) {
 	require.NoError(t, err)
 	want := module{
 		types:   []funcType{tVoid},
-		funcs:   []function{{typ: 0, code: cat(wantCheck(0, 1), []byte{0x01})}},
+		funcs:   []function{{typ: 0, code: cat(wantCheck(0, 1, 3), []byte{0x01})}},
 		memory:  &limits{min: 0},
-		globals: [][]byte{{i32, 1, opI32Const, 0, opEnd}, cat([]byte{i32, 1}, i32c(ChecksPerYield), end), {i32, 1, opI32Const, 0, opEnd}},
-		exports: []export{{InterruptExport, kindGlobal, 0}, {StartExport, kindFunc, 0}},
+		globals: [][]byte{{i32, 1, opI32Const, 0, opEnd}, cat([]byte{i32, 1}, i32c(ChecksPerYield), end), {i32, 1, opI32Const, 0, opEnd}, {i32, 1, opI32Const, 0, opEnd}},
+		exports: []export{{InterruptExport, kindGlobal, 0}, {YieldingExport, kindGlobal, 3}, {StartExport, kindFunc, 0}},
 	}.encode()
 	require.Equal(t, want, out, "the start section becomes an export")
 }

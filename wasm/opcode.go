@@ -37,6 +37,7 @@ const (
 	opMemoryGrow  = 0x40
 	opI32Const    = 0x41
 	opI32Eqz      = 0x45
+	opI32Ne       = 0x47
 	opI32Sub      = 0x6b
 	opI32LtS      = 0x48
 	opI32ShrU     = 0x76

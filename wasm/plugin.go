@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -55,6 +56,7 @@ type Plugin struct {
 	digest    string
 	m         *Manifest
 	memCap    uint64
+	maxMem    uint64 // the memory's maximum as wazero applies it: declared, or 4 GiB
 	timeout   time.Duration
 	slots     chan struct{} // one per running call (or instance being started)
 	maxCalls  int           // recycleCalls; tests lower it
@@ -71,12 +73,15 @@ type Plugin struct {
 // instance is a pooled instance with what its calls reuse.
 type instance struct {
 	*Instance
+	ex            *exec           // its calls under the host's scheduler
+	ctx           context.Context // what its host functions get: callKey is the instance
 	alloc, handle api.Function
 	stack         [2]uint64
 	calls         int
 	staged        []byte     // result_read's bytes
 	input         []byte     // the last task's input, for its buffer
-	cur           *callState // the call running, for stdout and stderr
+	cur           *callState // the call running, for the host functions, stdout and stderr
+	cs            callState  // cur of a task's call
 	stdout        lineWriter
 	stderr        lineWriter
 }
@@ -91,7 +96,13 @@ func newPlugin(h *Host, c *compiled, digest string, m *Manifest, memCap uint64) 
 		maxOutput = DefaultMaxOutputBytes
 	}
 	conc := max(m.Limits.Concurrency, 1)
-	return &Plugin{h: h, c: c, digest: digest, m: m, memCap: memCap, timeout: timeout,
+	maxMem := uint64(65536) << 16 // the runtime's limit, wasm32's 4 GiB
+	if mem, ok := c.mod.cm.ExportedMemories()[exportMemory]; ok {
+		if mx, declared := mem.Max(); declared {
+			maxMem = min(maxMem, uint64(mx)<<16)
+		}
+	}
+	return &Plugin{h: h, c: c, digest: digest, m: m, memCap: memCap, maxMem: maxMem, timeout: timeout,
 		slots: make(chan struct{}, conc), maxCalls: recycleCalls, maxOutput: maxOutput}
 }
 
@@ -123,38 +134,72 @@ func (p *Plugin) Close(ctx context.Context) {
 }
 
 // newInstance instantiates the module with its memory cap and output
-// writers and runs its initialisation.
+// writers and runs its initialisation in a CPU slot of the host's
+// scheduler, under a deadline of the plugin's timeout, at least
+// minStartTimeout: initialising a Go guest is guest code like a call.
 func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	in := &instance{}
 	in.stdout = lineWriter{in: in, prefix: "stdout: "}
 	in.stderr = lineWriter{in: in, prefix: "stderr: "}
 	c := &callState{p: p, in: in}
 	in.cur = c
-	ctx, cancel := context.WithTimeout(ctx, max(p.timeout, minStartTimeout))
-	defer cancel()
-	ctx = context.WithValue(ctx, callKey{}, c)
-	ctx = experimental.WithMemoryAllocator(ctx, experimental.MemoryAllocatorFunc(func(_, _ uint64) experimental.LinearMemory {
-		return &cappedMemory{limit: p.memCap}
-	}))
-	inst, err := p.c.mod.instantiate(ctx, p.h.modConfig.WithStdout(&in.stdout).WithStderr(&in.stderr))
+	in.ctx = context.WithValue(context.Background(), callKey{}, in)
+	s := p.h.sched
+	in.ex = s.newExec()
+	if err := s.begin(in.ex, ctx, max(p.timeout, minStartTimeout)); err != nil {
+		return nil, fmt.Errorf("no CPU slot before the context ended: %w", err)
+	}
+	err := p.start(in)
+	stop := s.end(in.ex)
+	c.endCall()
 	in.stdout.flush()
 	in.stderr.flush()
 	in.cur = nil
+	if err == nil && stop != nil { // stopped as the initialisation returned
+		in.Close(ctx)
+		err = stop
+	}
 	if err != nil {
 		if c.fault != "" {
 			return nil, errors.New(c.fault)
 		}
 		return nil, err
 	}
-	in.Instance = inst
-	if in.alloc, err = inst.function(exportAlloc); err == nil {
-		in.handle, err = inst.function(exportHandle)
+	if in.alloc, err = in.function(exportAlloc); err == nil {
+		in.handle, err = in.function(exportHandle)
 	}
 	if err != nil { // checkABI saw them: a bug
-		inst.Close(ctx)
+		in.Close(ctx)
 		return nil, err
 	}
 	return in, nil
+}
+
+// start instantiates in's module and runs its start functions, in.ex
+// begun.
+func (p *Plugin) start(in *instance) error {
+	mem := &cappedMemory{limit: p.memCap, ex: in.ex}
+	ictx := experimental.WithMemoryAllocator(in.ctx, experimental.MemoryAllocatorFunc(func(_, _ uint64) experimental.LinearMemory {
+		return mem
+	}))
+	inst, err := p.c.mod.instantiateOnly(ictx, p.h.modConfig.WithStdout(&in.stdout).WithStderr(&in.stderr))
+	if err != nil {
+		return err
+	}
+	inst.sleeper.ex = in.ex
+	in.ex.bind(inst, mem, p.maxMem)
+	in.Instance = inst
+	for _, name := range initExports {
+		fn := inst.mod.ExportedFunction(name)
+		if fn == nil {
+			continue
+		}
+		if err := inst.callExec(in.ctx, in.ex, name, fn, in.stack[:]); err != nil {
+			inst.Close(in.ctx)
+			return fmt.Errorf("initialise instance: %w", err)
+		}
+	}
+	return nil
 }
 
 // take returns an idle instance or a new one.
@@ -273,7 +318,8 @@ func (p *Plugin) Run(ctx context.Context, t *workflow.Task, env Env) *workflow.T
 		<-p.slots
 		return failed(res, err.Error())
 	}
-	c := &callState{p: p, in: in, env: env, taskID: t.TaskID, task: true}
+	c := &in.cs
+	*c = callState{p: p, in: in, env: env, taskID: t.TaskID, task: true}
 	reuse := p.call(ctx, in, c, t, res)
 	res.Logs = c.logs
 	// What the task staged is not the next task's to read.
@@ -309,26 +355,32 @@ func (p *Plugin) call(ctx context.Context, in *instance, c *callState, t *workfl
 	if cap(input) <= maxKeptStaged {
 		in.input = input // reused by the next call
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
-	defer cancel()
-	ctx = context.WithValue(ctx, callKey{}, c)
+	s := p.h.sched
+	if err := s.begin(in.ex, ctx, p.timeout); err != nil {
+		failed(res, fmt.Sprintf("plugin %s got no CPU slot before the task's context ended: %v", p.m.Name, err))
+		return true
+	}
 	in.cur = c
-	// One deadline hook for the task's two calls (callHooked).
-	stop := context.AfterFunc(ctx, in.interrupt)
-	defer func() {
-		if !stop() {
-			// The deadline came as the last call returned: the interrupt
-			// flag is or will be set, so the instance cannot run again.
-			in.Close(ctx)
-		}
-		in.stdout.flush()
-		in.stderr.flush()
-		in.cur = nil
-	}()
 	in.calls++
+	reuse := p.callGuest(in, c, input, res)
+	if s.end(in.ex) != nil && reuse {
+		// Stopped as the last call returned: the flag is set, so the
+		// instance cannot run again; the result stands.
+		in.Close(in.ctx)
+		reuse = false
+	}
+	c.endCall()
+	in.stdout.flush()
+	in.stderr.flush()
+	in.cur = nil
+	return reuse
+}
 
+// callGuest makes the task's calls, in.ex begun, and fills res; it returns
+// whether in may run another task.
+func (p *Plugin) callGuest(in *instance, c *callState, input []byte, res *workflow.TaskResult) bool {
 	in.stack[0] = uint64(len(input))
-	if err := in.callHooked(ctx, exportAlloc, in.alloc, in.stack[:]); err != nil {
+	if err := in.callExec(in.ctx, in.ex, exportAlloc, in.alloc, in.stack[:]); err != nil {
 		p.callFailed(res, c, err)
 		return false
 	}
@@ -342,7 +394,7 @@ func (p *Plugin) call(ctx context.Context, in *instance, c *callState, t *workfl
 		return false
 	}
 	in.stack[0], in.stack[1] = uint64(ptr), uint64(len(input))
-	if err := in.callHooked(ctx, exportHandle, in.handle, in.stack[:]); err != nil {
+	if err := in.callExec(in.ctx, in.ex, exportHandle, in.handle, in.stack[:]); err != nil {
 		p.callFailed(res, c, err)
 		return false
 	}
@@ -480,12 +532,23 @@ func (w *lineWriter) flush() {
 // cap, not several times it. The pages of the capacity that the guest never
 // touches are never resident, since a fresh allocation that large comes
 // zeroed from the operating system.
+//
+// It is also how a guest yields (Instrument's FlagYield): a grow made while
+// the guest's yielding global is 1 is the check's, not the guest's; the
+// guest yields its CPU slot (exec.yield) and the grow fails, leaving memory
+// as it was.
 type cappedMemory struct {
 	buf   []byte
 	limit uint64
+	ex    *exec
+	size  atomic.Uint64 // len(buf), for the scheduler to know a grow reaches Reallocate
 }
 
 func (m *cappedMemory) Reallocate(size uint64) []byte {
+	if ex := m.ex; ex != nil && ex.yielding != nil && api.DecodeI32(ex.yielding.Get()) == 1 {
+		ex.yield()
+		return nil
+	}
 	switch {
 	case size > m.limit:
 		return nil
@@ -494,6 +557,7 @@ func (m *cappedMemory) Reallocate(size uint64) []byte {
 	default:
 		m.buf = m.buf[:size]
 	}
+	m.size.Store(size)
 	return m.buf
 }
 

@@ -27,9 +27,11 @@ import (
 //   - plain: the module as uploaded (no checks), wazero's api.Function
 //     called directly: baton_alloc, write the input, baton_handle, read the
 //     output. The floor.
-//   - instance: the instrumented module under a deadline, as Plugin.Run
-//     calls it (context.WithTimeout, one context.AfterFunc for the task,
-//     Instance.callHooked): what the limit mechanism adds.
+//   - checks: the instrumented module, called directly: what the inserted
+//     checks add.
+//   - instance: the instrumented module under a deadline in a CPU slot, as
+//     Plugin.Run calls it (the scheduler's begin and end,
+//     Instance.callExec): what the rest of the limit mechanism adds.
 //   - run: Plugin.Run: the pool, the task written as JSON, the output read
 //     and checked, the task log. What the engine pays.
 //
@@ -154,6 +156,31 @@ func benchLayers(b *testing.B, p *Plugin, bin []byte, tk *workflow.Task) {
 			}
 		})
 	})
+	b.Run("checks", func(b *testing.B) {
+		in, err := p.newInstance(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer in.Close(ctx)
+		c := &callState{p: p, in: in}
+		in.cur = c
+		timed(b, func() {
+			in.stack[0] = uint64(len(input))
+			if err := in.alloc.CallWithStack(in.ctx, in.stack[:]); err != nil {
+				b.Fatal(err)
+			}
+			ptr := api.DecodeU32(in.stack[0])
+			in.mem.Write(ptr, input)
+			in.stack[0], in.stack[1] = uint64(ptr), uint64(len(input))
+			if err := in.handle.CallWithStack(in.ctx, in.stack[:]); err != nil {
+				b.Fatal(err)
+			}
+			if out, _ := in.mem.Read(uint32(in.stack[0]>>32), uint32(in.stack[0])); len(out) < 20 {
+				b.Fatalf("output %q", out)
+			}
+			c.logs = c.logs[:0]
+		})
+	})
 	b.Run("instance", func(b *testing.B) {
 		in, err := p.newInstance(ctx)
 		if err != nil {
@@ -161,25 +188,28 @@ func benchLayers(b *testing.B, p *Plugin, bin []byte, tk *workflow.Task) {
 		}
 		defer in.Close(ctx)
 		c := &callState{p: p, in: in}
+		in.cur = c
+		s := p.h.sched
 		timed(b, func() {
-			cctx, cancel := context.WithTimeout(ctx, time.Minute)
-			cctx = context.WithValue(cctx, callKey{}, c)
-			stop := context.AfterFunc(cctx, in.interrupt)
+			if err := s.begin(in.ex, ctx, time.Minute); err != nil {
+				b.Fatal(err)
+			}
 			in.stack[0] = uint64(len(input))
-			if err := in.callHooked(cctx, exportAlloc, in.alloc, in.stack[:]); err != nil {
+			if err := in.callExec(in.ctx, in.ex, exportAlloc, in.alloc, in.stack[:]); err != nil {
 				b.Fatal(err)
 			}
 			ptr := api.DecodeU32(in.stack[0])
 			in.mem.Write(ptr, input)
 			in.stack[0], in.stack[1] = uint64(ptr), uint64(len(input))
-			if err := in.callHooked(cctx, exportHandle, in.handle, in.stack[:]); err != nil {
+			if err := in.callExec(in.ctx, in.ex, exportHandle, in.handle, in.stack[:]); err != nil {
 				b.Fatal(err)
 			}
 			if out, _ := in.mem.Read(uint32(in.stack[0]>>32), uint32(in.stack[0])); len(out) < 20 {
 				b.Fatalf("output %q", out)
 			}
-			stop()
-			cancel()
+			if err := s.end(in.ex); err != nil {
+				b.Fatal(err)
+			}
 			c.logs = c.logs[:0]
 		})
 	})
@@ -202,8 +232,9 @@ func plainInstance(b *testing.B, p *Plugin, bin []byte) (context.Context, api.Mo
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = cm.Close(ctx) })
-	c := &callState{p: p, in: &instance{}}
-	cctx := context.WithValue(ctx, callKey{}, c)
+	in := &instance{}
+	in.cur = &callState{p: p, in: in}
+	cctx := context.WithValue(ctx, callKey{}, in)
 	mod, err := p.h.rt.rt.InstantiateModule(cctx, cm, p.h.modConfig.WithName("").WithStartFunctions("_initialize"))
 	if err != nil {
 		b.Fatal(err)

@@ -111,6 +111,29 @@ func (m *Module) Instantiate(ctx context.Context) (*Instance, error) {
 // instantiate is Instantiate with a module configuration (clocks, output,
 // randomness); the name and start functions are set here.
 func (m *Module) instantiate(ctx context.Context, mc wazero.ModuleConfig) (*Instance, error) {
+	in, err := m.instantiateOnly(ctx, mc)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range initExports {
+		if in.mod.ExportedFunction(name) == nil {
+			continue
+		}
+		if _, err := in.Call(ctx, name); err != nil {
+			in.Close(ctx)
+			return nil, fmt.Errorf("initialise instance: %w", err)
+		}
+	}
+	return in, nil
+}
+
+// initExports are the functions that initialise an instance, in order: the
+// module's start function, then a reactor's _initialize.
+var initExports = []string{StartExport, exportInit}
+
+// instantiateOnly is instantiate without the initialisation: the caller
+// calls initExports itself.
+func (m *Module) instantiateOnly(ctx context.Context, mc wazero.ModuleConfig) (*Instance, error) {
 	sl := &sleeper{}
 	if m.r.sleep {
 		mc = mc.WithNanosleep(sl.sleep)
@@ -124,17 +147,7 @@ func (m *Module) instantiate(ctx context.Context, mc wazero.ModuleConfig) (*Inst
 		_ = mod.Close(ctx)
 		return nil, fmt.Errorf("instantiate module: no mutable %s global", InterruptExport)
 	}
-	in := &Instance{mod: mod, flag: flag, fns: map[string]api.Function{}, mem: mod.Memory(), sleeper: sl}
-	for _, name := range []string{StartExport, "_initialize"} {
-		if mod.ExportedFunction(name) == nil {
-			continue
-		}
-		if _, err := in.Call(ctx, name); err != nil {
-			in.Close(ctx)
-			return nil, fmt.Errorf("initialise instance: %w", err)
-		}
-	}
-	return in, nil
+	return &Instance{mod: mod, flag: flag, fns: map[string]api.Function{}, mem: mod.Memory(), sleeper: sl}, nil
 }
 
 // Instance is one instantiation of a Module. It runs one call at a time.
@@ -208,31 +221,52 @@ func (in *Instance) call(ctx context.Context, name string, fn api.Function, stac
 // sleeper is an instance's nanosleep. wazero's own calls time.Sleep,
 // which the interrupt flag cannot cut short, since the guest checks it only
 // when it runs: a plugin sleeping an hour would hold its call, deadline or
-// not. This one returns when the running call's context ends; the guest
-// then traps at its next check and the call fails with the deadline.
+// not. This one returns when the running call ends (its context, or for a
+// plugin's call its deadline); the guest then traps at its next check and
+// the call fails with the deadline. A plugin's call gives its CPU slot up
+// while it sleeps.
 type sleeper struct {
-	// done is the running call's ctx.Done(). The guest, and so sleep,
-	// runs on the goroutine of the call, which sets done around it.
+	// done is the running call's ctx.Done() (Instance.Call). The guest,
+	// and so sleep, runs on the goroutine of the call, which sets done
+	// around it.
 	done <-chan struct{}
+	// ex is the scheduler's view of a plugin's instance; nil for an
+	// Instance of a Runtime.
+	ex *exec
 }
 
 func (s *sleeper) sleep(ns int64) {
 	if ns <= 0 {
 		return
 	}
-	t := time.NewTimer(time.Duration(ns))
+	d := time.Duration(ns)
+	var wake, parent <-chan struct{}
+	if ex := s.ex; ex != nil && ex.parent != nil {
+		if !ex.deadline.IsZero() {
+			d = max(min(d, time.Until(ex.deadline)), 0)
+		}
+		wake, parent = ex.wake, ex.parent.Done()
+		ex.block()
+		defer ex.unblock()
+	}
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
-	case <-s.done: // nil outside a call: the timer alone
+	case <-s.done: // nil outside Instance.Call: the timer alone
+	case <-wake: // stopped; unblock sees it and does not wait
+	case <-parent:
+	}
+	if s.ex != nil {
+		// Woken by the deadline or the context: stop the call now, so
+		// that unblock does not take a slot for it.
+		s.ex.stopIfOver()
 	}
 }
 
-// callHooked is call for a caller that has registered in.interrupt on ctx
-// itself, once for several calls (context.AfterFunc costs about as much as
-// a small guest's whole call), and that closes in if that hook has run when
-// it unregisters it. A call made or returning after ctx is done closes in
-// and returns ErrDeadline (or ctx's cause), as call does.
+// callHooked is call once in.interrupt is registered on ctx. A call made
+// or returning after ctx is done closes in and returns ErrDeadline (or
+// ctx's cause).
 func (in *Instance) callHooked(ctx context.Context, name string, fn api.Function, stack []uint64) error {
 	if in.isClosed() {
 		return fmt.Errorf("call %s: %w", name, ErrClosed)
@@ -248,6 +282,31 @@ func (in *Instance) callHooked(ctx context.Context, name string, fn api.Function
 		// The hook ran or will run: the flag is or will be set.
 		in.Close(ctx)
 		return in.stopped(ctx, name)
+	}
+	if err != nil {
+		in.Close(ctx)
+		return &trapError{fn: name, err: err}
+	}
+	return nil
+}
+
+// callExec is a plugin's call of fn under the scheduler, which holds its
+// deadline and context (ex, begun by the caller): a call made or returning
+// after ex's call was stopped closes in and returns ErrDeadline (or the
+// context's cause). ctx is what the host functions get (the instance's).
+func (in *Instance) callExec(ctx context.Context, ex *exec, name string, fn api.Function, stack []uint64) error {
+	if in.isClosed() {
+		return fmt.Errorf("call %s: %w", name, ErrClosed)
+	}
+	if err := ex.stopped(); err != nil {
+		in.Close(ctx)
+		return fmt.Errorf("call %s: %w", name, err)
+	}
+	err := fn.CallWithStack(ctx, stack)
+	if stop := ex.stopped(); stop != nil {
+		// The flag is set: the instance cannot run again.
+		in.Close(ctx)
+		return fmt.Errorf("call %s: %w", name, stop)
 	}
 	if err != nil {
 		in.Close(ctx)
@@ -286,7 +345,25 @@ func (in *Instance) interrupt() {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if !in.closed {
-		in.flag.Set(1)
+		in.flag.Set(FlagStop)
+	}
+}
+
+// askYield makes the guest yield at its next check, unless it is to trap.
+func (in *Instance) askYield() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if !in.closed && in.flag.Get() == 0 {
+		in.flag.Set(FlagYield)
+	}
+}
+
+// clearYield takes back askYield, unless the guest is to trap.
+func (in *Instance) clearYield() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if !in.closed && in.flag.Get() == FlagYield {
+		in.flag.Set(0)
 	}
 }
 
@@ -301,7 +378,7 @@ func (in *Instance) Close(ctx context.Context) {
 		in.closed = true
 		// A call may be running: make it trap at its next check, since
 		// its deadline will find the instance closed and set nothing.
-		in.flag.Set(1)
+		in.flag.Set(FlagStop)
 		_ = in.mod.Close(ctx)
 	}
 }

@@ -1,0 +1,440 @@
+package wasm
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tetratelabs/wazero/api"
+)
+
+// Scheduling constants.
+const (
+	// DefaultSlice is how long a guest runs while others wait before it
+	// yields (HostConfig.Slice).
+	DefaultSlice = 2 * time.Millisecond
+	// ageAfterSlices is how many slices a call that has yielded waits, at
+	// most, while calls that have not yielded go first: short calls go
+	// first, and long ones still get the CPU.
+	ageAfterSlices = 5
+	// idlePoll is how often the scheduler checks the contexts of the calls
+	// it runs (the engine stopping) when no deadline is nearer.
+	idlePoll = 10 * time.Millisecond
+)
+
+// sched is a Host's scheduler of guest code. At most slots calls run guest
+// code at once, host-wide: by default one fewer than GOMAXPROCS, so that a
+// core always stays for the engine and the API whatever plugins do (a
+// plugin spinning until its deadline, dozens of them, cannot take the
+// server's CPUs). A call holds a slot while guest code runs, its instance's
+// initialisation included; it gives it up around blocking host calls
+// (http_fetch, kv_*, progress, WASI sleep and poll), and to yield.
+//
+// Fairness: the calls waiting for a slot are in two FIFO queues, those that
+// have not yielded in this call (fresh) first, those that have (again)
+// after them unless the head of again has waited ageAfterSlices slices. A
+// call that runs a slice while others wait is asked to yield (the interrupt
+// flag's FlagYield, see Instrument) and queues again; a call of again is
+// asked at once when a fresh one waits. A plugin whose calls spin to their
+// deadline thus shares the CPU with the others in slices, and a short call
+// waits at most about a slice for a slot (one check of the guest, if that
+// has yielded before), not for the deadline of the call in it.
+//
+// A call's deadline starts when it first gets a slot: queueing behind other
+// plugins' calls before it starts is not charged to it (like waiting for a
+// free instance of its pool), and once started the deadline is wall time,
+// yields and blocking host calls included (RATIONALE.md, "Guest code runs
+// in CPU slots").
+//
+// One goroutine, running while calls are under the scheduler, stops calls at
+// their deadline or when their context ends and asks for the yields whose
+// slice is over; a call costs two lock round trips and no timer or context.
+type sched struct {
+	slots   int
+	slice   time.Duration
+	ageWait time.Duration
+
+	mu      sync.Mutex
+	free    int
+	fresh   []*exec // waiting, not yielded in this call
+	again   []*exec // waiting, yielded in this call
+	active  []*exec // begun and not ended
+	ticking bool
+	kick    chan struct{} // wakes the ticker early (buffered)
+	yields  atomic.Int64  // yields taken, for tests and stats
+}
+
+func newSched(slots int, slice time.Duration) *sched {
+	if slots <= 0 {
+		slots = max(runtime.GOMAXPROCS(0)-1, 1)
+	}
+	if slice <= 0 {
+		slice = DefaultSlice
+	}
+	return &sched{slots: slots, slice: slice, ageWait: ageAfterSlices * slice, free: slots, kick: make(chan struct{}, 1)}
+}
+
+// exec states.
+const (
+	execIdle    = iota // not begun
+	execRunning        // holds a slot
+	execWaiting        // queued for a slot
+	execBlocked        // in a blocking host call, or stopped while waiting: no slot
+)
+
+// exec is what the scheduler knows of an instance's call. One per
+// instance, reused by its calls (an instance runs one call at a time).
+type exec struct {
+	s     *sched
+	grant chan struct{} // a slot handed to the waiting call (buffered)
+	wake  chan struct{} // the call was stopped: waits end (buffered)
+
+	// Set by bind under s.mu, once the instance exists.
+	in       *Instance
+	yielding api.Global    // the check's $yielding, read by cappedMemory
+	mem      *cappedMemory // to know whether a yield's grow reaches it
+	maxMem   uint64        // the memory's maximum in bytes (wazero's)
+
+	// Set by begin on the call's goroutine, read by the ticker under s.mu.
+	parent   context.Context
+	deadline time.Time // zero: none but parent's
+
+	// Under s.mu.
+	state   int
+	yielded bool          // queues in again
+	asked   bool          // a yield is asked and not taken
+	since   time.Time     // when it got its slot
+	ran     time.Duration // slot time of its slice before since
+	queued  time.Time     // when it began to wait
+	idx     int           // in s.active
+
+	stop atomic.Pointer[error] // why the call was stopped
+}
+
+func (s *sched) newExec() *exec {
+	return &exec{s: s, grant: make(chan struct{}, 1), wake: make(chan struct{}, 1), idx: -1}
+}
+
+// bind attaches the instance ex runs, so that ex can stop it and ask it to
+// yield. Before it, ex only holds a slot.
+func (ex *exec) bind(in *Instance, mem *cappedMemory, maxMem uint64) {
+	y, _ := in.mod.ExportedGlobal(YieldingExport).(api.Global)
+	ex.s.mu.Lock()
+	ex.in, ex.yielding, ex.mem, ex.maxMem = in, y, mem, maxMem
+	ex.s.mu.Unlock()
+}
+
+// begin waits for a slot for ex's call (as a fresh call) until ctx ends,
+// then starts the call's deadline, timeout from now (none if 0), after
+// which the call is stopped, as it is when ctx ends. It returns ctx's cause
+// if ctx ended first; then the call has not begun.
+func (s *sched) begin(ex *exec, ctx context.Context, timeout time.Duration) error {
+	ex.stop.Store(nil)
+	select { // a wake of an earlier call, sent as it ended
+	case <-ex.wake:
+	default:
+	}
+	ex.parent = ctx
+	s.mu.Lock()
+	ex.yielded, ex.asked, ex.ran = false, false, 0
+	ex.deadline = time.Time{}
+	if s.free > 0 {
+		s.free--
+		ex.state = execRunning
+		ex.since = time.Now()
+	} else {
+		s.enqueue(ex)
+		if !s.await(ex, ctx.Done()) {
+			ex.state = execIdle
+			s.mu.Unlock()
+			return context.Cause(ctx)
+		}
+	}
+	if timeout > 0 {
+		ex.deadline = ex.since.Add(timeout)
+	}
+	ex.idx = len(s.active)
+	s.active = append(s.active, ex)
+	if !s.ticking {
+		s.ticking = true
+		go s.tick()
+	} else if timeout > 0 && timeout < idlePoll {
+		s.poke()
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// end ends ex's call: its slot goes to the next waiting call. It returns
+// why the call was stopped, nil if it was not.
+func (s *sched) end(ex *exec) error {
+	s.mu.Lock()
+	if ex.state == execRunning {
+		s.handoff()
+	}
+	ex.state = execIdle
+	if i := ex.idx; i >= 0 {
+		last := len(s.active) - 1
+		s.active[i] = s.active[last]
+		s.active[i].idx = i
+		s.active[last] = nil
+		s.active = s.active[:last]
+		ex.idx = -1
+	}
+	asked := ex.asked
+	ex.asked = false
+	s.mu.Unlock()
+	if asked && ex.in != nil {
+		ex.in.clearYield() // asked as the call returned: not the next call's
+	}
+	return ex.stopped()
+}
+
+// stopped returns why ex's call was stopped, nil if it was not.
+func (ex *exec) stopped() error {
+	if p := ex.stop.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// block gives ex's slot up for a blocking host call; unblock takes one
+// again after it.
+func (ex *exec) block() {
+	s := ex.s
+	s.mu.Lock()
+	if ex.state == execRunning {
+		ex.ran += time.Since(ex.since)
+		ex.state = execBlocked
+		s.handoff()
+	}
+	s.mu.Unlock()
+}
+
+// unblock waits for a slot after a blocking host call, until the call is
+// stopped (then it returns without one, and the guest traps at its next
+// check).
+func (ex *exec) unblock() {
+	s := ex.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ex.state != execBlocked || ex.stopped() != nil {
+		return
+	}
+	if s.free > 0 && len(s.fresh)+len(s.again) == 0 {
+		s.free--
+		ex.state = execRunning
+		ex.since = time.Now()
+		return
+	}
+	s.enqueue(ex)
+	s.await(ex, ex.parent.Done())
+}
+
+// yield is the guest's answer to FlagYield, from the grow its check makes:
+// its slot goes to the next waiting call and it queues again.
+func (ex *exec) yield() {
+	s := ex.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ex.asked = false
+	ex.in.clearYield()
+	if ex.state != execRunning || ex.stopped() != nil {
+		return
+	}
+	if len(s.fresh)+len(s.again) == 0 { // they went: run on
+		ex.ran, ex.since = 0, time.Now()
+		return
+	}
+	s.yields.Add(1)
+	ex.ran = 0
+	ex.yielded = true
+	s.handoff()
+	s.enqueue(ex)
+	s.await(ex, ex.parent.Done())
+}
+
+// enqueue queues ex for a slot and asks a running call to yield if ex
+// should not wait for a slice to end. Under s.mu.
+func (s *sched) enqueue(ex *exec) {
+	if len(s.fresh)+len(s.again) == 0 {
+		s.poke() // the ticker now asks for yields at the end of slices
+	}
+	ex.state = execWaiting
+	ex.queued = time.Now()
+	if ex.yielded {
+		s.again = append(s.again, ex)
+	} else {
+		s.fresh = append(s.fresh, ex)
+		// A fresh call does not wait for a call that has yielded already.
+		for _, r := range s.active {
+			if r.state == execRunning && r.yielded && !r.asked {
+				s.ask(r)
+				break
+			}
+		}
+	}
+}
+
+// await waits, s.mu held, for the slot handoff gives ex, until ex's call is
+// stopped or done ends. It returns whether ex got a slot; if not, ex is out
+// of the queues and blocked.
+func (s *sched) await(ex *exec, done <-chan struct{}) bool {
+	s.mu.Unlock()
+	select {
+	case <-ex.grant:
+		s.mu.Lock()
+		return true
+	case <-ex.wake:
+	case <-done:
+	}
+	s.mu.Lock()
+	if ex.state == execRunning { // handed a slot as it gave up
+		<-ex.grant
+		return true
+	}
+	s.fresh = remove(s.fresh, ex)
+	s.again = remove(s.again, ex)
+	ex.state = execBlocked
+	if ex.idx >= 0 { // begun: its end stops it now, not at the next tick
+		s.checkStop(ex, time.Now())
+	}
+	return false
+}
+
+// checkStop stops ex's call if its deadline has passed or its context has
+// ended; it returns whether the call is stopped. Under s.mu.
+func (s *sched) checkStop(ex *exec, now time.Time) bool {
+	if ex.stop.Load() != nil {
+		return true
+	}
+	var cause error
+	switch {
+	case !ex.deadline.IsZero() && !now.Before(ex.deadline):
+		cause = ErrDeadline
+	case ex.parent.Err() != nil:
+		cause = context.Cause(ex.parent)
+	default:
+		return false
+	}
+	s.stopCall(ex, cause)
+	return true
+}
+
+// stopIfOver stops ex's call if its deadline has passed or its context has
+// ended, for a wait that ended with either.
+func (ex *exec) stopIfOver() {
+	ex.s.mu.Lock()
+	if ex.idx >= 0 {
+		ex.s.checkStop(ex, time.Now())
+	}
+	ex.s.mu.Unlock()
+}
+
+func remove(q []*exec, ex *exec) []*exec {
+	for i, e := range q {
+		if e == ex {
+			copy(q[i:], q[i+1:])
+			q[len(q)-1] = nil
+			return q[:len(q)-1]
+		}
+	}
+	return q
+}
+
+// handoff gives the slot of a call that leaves it to the next waiting one,
+// or frees it. Under s.mu.
+func (s *sched) handoff() {
+	var next *exec
+	switch {
+	case len(s.again) > 0 && (len(s.fresh) == 0 || time.Since(s.again[0].queued) >= s.ageWait):
+		next = s.again[0]
+		s.again[0] = nil
+		s.again = s.again[1:]
+	case len(s.fresh) > 0:
+		next = s.fresh[0]
+		s.fresh[0] = nil
+		s.fresh = s.fresh[1:]
+	default:
+		s.free++
+		return
+	}
+	next.state = execRunning
+	next.since = time.Now()
+	next.grant <- struct{}{}
+}
+
+// ask asks r's guest to yield at its next check, if its memory can take the
+// one-page grow the yield makes (it cannot at its maximum: it then runs on).
+// Under s.mu.
+func (s *sched) ask(r *exec) {
+	if r.in == nil || r.mem == nil || r.yielding == nil || r.mem.size.Load()+65536 > r.maxMem {
+		return
+	}
+	r.asked = true
+	r.in.askYield()
+}
+
+// poke wakes the ticker.
+func (s *sched) poke() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// tick stops the calls whose deadline has passed or whose context has
+// ended, and asks running calls whose slice is over to yield while others
+// wait. It runs while calls are under the scheduler.
+func (s *sched) tick() {
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		if len(s.active) == 0 {
+			s.ticking = false
+			s.mu.Unlock()
+			return
+		}
+		now := time.Now()
+		next := now.Add(idlePoll)
+		waiting := len(s.fresh)+len(s.again) > 0
+		for _, ex := range s.active {
+			if s.checkStop(ex, now) {
+				continue
+			}
+			if !ex.deadline.IsZero() && ex.deadline.Before(next) {
+				next = ex.deadline
+			}
+			if waiting && ex.state == execRunning && !ex.asked {
+				end := ex.since.Add(s.slice - ex.ran)
+				if !now.Before(end) {
+					s.ask(ex)
+				} else if end.Before(next) {
+					next = end
+				}
+			}
+		}
+		s.mu.Unlock()
+		t.Reset(next.Sub(now))
+		select {
+		case <-t.C:
+		case <-s.kick:
+		}
+	}
+}
+
+// stopCall stops ex's call: its guest traps at its next check and its waits
+// end. Under s.mu.
+func (s *sched) stopCall(ex *exec, cause error) {
+	ex.stop.Store(&cause)
+	if ex.in != nil {
+		ex.in.interrupt()
+	}
+	select {
+	case ex.wake <- struct{}{}:
+	default:
+	}
+}

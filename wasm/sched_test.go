@@ -1,0 +1,306 @@
+package wasm
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/sdk/workflow"
+)
+
+// The host-wide scheduler of guest code: CPU slots, yields, blocking host
+// calls and deadlines.
+
+// spinModule is a plugin whose handler spins until its call is stopped.
+func spinModule() []byte { return abiModule(nil, cat(loopVoid, br(0), end, i64c(0))).encode() }
+
+// countModule is a plugin whose handler counts to n in a loop, then
+// completes; mem is its memory's limits.
+func countModule(n int32, mem limits) []byte {
+	m := abiModule(nil, cat(
+		loopVoid, localGet(2), i32c(1), i32Add, localTee(2), i32c(n), i32LtU, brIf(0), end,
+		i64c(at(okJSON, 0))))
+	m.funcs[2].locals = []byte{i32}
+	m.memory = &mem
+	return m.encode()
+}
+
+// running runs p's task in the background under ctx; the channel has its
+// result.
+func running(ctx context.Context, p *Plugin, env Env) <-chan *workflow.TaskResult {
+	done := make(chan *workflow.TaskResult, 1)
+	go func() { done <- p.Run(ctx, task(nil), env) }()
+	return done
+}
+
+// schedState returns the state of the scheduler's only call begun, -1 if
+// there is not exactly one.
+func schedState(s *sched) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.active) != 1 {
+		return -1
+	}
+	return s.active[0].state
+}
+
+// waitResult returns the result on done, failing the test if there is none
+// in a bound far above what the test needs.
+func waitResult(t *testing.T, done <-chan *workflow.TaskResult) *workflow.TaskResult {
+	t.Helper()
+	select {
+	case res := <-done:
+		return res
+	case <-time.After(30 * time.Second):
+		t.Fatal("the plugin call did not return")
+		return nil
+	}
+}
+
+// TestGuestSlotIsShared: with one CPU slot, a plugin spinning in it (its
+// deadline a minute away) yields it to another plugin's call, which
+// completes while the spinner still runs; the spinner then ends with its
+// context.
+func TestGuestSlotIsShared(t *testing.T) {
+	t.Parallel()
+	h := newHost(t, HostConfig{GuestSlots: 1})
+	spin := load(t, h, spinModule(), manifest(t, func(m *Manifest) { m.Limits.TimeoutMs = 60_000 }))
+	ok := load(t, h, okModule().encode(), manifest(t, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := running(ctx, spin, Env{})
+	require.Eventually(t, func() bool { return schedState(h.sched) == execRunning }, 10*time.Second, time.Millisecond)
+
+	res := ok.Run(context.Background(), task(nil), Env{})
+	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
+	require.GreaterOrEqual(t, h.Stats().Yields, int64(1), "the spinner gave its slot up")
+	select {
+	case res := <-done:
+		t.Fatalf("the spinner ended: %+v", res)
+	default:
+	}
+	cancel()
+	res = waitResult(t, done)
+	require.Equal(t, workflow.TaskFailed, res.Status)
+	require.Contains(t, res.ReasonForIncompletion, "context canceled")
+}
+
+// blockingKV is a KV whose Get waits for release, after closing entered.
+type blockingKV struct {
+	memKV
+	entered, release chan struct{}
+}
+
+func (kv *blockingKV) Get(ctx context.Context, k string) ([]byte, bool, error) {
+	close(kv.entered)
+	<-kv.release
+	return nil, false, nil
+}
+
+// TestSlotFreeDuringBlockingCall: a call waiting in kv_get holds no CPU
+// slot: with one slot, another plugin's call completes meanwhile without a
+// yield, and the first takes a slot again and completes after.
+func TestSlotFreeDuringBlockingCall(t *testing.T) {
+	t.Parallel()
+	h := newHost(t, HostConfig{GuestSlots: 1})
+	kvGet := abiModule([]importFunc{{"baton", "kv_get", tyHandleI3}}, cat(i32c(0), i32c(1), call(0), drop, i64c(at(okJSON, 0))))
+	blocked := load(t, h, kvGet.encode(), manifest(t, nil))
+	ok := load(t, h, okModule().encode(), manifest(t, nil))
+	kv := &blockingKV{entered: make(chan struct{}), release: make(chan struct{})}
+	done := running(context.Background(), blocked, Env{KV: kv})
+	<-kv.entered
+	require.Equal(t, execBlocked, schedState(h.sched))
+
+	res := ok.Run(context.Background(), task(nil), Env{})
+	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
+	require.Zero(t, h.Stats().Yields)
+	close(kv.release)
+	res = waitResult(t, done)
+	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
+}
+
+// TestSlotFreeDuringSleep: a guest sleeping in WASI's poll_oneoff holds no
+// CPU slot either, and its sleep ends with its call's context.
+func TestSlotFreeDuringSleep(t *testing.T) {
+	t.Parallel()
+	h := newHost(t, HostConfig{GuestSlots: 1})
+	tyPoll := uint32(len(abiTypes))
+	m := abiModule([]importFunc{{wasiModule, "poll_oneoff", tyPoll}},
+		cat(i32c(1048), i64c(int64(time.Hour)), []byte{0x37, 3, 0},
+			i32c(1024), i32c(2048), i32c(1), i32c(4096), call(0), drop, i64c(at(okJSON, 0))))
+	m.types = append(append([]funcType{}, abiTypes...), funcType{params: []byte{i32, i32, i32, i32}, results: []byte{i32}})
+	sleeper := load(t, h, m.encode(), manifest(t, func(m *Manifest) { m.Limits.TimeoutMs = 60_000 }))
+	ok := load(t, h, okModule().encode(), manifest(t, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := running(ctx, sleeper, Env{})
+	require.Eventually(t, func() bool { return schedState(h.sched) == execBlocked }, 10*time.Second, time.Millisecond)
+
+	res := ok.Run(context.Background(), task(nil), Env{})
+	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
+	require.Zero(t, h.Stats().Yields)
+	cancel()
+	res = waitResult(t, done)
+	require.Equal(t, workflow.TaskFailed, res.Status)
+	require.Contains(t, res.ReasonForIncompletion, "context canceled")
+}
+
+// TestDeadlineHoldsWhileYielding: a runaway sharing the one slot with
+// another is stopped at its deadline, wall time, though it spent part of it
+// queued after its yields.
+func TestDeadlineHoldsWhileYielding(t *testing.T) {
+	t.Parallel()
+	h := newHost(t, HostConfig{GuestSlots: 1})
+	other := load(t, h, spinModule(), manifest(t, func(m *Manifest) { m.Limits.TimeoutMs = 60_000 }))
+	runaway := load(t, h, spinModule(), manifest(t, func(m *Manifest) { m.Limits.TimeoutMs = 100 }))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := running(ctx, other, Env{})
+	require.Eventually(t, func() bool { return schedState(h.sched) == execRunning }, 10*time.Second, time.Millisecond)
+
+	res := waitResult(t, running(context.Background(), runaway, Env{}))
+	require.Equal(t, workflow.TaskFailed, res.Status)
+	require.Equal(t, "plugin exceeded its deadline of 100ms", res.ReasonForIncompletion)
+	require.GreaterOrEqual(t, h.Stats().Yields, int64(2), "both took turns")
+	cancel()
+	require.Equal(t, workflow.TaskFailed, waitResult(t, done).Status)
+}
+
+// TestYieldLeavesGuestIntact: a guest that yields many times (two
+// counting loops sharing one slot in short slices) completes, and the grow
+// its yields make leaves its memory as it was.
+func TestYieldLeavesGuestIntact(t *testing.T) {
+	t.Parallel()
+	h := newHost(t, HostConfig{GuestSlots: 1, Slice: 100 * time.Microsecond})
+	bin := countModule(200_000_000, limits{min: 1})
+	a := load(t, h, bin, manifest(t, func(m *Manifest) { m.Limits.TimeoutMs = 60_000; m.Limits.Warm = 1 }))
+	b := load(t, h, bin, manifest(t, func(m *Manifest) { m.Limits.TimeoutMs = 60_000 }))
+	da, db := running(context.Background(), a, Env{}), running(context.Background(), b, Env{})
+	for _, done := range []<-chan *workflow.TaskResult{da, db} {
+		res := waitResult(t, done)
+		require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
+	}
+	require.GreaterOrEqual(t, h.Stats().Yields, int64(2))
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	require.Len(t, a.idle, 1)
+	require.Equal(t, uint32(1), a.idle[0].Memory().Size()>>16, "the yields' grows failed")
+	require.Equal(t, 1, a.idle[0].calls)
+}
+
+// TestNoYieldAtMemoryMaximum: a guest whose memory is at its declared
+// maximum cannot take the grow a yield makes, so it is not asked to: it
+// runs on to completion (rather than trap) while another call waits.
+func TestNoYieldAtMemoryMaximum(t *testing.T) {
+	t.Parallel()
+	h := newHost(t, HostConfig{GuestSlots: 1, Slice: 100 * time.Microsecond})
+	full := load(t, h, countModule(100_000_000, limits{min: 1, max: ptr(uint32(1))}), manifest(t, func(m *Manifest) { m.Limits.TimeoutMs = 60_000 }))
+	ok := load(t, h, okModule().encode(), manifest(t, nil))
+	done := running(context.Background(), full, Env{})
+	require.Eventually(t, func() bool { return schedState(h.sched) == execRunning }, 10*time.Second, time.Millisecond)
+	res := ok.Run(context.Background(), task(nil), Env{})
+	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
+	res = waitResult(t, done)
+	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
+	require.Zero(t, h.Stats().Yields)
+}
+
+// TestFreshCallsGoFirst: a freed slot goes to a call that has not yielded
+// before one that has, unless that one has waited ageWait.
+func TestFreshCallsGoFirst(t *testing.T) {
+	t.Parallel()
+	for _, aged := range []bool{false, true} {
+		s := newSched(1, time.Hour)
+		if aged {
+			s.ageWait = 0
+		}
+		holder, yielded, fresh := s.newExec(), s.newExec(), s.newExec()
+		require.NoError(t, s.begin(holder, context.Background(), 0))
+		s.mu.Lock()
+		yielded.yielded = true
+		s.enqueue(yielded)
+		s.enqueue(fresh)
+		s.mu.Unlock()
+		require.NoError(t, s.end(holder))
+		first, second := fresh, yielded
+		if aged {
+			first, second = yielded, fresh
+		}
+		require.Equal(t, execRunning, first.state, "aged %v", aged)
+		require.Equal(t, execWaiting, second.state)
+		<-first.grant
+	}
+}
+
+// TestQueueTimeNotCharged: a call's deadline starts when it gets its slot,
+// not when it began to wait for one.
+func TestQueueTimeNotCharged(t *testing.T) {
+	t.Parallel()
+	s := newSched(1, time.Hour)
+	holder, waiter := s.newExec(), s.newExec()
+	require.NoError(t, s.begin(holder, context.Background(), 0))
+	begun := make(chan error, 1)
+	go func() { begun <- s.begin(waiter, context.Background(), time.Minute) }()
+	require.Eventually(t, func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return len(s.fresh) == 1
+	}, 10*time.Second, time.Millisecond)
+	freed := time.Now()
+	require.NoError(t, s.end(holder))
+	require.NoError(t, <-begun)
+	require.False(t, waiter.deadline.Before(freed.Add(time.Minute)), "deadline %v, slot freed at %v", waiter.deadline, freed)
+	require.NoError(t, s.end(waiter))
+}
+
+// TestWaitEndsWithContext: a call waiting for a slot gives up when its
+// context ends, and has not begun.
+func TestWaitEndsWithContext(t *testing.T) {
+	t.Parallel()
+	s := newSched(1, time.Hour)
+	holder, waiter := s.newExec(), s.newExec()
+	require.NoError(t, s.begin(holder, context.Background(), 0))
+	ctx, cancel := context.WithCancel(context.Background())
+	begun := make(chan error, 1)
+	go func() { begun <- s.begin(waiter, ctx, time.Minute) }()
+	require.Eventually(t, func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return len(s.fresh) == 1
+	}, 10*time.Second, time.Millisecond)
+	cancel()
+	require.ErrorIs(t, <-begun, context.Canceled)
+	s.mu.Lock()
+	require.Empty(t, s.fresh)
+	require.Equal(t, 0, s.free)
+	s.mu.Unlock()
+	require.NoError(t, s.end(holder))
+	require.Equal(t, 1, s.free, "the slot is free, not handed to the call that gave up")
+}
+
+// TestInstanceStartTakesSlot: starting an instance (a Go guest's
+// _initialize is milliseconds of CPU) waits for a CPU slot like a call.
+func TestInstanceStartTakesSlot(t *testing.T) {
+	t.Parallel()
+	h := newHost(t, HostConfig{GuestSlots: 1})
+	p := load(t, h, okModule().encode(), manifest(t, nil))
+	holder := h.sched.newExec()
+	require.NoError(t, h.sched.begin(holder, context.Background(), 0))
+	started := make(chan error, 1)
+	go func() {
+		in, err := p.newInstance(context.Background())
+		if err == nil {
+			in.Close(context.Background())
+		}
+		started <- err
+	}()
+	require.Eventually(t, func() bool {
+		h.sched.mu.Lock()
+		defer h.sched.mu.Unlock()
+		return len(h.sched.fresh) == 1
+	}, 10*time.Second, time.Millisecond, "the start queues for the slot")
+	require.NoError(t, h.sched.end(holder))
+	require.NoError(t, <-started)
+}
