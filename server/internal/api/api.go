@@ -56,6 +56,7 @@ func New(e *engine.Engine, opts Options) http.Handler {
 	mux.Handle(batonv1connect.NewTaskServiceHandler(&taskService{e: e, errs: errs}, limits...))
 	mux.Handle(batonv1connect.NewSchedulerServiceHandler(&schedulerService{s: opts.Scheduler, errs: errs}, limits...))
 	mux.Handle(batonv1connect.NewListenerServiceHandler(&listenerService{e: e, errs: errs}, limits...))
+	mux.Handle(batonv1connect.NewWatchServiceHandler(&watchService{e: e, errs: errs}, limits...))
 	// Plugin uploads carry a module of up to engine.MaxPluginBytes: the
 	// plugin service alone reads more than MaxBodyBytes.
 	pluginLimits := append(slices.Clone(limits), connect.WithReadMaxBytes(maxPluginMessageBytes))
@@ -68,6 +69,7 @@ func New(e *engine.Engine, opts Options) http.Handler {
 		batonv1connect.SchedulerServiceName,
 		batonv1connect.ListenerServiceName,
 		batonv1connect.PluginServiceName,
+		batonv1connect.WatchServiceName,
 	)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector, limits...))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector, limits...))

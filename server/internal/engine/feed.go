@@ -1,14 +1,19 @@
 package engine
 
 import (
+	"cmp"
+	"context"
 	"crypto/rand"
+	"errors"
 	"encoding/hex"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/batonhq/baton/sdk/workflow"
+	"github.com/batonhq/baton/server/internal/store"
 )
 
 // The change feed (DESIGN.md §2 point 5): after each commit, applied
@@ -492,4 +497,52 @@ func (e *Engine) publishRemoved(w *workflow.Workflow, version uint64) {
 	e.feed.publish(func() *Change {
 		return &Change{Version: version + 1, Workflow: Summarize(w), prev: w.Status, Deleted: true}
 	})
+}
+
+// Snapshot returns an execution with its tasks and its stored version,
+// for a subscriber that starts from a snapshot: the changes it receives
+// with a version not above this one add nothing to it.
+func (e *Engine) Snapshot(ctx context.Context, id string) (*workflow.Workflow, uint64, error) {
+	ex, err := e.store.ExecutionGet(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, 0, errorf(NotFound, "workflow %s does not exist", id)
+	}
+	if err != nil {
+		return nil, 0, classify(err, "read workflow "+id)
+	}
+	return ex.Workflow, ex.Version, nil
+}
+
+// SnapshotQuery returns the newest executions, at most limit (at most
+// store.MaxSearchLimit), that match a filter without a WorkflowID, without
+// their tasks: the snapshot of a subscriber to that filter.
+func (e *Engine) SnapshotQuery(ctx context.Context, f Filter, limit int) ([]*workflow.Workflow, error) {
+	if f.WorkflowID != "" {
+		return nil, errorf(InvalidArgument, "a snapshot of a query takes no workflow id: read the execution instead")
+	}
+	if limit <= 0 || limit > store.MaxSearchLimit {
+		return nil, errorf(InvalidArgument, "the snapshot's limit must be between 1 and %d, got %d", store.MaxSearchLimit, limit)
+	}
+	names := f.Names
+	if len(names) == 0 {
+		names = []string{""} // any name
+	}
+	var out []*workflow.Workflow
+	for _, name := range names {
+		page, err := e.SearchWorkflows(ctx, SearchRequest{Query: store.ExecutionQuery{
+			Name: name, Statuses: f.Statuses, CorrelationID: f.CorrelationID, Limit: limit, SortBy: store.SortCreateTime,
+		}})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Executions...)
+	}
+	// Newest first across the names, as each search returned its own.
+	slices.SortStableFunc(out, func(a, b *workflow.Workflow) int {
+		if a.CreateTime != b.CreateTime {
+			return cmp.Compare(b.CreateTime, a.CreateTime)
+		}
+		return strings.Compare(b.WorkflowID, a.WorkflowID)
+	})
+	return out[:min(len(out), limit)], nil
 }
