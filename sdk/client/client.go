@@ -35,6 +35,8 @@ type Client struct {
 	listeners batonv1connect.ListenerServiceClient
 	// plugins: plugin.go
 	plugins batonv1connect.PluginServiceClient
+	// watcher: watch.go
+	watcher batonv1connect.WatchServiceClient
 }
 
 type options struct {
@@ -82,6 +84,7 @@ func New(baseURL string, opts ...Option) *Client {
 
 		listeners: batonv1connect.NewListenerServiceClient(o.http, baseURL, o.connect...),
 		plugins:   batonv1connect.NewPluginServiceClient(o.http, baseURL, o.connect...),
+		watcher:   batonv1connect.NewWatchServiceClient(o.http, baseURL, o.connect...),
 	}
 }
 
