@@ -30,7 +30,7 @@ func (s *stream) coalesce(batch []*engine.Change) []*message {
 			id := c.Workflow.WorkflowID
 			m := pending[id]
 			if m == nil {
-				m = &message{Type: "delta", Epoch: s.epoch}
+				m = &message{Type: "delta", Epoch: s.epoch, first: c.Seq}
 				pending[id] = m
 			}
 			s.merge(m, c)

@@ -71,6 +71,11 @@ type Options struct {
 	// WriteTimeout bounds each write to a client; a client that takes
 	// longer is closed. Default: 10s.
 	WriteTimeout time.Duration
+	// FlushInterval is how long a change waits for others to go out with
+	// it, merged: it bounds the messages a client gets from a busy
+	// execution (to 1/FlushInterval a second) and adds at most that to
+	// their delay. Default: 25ms; negative sends each batch at once.
+	FlushInterval time.Duration
 	// Logger receives what goes wrong with a connection. Default: discard.
 	Logger *slog.Logger
 }
@@ -87,6 +92,9 @@ func (o *Options) withDefaults() {
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 10 * time.Second
+	}
+	if o.FlushInterval == 0 {
+		o.FlushInterval = 25 * time.Millisecond
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -115,6 +123,7 @@ type Hub struct {
 	opts     Options
 	upgrader websocket.Upgrader
 	clients  atomic.Int64
+	prepared prepared
 }
 
 // New returns a hub over an engine's change feed.
@@ -215,6 +224,7 @@ type message struct {
 	Merged int `json:"merged,omitempty"`
 
 	index map[string]int // task id -> its place in Tasks, while merging
+	first uint64         // the sequence number of the first change merged
 }
 
 // client is one connection: read runs in the handler's goroutine, write
@@ -309,15 +319,64 @@ func (c *client) write() {
 			s.sub.Close()
 		}
 	}()
-	var changes <-chan *engine.Change
+	var (
+		changes <-chan *engine.Change
+		batch   []*engine.Change
+		flush   = time.NewTimer(time.Hour)
+		flushC  <-chan time.Time // set while a batch waits
+	)
+	flush.Stop()
+	defer flush.Stop()
+	// send drains what else waits and sends the batch, coalesced.
+	send := func() bool {
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case more, ok := <-changes:
+				if !ok {
+					break drain // sent first; the end is seen next
+				}
+				batch = append(batch, more)
+			default:
+				break drain
+			}
+		}
+		flushC = nil
+		defer func() { batch = batch[:0] }()
+		if s.execution && batch[0].Version > s.version {
+			// Every client of the execution that merges the same
+			// changes sends the same delta: merged once for all.
+			first, last := batch[0], batch[len(batch)-1]
+			key := preparedKey{seq: last.Seq, first: first.Seq, merged: len(batch), tasks: true}
+			pm, err := c.h.prepared.getOr(key, func() *message { return s.coalesce(batch)[0] })
+			if err != nil {
+				return false
+			}
+			_ = c.conn.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
+			return c.conn.WritePreparedMessage(pm) == nil
+		}
+		for _, m := range s.coalesce(batch) {
+			if err := c.sendDelta(s, m); err != nil {
+				return false
+			}
+		}
+		return true
+	}
 	for {
+		// While a batch waits for its flush, the changes stay in the
+		// subscription's buffer: the writer wakes twice a window, not
+		// once a change.
+		receive := changes
+		if flushC != nil {
+			receive = nil
+		}
 		select {
 		case <-c.readerDone:
 			return
 		case m := <-c.reqs:
 			if s != nil {
 				s.sub.Close()
-				s, changes = nil, nil
+				s, changes, batch, flushC = nil, nil, batch[:0], nil
 			}
 			var err error
 			s, err = c.subscribe(m)
@@ -328,28 +387,27 @@ func (c *client) write() {
 			if s != nil {
 				changes = s.sub.Changes()
 			}
-		case ch, ok := <-changes:
+		case ch, ok := <-receive:
 			if !ok {
+				if len(batch) > 0 && !send() {
+					return
+				}
 				c.ended(s.sub.Err())
 				return
 			}
-			batch := []*engine.Change{ch}
-		drain:
-			for len(batch) < maxBatch {
-				select {
-				case more, ok := <-changes:
-					if !ok {
-						break drain // sent first, then the end is seen
-					}
-					batch = append(batch, more)
-				default:
-					break drain
-				}
-			}
-			for _, m := range s.coalesce(batch) {
-				if err := c.send(m); err != nil {
+			batch = append(batch, ch)
+			switch {
+			case c.h.opts.FlushInterval < 0 || len(batch) >= maxBatch:
+				if !send() {
 					return
 				}
+			case flushC == nil:
+				flush.Reset(c.h.opts.FlushInterval)
+				flushC = flush.C
+			}
+		case <-flushC:
+			if !send() {
+				return
 			}
 		case <-ping.C:
 			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.h.opts.WriteTimeout)); err != nil {
@@ -369,6 +427,17 @@ func (c *client) ended(err error) {
 	default:
 		c.closeWith(websocket.CloseServiceRestart, "the server is stopping: reconnect later")
 	}
+}
+
+// sendDelta sends a delta, encoded once for every client that sends the
+// same.
+func (c *client) sendDelta(s *stream, m *message) error {
+	pm, err := c.h.prepared.get(m, s.execution)
+	if err != nil {
+		return err
+	}
+	_ = c.conn.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
+	return c.conn.WritePreparedMessage(pm)
 }
 
 func (c *client) send(m *message) error {
