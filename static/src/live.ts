@@ -222,7 +222,7 @@ export class Live {
   private setState(state: LiveState): void {
     for (const el of document.querySelectorAll<HTMLElement>("[data-live-indicator]")) {
       el.dataset.state = state;
-      el.textContent = state === "live" ? "live" : state === "stopped" ? "" : "reconnecting";
+      el.textContent = state === "stopped" ? "" : state;
     }
   }
 }

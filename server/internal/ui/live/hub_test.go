@@ -407,3 +407,16 @@ func TestSlowClientIsDroppedOthersKeepReceiving(t *testing.T) {
 		}
 	}
 }
+
+func TestSilentClientIsClosedByPingDeadline(t *testing.T) {
+	t.Parallel()
+	env := setup(t, 1, config{opts: live.Options{PingInterval: 20 * time.Millisecond}})
+	// gorilla answers pings only while it reads: this client never reads,
+	// so it never answers.
+	silent := dial(t, env.url, nil)
+	subscribe(t, silent, `{"sub":"overview"}`)
+	require.Eventually(t, func() bool { return env.hub.Clients() == 1 }, 10*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return env.hub.Clients() == 0 }, 30*time.Second, 5*time.Millisecond,
+		"a client that answers no ping is closed")
+	require.Equal(t, 0, env.e.Subscribers())
+}
