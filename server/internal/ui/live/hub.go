@@ -62,8 +62,8 @@ type Options struct {
 	// MaxMessageBytes bounds a message from a client; a larger one closes
 	// the connection. Default: 4096.
 	MaxMessageBytes int
-	// SendQueue is how many changes may wait for a client before it is
-	// dropped. Default: 256.
+	// SendQueue is how many changes may wait for a client (those of a
+	// flush window among them) before it is dropped. Default: 256.
 	SendQueue int
 	// PingInterval is how often the hub pings a client; a client that
 	// answers no ping for two intervals is closed. Default: 30s.

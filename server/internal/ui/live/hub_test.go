@@ -326,8 +326,10 @@ var smallReceiveBuffer = &websocket.Dialer{NetDialContext: (&net.Dialer{Control:
 
 func TestSlowClientIsDroppedOthersKeepReceiving(t *testing.T) {
 	t.Parallel()
-	const tasks = 400
-	env := setup(t, tasks, config{opts: live.Options{SendQueue: 4, WriteTimeout: 100 * time.Millisecond}})
+	const tasks = 800
+	// The default queue (256 changes): the reader, which merges what 25 ms
+	// bring, must never be dropped however loaded the machine.
+	env := setup(t, tasks, config{opts: live.Options{WriteTimeout: 100 * time.Millisecond}})
 	id := env.startFlow(t)
 	sub := `{"sub":"execution","id":"` + id + `"}`
 
