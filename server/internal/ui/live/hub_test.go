@@ -422,3 +422,42 @@ func TestSilentClientIsClosedByPingDeadline(t *testing.T) {
 		"a client that answers no ping is closed")
 	require.Equal(t, 0, env.e.Subscribers())
 }
+
+func TestExecutionsAndOverviewSubscriptions(t *testing.T) {
+	t.Parallel()
+	env := setup(t, 1, config{})
+	first := env.startFlow(t)
+	ended := env.startFlow(t)
+	require.NoError(t, env.e.TerminateWorkflow(context.Background(), ended, "before"))
+
+	running := dial(t, env.url, nil)
+	subscribe(t, running, `{"sub":"executions","query":{"names":["chain"],"statuses":["RUNNING"],"limit":10}}`)
+	overview := dial(t, env.url, nil)
+	subscribe(t, overview, `{"sub":"overview"}`)
+
+	snap := read(t, running)
+	require.Equal(t, "snapshot", snap.Type)
+	require.Len(t, snap.Workflows, 1)
+	require.Equal(t, first, snap.Workflows[0].WorkflowID)
+	all := read(t, overview)
+	require.Len(t, all.Workflows, 2, "the overview starts with the newest executions, whatever their status")
+	require.Equal(t, ended, all.Workflows[0].WorkflowID, "newest first")
+
+	require.NoError(t, env.e.TerminateWorkflow(context.Background(), first, "enough"))
+	second := env.startFlow(t)
+	seen := map[string]workflow.Status{}
+	for len(seen) < 2 || seen[second] == "" {
+		m := read(t, running)
+		require.Equal(t, "delta", m.Type)
+		require.Empty(t, m.Tasks, "summaries only")
+		seen[m.Workflow.WorkflowID] = m.Workflow.Status
+	}
+	require.Equal(t, map[string]workflow.Status{first: workflow.StatusTerminated, second: workflow.StatusRunning}, seen,
+		"the execution that left RUNNING is sent once more; the ended one is not")
+	for {
+		m := read(t, overview)
+		if m.Workflow.WorkflowID == second {
+			break
+		}
+	}
+}
