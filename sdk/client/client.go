@@ -37,6 +37,8 @@ type Client struct {
 	plugins batonv1connect.PluginServiceClient
 	// queues: queue.go
 	queues batonv1connect.QueueServiceClient
+	// watcher: watch.go
+	watcher batonv1connect.WatchServiceClient
 }
 
 type options struct {
@@ -85,6 +87,7 @@ func New(baseURL string, opts ...Option) *Client {
 		listeners: batonv1connect.NewListenerServiceClient(o.http, baseURL, o.connect...),
 		plugins:   batonv1connect.NewPluginServiceClient(o.http, baseURL, o.connect...),
 		queues:    batonv1connect.NewQueueServiceClient(o.http, baseURL, o.connect...),
+		watcher:   batonv1connect.NewWatchServiceClient(o.http, baseURL, o.connect...),
 	}
 }
 

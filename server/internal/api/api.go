@@ -60,6 +60,7 @@ func New(e *engine.Engine, opts Options) http.Handler {
 	mux.Handle(batonv1connect.NewSchedulerServiceHandler(&schedulerService{s: opts.Scheduler, errs: errs}, limits...))
 	mux.Handle(batonv1connect.NewListenerServiceHandler(&listenerService{e: e, errs: errs}, limits...))
 	mux.Handle(batonv1connect.NewQueueServiceHandler(&queueService{e: e, errs: errs}, limits...))
+	mux.Handle(batonv1connect.NewWatchServiceHandler(&watchService{e: e, errs: errs}, limits...))
 	// Plugin uploads carry a module of up to engine.MaxPluginBytes: the
 	// plugin service alone reads more than MaxBodyBytes.
 	pluginLimits := append(slices.Clone(limits), connect.WithReadMaxBytes(maxPluginMessageBytes))
@@ -73,6 +74,7 @@ func New(e *engine.Engine, opts Options) http.Handler {
 		batonv1connect.ListenerServiceName,
 		batonv1connect.QueueServiceName,
 		batonv1connect.PluginServiceName,
+		batonv1connect.WatchServiceName,
 	)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector, limits...))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector, limits...))

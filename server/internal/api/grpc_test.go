@@ -132,7 +132,7 @@ func TestGRPCReflection(t *testing.T) {
 	t.Parallel()
 	env := setup(t, api.Options{})
 	conn := dialGRPC(t, env)
-	want := []string{"baton.v1.MetadataService", "baton.v1.WorkflowService", "baton.v1.TaskService", "baton.v1.PluginService", "baton.v1.QueueService"}
+	want := []string{"baton.v1.MetadataService", "baton.v1.WorkflowService", "baton.v1.TaskService", "baton.v1.PluginService", "baton.v1.QueueService", "baton.v1.WatchService"}
 
 	t.Run("v1", func(t *testing.T) {
 		t.Parallel()

@@ -65,6 +65,10 @@ type Config struct {
 	// Plugins configures the host of Wasm plugins (its compilation cache,
 	// where secrets come from). Its Logger is the engine's.
 	Plugins wasm.HostConfig
+	// FeedRing is how many recent changes the change feed keeps for
+	// subscribers that resume (feed.go); one that resumes from further
+	// back takes a snapshot. Default: DefaultFeedRing.
+	FeedRing int
 }
 
 func (c *Config) withDefaults() {
@@ -89,6 +93,9 @@ func (c *Config) withDefaults() {
 	if c.HTTPRunners <= 0 {
 		c.HTTPRunners = 64
 	}
+	if c.FeedRing <= 0 {
+		c.FeedRing = DefaultFeedRing
+	}
 }
 
 // lockStripes is the number of execution locks; executions hash onto them.
@@ -110,10 +117,12 @@ type Engine struct {
 	overview *overview
 	// watchers wait for changes of executions (ExecuteWorkflow).
 	watchers watchers
-	limits   *limits
-	defs     *defCache
-	cache    *cache
-	timer    *timer
+	// feed publishes every committed change (feed.go).
+	feed   *feed
+	limits *limits
+	defs   *defCache
+	cache  *cache
+	timer  *timer
 	// listener delivers status events.
 	listener *listener.Listener
 
@@ -150,6 +159,7 @@ func New(cfg Config) (*Engine, error) {
 		limits:  newLimits(),
 		defs:    newDefCache(cfg.Store),
 		cache:   newCache(),
+		feed:    newFeed(cfg.Clock, cfg.FeedRing),
 		stop:    make(chan struct{}),
 	}
 	e.flows, e.overview = newFlows(), newOverview()
@@ -232,6 +242,7 @@ func (e *Engine) Stop() {
 	}
 	e.stopPlugins()
 	e.wg.Wait()
+	e.feed.stop()
 	e.listener.Stop()
 	_ = e.plugins.host.Close(context.Background())
 }

@@ -66,6 +66,7 @@ func (e *Engine) RemoveWorkflow(ctx context.Context, id string, archive bool) er
 	if err != nil {
 		return classify(err, "remove workflow "+id)
 	}
+	e.publishRemoved(w, ex.Version)
 	// An ended execution has no task in a queue and no wake-up time (the
 	// store deleted it); a task a worker still held when it ended may
 	// still count against its type's concurrency limit,

@@ -119,8 +119,9 @@ func (e *Engine) transition(c *change) *store.Transition {
 	return t
 }
 
-// applied updates the in-memory indexes after a change was committed:
-// queues, in-progress counts and the timer.
+// applied updates the in-memory indexes after a change was committed
+// (queues, in-progress counts, the timer), wakes the watchers and
+// publishes the change to the feed. The caller holds the execution's lock.
 func (e *Engine) applied(c *change) {
 	r := c.res
 	w := r.Workflow
@@ -157,6 +158,7 @@ func (e *Engine) applied(c *change) {
 	e.dispatch(c.send)
 	e.watchers.changed(w.WorkflowID)
 	e.observe(c, now)
+	e.publishChange(c)
 }
 
 // transact applies events to one execution under its lock and commits the
