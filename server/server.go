@@ -31,6 +31,7 @@ import (
 	"github.com/batonhq/baton/server/internal/scheduler"
 	"github.com/batonhq/baton/server/internal/store/badgerstore"
 	"github.com/batonhq/baton/server/internal/ui"
+	"github.com/batonhq/baton/server/internal/ui/live"
 	"github.com/batonhq/baton/wasm"
 )
 
@@ -174,7 +175,10 @@ func New(cfg Config) (*Server, error) {
 		http: &http.Server{
 			Handler: api.New(e, api.Options{
 				Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes, Scheduler: sched,
-				Console: ui.New(e, ui.Options{Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes}),
+				Console: ui.New(e, ui.Options{
+					Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes,
+					Live: live.New(e, live.Options{Logger: cfg.Logger}),
+				}),
 			}),
 			Protocols:         &protocols,
 			ReadHeaderTimeout: 10 * time.Second,

@@ -1,6 +1,10 @@
-// The console's behaviour on top of its server-rendered pages: the theme
-// toggle, selection in tables, dropping a file onto an upload form.
-// Everything here is optional: the pages work without it.
+// The console's behaviour on top of its server-rendered pages: the live
+// view (live.ts) and what pages do with its messages, the theme toggle,
+// selection in tables, dropping a file onto an upload form. Everything
+// here is optional: the pages work without it.
+
+import type { Message } from "./live";
+import "./live";
 
 // The chosen theme is a cookie, so that the server renders the page in it
 // (no flash of the other theme); without one the system's setting wins.
@@ -95,20 +99,117 @@ function setupDiagramTasks(): void {
     if (htmx) htmx.ajax("GET", url, "#task-panel");
     else location.href = url;
   };
-  const diagram = document.querySelector(".diagram");
-  diagram?.addEventListener("click", (ev) => {
-    const n = (ev.target as Element).closest("[data-task-id]");
+  // Listeners sit on the document: the diagram is replaced when the
+  // execution gains tasks.
+  document.addEventListener("click", (ev) => {
+    const n = (ev.target as Element).closest(".diagram [data-task-id]");
     if (n && !(ev.target as Element).closest("a")) open(n);
   });
-  diagram?.addEventListener("keydown", (ev) => {
-    const e = ev as KeyboardEvent;
-    const n = (e.target as Element).closest("[data-task-id]");
-    if (n && (e.key === "Enter" || e.key === " ")) {
-      e.preventDefault();
+  document.addEventListener("keydown", (ev) => {
+    const n = (ev.target as Element).closest(".diagram [data-task-id]");
+    if (n && (ev.key === "Enter" || ev.key === " ")) {
+      ev.preventDefault();
       open(n);
     }
   });
+  document.addEventListener("baton:refreshed", mark);
   mark();
+}
+
+// refresher reloads parts of the page (elements by id) from a fresh copy
+// of it, at most once per interval however many changes ask, and then
+// re-applies the statuses the live view reported since (a copy may be
+// older than the last delta).
+function refresher(url: () => string, ids: string[], interval: number) {
+  let timer: number | undefined;
+  let again = false;
+  const latest = new Map<string, string>();
+  const run = async () => {
+    timer = undefined;
+    again = false;
+    let html: string;
+    try {
+      const r = await fetch(url(), { headers: { "X-Requested-With": "baton-live" } });
+      if (!r.ok) return;
+      html = await r.text();
+    } catch {
+      return;
+    }
+    const fresh = new DOMParser().parseFromString(html, "text/html");
+    for (const id of ids) {
+      const now = document.getElementById(id);
+      const next = fresh.getElementById(id);
+      if (now && next) now.replaceWith(document.importNode(next, true));
+    }
+    for (const [id, status] of latest) {
+      for (const el of document.querySelectorAll<HTMLElement>(`[data-task-id="${CSS.escape(id)}"], [data-workflow-id="${CSS.escape(id)}"]`)) {
+        el.dataset.status = status;
+        if (el.hasAttribute("data-status-text")) el.textContent = status;
+      }
+    }
+    document.dispatchEvent(new CustomEvent("baton:refreshed"));
+    if (again) schedule();
+  };
+  const schedule = () => {
+    if (timer !== undefined) {
+      again = true;
+      return;
+    }
+    timer = window.setTimeout(run, interval);
+  };
+  return { schedule, latest };
+}
+
+// setupLiveExecution keeps an execution's page whole as it changes: the
+// live view patches statuses in place; a task the page does not show yet,
+// or a change of the workflow's status, reloads the parts that depend on
+// them.
+function setupLiveExecution(): void {
+  const root = document.querySelector<HTMLElement>("[data-live=execution]");
+  if (!root) return;
+  const parts = ["workflow-facts", "workflow-actions", "diagram", "timeline", "task-table", "workflow-output"];
+  const r = refresher(() => location.pathname + location.search, parts, 300);
+  let status = document.querySelector<HTMLElement>("h1 [data-workflow-id]")?.dataset.status;
+  document.addEventListener("baton:live", (ev) => {
+    const m = (ev as CustomEvent<Message>).detail;
+    let stale = m.type === "snapshot" && (m.tasks?.length ?? 0) > 0;
+    if (m.workflow) {
+      r.latest.set(m.workflow.workflowId, m.workflow.status);
+      if (m.workflow.status !== status) stale = true;
+      status = m.workflow.status;
+    }
+    for (const t of m.tasks ?? []) {
+      r.latest.set(t.taskId, t.status);
+      if (!document.querySelector(`#task-table [data-task-id="${CSS.escape(t.taskId)}"]`)) stale = true;
+    }
+    if ((m.removedTasks?.length ?? 0) > 0) stale = true;
+    if (stale) r.schedule();
+  });
+  // An action's result changes the execution: its deltas arrive as well.
+  document.body.addEventListener("baton-changed", () => r.schedule());
+}
+
+// setupLiveExecutions reloads the rows of a search's first page when an
+// execution it does not show yet changes, or one it shows ends (its times
+// and duration change); statuses are patched in place meanwhile.
+function setupLiveExecutions(): void {
+  const el = document.querySelector<HTMLElement>("[data-live=executions]");
+  if (!el || el.dataset.liveReload !== "true") return;
+  const r = refresher(() => location.pathname + location.search, ["execution-rows"], 500);
+  document.addEventListener("baton:live", (ev) => {
+    const m = (ev as CustomEvent<Message>).detail;
+    const w = m.workflow;
+    if (m.type !== "delta" || !w) return;
+    r.latest.set(w.workflowId, w.status);
+    if (w.endTime || !document.querySelector(`#execution-rows [data-workflow-id="${CSS.escape(w.workflowId)}"]`)) r.schedule();
+  });
+}
+
+// setupLiveOverview refreshes the overview's figures (an htmx trigger,
+// throttled there) when executions change.
+function setupLiveOverview(): void {
+  if (!document.querySelector("[data-live=overview]")) return;
+  document.addEventListener("baton:live", () => document.body.dispatchEvent(new CustomEvent("baton-overview")));
 }
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -116,4 +217,7 @@ document.addEventListener("DOMContentLoaded", () => {
   setupSelectAll();
   setupDropzones();
   setupDiagramTasks();
+  setupLiveExecution();
+  setupLiveExecutions();
+  setupLiveOverview();
 });

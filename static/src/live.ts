@@ -124,6 +124,10 @@ export class Live {
       const sub: Record<string, unknown> = { ...this.opts.subscription };
       if (this.position) sub.from = this.position;
       ws.send(JSON.stringify(sub));
+      // Resuming from a position the server holds sends nothing until the
+      // next change: the open connection is what says the page is live (a
+      // refused subscription closes it).
+      this.setState("live");
     };
     ws.onmessage = (ev) => {
       if (typeof ev.data !== "string") return;
@@ -200,15 +204,11 @@ export class Live {
   }
 
   private patchWorkflow(w: WorkflowSummary): void {
-    for (const el of this.find("data-workflow-id", w.workflowId)) {
-      el.dataset.status = w.status;
-    }
+    for (const el of this.find("data-workflow-id", w.workflowId)) setStatus(el, w.status);
   }
 
   private patchTask(t: TaskSummary): void {
-    for (const el of this.find("data-task-id", t.taskId)) {
-      el.dataset.status = t.status;
-    }
+    for (const el of this.find("data-task-id", t.taskId)) setStatus(el, t.status);
   }
 
   private find(attr: string, id: string): HTMLElement[] {
@@ -225,6 +225,14 @@ export class Live {
       el.textContent = state === "stopped" ? "" : state;
     }
   }
+}
+
+// setStatus sets an element's data-status, and its text when it shows the
+// status ([data-status-text], such as a badge).
+function setStatus(el: HTMLElement | SVGElement, status: string): void {
+  if (el.dataset.status === status) return;
+  el.dataset.status = status;
+  if (el.hasAttribute("data-status-text")) el.textContent = status;
 }
 
 // parsePosition reads data-live-from ("epoch:seq").

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,15 +33,21 @@ type executionView struct {
 	SpanStart, SpanEnd int64
 	// Diagram is the execution's SVG.
 	Diagram templ.Component
+	// From is the change feed's position before the page was read
+	// (data-live-from).
+	From string
 }
 
 func (c *console) execution(w http.ResponseWriter, r *http.Request) {
+	// The position is read before the execution, so that the live view
+	// resumes from it without missing a change committed in between.
+	from := c.e.FeedPosition()
 	wf, err := c.e.Workflow(r.Context(), r.PathValue("id"), true)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	v := executionView{W: wf, Total: len(wf.Tasks)}
+	v := executionView{W: wf, Total: len(wf.Tasks), From: feedFrom(from)}
 	if v.Diagram, err = c.executionDiagram(r.Context(), wf, r.URL.Query()); err != nil {
 		c.fail(w, r, err)
 		return
@@ -222,4 +229,9 @@ func waiting(t *workflow.Task) bool {
 // taskURL is the address of a task's panel.
 func taskURL(workflowID, taskID string) templ.SafeURL {
 	return templ.SafeURL("/executions/" + url.PathEscape(workflowID) + "/tasks/" + url.PathEscape(taskID))
+}
+
+// feedFrom writes a feed position as live.ts reads it ("epoch:seq").
+func feedFrom(p engine.Position) string {
+	return p.Epoch + ":" + strconv.FormatUint(p.Seq, 10)
 }

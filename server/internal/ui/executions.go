@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -158,10 +159,6 @@ func (c *console) executions(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	if r.URL.Query().Get("fragment") == "rows" {
-		c.render(w, r, http.StatusOK, executionRows(res.Executions))
-		return
-	}
 	c.render(w, r, http.StatusOK, executionsPage(f, names, res))
 }
 
@@ -294,4 +291,26 @@ func duration(start, end int64) string {
 		return fmt.Sprintf("%.1f s", d.Seconds())
 	}
 	return d.Round(time.Second).String()
+}
+
+// liveQuery is the search as the live view's executions subscription
+// takes it (live.ts Query): the filters the change feed can match.
+func (f searchForm) liveQuery() string {
+	q := struct {
+		Names         []string `json:"names,omitempty"`
+		Statuses      []string `json:"statuses,omitempty"`
+		CorrelationID string   `json:"correlationId,omitempty"`
+	}{Statuses: f.Statuses, CorrelationID: f.CorrelationID}
+	if f.Name != "" {
+		q.Names = []string{f.Name}
+	}
+	b, _ := json.Marshal(q)
+	return string(b)
+}
+
+// liveReload says whether the live view reloads the rows when executions
+// start or end: only on a search's first page, newest first, the page new
+// executions land on; other pages are only patched.
+func (f searchForm) liveReload() bool {
+	return f.Cursor == "" && !f.Oldest && f.FreeText == "" && f.IdempotencyKey == "" && f.From == "" && f.To == ""
 }
