@@ -136,6 +136,9 @@ function refresher(url: () => string, ids: string[], interval: number) {
       return;
     }
     const fresh = new DOMParser().parseFromString(html, "text/html");
+    const root = document.querySelector<HTMLElement>("[data-live=execution]");
+    const freshRoot = fresh.querySelector<HTMLElement>("[data-live=execution]");
+    if (root && freshRoot?.dataset.taskSeq) root.dataset.taskSeq = freshRoot.dataset.taskSeq;
     for (const id of ids) {
       const now = document.getElementById(id);
       const next = fresh.getElementById(id);
@@ -170,6 +173,10 @@ function setupLiveExecution(): void {
   const parts = ["workflow-facts", "workflow-actions", "diagram", "timeline", "task-table", "workflow-output"];
   const r = refresher(() => location.pathname + location.search, parts, 300);
   let status = document.querySelector<HTMLElement>("h1 [data-workflow-id]")?.dataset.status;
+  let seq = Number(root.dataset.taskSeq ?? "0");
+  document.addEventListener("baton:refreshed", () => {
+    seq = Number(document.querySelector<HTMLElement>("[data-live=execution]")?.dataset.taskSeq ?? seq);
+  });
   document.addEventListener("baton:live", (ev) => {
     const m = (ev as CustomEvent<Message>).detail;
     let stale = m.type === "snapshot" && (m.tasks?.length ?? 0) > 0;
@@ -180,7 +187,9 @@ function setupLiveExecution(): void {
     }
     for (const t of m.tasks ?? []) {
       r.latest.set(t.taskId, t.status);
-      if (!document.querySelector(`#task-table [data-task-id="${CSS.escape(t.taskId)}"]`)) stale = true;
+      // A task the page was rendered without (tasks on other pages of the
+      // list are not new: they have lower sequence numbers).
+      if (t.seq > seq) stale = true;
     }
     if ((m.removedTasks?.length ?? 0) > 0) stale = true;
     if (stale) r.schedule();

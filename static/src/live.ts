@@ -102,6 +102,8 @@ export class Live {
   private attempt = 0;
   private timer: number | undefined;
   private stopped = false;
+  private index: Map<string, HTMLElement[]> | undefined;
+  private watching = false;
 
   constructor(opts: LiveOptions) {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -211,8 +213,31 @@ export class Live {
     for (const el of this.find("data-task-id", t.taskId)) setStatus(el, t.status);
   }
 
-  private find(attr: string, id: string): HTMLElement[] {
-    return Array.from(this.opts.root.querySelectorAll<HTMLElement>(`[${attr}="${CSS.escape(id)}"]`));
+  // find returns the elements whose attr is id, from an index of the page
+  // built once and again only after elements were added or removed: a
+  // selector query per task walks the whole page, which a busy execution's
+  // thousand changes a second cannot afford.
+  private find(attr: "data-task-id" | "data-workflow-id", id: string): HTMLElement[] {
+    if (!this.index) {
+      this.index = new Map();
+      for (const el of this.opts.root.querySelectorAll<HTMLElement>("[data-task-id], [data-workflow-id]")) {
+        for (const a of ["data-task-id", "data-workflow-id"]) {
+          const v = el.getAttribute(a);
+          if (v === null) continue;
+          const key = `${a}=${v}`;
+          const list = this.index.get(key);
+          if (list) list.push(el);
+          else this.index.set(key, [el]);
+        }
+      }
+      if (!this.watching) {
+        this.watching = true;
+        new MutationObserver(() => {
+          this.index = undefined;
+        }).observe(this.opts.root, { childList: true, subtree: true });
+      }
+    }
+    return this.index.get(`${attr}=${id}`) ?? [];
   }
 
   private dispatch(m: Message): void {
@@ -232,7 +257,13 @@ export class Live {
 function setStatus(el: HTMLElement | SVGElement, status: string): void {
   if (el.dataset.status === status) return;
   el.dataset.status = status;
-  if (el.hasAttribute("data-status-text")) el.textContent = status;
+  if (el.hasAttribute("data-status-text")) {
+    // The text node's value, not textContent: replacing the node would
+    // count as a change of the page's structure (see Live.find).
+    const text = el.firstChild;
+    if (text && text.nodeType === Node.TEXT_NODE && !text.nextSibling) text.nodeValue = status;
+    else el.textContent = status;
+  }
 }
 
 // parsePosition reads data-live-from ("epoch:seq").

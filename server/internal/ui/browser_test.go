@@ -19,7 +19,7 @@ var chromiumPaths = []string{"/usr/lib/chromium/chromium", "/usr/bin/chromium"}
 // browser is a headless Chromium tab on a running server, for tests that
 // drive the console as a person would.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	ctx  context.Context
 	base string
 }
@@ -27,7 +27,7 @@ type browser struct {
 // newBrowser starts Chromium with a tab open on nothing yet. Without
 // Chromium the test is skipped, unless BATON_REQUIRE_CHROMIUM=1 (CI) makes
 // that a failure. Confirmation dialogs are accepted.
-func newBrowser(t *testing.T, base string) *browser {
+func newBrowser(t testing.TB, base string) *browser {
 	t.Helper()
 	path := ""
 	for _, p := range chromiumPaths {

@@ -80,6 +80,16 @@ func (c *console) execution(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, http.StatusOK, executionPage(v))
 }
 
+// maxSeq is the highest sequence number of the execution's tasks: the live
+// view knows a task above it is new to the page.
+func (v executionView) maxSeq() int {
+	n := 0
+	for _, t := range v.W.Tasks {
+		n = max(n, t.Seq)
+	}
+	return n
+}
+
 // taskAttempts is a task panel: every attempt of one task reference (and
 // iteration), oldest first, with the logs of each.
 type taskAttempts struct {
