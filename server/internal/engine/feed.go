@@ -198,8 +198,13 @@ type Subscription struct {
 	// first.
 	Backlog []*Change
 
-	err    error // why it ended; set under f.mu before ch is closed
-	closed bool  // under f.mu
+	registered bool // under f.mu
+
+	// mu orders the close of ch after any send: an execution's
+	// subscribers are sent to outside f.mu (see publish).
+	mu     sync.Mutex
+	closed bool  // under mu
+	err    error // why it ended; set under mu before ch is closed
 }
 
 // Changes returns the channel of changes. It is closed when the
@@ -209,8 +214,8 @@ func (s *Subscription) Changes() <-chan *Change { return s.ch }
 // Err says why the subscription ended, once Changes is closed; nil after
 // Close.
 func (s *Subscription) Err() error {
-	s.f.mu.Lock()
-	defer s.f.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.err
 }
 
@@ -236,8 +241,10 @@ type feed struct {
 	seq     uint64
 	ring    changeRing
 	stopped bool
-	byID    map[string]map[*Subscription]struct{}
-	others  map[*Subscription]struct{}
+	// byID holds the subscribers of each execution; a slice is replaced,
+	// never changed, so a publisher may use it after releasing mu.
+	byID   map[string][]*Subscription
+	others map[*Subscription]struct{}
 }
 
 func newFeed(now func() time.Time, ringSize int) *feed {
@@ -247,7 +254,7 @@ func newFeed(now func() time.Time, ringSize int) *feed {
 		epoch:  hex.EncodeToString(b[:]),
 		now:    now,
 		ring:   changeRing{max: ringSize, maxBytes: feedRingBytes},
-		byID:   map[string]map[*Subscription]struct{}{},
+		byID:   map[string][]*Subscription{},
 		others: map[*Subscription]struct{}{},
 	}
 }
@@ -260,59 +267,91 @@ func (f *feed) recording() bool {
 
 // publish numbers a change and hands it to the ring and the matching
 // subscribers. build is called only when someone may want the change.
+//
 // The caller holds the execution's lock, so the changes of one execution
-// are published in commit order.
+// are published in commit order. That order is all a subscriber to one
+// execution needs, so it is sent to after mu is released: waking hundreds
+// of watchers of a busy execution then delays that execution's next
+// commit, not every other's. A subscriber to a query may see every
+// execution: it is sent to under mu, in sequence order.
 func (f *feed) publish(build func() *Change) {
 	if !f.recording() {
 		f.mu.Lock()
-		f.seq++
-		f.ring.clear()
+		// Subscribers change only under mu: with none now, nobody is owed
+		// this change (one resuming later finds a gap).
+		if f.n.Load() == 0 {
+			f.seq++
+			f.ring.clear()
+			f.mu.Unlock()
+			return
+		}
 		f.mu.Unlock()
-		return
 	}
 	c := build()
 	c.Published = time.Now()
 	c.size = changeSize(c)
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.seq++
 	c.Seq = f.seq
 	f.ring.push(c)
-	for s := range f.byID[c.Workflow.WorkflowID] {
-		f.send(s, c)
-	}
 	for s := range f.others {
-		if s.filter.match(c) {
-			f.send(s, c)
+		if s.filter.match(c) && !s.offer(c) {
+			f.end(s, ErrSubscriberSlow)
 		}
+	}
+	watchers := f.byID[c.Workflow.WorkflowID]
+	f.mu.Unlock()
+	var slow []*Subscription
+	for _, s := range watchers {
+		if !s.offer(c) {
+			slow = append(slow, s)
+		}
+	}
+	if len(slow) > 0 {
+		f.mu.Lock()
+		for _, s := range slow {
+			f.end(s, ErrSubscriberSlow)
+		}
+		f.mu.Unlock()
 	}
 }
 
-// send hands a change to a subscriber, or drops the subscriber if its
-// buffer is full. The caller holds f.mu.
-func (f *feed) send(s *Subscription, c *Change) {
+// offer hands a change to a subscriber without waiting; false when its
+// buffer is full. A subscription that ended takes nothing.
+func (s *Subscription) offer(c *Change) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return true
+	}
 	select {
 	case s.ch <- c:
+		return true
 	default:
-		f.end(s, ErrSubscriberSlow)
+		return false
 	}
 }
 
 // end removes a subscription and closes its channel. The caller holds f.mu.
 func (f *feed) end(s *Subscription, err error) {
-	if s.closed {
+	if !s.registered {
 		return
 	}
-	s.closed, s.err = true, err
-	close(s.ch)
+	s.registered = false
 	if id := s.filter.WorkflowID; id != "" {
-		delete(f.byID[id], s)
-		if len(f.byID[id]) == 0 {
+		rest := slices.DeleteFunc(slices.Clone(f.byID[id]), func(o *Subscription) bool { return o == s })
+		if len(rest) == 0 {
 			delete(f.byID, id)
+		} else {
+			f.byID[id] = rest
 		}
 	} else {
 		delete(f.others, s)
 	}
+	s.mu.Lock()
+	s.closed, s.err = true, err
+	close(s.ch)
+	s.mu.Unlock()
 	if f.n.Add(-1) == 0 {
 		f.warmUntil.Store(f.now().Add(feedWarm).UnixNano())
 	}
@@ -344,11 +383,9 @@ func (f *feed) subscribe(req SubscribeRequest) (*Subscription, error) {
 	// count numbered its change before Start, and committed it before
 	// that, so a snapshot read now holds it.
 	f.n.Add(1)
+	s.registered = true
 	if id := s.filter.WorkflowID; id != "" {
-		if f.byID[id] == nil {
-			f.byID[id] = map[*Subscription]struct{}{}
-		}
-		f.byID[id][s] = struct{}{}
+		f.byID[id] = append(slices.Clone(f.byID[id]), s)
 	} else {
 		f.others[s] = struct{}{}
 	}
@@ -361,7 +398,7 @@ func (f *feed) stop() {
 	defer f.mu.Unlock()
 	f.stopped = true
 	for _, subs := range f.byID {
-		for s := range subs {
+		for _, s := range subs {
 			f.end(s, errFeedStopped)
 		}
 	}

@@ -2,6 +2,8 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -245,5 +247,77 @@ func TestFeedStopEndsSubscriptions(t *testing.T) {
 	require.Equal(t, engine.Unavailable, engine.CodeOf(sub.Err()))
 	_, err = b.e.Subscribe(engine.SubscribeRequest{})
 	require.Equal(t, engine.Unavailable, engine.CodeOf(err))
+	require.Equal(t, 0, b.e.Subscribers())
+}
+
+// TestFeedUnderConcurrency commits to several executions at once while
+// subscribers come and go: each sees its changes in sequence order, and
+// none is left registered.
+func TestFeedUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 3, work())
+	const flows = 6
+	ids := make([]string, flows)
+	for i := range ids {
+		ids[i] = b.startWF(t, 0)
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				tasks, err := b.e.Poll(b.ctx, engine.PollRequest{TaskType: "work", WorkerID: fmt.Sprint(w), Count: 2})
+				if err != nil || len(tasks) == 0 {
+					return
+				}
+				for _, task := range tasks {
+					_ = b.e.UpdateTask(b.ctx, &workflow.TaskResult{TaskID: task.TaskID, PollCount: task.PollCount, Status: workflow.TaskCompleted})
+				}
+			}
+		}()
+	}
+	var subs sync.WaitGroup
+	for i := range 8 {
+		subs.Add(1)
+		go func() {
+			defer subs.Done()
+			filter := engine.Filter{WorkflowID: ids[i%flows]}
+			if i%2 == 1 {
+				filter = engine.Filter{Names: []string{"chain"}}
+			}
+			for {
+				s, err := b.e.Subscribe(engine.SubscribeRequest{Filter: filter, Buffer: 4})
+				if err != nil {
+					return
+				}
+				last := s.Start.Seq
+			receive:
+				for range 3 {
+					select {
+					case c, ok := <-s.Changes():
+						if !ok {
+							break receive // dropped: too slow
+						}
+						if c.Seq <= last {
+							t.Errorf("seq %d after %d", c.Seq, last)
+						}
+						last = c.Seq
+					case <-done:
+						s.Close()
+						return
+					}
+				}
+				s.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	for _, id := range ids {
+		require.Equal(t, workflow.StatusCompleted, b.status(t, id))
+	}
+	close(done)
+	subs.Wait()
 	require.Equal(t, 0, b.e.Subscribers())
 }
