@@ -111,6 +111,7 @@ type Server struct {
 	store  *badgerstore.Store
 	engine *engine.Engine
 	sched  *scheduler.Scheduler
+	hub    *live.Hub // the console's websocket hub
 	http   *http.Server
 	ln     net.Listener
 	served chan error
@@ -163,6 +164,7 @@ func New(cfg Config) (*Server, error) {
 		house.close()
 		return nil, err
 	}
+	hub := live.New(e, live.Options{Logger: cfg.Logger})
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
@@ -172,13 +174,11 @@ func New(cfg Config) (*Server, error) {
 		store:  st,
 		engine: e,
 		sched:  sched,
+		hub:    hub,
 		http: &http.Server{
 			Handler: api.New(e, api.Options{
 				Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes, Scheduler: sched,
-				Console: ui.New(e, ui.Options{
-					Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes,
-					Live: live.New(e, live.Options{Logger: cfg.Logger}),
-				}),
+				Console: ui.New(e, ui.Options{Logger: cfg.Logger, MaxBodyBytes: cfg.MaxBodyBytes, Live: hub}),
 			}),
 			Protocols:         &protocols,
 			ReadHeaderTimeout: 10 * time.Second,
@@ -244,6 +244,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	s.house.stopRetention()
 	if s.ln != nil {
 		s.engine.Stop() // ends long-polls, so that Shutdown need not wait for them
+		s.hub.Close()   // and websockets, which Shutdown does not track
 		// Shutdown waits up to 5s for connections that were opened but
 		// never carried a request (HTTP clients leave some behind); they
 		// have nothing in flight, so close them now.

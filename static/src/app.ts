@@ -95,8 +95,8 @@ function setupDiagramTasks(): void {
     const id = (n as SVGElement).dataset.taskId;
     if (!id) return;
     const url = `/executions/${encodeURIComponent(exec)}/tasks/${encodeURIComponent(id)}`;
-    const htmx = (window as unknown as { htmx?: { ajax(m: string, u: string, t: string): void } }).htmx;
-    if (htmx) htmx.ajax("GET", url, "#task-panel");
+    const h = htmx();
+    if (h) h.ajax("GET", url, "#task-panel");
     else location.href = url;
   };
   // Listeners sit on the document: the diagram is replaced when the
@@ -116,45 +116,76 @@ function setupDiagramTasks(): void {
   mark();
 }
 
+type Htmx = { process(el: Element): void; ajax(method: string, url: string, target: string): void };
+const htmx = (): Htmx | undefined => (window as unknown as { htmx?: Htmx }).htmx;
+
 // refresher reloads parts of the page (elements by id) from a fresh copy
-// of it, at most once per interval however many changes ask, and then
-// re-applies the statuses the live view reported since (a copy may be
-// older than the last delta).
+// of it, one fetch at a time and at most once per interval however many
+// changes ask, and then re-applies the statuses the live view reported
+// while the copy was on its way (it may be older than they are). A part
+// holding a field being typed in waits for the next round; focus on an
+// element with a data-task-id, or an id, moves to its new copy.
 function refresher(url: () => string, ids: string[], interval: number) {
   let timer: number | undefined;
+  let busy = false;
   let again = false;
   const latest = new Map<string, string>();
   const run = async () => {
     timer = undefined;
+    busy = true;
     again = false;
-    let html: string;
+    // Whatever was reported before this fetch is in what it returns.
+    latest.clear();
     try {
       const r = await fetch(url(), { headers: { "X-Requested-With": "baton-live" } });
       if (!r.ok) return;
-      html = await r.text();
+      swap(new DOMParser().parseFromString(await r.text(), "text/html"));
     } catch {
-      return;
+      again = true;
+    } finally {
+      busy = false;
+      if (again) schedule();
     }
-    const fresh = new DOMParser().parseFromString(html, "text/html");
-    const root = document.querySelector<HTMLElement>("[data-live=execution]");
-    const freshRoot = fresh.querySelector<HTMLElement>("[data-live=execution]");
-    if (root && freshRoot?.dataset.taskSeq) root.dataset.taskSeq = freshRoot.dataset.taskSeq;
+  };
+  const swap = (fresh: Document) => {
+    const active = document.activeElement as HTMLElement | null;
+    const focusTask = active?.dataset?.taskId;
+    const focusID = active?.id;
+    const replaced: Element[] = [];
     for (const id of ids) {
       const now = document.getElementById(id);
       const next = fresh.getElementById(id);
-      if (now && next) now.replaceWith(document.importNode(next, true));
+      if (!now || !next) continue;
+      if (active && now.contains(active) && active.matches("input, textarea, select")) {
+        again = true;
+        continue;
+      }
+      const node = document.importNode(next, true);
+      now.replaceWith(node);
+      replaced.push(node);
+      htmx()?.process(node);
     }
-    for (const [id, status] of latest) {
-      for (const el of document.querySelectorAll<HTMLElement>(`[data-task-id="${CSS.escape(id)}"], [data-workflow-id="${CSS.escape(id)}"]`)) {
+    const root = document.querySelector<HTMLElement>("[data-live=execution]");
+    const freshRoot = fresh.querySelector<HTMLElement>("[data-live=execution]");
+    if (root && freshRoot?.dataset.taskSeq) root.dataset.taskSeq = freshRoot.dataset.taskSeq;
+    for (const part of replaced) {
+      for (const el of part.querySelectorAll<HTMLElement>("[data-task-id], [data-workflow-id]")) {
+        const status = latest.get(el.dataset.taskId ?? el.dataset.workflowId ?? "");
+        if (status === undefined || el.dataset.status === status) continue;
         el.dataset.status = status;
         if (el.hasAttribute("data-status-text")) el.textContent = status;
       }
     }
     document.dispatchEvent(new CustomEvent("baton:refreshed"));
-    if (again) schedule();
+    if (document.activeElement === document.body || !document.activeElement) {
+      const target =
+        (focusTask && document.querySelector<HTMLElement>(`.diagram [data-task-id="${CSS.escape(focusTask)}"]`)) ||
+        (focusID && document.getElementById(focusID));
+      target?.focus();
+    }
   };
   const schedule = () => {
-    if (timer !== undefined) {
+    if (busy || timer !== undefined) {
       again = true;
       return;
     }
@@ -205,6 +236,17 @@ function setupLiveExecutions(): void {
   const el = document.querySelector<HTMLElement>("[data-live=executions]");
   if (!el || el.dataset.liveReload !== "true") return;
   const r = refresher(() => location.pathname + location.search, ["execution-rows"], 500);
+  // A reload keeps the rows a person selected for a bulk action.
+  let checked: string[] = [];
+  const remember = () => {
+    checked = Array.from(document.querySelectorAll<HTMLInputElement>("#execution-rows input[name=id]:checked"), (b) => b.value);
+  };
+  document.addEventListener("change", remember);
+  document.addEventListener("baton:refreshed", () => {
+    for (const b of document.querySelectorAll<HTMLInputElement>("#execution-rows input[name=id]")) {
+      b.checked = checked.includes(b.value);
+    }
+  });
   document.addEventListener("baton:live", (ev) => {
     const m = (ev as CustomEvent<Message>).detail;
     const w = m.workflow;

@@ -246,6 +246,9 @@ export class Live {
 
   private setState(state: LiveState): void {
     for (const el of document.querySelectorAll<HTMLElement>("[data-live-indicator]")) {
+      // Unchanged, it is left alone: a write is a change of the page's
+      // structure (Live.find) and a new announcement for screen readers.
+      if (el.dataset.state === state) continue;
       el.dataset.state = state;
       el.textContent = state === "stopped" ? "" : state;
     }

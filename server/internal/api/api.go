@@ -86,5 +86,8 @@ func New(e *engine.Engine, opts Options) http.Handler {
 	if opts.Console != nil {
 		mux.Handle("/", opts.Console)
 	}
-	return mux
+	// A page on another site must not drive the API through a visitor's
+	// browser (a form posting to /api/...); programs send neither
+	// Sec-Fetch-Site nor Origin and pass.
+	return http.NewCrossOriginProtection().Handler(mux)
 }

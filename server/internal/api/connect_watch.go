@@ -58,6 +58,9 @@ func (s *watchService) watchWorkflow(ctx context.Context, id string, from **engi
 			if err := stream.Send(&batonv1.WatchWorkflowResponse{Position: positionToProto(sub.Start.Epoch, c.Seq), Event: &batonv1.WatchWorkflowResponse_Delta{Delta: deltaToProto(c, true)}}); err != nil {
 				return err
 			}
+			if c.Deleted {
+				return nil // the execution is gone: nothing follows
+			}
 		}
 	} else {
 		w, v, err := s.e.Snapshot(ctx, id)

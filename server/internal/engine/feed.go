@@ -152,6 +152,25 @@ type Filter struct {
 	CorrelationID string
 }
 
+// Bounds of a Filter and of the feed's subscribers.
+const (
+	MaxFilterNames = 50
+	MaxSubscribers = 10000
+)
+
+// check refuses a filter the feed will not match on every commit: too
+// many names, or an empty one; repeated names are dropped.
+func (f *Filter) check() error {
+	if len(f.Names) > MaxFilterNames {
+		return errorf(InvalidArgument, "the filter names %d workflows: at most %d", len(f.Names), MaxFilterNames)
+	}
+	if slices.Contains(f.Names, "") {
+		return errorf(InvalidArgument, "the filter names an empty workflow name")
+	}
+	f.Names = slices.Compact(slices.Sorted(slices.Values(f.Names)))
+	return nil
+}
+
 func (f *Filter) match(c *Change) bool {
 	w := &c.Workflow
 	if f.WorkflowID != "" {
@@ -362,11 +381,19 @@ func (f *feed) subscribe(req SubscribeRequest) (*Subscription, error) {
 	if req.Buffer <= 0 {
 		req.Buffer = DefaultSubscribeBuffer
 	}
+	if err := req.Filter.check(); err != nil {
+		return nil, err
+	}
 	s := &Subscription{f: f, filter: req.Filter, ch: make(chan *Change, req.Buffer)}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.stopped {
 		return nil, errFeedStopped
+	}
+	// Every commit walks the subscribers that filter by query: their
+	// number is bounded so that watchers cannot slow every commit down.
+	if f.n.Load() >= MaxSubscribers {
+		return nil, errorf(Unavailable, "the change feed has %d subscribers, its most: try again later", MaxSubscribers)
 	}
 	s.Start = Position{Epoch: f.epoch, Seq: f.seq}
 	if from := req.From; from != nil && from.Epoch == f.epoch {
@@ -559,6 +586,9 @@ func (e *Engine) SnapshotQuery(ctx context.Context, f Filter, limit int) ([]*wor
 	}
 	if limit <= 0 || limit > store.MaxSearchLimit {
 		return nil, errorf(InvalidArgument, "the snapshot's limit must be between 1 and %d, got %d", store.MaxSearchLimit, limit)
+	}
+	if err := f.check(); err != nil {
+		return nil, err
 	}
 	names := f.Names
 	if len(names) == 0 {

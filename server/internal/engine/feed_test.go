@@ -321,3 +321,23 @@ func TestFeedUnderConcurrency(t *testing.T) {
 	subs.Wait()
 	require.Equal(t, 0, b.e.Subscribers())
 }
+
+// TestFeedRefusesOversizedFilters: a query subscription names at most
+// MaxFilterNames workflows, none of them empty; repeats count once.
+func TestFeedRefusesOversizedFilters(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 1, work())
+	many := make([]string, engine.MaxFilterNames+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("w%d", i)
+	}
+	for _, names := range [][]string{many, {"a", ""}} {
+		_, err := b.e.Subscribe(engine.SubscribeRequest{Filter: engine.Filter{Names: names}})
+		require.Equal(t, engine.InvalidArgument, engine.CodeOf(err), "%v", err)
+		_, err = b.e.SnapshotQuery(t.Context(), engine.Filter{Names: names}, 10)
+		require.Equal(t, engine.InvalidArgument, engine.CodeOf(err), "%v", err)
+	}
+	s, err := b.e.Subscribe(engine.SubscribeRequest{Filter: engine.Filter{Names: []string{"a", "a", "b"}}})
+	require.NoError(t, err)
+	s.Close()
+}

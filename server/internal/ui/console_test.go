@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +88,18 @@ func TestCrossSiteActionRefused(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, workflow.StatusRunning, w.Status, "a refused request changed nothing")
 
+	// The REST API on the same origin is guarded alike.
+	req, err := http.NewRequest(http.MethodPut, srv.URL()+"/api/workflow/"+id+"/pause", nil)
+	require.NoError(t, err)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+	w, err = c.Workflow(t.Context(), id, false)
+	require.NoError(t, err)
+	require.Equal(t, workflow.StatusRunning, w.Status, "a refused request changed nothing")
+
 	require.Equal(t, http.StatusOK, post(map[string]string{"Sec-Fetch-Site": "same-origin", "HX-Request": "true"}))
 	w, err = c.Workflow(t.Context(), id, false)
 	require.NoError(t, err)
@@ -153,4 +166,59 @@ func TestDarkMode(t *testing.T) {
 	require.Equal(t, "dark", eval[string](b, `document.documentElement.dataset.theme`))
 	b.do(chromedp.Click(`[data-theme-toggle]`))
 	b.waitFor(bg+` === "rgb(255, 255, 255)"`, 5*time.Second)
+}
+
+// postForm posts a form as the console's own page does (htmx).
+func postForm(t *testing.T, url string, form url.Values) string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(form.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.Header.Set("HX-Request", "true")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	return string(b)
+}
+
+// TestTaskActions: complete a waiting task by its id, with an output, and
+// skip a task the workflow has not reached.
+func TestTaskActions(t *testing.T) {
+	srv := batontest.New(t)
+	c := srv.Client()
+	id := start(t, c, waitDef("complete"), "", nil)
+	w, err := c.Workflow(t.Context(), id, true)
+	require.NoError(t, err)
+	body := postForm(t, srv.URL()+"/executions/"+id+"/complete", url.Values{"taskId": {w.Tasks[0].TaskID}, "output": {`{"approved": true}`}})
+	require.Contains(t, body, "complete: done")
+	w, err = c.Workflow(t.Context(), id, true)
+	require.NoError(t, err)
+	require.Equal(t, workflow.StatusCompleted, w.Status)
+	require.Equal(t, true, w.Tasks[0].OutputData["approved"])
+
+	body = postForm(t, srv.URL()+"/executions/"+id+"/complete", url.Values{"taskId": {w.Tasks[0].TaskID}, "output": {`[1]`}})
+	require.Contains(t, body, "output is not a JSON object")
+
+	id = start(t, c, stepsDef(t, c, "skipping", 0), "", nil)
+	_, page := get(t, srv.URL()+"/executions/"+id)
+	require.Contains(t, page, `<option value="three">three</option>`, "a task not reached yet is offered")
+	body = postForm(t, srv.URL()+"/executions/"+id+"/skip", url.Values{"ref": {"three"}})
+	require.Contains(t, body, "skip: done")
+	work(t, c, workflow.TaskCompleted)
+	work(t, c, workflow.TaskCompleted)
+	require.Eventually(t, func() bool {
+		w, err := c.Workflow(t.Context(), id, true)
+		return err == nil && w.Status == workflow.StatusCompleted
+	}, 10*time.Second, 10*time.Millisecond)
+	w, err = c.Workflow(t.Context(), id, true)
+	require.NoError(t, err)
+	var statuses []string
+	for _, t := range w.Tasks {
+		statuses = append(statuses, t.ReferenceTaskName+":"+string(t.Status))
+	}
+	require.ElementsMatch(t, []string{"one:COMPLETED", "two:COMPLETED", "three:SKIPPED"}, statuses)
 }

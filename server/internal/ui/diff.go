@@ -6,9 +6,10 @@ type diffOp struct {
 	Line string
 }
 
-// maxDiffEdits bounds the work of lineDiff: past that many differing
-// lines, the two texts are shown as one removed and one added block.
-const maxDiffEdits = 2000
+// maxDiffEdits bounds the work of lineDiff (time and the trace kept, about
+// maxDiffEdits² ints): past that many differing lines, the two texts are
+// shown as one removed and one added block.
+const maxDiffEdits = 1000
 
 // lineDiff returns a shortest edit script from a to b (Myers' algorithm,
 // O((N+M)·D) time), as the lines of a unified diff without hunks.
@@ -20,7 +21,8 @@ func lineDiff(a, b []string) []diffOp {
 	var trace [][]int
 	found := false
 	for d := 0; d <= maxD && !found; d++ {
-		trace = append(trace, append([]int(nil), v...))
+		// Only the diagonals step d reads are kept: -d-1 to d+1.
+		trace = append(trace, append([]int(nil), v[off-d-1:off+d+2]...))
 		for k := -d; k <= d; k += 2 {
 			var x int
 			if k == -d || (k != d && v[off+k-1] < v[off+k+1]) {
@@ -53,15 +55,16 @@ func lineDiff(a, b []string) []diffOp {
 	var rev []diffOp
 	x, y := n, m
 	for d := len(trace) - 1; d >= 0; d-- {
-		v := trace[d]
+		w := trace[d]
+		at := func(k int) int { return w[k+d+1] }
 		k := x - y
 		var prevK int
-		if k == -d || (k != d && v[off+k-1] < v[off+k+1]) {
+		if k == -d || (k != d && at(k-1) < at(k+1)) {
 			prevK = k + 1
 		} else {
 			prevK = k - 1
 		}
-		prevX := v[off+prevK]
+		prevX := at(prevK)
 		prevY := prevX - prevK
 		for x > prevX && y > prevY {
 			x, y = x-1, y-1

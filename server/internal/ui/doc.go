@@ -7,8 +7,9 @@
 //
 // Everything a page shows comes from the engine, the same calls the API
 // makes; user data is escaped by templ. Requests that change anything are
-// POSTs guarded by net/http's cross-origin protection (Sec-Fetch-Site and
-// Origin), and the websocket hub checks Origin on every upgrade.
+// POSTs, which the server's handler guards with net/http's cross-origin
+// protection (Sec-Fetch-Site and Origin) as it does the API's, and the
+// websocket hub checks Origin on every upgrade.
 package ui
 
 //go:generate go run github.com/a-h/templ/cmd/templ@v0.3.977 generate

@@ -17,6 +17,10 @@ import (
 	"github.com/batonhq/baton/server/internal/engine"
 )
 
+// maxLogLines bounds the log lines a task panel shows of an attempt: the
+// last ones (the API has them all).
+const maxLogLines = 500
+
 // maxTaskRows bounds the rows of an execution's task list and timeline
 // rendered at once; larger executions page through them.
 const maxTaskRows = 500
@@ -36,6 +40,9 @@ type executionView struct {
 	// From is the change feed's position before the page was read
 	// (data-live-from).
 	From string
+	// Unreached are the references of the definition's tasks not
+	// scheduled yet: those the skip action takes.
+	Unreached []string
 }
 
 func (c *console) execution(w http.ResponseWriter, r *http.Request) {
@@ -59,6 +66,9 @@ func (c *console) execution(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	v.Tasks = wf.Tasks[v.Offset:min(v.Offset+maxTaskRows, v.Total)]
+	if wf.Status == workflow.StatusRunning && wf.WorkflowDefinition != nil {
+		v.Unreached = unreached(wf)
+	}
 	for _, t := range wf.Tasks {
 		if t.SubWorkflowID != "" {
 			v.Children = append(v.Children, t)
@@ -78,6 +88,22 @@ func (c *console) execution(w http.ResponseWriter, r *http.Request) {
 		v.SpanEnd = max(v.SpanEnd, t.EndTime)
 	}
 	c.render(w, r, http.StatusOK, executionPage(v))
+}
+
+// unreached lists the references of a definition's tasks that the
+// execution has not scheduled, in the definition's order.
+func unreached(wf *workflow.Workflow) []string {
+	seen := map[string]bool{}
+	for _, t := range wf.Tasks {
+		seen[t.ReferenceTaskName] = true
+	}
+	var refs []string
+	workflow.Walk(wf.WorkflowDefinition.Tasks, "", func(t *workflow.WorkflowTask, _ string) {
+		if t.TaskReferenceName != "" && !seen[t.TaskReferenceName] {
+			refs = append(refs, t.TaskReferenceName)
+		}
+	})
+	return refs
 }
 
 // maxSeq is the highest sequence number of the execution's tasks: the live
@@ -121,6 +147,9 @@ func (c *console) taskPanel(w http.ResponseWriter, r *http.Request) {
 				c.fail(w, r, err)
 				return
 			}
+			if len(logs) > maxLogLines {
+				logs = logs[len(logs)-maxLogLines:]
+			}
 			p.Logs[t.TaskID] = logs
 		}
 	}
@@ -148,10 +177,13 @@ func (c *console) action(w http.ResponseWriter, r *http.Request) {
 	case "skip":
 		err = c.e.SkipTask(r.Context(), id, r.PostForm.Get("ref"), &workflow.SkipTaskRequest{})
 	case "complete":
+		// By task id, not reference: in a loop the reference names the
+		// newest iteration, which may not be the one the panel showed.
 		var out map[string]any
 		out, err = jsonObject("output", r.PostForm.Get("output"))
 		if err == nil {
-			err = c.e.UpdateTaskByRef(r.Context(), id, r.PostForm.Get("ref"), &workflow.TaskResult{
+			err = c.e.UpdateTask(r.Context(), &workflow.TaskResult{
+				WorkflowInstanceID: id, TaskID: r.PostForm.Get("taskId"),
 				Status: workflow.TaskCompleted, OutputData: out, WorkerID: "baton-console",
 			})
 		}
@@ -245,3 +277,9 @@ func taskURL(workflowID, taskID string) templ.SafeURL {
 func feedFrom(p engine.Position) string {
 	return p.Epoch + ":" + strconv.FormatUint(p.Seq, 10)
 }
+
+// execURL is the address of an execution's page.
+func execURL(id string) string { return "/executions/" + url.PathEscape(id) }
+
+// actionURL is the address of an action on an execution.
+func actionURL(id, action string) string { return execURL(id) + "/" + action }

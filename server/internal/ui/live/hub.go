@@ -44,6 +44,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -124,12 +125,16 @@ type Hub struct {
 	upgrader websocket.Upgrader
 	clients  atomic.Int64
 	prepared prepared
+	// done is closed by Close: every connection ends, subscribed or not
+	// (http.Server's Shutdown does not track hijacked connections).
+	done      chan struct{}
+	closeOnce sync.Once
 }
 
 // New returns a hub over an engine's change feed.
 func New(e *engine.Engine, opts Options) *Hub {
 	opts.withDefaults()
-	h := &Hub{e: e, opts: opts}
+	h := &Hub{e: e, opts: opts, done: make(chan struct{})}
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize:  1024,
 		WriteBufferSize: 4096,
@@ -137,6 +142,10 @@ func New(e *engine.Engine, opts Options) *Hub {
 	}
 	return h
 }
+
+// Close ends every connection, telling the clients the server is going
+// away; they reconnect (to this server once it is back, or another).
+func (h *Hub) Close() { h.closeOnce.Do(func() { close(h.done) }) }
 
 // Clients counts the connected clients.
 func (h *Hub) Clients() int { return int(h.clients.Load()) }
@@ -372,6 +381,9 @@ func (c *client) write() {
 		}
 		select {
 		case <-c.readerDone:
+			return
+		case <-c.h.done:
+			c.closeWith(websocket.CloseGoingAway, "the server is stopping")
 			return
 		case m := <-c.reqs:
 			if s != nil {

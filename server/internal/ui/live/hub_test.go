@@ -461,3 +461,22 @@ func TestExecutionsAndOverviewSubscriptions(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseEndsEveryConnection: Close ends connections whether or not they
+// subscribed, saying the server is going away.
+func TestCloseEndsEveryConnection(t *testing.T) {
+	env := setup(t, 1, config{})
+	idle := dial(t, env.url, nil)
+	subscribed := dial(t, env.url, nil)
+	require.NoError(t, subscribed.WriteJSON(map[string]any{"sub": "overview"}))
+	read(t, subscribed) // its snapshot
+	env.hub.Close()
+	for _, conn := range []*websocket.Conn{idle, subscribed} {
+		require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+		_, _, err := conn.ReadMessage()
+		var ce *websocket.CloseError
+		require.ErrorAs(t, err, &ce)
+		require.Equal(t, websocket.CloseGoingAway, ce.Code)
+	}
+	require.Eventually(t, func() bool { return env.hub.Clients() == 0 }, 10*time.Second, 10*time.Millisecond)
+}
