@@ -115,7 +115,9 @@ func (pc pluginCase) run(t *testing.T) {
 	done := make(chan error, 1)
 	var log syncBuffer
 	go func() {
-		done <- run(ctx, []string{"worker", "--plugin", module, "--server", url, "--worker-id", "remote-1"}, &log, &log)
+		// The compilation cache the server filled: a cold compile of a Go
+		// module under the race detector takes most of a minute.
+		done <- run(ctx, []string{"worker", "--plugin", module, "--server", url, "--worker-id", "remote-1", "--cache-dir", wasmtest.CacheDir()}, &log, &log)
 	}()
 	check("remote-1")
 	cancel()
