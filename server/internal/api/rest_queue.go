@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/batonhq/baton/server/internal/engine"
 	"net/http"
 )
 
@@ -45,7 +46,7 @@ func (s *rest) allQueueSizes(w http.ResponseWriter, _ *http.Request) error {
 	sizes := map[string]int{}
 	for _, q := range s.e.Queues("") {
 		if !q.Internal {
-			sizes[conductorQueueName(q.TaskType, q.Domain)] = q.Depth + q.Delayed
+			sizes[q.Name()] = q.Depth + q.Delayed
 		}
 	}
 	writeJSON(w, http.StatusOK, sizes)
@@ -63,7 +64,7 @@ func (s *rest) allQueuesVerbose(w http.ResponseWriter, _ *http.Request) error {
 	out := map[string]map[string]shard{}
 	for _, q := range s.e.Queues("") {
 		if !q.Internal {
-			out[conductorQueueName(q.TaskType, q.Domain)] = map[string]shard{"a": {Size: q.Depth + q.Delayed, Uacked: q.InFlight}}
+			out[q.Name()] = map[string]shard{"a": {Size: q.Depth + q.Delayed, Uacked: q.InFlight}}
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -81,14 +82,6 @@ func (s *rest) queueSize(w http.ResponseWriter, r *http.Request) error {
 	if err := checkQueue(taskType, domain); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.e.QueueSize(conductorQueueName(taskType, domain)))
+	writeJSON(w, http.StatusOK, s.e.QueueSize(engine.QueueName(taskType, domain)))
 	return nil
-}
-
-// conductorQueueName is Conductor's name of a queue: "[domain:]type".
-func conductorQueueName(taskType, domain string) string {
-	if domain == "" {
-		return taskType
-	}
-	return domain + ":" + taskType
 }

@@ -287,8 +287,9 @@ func jitter(max int64) int64 {
 // runner inside the server.
 func queued(t *workflow.Task) bool { return decider.KindOf(t) != decider.KindSystem }
 
-// queueName is the queue a task waits in: "[domain:]taskType".
-func queueName(taskType, domain string) string {
+// QueueName is the name of the queue a task of a type waits in, in a
+// domain or none: "[domain:]taskType", as Conductor names it.
+func QueueName(taskType, domain string) string {
 	if domain == "" {
 		return taskType
 	}
@@ -304,7 +305,7 @@ func queueOf(t *workflow.Task) string {
 	if decider.KindOf(t) == decider.KindQueued {
 		return internalQueue(t.TaskType)
 	}
-	return queueName(t.TaskType, t.Domain)
+	return QueueName(t.TaskType, t.Domain)
 }
 
 func queueItem(t *workflow.Task) item {

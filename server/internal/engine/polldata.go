@@ -63,33 +63,34 @@ func (p *pollers) polled(taskType, domain, workerID string, now int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	k := pollKey{taskType, domain, workerID}
-	w := p.last[k]
-	if w == nil {
-		if len(p.last) >= maxPollers {
-			p.forgetOldest()
-		}
-		w = &polls{}
-		p.last[k] = w
-	}
-	w.add(now)
-	qk := [2]string{taskType, domain}
-	q := p.byQueue[qk]
-	if q == nil {
-		q = &polls{}
-		p.byQueue[qk] = q
-	}
-	q.add(now)
+	pollsOf(p.last, k).add(now)
+	// The queues polled are named by the pollers too: bounded alike.
+	pollsOf(p.byQueue, [2]string{taskType, domain}).add(now)
 }
 
-func (p *pollers) forgetOldest() {
-	var oldest pollKey
+// pollsOf returns the polls of a key, made if need be; a full map first
+// forgets the key polled longest ago.
+func pollsOf[K comparable](m map[K]*polls, k K) *polls {
+	w := m[k]
+	if w == nil {
+		if len(m) >= maxPollers {
+			forgetOldest(m)
+		}
+		w = &polls{}
+		m[k] = w
+	}
+	return w
+}
+
+func forgetOldest[K comparable](m map[K]*polls) {
+	var oldest K
 	at := int64(-1)
-	for k, w := range p.last {
+	for k, w := range m {
 		if at < 0 || w.last < at {
 			oldest, at = k, w.last
 		}
 	}
-	delete(p.last, oldest)
+	delete(m, oldest)
 }
 
 // active reports whether a worker polled the domain of a task type since

@@ -33,7 +33,7 @@ type queueKey struct {
 }
 
 // key is the key of the queue of an entry. The domain is what the queue's
-// name ("[domain:]type", see queueName) has before the type.
+// name ("[domain:]type", see QueueName) has before the type.
 func (it *item) key() queueKey {
 	if strings.HasPrefix(it.queue, "\x00") {
 		return queueKey{taskType: it.taskType, internal: true}
@@ -277,20 +277,39 @@ func (qs *queues) backlogs(now int64) map[queueKey]backlog {
 		if q.ready.Len()+q.delayed.Len() == 0 {
 			continue
 		}
-		b := backlog{}
-		for _, it := range q.ready {
-			if b.oldest == 0 || it.visible < b.oldest {
-				b.oldest = it.visible
-			}
-		}
-		due := q.delayed.due(0, now)
-		b.depth, b.delayed = q.ready.Len()+due, q.delayed.Len()-due
-		if due > 0 && (b.oldest == 0 || q.delayed[0].visible < b.oldest) {
-			b.oldest = q.delayed[0].visible // the earliest of the delayed heap
-		}
-		out[q.key] = b
+		out[q.key] = q.backlog(now)
 	}
 	return out
+}
+
+// backlogOf reads what one queue holds, scanning that queue alone.
+func (qs *queues) backlogOf(k queueKey, now int64) backlog {
+	name := QueueName(k.taskType, k.domain)
+	if k.internal {
+		name = internalQueue(k.taskType)
+	}
+	qs.mu.Lock()
+	defer qs.mu.Unlock()
+	if q := qs.byName[name]; q != nil {
+		return q.backlog(now)
+	}
+	return backlog{}
+}
+
+// backlog reads what the queue holds; the caller holds the queues' lock.
+func (q *queue) backlog(now int64) backlog {
+	b := backlog{}
+	for _, it := range q.ready {
+		if b.oldest == 0 || it.visible < b.oldest {
+			b.oldest = it.visible
+		}
+	}
+	due := q.delayed.due(0, now)
+	b.depth, b.delayed = q.ready.Len()+due, q.delayed.Len()-due
+	if due > 0 && (b.oldest == 0 || q.delayed[0].visible < b.oldest) {
+		b.oldest = q.delayed[0].visible // the earliest of the delayed heap
+	}
+	return b
 }
 
 // due counts the entries visible at now in the subtree of the heap at i:
@@ -399,6 +418,9 @@ func (e *Engine) Queues(taskType string) []QueueStats {
 	return out
 }
 
+// Name is the queue's name as Conductor writes it: "[domain:]type".
+func (q QueueStats) Name() string { return QueueName(q.TaskType, q.Domain) }
+
 // Queue returns the figures of the queue of a task type in a domain (empty
 // for none), with its workers. A queue nothing was ever queued in or
 // polled from is empty: all its figures are zero.
@@ -406,7 +428,7 @@ func (e *Engine) Queue(taskType, domain string) QueueDetail {
 	now := e.now().UnixMilli()
 	k := queueKey{taskType: taskType, domain: domain}
 	return QueueDetail{
-		QueueStats:  queueStats(k, e.queues.backlogs(now)[k], e.pollers.summaries(now)[k], e.flows.summaries(now)[k], now),
+		QueueStats:  queueStats(k, e.queues.backlogOf(k, now), e.pollers.summaries(now)[k], e.flows.summaries(now)[k], now),
 		WorkerStats: e.pollers.workers(taskType, domain, now),
 	}
 }

@@ -48,7 +48,7 @@ func (e *Engine) poll(ctx context.Context, req PollRequest, internal bool) ([]*w
 		req.Count = 1
 	}
 	wait := min(max(req.Wait, 0), e.cfg.MaxPollWait)
-	name := queueName(req.TaskType, req.Domain)
+	name := QueueName(req.TaskType, req.Domain)
 	if internal {
 		name = internalQueue(req.TaskType)
 	} else {
@@ -263,7 +263,7 @@ func (e *Engine) leaseNext(c *change, ex *store.Execution, next, workerID string
 	}
 	now := e.now().UnixMilli()
 	for _, t := range c.res.Changed {
-		if t.Status != workflow.TaskScheduled || decider.KindOf(t) != decider.KindWorker || t.VisibleTime > now || queueName(t.TaskType, t.Domain) != next {
+		if t.Status != workflow.TaskScheduled || decider.KindOf(t) != decider.KindWorker || t.VisibleTime > now || QueueName(t.TaskType, t.Domain) != next {
 			continue
 		}
 		if !e.limits.reserve(t.TaskType, e.defs.task(t.TaskType), now) {
@@ -305,7 +305,7 @@ func (e *Engine) UpdateTaskAndPoll(ctx context.Context, r *workflow.TaskResult, 
 	if next.Count < 1 {
 		next.Count = 1
 	}
-	chained, err := e.update(ctx, r, queueName(next.TaskType, next.Domain))
+	chained, err := e.update(ctx, r, QueueName(next.TaskType, next.Domain))
 	if err != nil {
 		return nil, err
 	}
