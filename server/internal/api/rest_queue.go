@@ -1,8 +1,9 @@
 package api
 
 import (
-	"github.com/batonhq/baton/server/internal/engine"
 	"net/http"
+
+	"github.com/batonhq/baton/server/internal/engine"
 )
 
 // GET /api/queues?taskType=: [QueueStats], the figures of every queue (of
