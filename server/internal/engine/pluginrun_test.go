@@ -167,7 +167,10 @@ func TestPluginTaskOfAStoppedServerIsHandedBack(t *testing.T) {
 	b.e.Stop()
 	w, err := b.e.Workflow(context.Background(), id, true)
 	require.NoError(t, err)
-	require.Equal(t, workflow.TaskInProgress, w.Tasks[0].Status, "the interruption is not a failure")
+	// Not failed: still leased, or already handed back if its lease ran
+	// out while a loaded machine (CI, under -race) was stopping the engine.
+	require.Contains(t, []workflow.TaskStatus{workflow.TaskInProgress, workflow.TaskScheduled}, w.Tasks[0].Status,
+		"the interruption is not a failure: %+v", w.Tasks[0])
 	require.NoError(t, st.Close())
 
 	st2, err := badgerstore.Open(badgerstore.Options{Dir: dir})
