@@ -25,7 +25,11 @@ func TestUploadPluginFromPage(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "hash.wasm")
 	require.NoError(t, os.WriteFile(file, module, 0o644))
 
-	srv := batontest.New(t)
+	// The compilation cache the wasm tests fill: a cold compile of a Go
+	// module under the race detector takes most of a minute.
+	srv, err := batontest.Start(batontest.Options{DataDir: t.TempDir(), PluginCacheDir: wasmtest.CacheDir()})
+	require.NoError(t, err)
+	t.Cleanup(func() { srv.Close() })
 	c := srv.Client()
 	b := newBrowser(t, srv.URL())
 	b.open("/plugins")
@@ -46,7 +50,7 @@ func TestUploadPluginFromPage(t *testing.T) {
 		chromedp.SetValue(`textarea[name=manifest]`, string(manifest)),
 		chromedp.Click(`#plugin-upload button[type=submit]`),
 	)
-	b.waitFor(`document.querySelector("#upload-result").textContent.includes("uploaded hash v1")`, 30*time.Second)
+	b.waitFor(`document.querySelector("#upload-result").textContent.includes("uploaded hash v1")`, 90*time.Second)
 	b.waitFor(`document.querySelector("[data-plugin=hash]")?.textContent.includes("HASH_FIELDS")`, 10*time.Second)
 	b.shot("uploaded")
 
