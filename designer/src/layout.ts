@@ -198,7 +198,7 @@ function half(n: number): number {
 // surrogates replaced by U+FFFD.
 function goString(v: unknown): string {
   if (typeof v !== "string") return "";
-  if (!/[\ud800-\udfff]/.test(v)) return v;
+  if (!hasSurrogate(v)) return v;
   let out = "";
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
@@ -213,6 +213,14 @@ function goString(v: unknown): string {
     out += c >= 0xd800 && c <= 0xdfff ? "\ufffd" : v[i];
   }
   return out;
+}
+
+function hasSurrogate(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdfff) return true;
+  }
+  return false;
 }
 
 function goInt(v: unknown): number {
