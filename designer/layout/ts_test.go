@@ -73,11 +73,7 @@ func tsLayout(tb testing.TB) func(def string) string {
 // decoder does, but a browser's keeps it, and so does a literal.
 func tsRuntime(tb testing.TB) (parsed, literal func(def string) string) {
 	tb.Helper()
-	src, err := bundleTS()
-	require.NoError(tb, err)
-	vm := goja.New()
-	_, err = vm.RunScript("layout.js", src)
-	require.NoError(tb, err)
+	vm := tsVM(tb)
 	v, err := vm.RunString(`(def) => batonLayout.toJSON(batonLayout.layout(JSON.parse(def)))`)
 	require.NoError(tb, err)
 	fn, ok := goja.AssertFunction(v)
@@ -95,6 +91,17 @@ func tsRuntime(tb testing.TB) (parsed, literal func(def string) string) {
 		return out.String()
 	}
 	return parsed, literal
+}
+
+// tsVM returns a goja runtime that has run the bundle.
+func tsVM(tb testing.TB) *goja.Runtime {
+	tb.Helper()
+	src, err := bundleTS()
+	require.NoError(tb, err)
+	vm := goja.New()
+	_, err = vm.RunScript("layout.js", src)
+	require.NoError(tb, err)
+	return vm
 }
 
 // goLayout lays out a definition's JSON with Layout, as the goldens are
@@ -211,6 +218,197 @@ func TestTSEdgeCases(t *testing.T) {
 		want := goLayout(t, def)
 		require.Equal(t, want, parsed(def), name)
 		require.Equal(t, want, literal(def), "%s, as a literal", name)
+	}
+}
+
+// execRun builds an execution the way the engine records one: each
+// attempt a Task in seq order, loop bodies with their __N suffixes.
+type execRun struct {
+	wf  *workflow.Workflow
+	seq int
+}
+
+func newExecRun(def *workflow.WorkflowDef, status workflow.Status) *execRun {
+	return &execRun{wf: &workflow.Workflow{WorkflowID: "wf-1", WorkflowName: def.Name, WorkflowVersion: def.Version,
+		Status: status, WorkflowDefinition: def}}
+}
+
+func (r *execRun) task(ref, typ string, status workflow.TaskStatus) *workflow.Task {
+	r.seq++
+	t := &workflow.Task{TaskID: fmt.Sprintf("task-%d", r.seq), ReferenceTaskName: ref, TaskType: typ,
+		TaskDefName: workflow.BaseRef(ref), Status: status, Seq: r.seq, InputData: map[string]any{}, OutputData: map[string]any{}}
+	r.wf.Tasks = append(r.wf.Tasks, t)
+	return t
+}
+
+// execCase is an execution to lay out with both ports: with the
+// definition given, or (def nil) the execution's own copy.
+type execCase struct {
+	name string
+	def  *workflow.WorkflowDef
+	wf   *workflow.Workflow
+	view layout.View
+}
+
+func tsFixture(t *testing.T, name string) *workflow.WorkflowDef {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(tsFixtures, name+".json"))
+	require.NoError(t, err)
+	def := &workflow.WorkflowDef{}
+	require.NoError(t, workflow.Decode(data, def))
+	return def
+}
+
+// TestTSExecutions compares the port's layoutExecution with
+// LayoutExecution: every fixture not started and ended, and executions in
+// progress through switches, legacy decisions, nested loops shown at
+// several iterations, dynamic forks stacked and expanded, and
+// sub-workflows. Both decode the same JSON of the execution.
+func TestTSExecutions(t *testing.T) {
+	t.Parallel()
+	var cases []execCase
+	files, err := filepath.Glob(filepath.Join(tsFixtures, "*.json"))
+	require.NoError(t, err)
+	for _, f := range files {
+		if strings.HasSuffix(f, ".layout.json") {
+			continue
+		}
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		def := tsFixture(t, name)
+		cases = append(cases, execCase{name: name + " not started", wf: newExecRun(def, workflow.StatusRunning).wf})
+		ended := newExecRun(def, workflow.StatusTerminated)
+		ended.wf.ParentWorkflowID = "parent-1"
+		cases = append(cases, execCase{name: name + " terminated", def: def, wf: ended.wf})
+	}
+	orphan := newExecRun(&workflow.WorkflowDef{Name: "gone", Version: 4}, workflow.StatusCompleted)
+	orphan.wf.WorkflowDefinition = nil
+	cases = append(cases, execCase{name: "no definition", wf: orphan.wf})
+
+	// A SWITCH: taken, retried, then failed; undecided; failed; no case matched.
+	sw := tsFixture(t, "switch_default")
+	r := newExecRun(sw, workflow.StatusRunning)
+	r.task("route", "SWITCH", workflow.TaskCompleted).OutputData["selectedCase"] = "card"
+	r.task("charge_card", "SIMPLE", workflow.TaskFailed)
+	r.task("charge_card", "SIMPLE", workflow.TaskCompleted).RetryCount = 1
+	r.task("card_receipt", "SIMPLE", workflow.TaskInProgress)
+	cases = append(cases, execCase{name: "switch running", wf: r.wf})
+	failed := *r.wf
+	failed.Status = workflow.StatusFailed
+	cases = append(cases, execCase{name: "switch failed", wf: &failed})
+	for _, st := range []workflow.TaskStatus{workflow.TaskInProgress, workflow.TaskFailed, workflow.TaskCompleted} {
+		r := newExecRun(sw, workflow.StatusRunning)
+		r.task("route", "SWITCH", st).OutputData["evaluationResult"] = []any{"nothing"}
+		cases = append(cases, execCase{name: "switch " + string(st), wf: r.wf})
+	}
+
+	// A legacy DECISION's caseOutput, a string or not.
+	for i, v := range []any{"0", json.Number("0"), json.Number("7"), true, nil, `say "hi"`} {
+		r := newExecRun(tsFixture(t, "decision_legacy"), workflow.StatusCompleted)
+		r.task("d1", "DECISION", workflow.TaskCompleted).OutputData["caseOutput"] = []any{v}
+		r.task("bye", "EXCLUSIVE_JOIN", workflow.TaskCompleted)
+		cases = append(cases, execCase{name: fmt.Sprintf("decision %d", i), wf: r.wf})
+	}
+
+	// Nested loops: the outer in its second iteration, the inner ran three
+	// times in the first and once so far in the second.
+	loops := tsFixture(t, "nested_do_while")
+	r = newExecRun(loops, workflow.StatusRunning)
+	outer := r.task("outer", "DO_WHILE", workflow.TaskInProgress)
+	for it := 1; it <= 2; it++ {
+		outer.Iteration = it
+		r.task(fmt.Sprintf("before__%d", it), "SIMPLE", workflow.TaskCompleted).Iteration = it
+		inner := r.task(fmt.Sprintf("inner__%d", it), "DO_WHILE", workflow.TaskInProgress)
+		n := 3
+		if it == 2 {
+			n = 1
+		}
+		for j := 1; j <= n; j++ {
+			inner.Iteration = j
+			st := workflow.TaskCompleted
+			if it == 2 {
+				st = workflow.TaskInProgress
+			}
+			r.task(fmt.Sprintf("step__%d__%d", it, j), "SIMPLE", st).Iteration = j
+		}
+		if it == 1 {
+			inner.Status = workflow.TaskCompleted
+		}
+	}
+	for _, v := range []layout.View{{}, {Iterations: map[string]int{"outer": 1}}, {Iterations: map[string]int{"outer": 1, "inner": 2}},
+		{Iterations: map[string]int{"outer": 5, "inner": 0}}, {Iterations: map[string]int{"inner": 3}}} {
+		cases = append(cases, execCase{name: fmt.Sprintf("loops %v", v.Iterations), wf: r.wf, view: v})
+	}
+
+	// Dynamic forks: branches of every status, some not created yet,
+	// stacked and expanded by default and by the view.
+	statuses := []workflow.TaskStatus{workflow.TaskCompleted, workflow.TaskFailed, workflow.TaskInProgress, workflow.TaskScheduled,
+		workflow.TaskCompletedWithErrors, workflow.TaskCanceled, workflow.TaskTimedOut, workflow.TaskSkipped}
+	dyn := tsFixture(t, "dynamic_fork")
+	for _, n := range []int{0, 1, 3, 5, 6, 7, 10} {
+		for _, mode := range []string{"all completed", "mixed"} {
+			r := newExecRun(dyn, workflow.StatusRunning)
+			r.task("plan", "SIMPLE", workflow.TaskCompleted)
+			fork := r.task("fanout", "FORK_JOIN_DYNAMIC", workflow.TaskCompleted)
+			refs := make([]any, n)
+			for i := range refs {
+				ref := fmt.Sprintf("branch_%d", i)
+				refs[i] = ref
+				st := workflow.TaskCompleted
+				if mode == "mixed" {
+					if i == n-1 {
+						continue // not created yet
+					}
+					st = statuses[i%len(statuses)]
+				}
+				r.task(ref, "SIMPLE", st)
+			}
+			fork.InputData["forkedTasks"] = refs
+			r.task("join", "JOIN", workflow.TaskInProgress)
+			for _, v := range []layout.View{{}, {Expanded: map[string]bool{"fanout": true}}, {Expanded: map[string]bool{"fanout": false}}} {
+				cases = append(cases, execCase{name: fmt.Sprintf("dynamic %d %s %v", n, mode, v.Expanded), wf: r.wf, view: v})
+			}
+		}
+	}
+	r = newExecRun(dyn, workflow.StatusRunning)
+	r.task("plan", "SIMPLE", workflow.TaskCompleted)
+	r.task("fanout", "FORK_JOIN_DYNAMIC", workflow.TaskInProgress).InputData["forkedTasks"] = "not a list"
+	cases = append(cases, execCase{name: "dynamic without a list", wf: r.wf})
+	r = newExecRun(dyn, workflow.StatusFailed)
+	r.task("plan", "SIMPLE", workflow.TaskFailed)
+	cases = append(cases, execCase{name: "dynamic not reached", wf: r.wf})
+
+	// Sub-workflows: one started, one not yet.
+	r = newExecRun(tsFixture(t, "sub_workflow"), workflow.StatusRunning)
+	r.task("charge", "SUB_WORKFLOW", workflow.TaskInProgress).SubWorkflowID = "child-1"
+	cases = append(cases, execCase{name: "sub workflow", wf: r.wf})
+
+	vm := tsVM(t)
+	v, err := vm.RunString(`(def, wf, view) => batonLayout.toJSON(batonLayout.layoutExecution(
+		def === "" ? null : JSON.parse(def), JSON.parse(wf), JSON.parse(view)))`)
+	require.NoError(t, err)
+	ts, ok := goja.AssertFunction(v)
+	require.True(t, ok)
+	for _, c := range cases {
+		wfJSON, err := json.Marshal(c.wf)
+		require.NoError(t, err)
+		wf := &workflow.Workflow{}
+		require.NoError(t, workflow.Decode(wfJSON, wf), c.name)
+		defJSON := ""
+		var def *workflow.WorkflowDef
+		if c.def != nil {
+			data, err := json.Marshal(c.def)
+			require.NoError(t, err)
+			defJSON = string(data)
+			def = &workflow.WorkflowDef{}
+			require.NoError(t, workflow.Decode(data, def))
+		}
+		viewJSON, err := json.Marshal(map[string]any{"iterations": c.view.Iterations, "expanded": c.view.Expanded})
+		require.NoError(t, err)
+		want, err := json.MarshalIndent(layout.LayoutExecution(def, wf, c.view), "", "  ")
+		require.NoError(t, err)
+		got, err := ts(goja.Undefined(), vm.ToValue(defJSON), vm.ToValue(string(wfJSON)), vm.ToValue(string(viewJSON)))
+		require.NoError(t, err, c.name)
+		require.Equal(t, string(want), got.String(), c.name)
 	}
 }
 
