@@ -18,10 +18,10 @@ import (
 )
 
 // The TypeScript port (designer/src/layout.ts) must lay out every
-// definition exactly as Layout does: the designer draws with it, the
-// console with Layout. These tests bundle it with esbuild, as the console's
-// scripts are built, run it in goja and compare its JSON with Go's byte for
-// byte.
+// definition and execution exactly as Layout and LayoutExecution do: the
+// designer draws with it, the console with them. These tests bundle it with
+// esbuild, as the console's scripts are built, run it in goja and compare
+// its JSON with Go's byte for byte.
 
 const (
 	tsEntry    = "../src/layout.ts"

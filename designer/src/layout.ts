@@ -1,22 +1,24 @@
-// The designer's layout engine: a port of Layout in designer/layout/layout.go
-// (the algorithm is described in designer/layout/doc.go, the Graph shape in
-// designer/layout/graph.go). It lays out a workflow definition, as the
-// designer holds it, exactly as the console does: toJSON(layout(def)) is
-// byte for byte what the Go package's json.MarshalIndent(layout.Layout(def),
-// "", "  ") writes. designer/layout/ts_test.go keeps the two equal: it
-// bundles this file, runs it in goja on every fixture in
-// designer/testdata/fixtures and every workflow of the engine's library, and
-// compares. Change both together.
+// The designer's layout engine: a port of designer/layout/layout.go and
+// exec.go (the algorithm is described in designer/layout/doc.go, the Graph
+// shape in designer/layout/graph.go). It lays out a workflow definition as
+// the designer holds it, and an execution of one, exactly as the console
+// does: toJSON(layout(def)) is byte for byte what
+// json.MarshalIndent(layout.Layout(def), "", "  ") writes, and
+// toJSON(layoutExecution(def, wf, view)) what LayoutExecution's graph
+// writes. designer/layout/ts_test.go keeps them equal: it bundles this file
+// with esbuild, runs it in goja on every fixture in
+// designer/testdata/fixtures, every workflow of the engine's library
+// (server/internal/engine/testdata/library) and executions of the fixtures,
+// and compares. Change both together. The SVG renderer (svg.go) is not
+// ported.
 //
-// The definition layout (with its slots) and the execution overlay of
-// exec.go (layoutExecution) are ported; the SVG renderer (svg.go) is not.
-//
-// Two things JavaScript does differently from Go, handled here: strings are
-// UTF-16, so SWITCH case keys are sorted by code point as Go sorts UTF-8,
-// and lone surrogates become U+FFFD as Go's JSON decoder makes them; and
-// Go's JSON encoder escapes <, >, &, U+2028 and U+2029, which toJSON does
-// too. All sizes are even, so halving stays integral; half() truncates
-// anyway, as Go's integer division does.
+// What JavaScript does differently from Go is handled here: strings are
+// UTF-16, so SWITCH case keys (and a stack's status counts) are sorted by
+// code point as Go sorts UTF-8, and lone surrogates become U+FFFD as Go's
+// JSON decoder makes them; Go's JSON encoder escapes <, >, &, U+2028 and
+// U+2029, which toJSON does too. All sizes are even, so halving stays
+// integral; half() truncates anyway, as Go's integer division does. Members
+// of the wrong type, which Go's decoder would refuse, read as empty.
 
 // A workflow definition as the designer holds it (Conductor's JSON). Only
 // the members the layout reads are declared; anything else is ignored.
