@@ -33,7 +33,7 @@
 //	bus    32     between a split node and its lanes, and between the lanes and their merge
 //	hGap   32     between lanes
 //	emptyW 96     the width of an empty sequence
-//	loopHeader 48, loopPad 24   the label band and the side padding of a DO_WHILE
+//	loopHeader 32, loopPad 24   the label band and the side padding of a DO_WHILE
 //	slotR 10, slotGap 12        a slot's radius; the gap before an "add" slot
 //	headerW = 180 + 2·(12 + 2·10) = 244
 //
