@@ -43,7 +43,7 @@ func work(t *testing.T, c *client.Client, status workflow.TaskStatus) *workflow.
 
 // taskStatus is the JS for the status of the task row of a reference.
 func taskStatus(ref string) string {
-	return `[...document.querySelectorAll("#task-table tr[data-task-id]")].filter(r => r.children[1].textContent.trim() === "` + ref + `").map(r => r.dataset.status).pop()`
+	return `[...document.querySelectorAll("#task-table tr[data-task-row]")].filter(r => r.children[1].textContent.trim() === "` + ref + `").map(r => r.querySelector(".badge").dataset.status).pop()`
 }
 
 const workflowStatus = `document.querySelector("h1 [data-workflow-id]").dataset.status`
@@ -167,7 +167,7 @@ func TestRetryFromPage(t *testing.T) {
 	b.do(chromedp.Click(`#workflow-actions button.primary`)) // Retry; its confirmation is accepted
 	b.waitFor(`document.querySelector("#action-result").textContent.includes("retry: done")`, 10*time.Second)
 	b.waitFor(workflowStatus+` === "RUNNING"`, 10*time.Second)
-	b.waitFor(`[...document.querySelectorAll("#task-table tr[data-task-id]")].filter(r => r.children[1].textContent.trim() === "two").length === 2`, 10*time.Second)
+	b.waitFor(`[...document.querySelectorAll("#task-table tr[data-task-row]")].filter(r => r.children[1].textContent.trim() === "two").length === 2`, 10*time.Second)
 	work(t, c, workflow.TaskCompleted)
 	work(t, c, workflow.TaskCompleted)
 	b.waitFor(workflowStatus+` === "COMPLETED"`, 10*time.Second)
