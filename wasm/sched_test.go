@@ -154,7 +154,9 @@ func TestDeadlineHoldsWhileYielding(t *testing.T) {
 	t.Parallel()
 	h := newHost(t, HostConfig{GuestSlots: 1})
 	other := load(t, h, spinModule(), manifest(t, func(m *Manifest) { m.Limits.TimeoutMs = 60_000 }))
-	runaway := load(t, h, spinModule(), manifest(t, func(m *Manifest) { m.Limits.TimeoutMs = 100 }))
+	// A deadline of many slices, so that even a loaded machine (CI, under
+	// -race) makes them take turns before it.
+	runaway := load(t, h, spinModule(), manifest(t, func(m *Manifest) { m.Limits.TimeoutMs = 1000 }))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := running(ctx, other, Env{})
@@ -162,7 +164,7 @@ func TestDeadlineHoldsWhileYielding(t *testing.T) {
 
 	res := waitResult(t, running(context.Background(), runaway, Env{}))
 	require.Equal(t, workflow.TaskFailed, res.Status)
-	require.Equal(t, "plugin exceeded its deadline of 100ms", res.ReasonForIncompletion)
+	require.Equal(t, "plugin exceeded its deadline of 1s", res.ReasonForIncompletion)
 	require.GreaterOrEqual(t, h.Stats().Yields, int64(2), "both took turns")
 	cancel()
 	require.Equal(t, workflow.TaskFailed, waitResult(t, done).Status)
