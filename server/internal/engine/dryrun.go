@@ -168,19 +168,28 @@ func (r *dryRun) stop(note string) {
 	r.general = append(r.general, note)
 }
 
-// next returns the first task that waits for outside work: one scheduled
-// for a worker (or the server's HTTP runner, or a plugin), or one the
-// decider started and left waiting (WAIT, HUMAN, SUB_WORKFLOW...).
+// next returns the task to end next: the first that waits for outside
+// work and is due (one scheduled for a worker, the server's HTTP runner or
+// a plugin, or one the decider started and left waiting: WAIT, HUMAN,
+// SUB_WORKFLOW...), or else the scheduled one due first (a retry waiting
+// out its delay).
 func (r *dryRun) next() *workflow.Task {
+	now := r.now.UnixMilli()
+	var first *workflow.Task
 	for _, t := range r.w.Tasks {
 		switch {
 		case t.Status == workflow.TaskScheduled && queued(t):
-			return t
+			if t.VisibleTime <= now {
+				return t
+			}
+			if first == nil || t.VisibleTime < first.VisibleTime {
+				first = t
+			}
 		case t.Status == workflow.TaskInProgress && !decider.IsOperator(t):
 			return t
 		}
 	}
-	return nil
+	return first
 }
 
 // complete ends a task with its mock, as its worker (or the child

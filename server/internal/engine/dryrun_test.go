@@ -194,7 +194,7 @@ func TestDryRunInlineComputesFromAMockedOutput(t *testing.T) {
 func TestDryRunFailedMockIsRetriedThenFailsTheWorkflow(t *testing.T) {
 	t.Parallel()
 	e, _ := dryRunEngine(t)
-	def := `{"name": "flaky", "tasks": [
+	def := `{"name": "flaky", "failureWorkflow": "refund", "tasks": [
 		{"name": "charge", "taskReferenceName": "charge", "type": "SIMPLE",
 		 "taskDefinition": {"name": "charge", "retryCount": 2, "retryLogic": "FIXED", "retryDelaySeconds": 30}},
 		{"name": "ship", "taskReferenceName": "ship", "type": "SIMPLE"}
@@ -208,6 +208,7 @@ func TestDryRunFailedMockIsRetriedThenFailsTheWorkflow(t *testing.T) {
 		require.Equal(t, i, s.RetryCount)
 		require.Equal(t, "card declined", s.ReasonForIncompletion)
 	}
+	require.Contains(t, res.Notes, "would start the failure workflow refund")
 
 	// A sequence fails once, then succeeds: the retry carries the workflow on.
 	res, err = dryRun(t, e, def, "", `{"charge": {"sequence": [{"status": "FAILED", "reasonForIncompletion": "timeout"}, {"output": {"ok": true}}]}}`, 0)
