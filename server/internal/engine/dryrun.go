@@ -24,7 +24,7 @@ const DefaultDryRunTime = 30 * time.Second
 // run checks its time and its caller between chunks: a loop of scripts
 // would otherwise run its whole bound inside one decision (and the cost of
 // a DO_WHILE iteration grows with the iterations before it).
-const dryRunChunk = 100
+const dryRunChunk = 20
 
 // dryRunWorker is the worker id of the tasks a dry run completes.
 const dryRunWorker = "dry-run"
