@@ -183,6 +183,41 @@ func (c *Client) ValidateWorkflowDef(ctx context.Context, def *workflow.Workflow
 	return out, nil
 }
 
+// DryRunWorkflow runs a definition on the server in memory, without
+// workers, each task that needs outside work ending with its mock (keyed by
+// task reference name; a task without one completes with an empty output),
+// and returns the path the decider took and the workflow's end. Nothing is
+// stored. An invalid definition is refused with its diagnostics.
+func (c *Client) DryRunWorkflow(ctx context.Context, req *workflow.DryRunRequest) (*workflow.DryRunResult, error) {
+	if req == nil || req.WorkflowDef == nil {
+		return nil, errors.New("dry run: no workflow definition given")
+	}
+	def, err := marshal(req.WorkflowDef)
+	if err != nil {
+		return nil, err
+	}
+	msg := &batonv1.DryRunWorkflowRequest{WorkflowDefJson: def, MaxSteps: int32(req.MaxSteps)}
+	if req.Input != nil {
+		if msg.InputJson, err = marshal(req.Input); err != nil {
+			return nil, err
+		}
+	}
+	if req.Mocks != nil {
+		if msg.MocksJson, err = marshal(req.Mocks); err != nil {
+			return nil, err
+		}
+	}
+	res, err := c.meta.DryRunWorkflow(ctx, connect.NewRequest(msg))
+	if err != nil {
+		return nil, err
+	}
+	out := new(workflow.DryRunResult)
+	if err := workflow.Decode([]byte(res.Msg.GetResultJson()), out); err != nil {
+		return nil, fmt.Errorf("dry run: decode the result: %w", err)
+	}
+	return out, nil
+}
+
 // StartWorkflow starts a workflow and returns its id once the start is
 // durable.
 func (c *Client) StartWorkflow(ctx context.Context, req *workflow.StartRequest) (string, error) {

@@ -122,6 +122,32 @@ func (s *metadataService) ValidateWorkflowDef(ctx context.Context, req *connect.
 	return connect.NewResponse(resp), nil
 }
 
+func (s *metadataService) DryRunWorkflow(ctx context.Context, req *connect.Request[batonv1.DryRunWorkflowRequest]) (*connect.Response[batonv1.DryRunWorkflowResponse], error) {
+	run := &workflow.DryRunRequest{MaxSteps: int(req.Msg.GetMaxSteps())}
+	if err := decodeJSON("workflow_def_json", []byte(req.Msg.GetWorkflowDefJson()), &run.WorkflowDef); err != nil {
+		return nil, s.fail(ctx, req, err)
+	}
+	input, err := decodeObject("input_json", req.Msg.GetInputJson())
+	if err != nil {
+		return nil, s.fail(ctx, req, err)
+	}
+	run.Input = input
+	if text := req.Msg.GetMocksJson(); text != "" {
+		if err := decodeJSON("mocks_json", []byte(text), &run.Mocks); err != nil {
+			return nil, s.fail(ctx, req, err)
+		}
+	}
+	res, err := s.e.DryRun(ctx, run)
+	if err != nil {
+		return nil, s.fail(ctx, req, err)
+	}
+	text, err := json.Marshal(res)
+	if err != nil {
+		return nil, s.fail(ctx, req, fmt.Errorf("encode dry run result: %w", err))
+	}
+	return connect.NewResponse(&batonv1.DryRunWorkflowResponse{ResultJson: string(text)}), nil
+}
+
 func (s *metadataService) fail(ctx context.Context, req connect.AnyRequest, err error) error {
 	return s.errs.connectError(ctx, req.Spec().Procedure, err)
 }

@@ -36,6 +36,7 @@ func newREST(e *engine.Engine, sched *scheduler.Scheduler, errs *errorMapper, ma
 	s.handle("PUT /api/metadata/workflow", s.upsertWorkflowDefs)
 	s.handle("GET /api/metadata/workflow", s.listWorkflowDefs)
 	s.handle("POST /api/metadata/workflow/validate", s.validateWorkflowDef)
+	s.handle("POST /api/metadata/workflow/dryrun", s.dryRunWorkflow)
 	s.handle("GET /api/metadata/workflow/{name}", s.getWorkflowDef)
 	s.handle("DELETE /api/metadata/workflow/{name}/{version}", s.deleteWorkflowDef)
 

@@ -180,3 +180,20 @@ func (s *rest) validateWorkflowDef(w http.ResponseWriter, r *http.Request) error
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
+
+// POST /api/metadata/workflow/dryrun: body {"workflowDef": WorkflowDef,
+// "input": {...}, "mocks": {"<taskReferenceName>": {"status", "output",
+// "reasonForIncompletion", "sequence"}}, "maxSteps": n}; answers the path
+// the decider took and the workflow's end. Nothing is stored.
+func (s *rest) dryRunWorkflow(w http.ResponseWriter, r *http.Request) error {
+	req := new(workflow.DryRunRequest)
+	if err := readJSON(r, `{"workflowDef": {...}, "input": {...}, "mocks": {...}}`, req); err != nil {
+		return err
+	}
+	res, err := s.e.DryRun(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}

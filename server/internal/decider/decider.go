@@ -42,6 +42,10 @@ type Input struct {
 	// Without Decided, it looks at every task.
 	Decided bool
 	WakeAt  time.Time
+	// MaxSteps, when positive, lowers the bound on the ended tasks one
+	// decision handles before it yields (a dry run spends a budget of
+	// steps; see engine/dryrun.go).
+	MaxSteps int
 }
 
 // Result is the outcome of a decision.

@@ -201,7 +201,7 @@ func (d *decision) update(r *workflow.TaskResult, ref string) error {
 	default:
 		return reject(InvalidArgument, "the task result names no task: set taskId")
 	}
-	if isOperator(t) {
+	if IsOperator(t) {
 		return reject(FailedPrecondition, "task %s (%s) is a %s operator, which Baton moves itself; it cannot be updated", t.TaskID, t.ReferenceTaskName, t.TaskType)
 	}
 	if !r.ExtendLease && !updateStatuses[r.Status] {

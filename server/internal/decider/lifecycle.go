@@ -153,7 +153,7 @@ func (d *decision) retryTasks(tasks []*workflow.Task, resumeChildren bool, reope
 // again runs a task that ended once more: an operator waits again, another
 // task gets a new attempt.
 func (d *decision) again(t *workflow.Task) {
-	if isOperator(t) {
+	if IsOperator(t) {
 		d.wait(t)
 		return
 	}

@@ -14,6 +14,15 @@ import (
 // decision yields, commits what it did, and asks to be woken at once.
 const maxSteps = 20000
 
+// maxSteps is the bound of this decision: Input.MaxSteps when lower than
+// the default.
+func (d *decision) maxSteps() int {
+	if d.MaxSteps > 0 && d.MaxSteps < maxSteps {
+		return d.MaxSteps
+	}
+	return maxSteps
+}
+
 // place is where a new task goes: its reference name (with the iteration
 // suffixes of the loops around it), the DO_WHILE task it belongs to and that
 // loop's iteration.
@@ -165,7 +174,7 @@ func (d *decision) advance() {
 	}
 	for d.w.Status == workflow.StatusRunning {
 		for len(d.pending) > 0 && d.w.Status == workflow.StatusRunning {
-			if d.steps >= maxSteps {
+			if d.steps >= d.maxSteps() {
 				d.yielded = true
 				return
 			}
@@ -229,7 +238,7 @@ func (d *decision) handleFailure(t *workflow.Task) {
 // carries out are retried only when a task definition (registered or
 // inline) or the task's retryCount asks for it, as in Conductor.
 func (d *decision) retryDelay(t *workflow.Task, wt *workflow.WorkflowTask) (int64, bool) {
-	if !t.Status.Retriable() || wt == nil || isOperator(t) {
+	if !t.Status.Retriable() || wt == nil || IsOperator(t) {
 		return 0, false
 	}
 	td, defined := d.policy(wt)

@@ -15,8 +15,9 @@ import (
 // (Conductor's maxWorkflowVariablesPayloadSizeThreshold).
 const MaxVariablesBytes = 256 << 10
 
-// isOperator reports whether a task is a control-flow operator.
-func isOperator(t *workflow.Task) bool {
+// IsOperator reports whether a task is a control-flow operator (SWITCH,
+// FORK, JOIN, DO_WHILE...), which only the decider moves.
+func IsOperator(t *workflow.Task) bool {
 	return t.WorkflowTask != nil && operators[t.WorkflowTask.TaskType()]
 }
 

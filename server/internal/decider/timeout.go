@@ -60,7 +60,7 @@ const scanAll = 64
 
 // checkTimeout applies the first deadline of a task that has passed.
 func (d *decision) checkTimeout(t *workflow.Task) {
-	if t.Status.Terminal() || isOperator(t) || d.gone[t] {
+	if t.Status.Terminal() || IsOperator(t) || d.gone[t] {
 		return
 	}
 	td := d.taskDef(t.WorkflowTask)
@@ -158,7 +158,7 @@ func (d *decision) deadline(t *workflow.Task) int64 {
 	if t.Status == workflow.TaskInProgress && t.TaskType == workflow.TypeForkJoinDynamic {
 		return d.now // a fork with branches still to create
 	}
-	if t.Status.Terminal() || isOperator(t) {
+	if t.Status.Terminal() || IsOperator(t) {
 		return 0
 	}
 	var at int64

@@ -69,6 +69,9 @@ type Config struct {
 	// subscribers that resume (feed.go); one that resumes from further
 	// back takes a snapshot. Default: DefaultFeedRing.
 	FeedRing int
+	// DryRunTime bounds the wall time of one dry run (dryrun.go), besides
+	// its bound of steps. Default: DefaultDryRunTime.
+	DryRunTime time.Duration
 }
 
 func (c *Config) withDefaults() {
@@ -95,6 +98,9 @@ func (c *Config) withDefaults() {
 	}
 	if c.FeedRing <= 0 {
 		c.FeedRing = DefaultFeedRing
+	}
+	if c.DryRunTime <= 0 {
+		c.DryRunTime = DefaultDryRunTime
 	}
 }
 

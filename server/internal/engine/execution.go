@@ -74,23 +74,7 @@ func (e *Engine) start(ctx context.Context, req *workflow.StartRequest, opts sta
 	// Once committed, the execution is in the cache, where any caller may
 	// load it: its lock keeps them out until the engine has applied it.
 	defer e.lock(id)()
-	w := &workflow.Workflow{
-		WorkflowID:           id,
-		WorkflowName:         def.Name,
-		WorkflowVersion:      def.Version,
-		CorrelationID:        req.CorrelationID,
-		Priority:             req.Priority,
-		Input:                req.Input,
-		TaskToDomain:         req.TaskToDomain,
-		IdempotencyKey:       req.IdempotencyKey,
-		CreatedBy:            req.CreatedBy,
-		ParentWorkflowID:     opts.parentWorkflowID,
-		ParentWorkflowTaskID: opts.parentTaskID,
-		WorkflowDefinition:   def,
-	}
-	if w.Input == nil {
-		w.Input = map[string]any{}
-	}
+	w := newExecution(id, def, req, opts)
 	ex := &store.Execution{Workflow: w}
 	c, errs := e.decide(ex, decider.Start{})
 	if c.res == nil {
@@ -111,6 +95,29 @@ func (e *Engine) start(ctx context.Context, req *workflow.StartRequest, opts sta
 	}
 	e.applied(c)
 	return w.WorkflowID, nil
+}
+
+// newExecution is an execution of def as a start request asks for, before
+// the decider starts it.
+func newExecution(id string, def *workflow.WorkflowDef, req *workflow.StartRequest, opts startOptions) *workflow.Workflow {
+	w := &workflow.Workflow{
+		WorkflowID:           id,
+		WorkflowName:         def.Name,
+		WorkflowVersion:      def.Version,
+		CorrelationID:        req.CorrelationID,
+		Priority:             req.Priority,
+		Input:                req.Input,
+		TaskToDomain:         req.TaskToDomain,
+		IdempotencyKey:       req.IdempotencyKey,
+		CreatedBy:            req.CreatedBy,
+		ParentWorkflowID:     opts.parentWorkflowID,
+		ParentWorkflowTaskID: opts.parentTaskID,
+		WorkflowDefinition:   def,
+	}
+	if w.Input == nil {
+		w.Input = map[string]any{}
+	}
+	return w
 }
 
 // startedAlready completes a start answered with an existing execution:

@@ -57,19 +57,11 @@ func (e *Engine) decideMore(c *change, ex *store.Execution, ev decider.Event) er
 	if c.res != nil {
 		wake = c.res.WakeAt
 	}
-	res, err := decider.Decide(decider.Input{
-		Now:      e.now(),
-		Workflow: ex.Workflow,
-		TaskDef:  e.defs.task,
-		NewID:    e.cfg.NewID,
-		Jitter:   jitter,
-		Scripts:  e.cfg.Scripts,
-		Active:   e.activeDomain,
-		Event:    ev,
-		Continue: c.res == nil,
-		Decided:  true,
-		WakeAt:   wake,
-	})
+	in := e.decisionInput(ex.Workflow, ev)
+	in.Continue = c.res == nil
+	in.Decided = true
+	in.WakeAt = wake
+	res, err := decider.Decide(in)
 	if err != nil {
 		return err
 	}
@@ -79,6 +71,22 @@ func (e *Engine) decideMore(c *change, ex *store.Execution, ev decider.Event) er
 		c.res.Merge(res)
 	}
 	return nil
+}
+
+// decisionInput is what the engine gives every decision about w: its
+// clock, the registered task definitions, ids, the script runner and the
+// domains workers poll.
+func (e *Engine) decisionInput(w *workflow.Workflow, ev decider.Event) decider.Input {
+	return decider.Input{
+		Now:      e.now(),
+		Workflow: w,
+		TaskDef:  e.defs.task,
+		NewID:    e.cfg.NewID,
+		Jitter:   jitter,
+		Scripts:  e.cfg.Scripts,
+		Active:   e.activeDomain,
+		Event:    ev,
+	}
 }
 
 // needed reports whether the change has anything to commit.

@@ -906,6 +906,132 @@ func (x *ValidateWorkflowDefResponse) GetDiagnostics() []*Diagnostic {
 	return nil
 }
 
+// DryRunWorkflowRequest is the request of MetadataService.DryRunWorkflow.
+type DryRunWorkflowRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The workflow definition to run: a Conductor WorkflowDef JSON object as text.
+	WorkflowDefJson string `protobuf:"bytes,1,opt,name=workflow_def_json,json=workflowDefJson,proto3" json:"workflow_def_json,omitempty"`
+	// The workflow input: a JSON object as text; empty for none.
+	InputJson string `protobuf:"bytes,2,opt,name=input_json,json=inputJson,proto3" json:"input_json,omitempty"`
+	// The mocks: a JSON object as text keyed by task reference name, each
+	// {"status": "COMPLETED" | "FAILED" | "FAILED_WITH_TERMINAL_ERROR",
+	// "output": {...}, "reasonForIncompletion": "...", "sequence": [...]}
+	// (a sequence is taken in order, one outcome per run of the task). A task
+	// without a mock completes with an empty output.
+	MocksJson string `protobuf:"bytes,3,opt,name=mocks_json,json=mocksJson,proto3" json:"mocks_json,omitempty"`
+	// Bounds the tasks the run goes through; 0 for the server's bound.
+	MaxSteps      int32 `protobuf:"varint,4,opt,name=max_steps,json=maxSteps,proto3" json:"max_steps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DryRunWorkflowRequest) Reset() {
+	*x = DryRunWorkflowRequest{}
+	mi := &file_baton_v1_metadata_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DryRunWorkflowRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DryRunWorkflowRequest) ProtoMessage() {}
+
+func (x *DryRunWorkflowRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_metadata_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DryRunWorkflowRequest.ProtoReflect.Descriptor instead.
+func (*DryRunWorkflowRequest) Descriptor() ([]byte, []int) {
+	return file_baton_v1_metadata_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *DryRunWorkflowRequest) GetWorkflowDefJson() string {
+	if x != nil {
+		return x.WorkflowDefJson
+	}
+	return ""
+}
+
+func (x *DryRunWorkflowRequest) GetInputJson() string {
+	if x != nil {
+		return x.InputJson
+	}
+	return ""
+}
+
+func (x *DryRunWorkflowRequest) GetMocksJson() string {
+	if x != nil {
+		return x.MocksJson
+	}
+	return ""
+}
+
+func (x *DryRunWorkflowRequest) GetMaxSteps() int32 {
+	if x != nil {
+		return x.MaxSteps
+	}
+	return 0
+}
+
+// DryRunWorkflowResponse is the response of MetadataService.DryRunWorkflow.
+type DryRunWorkflowResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The result as a JSON object as text: status, output, variables,
+	// reasonForIncompletion, steps (taskReferenceName, taskType, status,
+	// iteration, retryCount, input, output, reasonForIncompletion, notes),
+	// stopped and notes.
+	ResultJson    string `protobuf:"bytes,1,opt,name=result_json,json=resultJson,proto3" json:"result_json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DryRunWorkflowResponse) Reset() {
+	*x = DryRunWorkflowResponse{}
+	mi := &file_baton_v1_metadata_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DryRunWorkflowResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DryRunWorkflowResponse) ProtoMessage() {}
+
+func (x *DryRunWorkflowResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_baton_v1_metadata_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DryRunWorkflowResponse.ProtoReflect.Descriptor instead.
+func (*DryRunWorkflowResponse) Descriptor() ([]byte, []int) {
+	return file_baton_v1_metadata_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *DryRunWorkflowResponse) GetResultJson() string {
+	if x != nil {
+		return x.ResultJson
+	}
+	return ""
+}
+
 var File_baton_v1_metadata_service_proto protoreflect.FileDescriptor
 
 const file_baton_v1_metadata_service_proto_rawDesc = "" +
@@ -951,7 +1077,17 @@ const file_baton_v1_metadata_service_proto_rawDesc = "" +
 	"\x1aValidateWorkflowDefRequest\x12*\n" +
 	"\x11workflow_def_json\x18\x01 \x01(\tR\x0fworkflowDefJson\"U\n" +
 	"\x1bValidateWorkflowDefResponse\x126\n" +
-	"\vdiagnostics\x18\x01 \x03(\v2\x14.baton.v1.DiagnosticR\vdiagnostics2\xc5\x06\n" +
+	"\vdiagnostics\x18\x01 \x03(\v2\x14.baton.v1.DiagnosticR\vdiagnostics\"\x9e\x01\n" +
+	"\x15DryRunWorkflowRequest\x12*\n" +
+	"\x11workflow_def_json\x18\x01 \x01(\tR\x0fworkflowDefJson\x12\x1d\n" +
+	"\n" +
+	"input_json\x18\x02 \x01(\tR\tinputJson\x12\x1d\n" +
+	"\n" +
+	"mocks_json\x18\x03 \x01(\tR\tmocksJson\x12\x1b\n" +
+	"\tmax_steps\x18\x04 \x01(\x05R\bmaxSteps\"9\n" +
+	"\x16DryRunWorkflowResponse\x12\x1f\n" +
+	"\vresult_json\x18\x01 \x01(\tR\n" +
+	"resultJson2\x9f\a\n" +
 	"\x0fMetadataService\x12Y\n" +
 	"\x10RegisterTaskDefs\x12!.baton.v1.RegisterTaskDefsRequest\x1a\".baton.v1.RegisterTaskDefsResponse\x12L\n" +
 	"\n" +
@@ -962,7 +1098,8 @@ const file_baton_v1_metadata_service_proto_rawDesc = "" +
 	"\x0eGetWorkflowDef\x12\x1f.baton.v1.GetWorkflowDefRequest\x1a .baton.v1.GetWorkflowDefResponse\"\x03\x90\x02\x01\x12^\n" +
 	"\x10ListWorkflowDefs\x12!.baton.v1.ListWorkflowDefsRequest\x1a\".baton.v1.ListWorkflowDefsResponse\"\x03\x90\x02\x01\x12\\\n" +
 	"\x11DeleteWorkflowDef\x12\".baton.v1.DeleteWorkflowDefRequest\x1a#.baton.v1.DeleteWorkflowDefResponse\x12g\n" +
-	"\x13ValidateWorkflowDef\x12$.baton.v1.ValidateWorkflowDefRequest\x1a%.baton.v1.ValidateWorkflowDefResponse\"\x03\x90\x02\x01B\x98\x01\n" +
+	"\x13ValidateWorkflowDef\x12$.baton.v1.ValidateWorkflowDefRequest\x1a%.baton.v1.ValidateWorkflowDefResponse\"\x03\x90\x02\x01\x12X\n" +
+	"\x0eDryRunWorkflow\x12\x1f.baton.v1.DryRunWorkflowRequest\x1a .baton.v1.DryRunWorkflowResponse\"\x03\x90\x02\x01B\x98\x01\n" +
 	"\fcom.baton.v1B\x14MetadataServiceProtoP\x01Z1github.com/batonhq/baton/sdk/gen/baton/v1;batonv1\xa2\x02\x03BXX\xaa\x02\bBaton.V1\xca\x02\bBaton\\V1\xe2\x02\x14Baton\\V1\\GPBMetadata\xea\x02\tBaton::V1b\x06proto3"
 
 var (
@@ -977,7 +1114,7 @@ func file_baton_v1_metadata_service_proto_rawDescGZIP() []byte {
 	return file_baton_v1_metadata_service_proto_rawDescData
 }
 
-var file_baton_v1_metadata_service_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_baton_v1_metadata_service_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_baton_v1_metadata_service_proto_goTypes = []any{
 	(*Diagnostic)(nil),                  // 0: baton.v1.Diagnostic
 	(*RegisterTaskDefsRequest)(nil),     // 1: baton.v1.RegisterTaskDefsRequest
@@ -998,6 +1135,8 @@ var file_baton_v1_metadata_service_proto_goTypes = []any{
 	(*DeleteWorkflowDefResponse)(nil),   // 16: baton.v1.DeleteWorkflowDefResponse
 	(*ValidateWorkflowDefRequest)(nil),  // 17: baton.v1.ValidateWorkflowDefRequest
 	(*ValidateWorkflowDefResponse)(nil), // 18: baton.v1.ValidateWorkflowDefResponse
+	(*DryRunWorkflowRequest)(nil),       // 19: baton.v1.DryRunWorkflowRequest
+	(*DryRunWorkflowResponse)(nil),      // 20: baton.v1.DryRunWorkflowResponse
 }
 var file_baton_v1_metadata_service_proto_depIdxs = []int32{
 	0,  // 0: baton.v1.ValidateWorkflowDefResponse.diagnostics:type_name -> baton.v1.Diagnostic
@@ -1010,17 +1149,19 @@ var file_baton_v1_metadata_service_proto_depIdxs = []int32{
 	13, // 7: baton.v1.MetadataService.ListWorkflowDefs:input_type -> baton.v1.ListWorkflowDefsRequest
 	15, // 8: baton.v1.MetadataService.DeleteWorkflowDef:input_type -> baton.v1.DeleteWorkflowDefRequest
 	17, // 9: baton.v1.MetadataService.ValidateWorkflowDef:input_type -> baton.v1.ValidateWorkflowDefRequest
-	2,  // 10: baton.v1.MetadataService.RegisterTaskDefs:output_type -> baton.v1.RegisterTaskDefsResponse
-	4,  // 11: baton.v1.MetadataService.GetTaskDef:output_type -> baton.v1.GetTaskDefResponse
-	6,  // 12: baton.v1.MetadataService.ListTaskDefs:output_type -> baton.v1.ListTaskDefsResponse
-	8,  // 13: baton.v1.MetadataService.DeleteTaskDef:output_type -> baton.v1.DeleteTaskDefResponse
-	10, // 14: baton.v1.MetadataService.RegisterWorkflowDef:output_type -> baton.v1.RegisterWorkflowDefResponse
-	12, // 15: baton.v1.MetadataService.GetWorkflowDef:output_type -> baton.v1.GetWorkflowDefResponse
-	14, // 16: baton.v1.MetadataService.ListWorkflowDefs:output_type -> baton.v1.ListWorkflowDefsResponse
-	16, // 17: baton.v1.MetadataService.DeleteWorkflowDef:output_type -> baton.v1.DeleteWorkflowDefResponse
-	18, // 18: baton.v1.MetadataService.ValidateWorkflowDef:output_type -> baton.v1.ValidateWorkflowDefResponse
-	10, // [10:19] is the sub-list for method output_type
-	1,  // [1:10] is the sub-list for method input_type
+	19, // 10: baton.v1.MetadataService.DryRunWorkflow:input_type -> baton.v1.DryRunWorkflowRequest
+	2,  // 11: baton.v1.MetadataService.RegisterTaskDefs:output_type -> baton.v1.RegisterTaskDefsResponse
+	4,  // 12: baton.v1.MetadataService.GetTaskDef:output_type -> baton.v1.GetTaskDefResponse
+	6,  // 13: baton.v1.MetadataService.ListTaskDefs:output_type -> baton.v1.ListTaskDefsResponse
+	8,  // 14: baton.v1.MetadataService.DeleteTaskDef:output_type -> baton.v1.DeleteTaskDefResponse
+	10, // 15: baton.v1.MetadataService.RegisterWorkflowDef:output_type -> baton.v1.RegisterWorkflowDefResponse
+	12, // 16: baton.v1.MetadataService.GetWorkflowDef:output_type -> baton.v1.GetWorkflowDefResponse
+	14, // 17: baton.v1.MetadataService.ListWorkflowDefs:output_type -> baton.v1.ListWorkflowDefsResponse
+	16, // 18: baton.v1.MetadataService.DeleteWorkflowDef:output_type -> baton.v1.DeleteWorkflowDefResponse
+	18, // 19: baton.v1.MetadataService.ValidateWorkflowDef:output_type -> baton.v1.ValidateWorkflowDefResponse
+	20, // 20: baton.v1.MetadataService.DryRunWorkflow:output_type -> baton.v1.DryRunWorkflowResponse
+	11, // [11:21] is the sub-list for method output_type
+	1,  // [1:11] is the sub-list for method input_type
 	1,  // [1:1] is the sub-list for extension type_name
 	1,  // [1:1] is the sub-list for extension extendee
 	0,  // [0:1] is the sub-list for field type_name
@@ -1037,7 +1178,7 @@ func file_baton_v1_metadata_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_baton_v1_metadata_service_proto_rawDesc), len(file_baton_v1_metadata_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -60,6 +60,9 @@ const (
 	// MetadataServiceValidateWorkflowDefProcedure is the fully-qualified name of the MetadataService's
 	// ValidateWorkflowDef RPC.
 	MetadataServiceValidateWorkflowDefProcedure = "/baton.v1.MetadataService/ValidateWorkflowDef"
+	// MetadataServiceDryRunWorkflowProcedure is the fully-qualified name of the MetadataService's
+	// DryRunWorkflow RPC.
+	MetadataServiceDryRunWorkflowProcedure = "/baton.v1.MetadataService/DryRunWorkflow"
 )
 
 // MetadataServiceClient is a client for the baton.v1.MetadataService service.
@@ -83,6 +86,11 @@ type MetadataServiceClient interface {
 	// ValidateWorkflowDef checks a workflow definition without storing it and
 	// reports every problem found.
 	ValidateWorkflowDef(context.Context, *connect.Request[v1.ValidateWorkflowDefRequest]) (*connect.Response[v1.ValidateWorkflowDefResponse], error)
+	// DryRunWorkflow runs a workflow definition in memory, without workers,
+	// with a mocked outcome per task, and returns the path the decider took:
+	// the tasks in order with the input each received, and the workflow's
+	// end. Nothing is stored, queued or called.
+	DryRunWorkflow(context.Context, *connect.Request[v1.DryRunWorkflowRequest]) (*connect.Response[v1.DryRunWorkflowResponse], error)
 }
 
 // NewMetadataServiceClient constructs a client for the baton.v1.MetadataService service. By
@@ -155,6 +163,13 @@ func NewMetadataServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		dryRunWorkflow: connect.NewClient[v1.DryRunWorkflowRequest, v1.DryRunWorkflowResponse](
+			httpClient,
+			baseURL+MetadataServiceDryRunWorkflowProcedure,
+			connect.WithSchema(metadataServiceMethods.ByName("DryRunWorkflow")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -169,6 +184,7 @@ type metadataServiceClient struct {
 	listWorkflowDefs    *connect.Client[v1.ListWorkflowDefsRequest, v1.ListWorkflowDefsResponse]
 	deleteWorkflowDef   *connect.Client[v1.DeleteWorkflowDefRequest, v1.DeleteWorkflowDefResponse]
 	validateWorkflowDef *connect.Client[v1.ValidateWorkflowDefRequest, v1.ValidateWorkflowDefResponse]
+	dryRunWorkflow      *connect.Client[v1.DryRunWorkflowRequest, v1.DryRunWorkflowResponse]
 }
 
 // RegisterTaskDefs calls baton.v1.MetadataService.RegisterTaskDefs.
@@ -216,6 +232,11 @@ func (c *metadataServiceClient) ValidateWorkflowDef(ctx context.Context, req *co
 	return c.validateWorkflowDef.CallUnary(ctx, req)
 }
 
+// DryRunWorkflow calls baton.v1.MetadataService.DryRunWorkflow.
+func (c *metadataServiceClient) DryRunWorkflow(ctx context.Context, req *connect.Request[v1.DryRunWorkflowRequest]) (*connect.Response[v1.DryRunWorkflowResponse], error) {
+	return c.dryRunWorkflow.CallUnary(ctx, req)
+}
+
 // MetadataServiceHandler is an implementation of the baton.v1.MetadataService service.
 type MetadataServiceHandler interface {
 	// RegisterTaskDefs creates or replaces task definitions, all or none.
@@ -237,6 +258,11 @@ type MetadataServiceHandler interface {
 	// ValidateWorkflowDef checks a workflow definition without storing it and
 	// reports every problem found.
 	ValidateWorkflowDef(context.Context, *connect.Request[v1.ValidateWorkflowDefRequest]) (*connect.Response[v1.ValidateWorkflowDefResponse], error)
+	// DryRunWorkflow runs a workflow definition in memory, without workers,
+	// with a mocked outcome per task, and returns the path the decider took:
+	// the tasks in order with the input each received, and the workflow's
+	// end. Nothing is stored, queued or called.
+	DryRunWorkflow(context.Context, *connect.Request[v1.DryRunWorkflowRequest]) (*connect.Response[v1.DryRunWorkflowResponse], error)
 }
 
 // NewMetadataServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -305,6 +331,13 @@ func NewMetadataServiceHandler(svc MetadataServiceHandler, opts ...connect.Handl
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	metadataServiceDryRunWorkflowHandler := connect.NewUnaryHandler(
+		MetadataServiceDryRunWorkflowProcedure,
+		svc.DryRunWorkflow,
+		connect.WithSchema(metadataServiceMethods.ByName("DryRunWorkflow")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/baton.v1.MetadataService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case MetadataServiceRegisterTaskDefsProcedure:
@@ -325,6 +358,8 @@ func NewMetadataServiceHandler(svc MetadataServiceHandler, opts ...connect.Handl
 			metadataServiceDeleteWorkflowDefHandler.ServeHTTP(w, r)
 		case MetadataServiceValidateWorkflowDefProcedure:
 			metadataServiceValidateWorkflowDefHandler.ServeHTTP(w, r)
+		case MetadataServiceDryRunWorkflowProcedure:
+			metadataServiceDryRunWorkflowHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -368,4 +403,8 @@ func (UnimplementedMetadataServiceHandler) DeleteWorkflowDef(context.Context, *c
 
 func (UnimplementedMetadataServiceHandler) ValidateWorkflowDef(context.Context, *connect.Request[v1.ValidateWorkflowDefRequest]) (*connect.Response[v1.ValidateWorkflowDefResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.MetadataService.ValidateWorkflowDef is not implemented"))
+}
+
+func (UnimplementedMetadataServiceHandler) DryRunWorkflow(context.Context, *connect.Request[v1.DryRunWorkflowRequest]) (*connect.Response[v1.DryRunWorkflowResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("baton.v1.MetadataService.DryRunWorkflow is not implemented"))
 }
