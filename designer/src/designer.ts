@@ -102,6 +102,8 @@ class Designer {
       this.root.dataset.state = "invalid-json";
       this.message(`The JSON is invalid at line ${line.number}:${pos - line.from + 1}: ${msg}. The diagram shows the last valid version.`, true);
       this.serverDiags = [];
+      clearTimeout(this.validateTimer);
+      this.validateSeq++; // an answer for an earlier text is stale
       this.showDiagnostics();
       return;
     }

@@ -82,6 +82,15 @@ func TestDesignerFollowsTheJSON(t *testing.T) {
 		"the canvas is drawn from layout.ts with the Go renderer's data attributes")
 	b.shot("opened")
 
+	// Zoom in grows the drawing; Fit brings all of it into view.
+	width := `document.querySelector("[data-canvas] svg").getBoundingClientRect().width`
+	w0 := eval[float64](b, width)
+	b.do(chromedp.Click(`[data-zoom-in]`))
+	require.InDelta(t, w0*1.25, eval[float64](b, width), 2)
+	b.do(chromedp.Click(`[data-fit]`))
+	require.True(t, eval[bool](b, `(() => { const c = document.querySelector("[data-canvas]"), r = c.querySelector("svg").getBoundingClientRect(); return r.width <= c.clientWidth && r.height <= c.clientHeight; })()`),
+		"after Fit the whole diagram shows: %s", eval[string](b, `document.querySelector("[data-designer]").dataset.zoom`))
+
 	// Add a task: the canvas gains its node.
 	edit(b, `"tasks": [`, "\n    {\"name\": \"added\", \"taskReferenceName\": \"added\", \"type\": \"WAIT\"},")
 	b.waitFor(`document.querySelector('[data-canvas] g.node[data-id="added"]')`, 5*time.Second)

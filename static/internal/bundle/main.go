@@ -27,11 +27,11 @@ const (
 )
 
 func main() {
-	build(api.BuildOptions{EntryPoints: entries, Outdir: "dist"})
 	if _, err := os.Stat(filepath.Join(designerModules, "codemirror", "package.json")); err != nil {
 		fmt.Fprintf(os.Stderr, "bundle: the designer's npm dependencies are not installed (%v): run `npm ci --prefix designer` from the repository's root, then go generate again\n", err)
 		os.Exit(1)
 	}
+	build(api.BuildOptions{EntryPoints: entries, Outdir: "dist"})
 	build(api.BuildOptions{EntryPoints: []string{designerEntry}, Outfile: "dist/designer.js"})
 }
 
