@@ -12,6 +12,8 @@
 import { EditorView, basicSetup } from "codemirror";
 import { json } from "@codemirror/lang-json";
 import { Diagnostic, lintGutter, setDiagnostics } from "@codemirror/lint";
+import { HighlightStyle, syntaxHighlighting } from "@codemirror/language";
+import { tags } from "@lezer/highlight";
 import { Graph, WorkflowDef, layout } from "./layout";
 import { renderSVG } from "./svg";
 import { JSONSyntaxError, Loc, nearest, scan } from "./jsontext";
@@ -25,6 +27,21 @@ interface ServerDiagnostic {
 const parseDelay = 150; // ms after the last keystroke before the canvas follows
 const validateDelay = 400; // ms after a valid parse before the server checks it
 const zoomStep = 1.25;
+
+// The editor takes the console's colours (static/css/baton.css), which
+// follow its light or dark theme through light-dark().
+const consoleTheme = EditorView.theme({
+  "&": { backgroundColor: "var(--code-bg)", color: "var(--fg)", height: "100%" },
+  ".cm-content": { caretColor: "var(--fg)" },
+  "&.cm-focused .cm-cursor": { borderLeftColor: "var(--fg)" },
+  ".cm-gutters": { backgroundColor: "var(--bg-alt)", color: "var(--fg-muted)", borderColor: "var(--border)" },
+  ".cm-activeLine, .cm-activeLineGutter": { backgroundColor: "light-dark(rgb(0 0 0 / 4%), rgb(255 255 255 / 5%))" },
+});
+const jsonColours = HighlightStyle.define([
+  { tag: tags.propertyName, color: "light-dark(#0b5cad, #79c0ff)" },
+  { tag: tags.string, color: "light-dark(#0a3069, #a5d6ff)" },
+  { tag: [tags.number, tags.bool, tags.null], color: "light-dark(#116329, #7ee787)" },
+]);
 
 class Designer {
   private readonly view: EditorView;
@@ -50,6 +67,8 @@ class Designer {
       extensions: [
         basicSetup,
         json(),
+        consoleTheme,
+        syntaxHighlighting(jsonColours),
         lintGutter(),
         EditorView.updateListener.of((u) => {
           if (u.docChanged) this.schedule();

@@ -135,6 +135,12 @@ func TestDesignerFollowsTheJSON(t *testing.T) {
 	next := eval[string](b, `(() => { const v = window.batonDesigner.editor; const d = v.state.doc; return d.line(d.lineAt(v.state.selection.main.head).number + 1).text; })()`)
 	require.Contains(t, next, `"name": "on_a"`)
 	require.True(t, eval[bool](b, `document.querySelector('[data-canvas] g.node[data-id="on_a"]').classList.contains("selected")`))
+
+	// The editor follows the console's theme.
+	light := eval[string](b, `getComputedStyle(document.querySelector(".cm-editor")).backgroundColor`)
+	b.do(chromedp.Click(`[data-theme-toggle]`))
+	b.waitFor(fmt.Sprintf(`getComputedStyle(document.querySelector(".cm-editor")).backgroundColor !== %q`, light), 5*time.Second)
+	b.shot("dark")
 }
 
 // TestDesignerSavesAsWritten: a definition opened and saved unchanged is
@@ -168,6 +174,7 @@ func TestDesignerSavesAsWritten(t *testing.T) {
 	b.waitFor(`document.querySelector("[data-designer]").dataset.validated === "invalid"`, 10*time.Second)
 	b.do(chromedp.Click(`[data-save]`))
 	b.waitFor(`document.querySelector("[data-save-result]").textContent.startsWith("Not saved")`, 10*time.Second)
+	require.Contains(t, eval[string](b, `document.querySelector("[data-save-result]").textContent`), "/tasks/2/taskReferenceName: taskReferenceName \"first\" is also used")
 	status, _ = get(t, srv.URL()+"/api/metadata/workflow/designed?version=3")
 	require.Equal(t, http.StatusNotFound, status)
 	b.shot("refused")
