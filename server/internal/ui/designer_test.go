@@ -174,7 +174,7 @@ func TestDesignerSavesAsWritten(t *testing.T) {
 	b.waitFor(`document.querySelector("[data-designer]").dataset.validated === "invalid"`, 10*time.Second)
 	b.do(chromedp.Click(`[data-save]`))
 	b.waitFor(`document.querySelector("[data-save-result]").textContent.startsWith("Not saved")`, 10*time.Second)
-	require.Contains(t, eval[string](b, `document.querySelector("[data-save-result]").textContent`), "/tasks/2/taskReferenceName: taskReferenceName \"first\" is also used")
+	require.Contains(t, eval[string](b, `document.querySelector("[data-save-result]").textContent`), "/tasks/1/taskReferenceName: taskReferenceName \"first\" is also used")
 	status, _ = get(t, srv.URL()+"/api/metadata/workflow/designed?version=3")
 	require.Equal(t, http.StatusNotFound, status)
 	b.shot("refused")
