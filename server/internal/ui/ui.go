@@ -58,6 +58,8 @@ func New(e *engine.Engine, opts Options) http.Handler {
 	mux.HandleFunc("GET /definitions", c.definitions)
 	mux.HandleFunc("GET /definitions/{name}", c.definitionLatest)
 	mux.HandleFunc("GET /definitions/{name}/{version}", c.definition)
+	mux.HandleFunc("GET /designer", c.designerNew)
+	mux.HandleFunc("GET /designer/{name}/{version}", c.designerEdit)
 	mux.HandleFunc("GET /queues", c.queues)
 	mux.HandleFunc("GET /queues/{type}", c.queue)
 	mux.HandleFunc("GET /plugins", c.plugins)

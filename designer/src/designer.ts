@@ -1,0 +1,368 @@
+// The designer's page script (/designer, /designer/{name}/{version}): the
+// canvas drawn from layout.ts's graph and a CodeMirror 6 JSON editor beside
+// it, kept in step. The editor's text is the document: it is never
+// re-serialised, so unknown fields, key order and large integers reach the
+// server as the person wrote them; the canvas is drawn from a parse of it.
+// While the text is not JSON the canvas stays as it was and the page says
+// where the error is. Valid text is checked by the server's validator
+// (POST /api/metadata/workflow/validate); its diagnostics (JSON pointers)
+// mark lines in the editor and nodes on the canvas. "Save as new version"
+// registers the text with newVersion=true.
+
+import { EditorView, basicSetup } from "codemirror";
+import { json } from "@codemirror/lang-json";
+import { Diagnostic, lintGutter, setDiagnostics } from "@codemirror/lint";
+import { HighlightStyle, syntaxHighlighting } from "@codemirror/language";
+import { tags } from "@lezer/highlight";
+import { Graph, WorkflowDef, layout } from "./layout";
+import { renderSVG } from "./svg";
+import { JSONSyntaxError, Loc, nearest, scan } from "./jsontext";
+
+// A server diagnostic: Conductor's ValidationError (path is a JSON pointer).
+interface ServerDiagnostic {
+  path: string;
+  message: string;
+}
+
+const parseDelay = 150; // ms after the last keystroke before the canvas follows
+const validateDelay = 400; // ms after a valid parse before the server checks it
+const zoomStep = 1.25;
+
+// The editor takes the console's colours (static/css/baton.css), which
+// follow its light or dark theme through light-dark().
+const consoleTheme = EditorView.theme({
+  "&": { backgroundColor: "var(--code-bg)", color: "var(--fg)", height: "100%" },
+  ".cm-content": { caretColor: "var(--fg)" },
+  "&.cm-focused .cm-cursor": { borderLeftColor: "var(--fg)" },
+  ".cm-gutters": { backgroundColor: "var(--bg-alt)", color: "var(--fg-muted)", borderColor: "var(--border)" },
+  ".cm-activeLine, .cm-activeLineGutter": { backgroundColor: "light-dark(rgb(0 0 0 / 4%), rgb(255 255 255 / 5%))" },
+});
+const jsonColours = HighlightStyle.define([
+  { tag: tags.propertyName, color: "light-dark(#0b5cad, #79c0ff)" },
+  { tag: tags.string, color: "light-dark(#0a3069, #a5d6ff)" },
+  { tag: [tags.number, tags.bool, tags.null], color: "light-dark(#116329, #7ee787)" },
+]);
+
+class Designer {
+  private readonly view: EditorView;
+  private graph: Graph | null = null;
+  private locs = new Map<string, Loc>();
+  private serverDiags: ServerDiagnostic[] = [];
+  private syntax: Diagnostic | null = null;
+  private selected = "";
+  private scale = 1;
+  private parseTimer = 0;
+  private validateTimer = 0;
+  private validateSeq = 0;
+
+  constructor(
+    private readonly root: HTMLElement,
+    text: string,
+  ) {
+    const code = this.el("[data-code]");
+    code.textContent = "";
+    this.view = new EditorView({
+      doc: text,
+      parent: code,
+      extensions: [
+        basicSetup,
+        json(),
+        consoleTheme,
+        syntaxHighlighting(jsonColours),
+        lintGutter(),
+        EditorView.updateListener.of((u) => {
+          if (u.docChanged) this.schedule();
+        }),
+      ],
+    });
+    this.el("[data-zoom-in]").addEventListener("click", () => this.zoom(this.scale * zoomStep));
+    this.el("[data-zoom-out]").addEventListener("click", () => this.zoom(this.scale / zoomStep));
+    this.el("[data-fit]").addEventListener("click", () => this.fit());
+    this.el("[data-save]").addEventListener("click", () => void this.save());
+    this.canvasEvents();
+    this.update();
+    this.fit();
+  }
+
+  private el<T extends HTMLElement = HTMLElement>(sel: string): T {
+    const e = this.root.querySelector<T>(sel);
+    if (!e) throw new Error("designer: the page has no " + sel);
+    return e;
+  }
+
+  get text(): string {
+    return this.view.state.doc.toString();
+  }
+
+  // editor is for tests and the console's other scripts.
+  get editor(): EditorView {
+    return this.view;
+  }
+
+  private schedule() {
+    clearTimeout(this.parseTimer);
+    this.parseTimer = window.setTimeout(() => this.update(), parseDelay);
+  }
+
+  // update parses the text and, when it is JSON, redraws the canvas and
+  // asks the server to validate it; otherwise it freezes the canvas and
+  // says where the text goes wrong.
+  private update() {
+    const text = this.text;
+    let def: WorkflowDef;
+    try {
+      this.locs = scan(text);
+      def = JSON.parse(text) as WorkflowDef;
+    } catch (err) {
+      const pos = err instanceof JSONSyntaxError ? err.pos : 0;
+      const line = this.view.state.doc.lineAt(Math.min(pos, text.length));
+      const msg = err instanceof Error ? err.message : String(err);
+      this.syntax = { from: pos, to: Math.min(pos + 1, line.to), severity: "error", message: msg };
+      this.root.dataset.state = "invalid-json";
+      this.message(`The JSON is invalid at line ${line.number}:${pos - line.from + 1}: ${msg}. The diagram shows the last valid version.`, true);
+      this.serverDiags = [];
+      clearTimeout(this.validateTimer);
+      this.validateSeq++; // an answer for an earlier text is stale
+      this.showDiagnostics();
+      return;
+    }
+    this.syntax = null;
+    this.root.dataset.state = "ok";
+    this.message("", false);
+    if (def === null || typeof def !== "object" || Array.isArray(def)) {
+      this.serverDiags = [{ path: "", message: "a workflow definition is a JSON object" }];
+      this.showDiagnostics();
+      return;
+    }
+    this.graph = layout(def);
+    this.draw();
+    this.showDiagnostics();
+    clearTimeout(this.validateTimer);
+    this.validateTimer = window.setTimeout(() => void this.validate(text), validateDelay);
+  }
+
+  private message(msg: string, error: boolean) {
+    const m = this.el("[data-message]");
+    m.textContent = msg;
+    m.hidden = msg === "";
+    m.className = error ? "notice error" : "notice";
+  }
+
+  private draw() {
+    if (!this.graph) return;
+    const canvas = this.el("[data-canvas]");
+    canvas.innerHTML = renderSVG(this.graph);
+    this.applyScale();
+    this.markNodes();
+    if (this.selected) canvas.querySelector(`[data-path="${CSS.escape(this.selected)}"]`)?.classList.add("selected");
+  }
+
+  private applyScale() {
+    const svg = this.el("[data-canvas]").querySelector("svg");
+    if (!svg || !this.graph) return;
+    svg.setAttribute("width", String(Math.round(this.graph.w * this.scale)));
+    svg.setAttribute("height", String(Math.round(this.graph.h * this.scale)));
+  }
+
+  private zoom(s: number) {
+    this.scale = Math.min(4, Math.max(0.1, s));
+    this.applyScale();
+    this.root.dataset.zoom = this.scale.toFixed(3);
+  }
+
+  // fit zooms so that the whole diagram shows, never above 100%.
+  private fit() {
+    if (!this.graph) return;
+    const c = this.el("[data-canvas]");
+    const s = Math.min(1, (c.clientWidth - 8) / this.graph.w, (c.clientHeight - 8) / this.graph.h);
+    this.zoom(s > 0 ? s : 1);
+  }
+
+  // canvasEvents: a click on a task selects it and shows its JSON; a drag
+  // on the background pans.
+  private canvasEvents() {
+    const c = this.el("[data-canvas]");
+    c.addEventListener("click", (ev) => {
+      const n = (ev.target as Element).closest?.("g.node[data-path]");
+      if (n) this.select(n.getAttribute("data-path") || "");
+    });
+    c.addEventListener("keydown", (ev) => {
+      const n = (ev.target as Element).closest?.("g.node[data-path]");
+      if (n && (ev.key === "Enter" || ev.key === " ")) {
+        ev.preventDefault();
+        this.select(n.getAttribute("data-path") || "");
+      }
+    });
+    let drag: { x: number; y: number; left: number; top: number } | null = null;
+    c.addEventListener("pointerdown", (ev) => {
+      if ((ev.target as Element).closest?.("g.node, .slot") || ev.button !== 0) return;
+      drag = { x: ev.clientX, y: ev.clientY, left: c.scrollLeft, top: c.scrollTop };
+      c.setPointerCapture(ev.pointerId);
+    });
+    c.addEventListener("pointermove", (ev) => {
+      if (!drag) return;
+      c.scrollLeft = drag.left - (ev.clientX - drag.x);
+      c.scrollTop = drag.top - (ev.clientY - drag.y);
+    });
+    const end = () => (drag = null);
+    c.addEventListener("pointerup", end);
+    c.addEventListener("pointercancel", end);
+  }
+
+  // select marks a task's node and moves the editor's cursor to its JSON.
+  select(path: string) {
+    const c = this.el("[data-canvas]");
+    c.querySelectorAll(".selected").forEach((e) => e.classList.remove("selected"));
+    this.selected = path;
+    c.querySelector(`g.node[data-path="${CSS.escape(path)}"]`)?.classList.add("selected");
+    const loc = this.locs.get(path);
+    if (!loc) return;
+    this.view.dispatch({ selection: { anchor: loc.valueFrom }, effects: EditorView.scrollIntoView(loc.valueFrom, { y: "start", yMargin: 24 }) });
+    this.view.focus();
+  }
+
+  private async validate(text: string) {
+    const seq = ++this.validateSeq;
+    let diags: ServerDiagnostic[];
+    try {
+      const resp = await fetch("/api/metadata/workflow/validate", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: text,
+      });
+      diags = resp.ok ? [] : await diagnosticsOf(resp);
+    } catch (err) {
+      diags = [{ path: "", message: "could not reach the server to validate: " + String(err) }];
+    }
+    if (seq !== this.validateSeq || text !== this.text) return; // a newer edit will be checked
+    this.serverDiags = diags;
+    this.root.dataset.validated = diags.length === 0 ? "valid" : "invalid";
+    this.showDiagnostics();
+  }
+
+  // showDiagnostics puts the syntax error or the server's diagnostics in
+  // the editor's lint layer, the list under the toolbar and the canvas.
+  private showDiagnostics() {
+    const doc = this.view.state.doc;
+    const out: Diagnostic[] = [];
+    if (this.syntax) out.push(this.syntax);
+    else
+      for (const d of this.serverDiags) {
+        const loc = nearest(this.locs, d.path);
+        const from = loc ? loc.from : 0;
+        const to = Math.max(from, Math.min(loc ? loc.to : 0, doc.lineAt(from).to));
+        out.push({ from, to, severity: "error", message: (d.path || "/") + ": " + d.message });
+      }
+    this.view.dispatch(setDiagnostics(this.view.state, out));
+    const list = this.el("[data-diagnostics]");
+    list.textContent = "";
+    if (!this.syntax)
+      for (const d of this.serverDiags) {
+        const li = document.createElement("li");
+        const code = document.createElement("code");
+        code.textContent = d.path || "/";
+        li.append(code, " " + d.message);
+        list.append(li);
+      }
+    list.hidden = list.childElementCount === 0;
+    this.markNodes();
+  }
+
+  // markNodes gives the class "invalid" to the node of each server
+  // diagnostic: the task whose pointer is the longest prefix of its path.
+  private markNodes() {
+    const c = this.el("[data-canvas]");
+    c.querySelectorAll("g.node.invalid").forEach((e) => e.classList.remove("invalid"));
+    if (this.syntax) return;
+    const nodes = Array.from(c.querySelectorAll<SVGGElement>("g.node[data-path]"));
+    for (const d of this.serverDiags) {
+      let best: SVGGElement | null = null;
+      let bestLen = -1;
+      for (const n of nodes) {
+        const p = n.getAttribute("data-path") || "";
+        if ((d.path === p || d.path.startsWith(p + "/")) && p.length > bestLen) {
+          best = n;
+          bestLen = p.length;
+        }
+      }
+      best?.classList.add("invalid");
+    }
+  }
+
+  // save registers the text as a new version of its workflow.
+  private async save() {
+    const out = this.el("[data-save-result]");
+    const text = this.text;
+    let name = "";
+    try {
+      scan(text);
+      name = String((JSON.parse(text) as WorkflowDef).name ?? "");
+    } catch {
+      out.className = "notice error";
+      out.textContent = "Not saved: the JSON is invalid (see the message above).";
+      return;
+    }
+    const button = this.el<HTMLButtonElement>("[data-save]");
+    button.disabled = true;
+    out.className = "notice";
+    out.textContent = "Saving…";
+    try {
+      const resp = await fetch("/api/metadata/workflow?newVersion=true", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: text,
+      });
+      if (!resp.ok) {
+        const diags = await diagnosticsOf(resp);
+        this.serverDiags = diags.filter((d) => d.path !== "" || diags.length === 1);
+        this.showDiagnostics();
+        out.className = "notice error";
+        out.textContent = "Not saved: " + diags.map((d) => (d.path ? d.path + ": " : "") + d.message).join("; ");
+        return;
+      }
+      // The register call answers with no body: the new version is the
+      // latest one now.
+      const latest = await fetch("/api/metadata/workflow/" + encodeURIComponent(name));
+      const version = latest.ok ? Number(((await latest.json()) as WorkflowDef).version) : 0;
+      out.className = "notice ok";
+      out.textContent = "";
+      if (version > 0) {
+        const a = document.createElement("a");
+        a.href = `/designer/${encodeURIComponent(name)}/${version}`;
+        a.textContent = `${name} version ${version}`;
+        a.dataset.savedVersion = String(version);
+        out.append("Saved as ", a, ".");
+      } else out.textContent = "Saved.";
+    } catch (err) {
+      out.className = "notice error";
+      out.textContent = "Not saved: could not reach the server: " + String(err);
+    } finally {
+      button.disabled = false;
+    }
+  }
+}
+
+// diagnosticsOf reads an error response: its validationErrors, or its
+// message as one diagnostic of the whole document.
+async function diagnosticsOf(resp: Response): Promise<ServerDiagnostic[]> {
+  let body: { message?: string; validationErrors?: ServerDiagnostic[] } = {};
+  try {
+    body = await resp.json();
+  } catch {
+    // not JSON: the status says enough
+  }
+  if (body.validationErrors && body.validationErrors.length > 0) return body.validationErrors;
+  return [{ path: "", message: body.message || `the server answered ${resp.status} ${resp.statusText}` }];
+}
+
+function main() {
+  const root = document.querySelector<HTMLElement>("[data-designer]");
+  const src = document.getElementById("designer-def");
+  if (!root || !src) return;
+  // The server embeds the text as a JSON string, so that it arrives exactly.
+  const text = JSON.parse(src.textContent || '""') as string;
+  (window as unknown as { batonDesigner: Designer }).batonDesigner = new Designer(root, text);
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", main);
+else main();

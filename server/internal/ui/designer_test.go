@@ -1,0 +1,198 @@
+package ui_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/sdk/batontest"
+)
+
+// designerDef is a definition with what a careless editor loses: a member
+// Baton does not know and an integer beyond 2^53 (JavaScript's numbers
+// would round it to ...992).
+const designerDef = `{
+  "name": "designed",
+  "description": "kept as written",
+  "version": 1,
+  "schemaVersion": 2,
+  "x-owner": {"team": "payments", "ticket": 9007199254740993},
+  "tasks": [
+    {"name": "first", "taskReferenceName": "first", "type": "WAIT"},
+    {"name": "pick", "taskReferenceName": "pick", "type": "SWITCH", "evaluatorType": "value-param", "expression": "kind",
+     "inputParameters": {"kind": "${workflow.input.kind}", "limit": 9007199254740993},
+     "decisionCases": {"a": [{"name": "on_a", "taskReferenceName": "on_a", "type": "WAIT"}]},
+     "defaultCase": []}
+  ]
+}`
+
+// registerRaw registers a definition's JSON text through the REST API.
+func registerRaw(t *testing.T, base, body string) {
+	t.Helper()
+	resp, err := http.Post(base+"/api/metadata/workflow", "application/json", strings.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(b))
+}
+
+// openDesigner opens the designer on a definition and waits for its script
+// to have drawn the canvas and heard the server's verdict.
+func openDesigner(t *testing.T, b *browser, path string) {
+	t.Helper()
+	b.open(path)
+	b.waitFor(`window.batonDesigner && document.querySelector("[data-designer]").dataset.validated`, 10*time.Second)
+}
+
+// edit applies a change to the editor through CodeMirror's view, as typing
+// does: the text at the first occurrence of find gets insert after it.
+func edit(b *browser, find, insert string) {
+	b.t.Helper()
+	ok := eval[bool](b, fmt.Sprintf(`(() => {
+		const v = window.batonDesigner.editor;
+		const at = v.state.doc.toString().indexOf(%q);
+		if (at < 0) return false;
+		v.dispatch({changes: {from: at + %d, insert: %q}, userEvent: "input.type"});
+		return true;
+	})()`, find, len(find), insert))
+	require.True(b.t, ok, "the editor holds %q", find)
+}
+
+const nodeCount = `document.querySelectorAll("[data-canvas] g.node").length`
+
+// TestDesignerFollowsTheJSON: editing the JSON redraws the canvas; broken
+// JSON freezes it and says where; clicking a node puts the editor's
+// cursor on its task; a server diagnostic marks its line and its node.
+func TestDesignerFollowsTheJSON(t *testing.T) {
+	srv := batontest.New(t)
+	registerRaw(t, srv.URL(), designerDef)
+	b := newBrowser(t, srv.URL())
+	openDesigner(t, b, "/designer/designed/1")
+	require.Equal(t, "valid", eval[string](b, `document.querySelector("[data-designer]").dataset.validated`))
+	before := eval[int](b, nodeCount)
+	require.Positive(t, before)
+	require.True(t, eval[bool](b, `!!document.querySelector('[data-canvas] g.node[data-id="on_a"][data-path="/tasks/1/decisionCases/a/0"]')`),
+		"the canvas is drawn from layout.ts with the Go renderer's data attributes")
+	b.shot("opened")
+
+	// Zoom in grows the drawing; Fit brings all of it into view.
+	width := `document.querySelector("[data-canvas] svg").getBoundingClientRect().width`
+	w0 := eval[float64](b, width)
+	b.do(chromedp.Click(`[data-zoom-in]`))
+	require.InDelta(t, w0*1.25, eval[float64](b, width), 2)
+	b.do(chromedp.Click(`[data-fit]`))
+	require.True(t, eval[bool](b, `(() => { const c = document.querySelector("[data-canvas]"), r = c.querySelector("svg").getBoundingClientRect(); return r.width <= c.clientWidth && r.height <= c.clientHeight; })()`),
+		"after Fit the whole diagram shows: %s", eval[string](b, `document.querySelector("[data-designer]").dataset.zoom`))
+
+	// Add a task: the canvas gains its node.
+	edit(b, `"tasks": [`, "\n    {\"name\": \"added\", \"taskReferenceName\": \"added\", \"type\": \"WAIT\"},")
+	b.waitFor(`document.querySelector('[data-canvas] g.node[data-id="added"]')`, 5*time.Second)
+	require.Equal(t, before+1, eval[int](b, nodeCount))
+	require.Equal(t, "/tasks/0", eval[string](b, `document.querySelector('[data-canvas] g.node[data-id="added"]').dataset.path`))
+	b.shot("added")
+
+	// Break the JSON: the message gives the line and column, the editor
+	// marks it, and the canvas keeps the last valid drawing.
+	edit(b, `"taskReferenceName": "added"`, ` oops`)
+	b.waitFor(`document.querySelector("[data-designer]").dataset.state === "invalid-json"`, 5*time.Second)
+	msg := eval[string](b, `document.querySelector("[data-message]").textContent`)
+	line := eval[int](b, `(() => { const d = window.batonDesigner.editor.state.doc; return d.lineAt(d.toString().indexOf(" oops")).number; })()`)
+	require.Regexp(t, regexp.MustCompile(fmt.Sprintf(`line %d:\d+: expected ',' or '}' after a member`, line)), msg)
+	require.True(t, eval[bool](b, `!document.querySelector("[data-message]").hidden`))
+	b.waitFor(`document.querySelector(".cm-lint-marker-error")`, 5*time.Second)
+	require.Equal(t, before+1, eval[int](b, nodeCount), "the canvas stays as it was")
+	b.shot("broken")
+
+	// Mend it with a duplicate reference name: the server's diagnostic
+	// marks the task's line in the editor and its node on the canvas.
+	b.do(chromedp.Evaluate[chromedp.Void](`(() => {
+		const v = window.batonDesigner.editor;
+		const at = v.state.doc.toString().indexOf(" oops");
+		v.dispatch({changes: {from: at, to: at + 5}});
+	})()`))
+	edit(b, `"tasks": [`, `{"name": "first", "taskReferenceName": "first", "type": "WAIT"},`)
+	b.waitFor(`document.querySelector("[data-designer]").dataset.validated === "invalid"`, 10*time.Second)
+	require.Equal(t, "ok", eval[string](b, `document.querySelector("[data-designer]").dataset.state`))
+	require.Equal(t, before+2, eval[int](b, nodeCount))
+	invalid := eval[[]string](b, `Array.from(document.querySelectorAll("[data-canvas] g.node.invalid"), n => n.dataset.path)`)
+	require.Equal(t, []string{"/tasks/2"}, invalid, "the second use of the name is marked, not the first")
+	require.Contains(t, eval[string](b, `document.querySelector("[data-diagnostics]").textContent`), "/tasks/2/taskReferenceName")
+	b.waitFor(`document.querySelector(".cm-lintRange-error")`, 5*time.Second)
+	require.Contains(t, eval[string](b, `document.querySelector(".cm-lintRange-error").closest(".cm-line").textContent`), `"taskReferenceName": "first"`)
+	b.shot("diagnostic")
+
+	// Clicking a node moves the cursor to its task's JSON.
+	b.do(chromedp.Click(`[data-canvas] g.node[data-id="on_a"] rect`))
+	at := eval[string](b, `(() => { const v = window.batonDesigner.editor; return v.state.doc.lineAt(v.state.selection.main.head).text; })()`)
+	require.Contains(t, at, `{`)
+	next := eval[string](b, `(() => { const v = window.batonDesigner.editor; const d = v.state.doc; return d.line(d.lineAt(v.state.selection.main.head).number + 1).text; })()`)
+	require.Contains(t, next, `"name": "on_a"`)
+	require.True(t, eval[bool](b, `document.querySelector('[data-canvas] g.node[data-id="on_a"]').classList.contains("selected")`))
+
+	// The editor follows the console's theme.
+	light := eval[string](b, `getComputedStyle(document.querySelector(".cm-editor")).backgroundColor`)
+	b.do(chromedp.Click(`[data-theme-toggle]`))
+	b.waitFor(fmt.Sprintf(`getComputedStyle(document.querySelector(".cm-editor")).backgroundColor !== %q`, light), 5*time.Second)
+	b.shot("dark")
+}
+
+// TestDesignerSavesAsWritten: a definition opened and saved unchanged is
+// stored byte for byte as it was, unknown member and large integers
+// included, but for its version and creation time.
+func TestDesignerSavesAsWritten(t *testing.T) {
+	srv := batontest.New(t)
+	registerRaw(t, srv.URL(), designerDef)
+	b := newBrowser(t, srv.URL())
+	openDesigner(t, b, "/designer/designed/1")
+	b.do(chromedp.Click(`[data-save]`))
+	b.waitFor(`document.querySelector("[data-saved-version]")`, 10*time.Second)
+	require.Equal(t, "2", eval[string](b, `document.querySelector("[data-saved-version]").dataset.savedVersion`))
+	b.shot("saved")
+
+	status, v1 := get(t, srv.URL()+"/api/metadata/workflow/designed?version=1")
+	require.Equal(t, http.StatusOK, status)
+	status, v2 := get(t, srv.URL()+"/api/metadata/workflow/designed?version=2")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, v2, `"ticket":9007199254740993`)
+	require.Contains(t, v2, `"limit":9007199254740993`)
+	created := regexp.MustCompile(`"createTime":\d+`)
+	norm := func(s string) string {
+		s = created.ReplaceAllString(s, `"createTime":0`)
+		return strings.Replace(s, `"version":2,`, `"version":1,`, 1)
+	}
+	require.Equal(t, norm(v1), norm(v2))
+
+	// A definition the server refuses is not saved, and says why.
+	edit(b, `"tasks": [`, `{"name": "first", "taskReferenceName": "first", "type": "WAIT"},`)
+	b.waitFor(`document.querySelector("[data-designer]").dataset.validated === "invalid"`, 10*time.Second)
+	b.do(chromedp.Click(`[data-save]`))
+	b.waitFor(`document.querySelector("[data-save-result]").textContent.startsWith("Not saved")`, 10*time.Second)
+	require.Contains(t, eval[string](b, `document.querySelector("[data-save-result]").textContent`), "/tasks/1/taskReferenceName: taskReferenceName \"first\" is also used")
+	status, _ = get(t, srv.URL()+"/api/metadata/workflow/designed?version=3")
+	require.Equal(t, http.StatusNotFound, status)
+	b.shot("refused")
+}
+
+// TestDesignerWithoutScript: the page alone shows the diagram and the JSON.
+func TestDesignerWithoutScript(t *testing.T) {
+	srv := batontest.New(t)
+	registerRaw(t, srv.URL(), designerDef)
+	status, body := get(t, srv.URL()+"/designer/designed/1")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, `<svg xmlns="http://www.w3.org/2000/svg" class="baton-diagram"`)
+	require.Contains(t, body, `&#34;ticket&#34;: 9007199254740993`, "the JSON, as text")
+	require.Contains(t, body, `<script id="designer-def" type="application/json">"{\n  \"name\": \"designed\"`)
+	require.Contains(t, body, `/static/dist/designer.js`)
+	status, body = get(t, srv.URL()+"/designer")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, "new_workflow")
+	status, _ = get(t, srv.URL()+"/designer/designed/7")
+	require.Equal(t, http.StatusNotFound, status)
+}
