@@ -3,8 +3,7 @@
 // selection in tables, dropping a file onto an upload form. Everything
 // here is optional: the pages work without it.
 
-import type { Message } from "./live";
-import "./live";
+import { type Message, setStatus } from "./live";
 
 // The chosen theme is a cookie, so that the server renders the page in it
 // (no flash of the other theme); without one the system's setting wins.
@@ -171,9 +170,7 @@ function refresher(url: () => string, ids: string[], interval: number) {
     for (const part of replaced) {
       for (const el of part.querySelectorAll<HTMLElement>("[data-task-id], [data-workflow-id]")) {
         const status = latest.get(el.dataset.taskId ?? el.dataset.workflowId ?? "");
-        if (status === undefined || el.dataset.status === status) continue;
-        el.dataset.status = status;
-        if (el.hasAttribute("data-status-text")) el.textContent = status;
+        if (status !== undefined) setStatus(el, status);
       }
     }
     document.dispatchEvent(new CustomEvent("baton:refreshed"));

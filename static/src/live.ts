@@ -257,7 +257,7 @@ export class Live {
 
 // setStatus sets an element's data-status, and its text when it shows the
 // status ([data-status-text], such as a badge).
-function setStatus(el: HTMLElement | SVGElement, status: string): void {
+export function setStatus(el: HTMLElement | SVGElement, status: string): void {
   if (el.dataset.status === status) return;
   el.dataset.status = status;
   if (el.hasAttribute("data-status-text")) {

@@ -72,17 +72,12 @@ type definitionView struct {
 }
 
 func (c *console) definition(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	version, err := strconv.Atoi(r.PathValue("version"))
-	if err != nil || version < 1 {
-		c.fail(w, r, badRequest(fmt.Sprintf("version %q: want a number from 1", r.PathValue("version"))))
-		return
-	}
-	d, err := c.e.WorkflowDef(r.Context(), name, version)
+	d, err := c.pathDef(r)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
+	name := d.Name
 	all, err := c.e.WorkflowDefs(r.Context())
 	if err != nil {
 		c.fail(w, r, err)
@@ -114,6 +109,15 @@ func (c *console) definition(w http.ResponseWriter, r *http.Request) {
 		v.Diff = lineDiff(strings.Split(defJSON(od), "\n"), strings.Split(v.JSON, "\n"))
 	}
 	c.render(w, r, http.StatusOK, definitionPage(v))
+}
+
+// pathDef reads the definition version a path names ({name}/{version}).
+func (c *console) pathDef(r *http.Request) (*workflow.WorkflowDef, error) {
+	version, err := strconv.Atoi(r.PathValue("version"))
+	if err != nil || version < 1 {
+		return nil, badRequest(fmt.Sprintf("version %q: want a number from 1", r.PathValue("version")))
+	}
+	return c.e.WorkflowDef(r.Context(), r.PathValue("name"), version)
 }
 
 // defJSON is a definition as indented JSON, as stored (unknown fields and

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 
@@ -47,13 +46,7 @@ func (c *console) designerNew(w http.ResponseWriter, r *http.Request) {
 
 // designerEdit opens the designer on a version of a definition.
 func (c *console) designerEdit(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	version, err := strconv.Atoi(r.PathValue("version"))
-	if err != nil || version < 1 {
-		c.fail(w, r, badRequest(fmt.Sprintf("version %q: want a number from 1", r.PathValue("version"))))
-		return
-	}
-	d, err := c.e.WorkflowDef(r.Context(), name, version)
+	d, err := c.pathDef(r)
 	if err != nil {
 		c.fail(w, r, err)
 		return

@@ -197,20 +197,15 @@ func (c *console) action(w http.ResponseWriter, r *http.Request) {
 	c.respond(w, r, true, action+": done", "/executions/"+url.PathEscape(id))
 }
 
-// jsonObject reads a form field holding a JSON object; blank is an empty
-// one.
+// jsonObject reads a form field holding a JSON object (numbers kept
+// exact); blank is an empty one.
 func jsonObject(field, s string) (map[string]any, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
 	var m map[string]any
-	d := json.NewDecoder(strings.NewReader(s))
-	d.UseNumber()
-	if err := d.Decode(&m); err != nil {
+	if err := workflow.Decode([]byte(s), &m); err != nil {
 		return nil, badRequest(fmt.Sprintf("%s is not a JSON object: %v", field, err))
-	}
-	if d.More() {
-		return nil, badRequest(field + " holds more than one JSON value")
 	}
 	return m, nil
 }
