@@ -131,6 +131,9 @@ class Designer {
     this.message("", false);
     if (def === null || typeof def !== "object" || Array.isArray(def)) {
       this.serverDiags = [{ path: "", message: "a workflow definition is a JSON object" }];
+      clearTimeout(this.validateTimer);
+      this.validateSeq++; // an answer for an earlier text is stale
+      this.root.dataset.validated = "invalid";
       this.showDiagnostics();
       return;
     }

@@ -3,6 +3,8 @@
 // in every engine), and where each value is, by JSON pointer, so that a
 // node or a server diagnostic can point into the editor.
 
+import { escapePointer } from "./layout";
+
 // Loc is where a value is: from is its member name's opening quote when it
 // is an object member (the line a person reads as "this field"), else the
 // value's start; valueFrom..to is the value.
@@ -19,11 +21,6 @@ export class JSONSyntaxError extends Error {
   ) {
     super(msg);
   }
-}
-
-// pointerToken escapes a member name or index for a JSON pointer (RFC 6901).
-function pointerToken(s: string): string {
-  return s.replace(/~/g, "~0").replace(/\//g, "~1");
 }
 
 const numberRe = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
@@ -86,7 +83,7 @@ export function scan(text: string): Map<string, Loc> {
           ws();
           if (text[i] !== ":") fail("expected ':' after the member name");
           i++;
-          value(ptr + "/" + pointerToken(key), kfrom, depth + 1);
+          value(ptr + "/" + escapePointer(key), kfrom, depth + 1);
           ws();
           if (text[i] === ",") {
             i++;

@@ -9,8 +9,8 @@
 // with esbuild, runs it in goja on every fixture in
 // designer/testdata/fixtures, every workflow of the engine's library
 // (server/internal/engine/testdata/library) and executions of the fixtures,
-// and compares. Change both together. The SVG renderer (svg.go) is not
-// ported.
+// and compares. Change both together. svg.ts draws the graph as svg.go
+// does.
 //
 // What JavaScript does differently from Go is handled here: strings are
 // UTF-16, so SWITCH case keys (and a stack's status counts) are sorted by
@@ -191,7 +191,7 @@ const hGap = 32;
 const emptyW = 96;
 const loopHeader = 32;
 const loopPad = 24;
-const slotR = 10;
+export const slotR = 10;
 const backInset = 8;
 const slotGap = 12;
 const headerW = nodeW + 2 * (slotGap + 2 * slotR);
@@ -426,9 +426,9 @@ function newSeq(tasks: (WorkflowTask | null)[] | null, path: string, emptyKind: 
   return s;
 }
 
-// escapePointer escapes a SWITCH case key as a JSON pointer token
-// (RFC 6901): "~" becomes "~0" and "/" becomes "~1".
-function escapePointer(s: string): string {
+// escapePointer escapes a member name (a SWITCH case key) as a JSON
+// pointer token (RFC 6901): "~" becomes "~0" and "/" becomes "~1".
+export function escapePointer(s: string): string {
   return s.replace(/~/g, "~0").replace(/\//g, "~1");
 }
 

@@ -3,9 +3,7 @@
 // attributes, so that /diagram.css styles it as it styles the console's
 // diagrams. Slots are always drawn: they are where later slices drop tasks.
 
-import { Edge, Graph, KindEnd, KindLoop, KindMerge, KindStack, KindStart, Node, Slot, SlotBranch, SlotCase } from "./layout";
-
-const slotR = 10; // layout.go's slotR
+import { Edge, Graph, KindEnd, KindLoop, KindMerge, KindStack, KindStart, Node, Slot, SlotBranch, SlotCase, slotR } from "./layout";
 
 // esc escapes text for XML content and attribute values, as svg.go's esc.
 function esc(x: string): string {

@@ -182,6 +182,7 @@ func TestDesignerSavesAsWritten(t *testing.T) {
 
 // TestDesignerWithoutScript: the page alone shows the diagram and the JSON.
 func TestDesignerWithoutScript(t *testing.T) {
+	t.Parallel()
 	srv := batontest.New(t)
 	registerRaw(t, srv.URL(), designerDef)
 	status, body := get(t, srv.URL()+"/designer/designed/1")
@@ -195,4 +196,9 @@ func TestDesignerWithoutScript(t *testing.T) {
 	require.Contains(t, body, "new_workflow")
 	status, _ = get(t, srv.URL()+"/designer/designed/7")
 	require.Equal(t, http.StatusNotFound, status)
+	for _, bad := range []string{"/designer/designed/abc", "/designer/designed/0"} {
+		status, body = get(t, srv.URL()+bad)
+		require.Equal(t, http.StatusBadRequest, status, bad)
+		require.Contains(t, body, "want a number from 1", bad)
+	}
 }

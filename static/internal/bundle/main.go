@@ -39,21 +39,11 @@ func main() {
 // IIFE for the browser, licences at the end. esbuild's output depends only
 // on its input, so the committed bundles are reproducible.
 func build(o api.BuildOptions) {
-	r := api.Build(api.BuildOptions{
-		EntryPoints:       o.EntryPoints,
-		Outdir:            o.Outdir,
-		Outfile:           o.Outfile,
-		Bundle:            true,
-		Write:             true,
-		MinifyWhitespace:  true,
-		MinifyIdentifiers: true,
-		MinifySyntax:      true,
-		Target:            api.ES2020,
-		Format:            api.FormatIIFE,
-		Platform:          api.PlatformBrowser,
-		LegalComments:     api.LegalCommentsEndOfFile,
-		LogLevel:          api.LogLevelWarning,
-	})
+	o.Bundle, o.Write = true, true
+	o.MinifyWhitespace, o.MinifyIdentifiers, o.MinifySyntax = true, true, true
+	o.Target, o.Format, o.Platform = api.ES2020, api.FormatIIFE, api.PlatformBrowser
+	o.LegalComments, o.LogLevel = api.LegalCommentsEndOfFile, api.LogLevelWarning
+	r := api.Build(o)
 	if len(r.Errors) > 0 {
 		var b strings.Builder
 		for _, m := range r.Errors {
