@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/batonhq/baton/sdk/workflow"
@@ -192,8 +193,28 @@ func (s *rest) dryRunWorkflow(w http.ResponseWriter, r *http.Request) error {
 	}
 	res, err := s.e.DryRun(r.Context(), req)
 	if err != nil {
-		return err
+		return inBody("/workflowDef", err)
 	}
 	writeJSON(w, http.StatusOK, res)
 	return nil
+}
+
+// inBody makes the pointers of a validation error's diagnostics, which
+// point into a definition, point into the request body that holds the
+// definition at prefix.
+func inBody(prefix string, err error) error {
+	var e *engine.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	d, ok := e.Details.(workflow.Diagnostics)
+	if !ok {
+		return err
+	}
+	moved := make(workflow.Diagnostics, len(d))
+	for i, x := range d {
+		x.Pointer = prefix + x.Pointer
+		moved[i] = x
+	}
+	return &engine.Error{Code: e.Code, Msg: e.Msg, Details: moved}
 }

@@ -105,10 +105,9 @@ type dryRun struct {
 	until time.Time // the wall time the run must end by
 	ids   int
 	limit int
-	// handled counts the tasks that ended, ended the tasks counted;
+	// ended are the tasks that ended (their number is the steps taken);
 	// decisions counts the decisions, which a run bounds too in case one
 	// changes nothing.
-	handled   int
 	ended     map[*workflow.Task]bool
 	decisions int
 	wakeAt    time.Time
@@ -135,12 +134,12 @@ func (r *dryRun) run(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if r.handled >= r.limit || len(r.order) >= r.limit || r.decisions >= 3*r.limit {
-			r.stop(fmt.Sprintf("stopped after %d steps (the bound is %d): the workflow was still %s; a loop that never ends?", r.handled, r.limit, r.w.Status))
+		if len(r.ended) >= r.limit || len(r.order) >= r.limit || r.decisions >= 3*r.limit {
+			r.stop(fmt.Sprintf("stopped after %d steps (the bound is %d): the workflow was still %s; a loop that never ends?", len(r.ended), r.limit, r.w.Status))
 			return nil
 		}
 		if time.Now().After(r.until) {
-			r.stop(fmt.Sprintf("stopped after %d steps: the dry run's time (%s) ran out with the workflow still %s", r.handled, r.e.cfg.DryRunTime, r.w.Status))
+			r.stop(fmt.Sprintf("stopped after %d steps: the dry run's time (%s) ran out with the workflow still %s", len(r.ended), r.e.cfg.DryRunTime, r.w.Status))
 			return nil
 		}
 		var err error
@@ -259,9 +258,11 @@ func (r *dryRun) decide(ev decider.Event) error {
 	in.Continue = true // every decision is a commit of its own
 	in.Decided = true
 	in.WakeAt = r.wakeAt
-	in.MaxSteps = min(max(r.limit-r.handled, 1), dryRunChunk)
-	// Workers of no domain poll a dry run.
+	in.MaxSteps = min(max(r.limit-len(r.ended), 1), dryRunChunk)
+	// Workers of no domain poll a dry run, and retries wait their delays
+	// without random jitter, so that the same request takes the same path.
 	in.Active = nil
+	in.Jitter = nil
 	r.decisions++
 	res, err := decider.Decide(in)
 	if err != nil {
@@ -275,7 +276,6 @@ func (r *dryRun) decide(ev decider.Event) error {
 		}
 		if t.Status.Terminal() && !r.ended[t] {
 			r.ended[t] = true
-			r.handled++
 		}
 	}
 	r.commands(res.Commands)
