@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -25,6 +26,11 @@ const DefaultDryRunTime = 30 * time.Second
 // would otherwise run its whole bound inside one decision (and the cost of
 // a DO_WHILE iteration grows with the iterations before it).
 const dryRunChunk = 20
+
+// maxDryRunData bounds the inputs and outputs a dry run's result carries, so
+// that a small request cannot make a response of gigabytes (10,000 steps of
+// a large mock); the steps past it keep everything else.
+const maxDryRunData = 2 << 20
 
 // dryRunWorker is the worker id of the tasks a dry run completes.
 const dryRunWorker = "dry-run"
@@ -336,16 +342,31 @@ func (r *dryRun) result() *workflow.DryRunResult {
 	if res.Output == nil {
 		res.Output = map[string]any{}
 	}
-	for _, t := range r.order {
+	size, cut, cutNote := 0, false, ""
+	for i, t := range r.order {
 		step := workflow.DryRunStep{
 			TaskReferenceName: t.ReferenceTaskName, TaskType: t.TaskType, Status: t.Status,
 			Iteration: t.Iteration, RetryCount: t.RetryCount,
 			Input: t.InputData, Output: t.OutputData, ReasonForIncompletion: t.ReasonForIncompletion,
 		}
+		if !cut {
+			in, _ := json.Marshal(t.InputData)
+			out, _ := json.Marshal(t.OutputData)
+			if size += len(in) + len(out); size > maxDryRunData {
+				cut = true
+				cutNote = fmt.Sprintf("the inputs and outputs of the steps from step %d on are left out: with them the result would pass %d MiB", i+1, maxDryRunData>>20)
+			}
+		}
+		if cut {
+			step.Input, step.Output = nil, nil
+		}
 		step.Notes = r.notes[t]
 		res.Steps = append(res.Steps, step)
 	}
 	res.Notes = append(res.Notes, r.general...)
+	if cutNote != "" {
+		res.Notes = append(res.Notes, cutNote)
+	}
 	for _, key := range slices.Sorted(maps.Keys(r.mocks)) {
 		if !r.used[key] {
 			res.Notes = append(res.Notes, "mock "+key+" was not used: no task with that reference name needed one")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -327,4 +328,28 @@ func TestDryRunTimeBound(t *testing.T) {
 	require.Equal(t, workflow.StatusRunning, res.Status)
 	require.Contains(t, res.Notes[0], "the dry run's time (1ns) ran out with the workflow still RUNNING")
 	require.Less(t, len(res.Steps), engine.MaxDryRunSteps)
+}
+
+// TestDryRunResultIsBounded: a small request whose mocks are large cannot
+// make a result of unbounded size: past the bound, steps keep their path
+// but not their inputs and outputs, and a note says so.
+func TestDryRunResultIsBounded(t *testing.T) {
+	t.Parallel()
+	e, _ := dryRunEngine(t)
+	blob := strings.Repeat("x", 300<<10)
+	var tasks, mocks []string
+	for i := range 10 {
+		tasks = append(tasks, fmt.Sprintf(`{"name": "work", "taskReferenceName": "w%d", "type": "SIMPLE"}`, i))
+		mocks = append(mocks, fmt.Sprintf(`"w%d": {"output": {"blob": "%s"}}`, i, blob))
+	}
+	def := `{"name": "big", "tasks": [` + strings.Join(tasks, ",") + `]}`
+	res, err := dryRun(t, e, def, "", "{"+strings.Join(mocks, ",")+"}", 0)
+	require.NoError(t, err)
+	require.Equal(t, workflow.StatusCompleted, res.Status)
+	require.Len(t, res.Steps, 10, "the path is whole")
+	require.Equal(t, "the inputs and outputs of the steps from step 7 on are left out: with them the result would pass 2 MiB", res.Notes[len(res.Notes)-1])
+	require.Len(t, res.Steps[5].Output["blob"], len(blob), "the steps before the bound keep their output")
+	require.Nil(t, res.Steps[6].Output)
+	require.Nil(t, res.Steps[9].Output)
+	require.Equal(t, "w9", res.Steps[9].TaskReferenceName)
 }
