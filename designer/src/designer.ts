@@ -8,8 +8,17 @@
 // (POST /api/metadata/workflow/validate); its diagnostics (JSON pointers)
 // mark lines in the editor and nodes on the canvas. "Save as new version"
 // registers the text with newVersion=true.
+//
+// Every other change (the canvas, the palette, the inspector, an import) is
+// an Edit of the text (edit.ts) applied by Designer.apply: one step of the
+// editor's history, so that undo and redo cover them all and the text
+// outside the changed ranges stays as written. The page's other modules
+// work through the Designer's methods and its hooks (onSelect, onDraw,
+// onParse).
 
 import { EditorView, basicSetup } from "codemirror";
+import { Transaction } from "@codemirror/state";
+import { isolateHistory, redo, undo } from "@codemirror/commands";
 import { json } from "@codemirror/lang-json";
 import { Diagnostic, lintGutter, setDiagnostics } from "@codemirror/lint";
 import { HighlightStyle, syntaxHighlighting } from "@codemirror/language";
@@ -17,6 +26,7 @@ import { tags } from "@lezer/highlight";
 import { Graph, WorkflowDef, layout } from "./layout";
 import { renderSVG } from "./svg";
 import { JSONSyntaxError, Loc, nearest, scan } from "./jsontext";
+import { Edit } from "./edit";
 
 // A server diagnostic: Conductor's ValidationError (path is a JSON pointer).
 interface ServerDiagnostic {
@@ -43,10 +53,22 @@ const jsonColours = HighlightStyle.define([
   { tag: [tags.number, tags.bool, tags.null], color: "light-dark(#116329, #7ee787)" },
 ]);
 
-class Designer {
+// Loaded is the version the page opened (version 0: a new workflow).
+export interface Loaded {
+  name: string;
+  version: number;
+  text: string;
+}
+
+export class Designer {
   private readonly view: EditorView;
   private graph: Graph | null = null;
+  private parsed: WorkflowDef | null = null;
   private locs = new Map<string, Loc>();
+  private readonly selectHooks: ((path: string) => void)[] = [];
+  private readonly drawHooks: ((svg: SVGSVGElement) => void)[] = [];
+  private readonly parseHooks: ((def: WorkflowDef) => void)[] = [];
+  readonly loaded: Loaded;
   private serverDiags: ServerDiagnostic[] = [];
   private syntax: Diagnostic | null = null;
   private selected = "";
@@ -56,9 +78,10 @@ class Designer {
   private validateSeq = 0;
 
   constructor(
-    private readonly root: HTMLElement,
+    readonly root: HTMLElement,
     text: string,
   ) {
+    this.loaded = { name: root.dataset.name || "", version: Number(root.dataset.version || 0), text };
     const code = this.el("[data-code]");
     code.textContent = "";
     this.view = new EditorView({
@@ -99,15 +122,96 @@ class Designer {
     return this.view;
   }
 
+  // def is the last text that parsed as a JSON object, and locs where its
+  // values are; while the text is invalid they stay as they were.
+  get def(): WorkflowDef | null {
+    return this.parsed;
+  }
+
+  get valueLocs(): ReadonlyMap<string, Loc> {
+    return this.locs;
+  }
+
+  // valid says whether the text is JSON now (an edit computed from def and
+  // valueLocs is computed from the text).
+  get valid(): boolean {
+    return this.root.dataset.state === "ok" && this.parseTimer === 0;
+  }
+
+  get selection(): string {
+    return this.selected;
+  }
+
+  // The canvas element, for modules that draw on it or take events from it.
+  get canvas(): HTMLElement {
+    return this.el("[data-canvas]");
+  }
+
+  onSelect(fn: (path: string) => void) {
+    this.selectHooks.push(fn);
+  }
+
+  onDraw(fn: (svg: SVGSVGElement) => void) {
+    this.drawHooks.push(fn);
+  }
+
+  onParse(fn: (def: WorkflowDef) => void) {
+    this.parseHooks.push(fn);
+  }
+
+  // apply makes an edit one step of the editor's history, redraws at once
+  // and selects the edit's task.
+  apply(e: Edit, label: string) {
+    this.view.dispatch({
+      changes: e.changes,
+      annotations: [isolateHistory.of("full"), Transaction.userEvent.of("input.baton." + label)],
+    });
+    this.flush();
+    this.select(e.select ?? "");
+  }
+
+  // replaceText replaces the whole text (an import), as one step.
+  replaceText(text: string, label: string) {
+    this.apply({ changes: [{ from: 0, to: this.view.state.doc.length, insert: text }] }, label);
+  }
+
+  undo(): boolean {
+    const done = undo(this.view);
+    this.flush();
+    return done;
+  }
+
+  redo(): boolean {
+    const done = redo(this.view);
+    this.flush();
+    return done;
+  }
+
+  // flush brings the canvas up to the text now, not after the debounce.
+  private flush() {
+    if (this.parseTimer === 0) return;
+    clearTimeout(this.parseTimer);
+    this.update();
+  }
+
   private schedule() {
     clearTimeout(this.parseTimer);
     this.parseTimer = window.setTimeout(() => this.update(), parseDelay);
+  }
+
+  // message shows a notice above the panes (empty: hides it).
+  message(msg: string, error: boolean) {
+    const m = this.el("[data-message]");
+    m.textContent = msg;
+    m.hidden = msg === "";
+    m.className = error ? "notice error" : "notice";
   }
 
   // update parses the text and, when it is JSON, redraws the canvas and
   // asks the server to validate it; otherwise it freezes the canvas and
   // says where the text goes wrong.
   private update() {
+    this.parseTimer = 0;
     const text = this.text;
     let def: WorkflowDef;
     try {
@@ -137,18 +241,13 @@ class Designer {
       this.showDiagnostics();
       return;
     }
+    this.parsed = def;
     this.graph = layout(def);
+    for (const fn of this.parseHooks) fn(def);
     this.draw();
     this.showDiagnostics();
     clearTimeout(this.validateTimer);
     this.validateTimer = window.setTimeout(() => void this.validate(text), validateDelay);
-  }
-
-  private message(msg: string, error: boolean) {
-    const m = this.el("[data-message]");
-    m.textContent = msg;
-    m.hidden = msg === "";
-    m.className = error ? "notice error" : "notice";
   }
 
   private draw() {
@@ -157,7 +256,13 @@ class Designer {
     canvas.innerHTML = renderSVG(this.graph);
     this.applyScale();
     this.markNodes();
-    if (this.selected) canvas.querySelector(`[data-path="${CSS.escape(this.selected)}"]`)?.classList.add("selected");
+    const svg = canvas.querySelector("svg");
+    if (this.selected) {
+      const n = canvas.querySelector(`g.node[data-path="${CSS.escape(this.selected)}"]`);
+      if (n) n.classList.add("selected");
+      else this.select(""); // the task is gone
+    }
+    if (svg) for (const fn of this.drawHooks) fn(svg);
   }
 
   private applyScale() {
@@ -198,7 +303,7 @@ class Designer {
     });
     let drag: { x: number; y: number; left: number; top: number } | null = null;
     c.addEventListener("pointerdown", (ev) => {
-      if ((ev.target as Element).closest?.("g.node, .slot") || ev.button !== 0) return;
+      if ((ev.target as Element).closest?.("g.node[data-path], .slot") || ev.button !== 0) return;
       drag = { x: ev.clientX, y: ev.clientY, left: c.scrollLeft, top: c.scrollTop };
       c.setPointerCapture(ev.pointerId);
     });
@@ -212,16 +317,18 @@ class Designer {
     c.addEventListener("pointercancel", end);
   }
 
-  // select marks a task's node and moves the editor's cursor to its JSON.
+  // select marks a task's node (path "": none) and moves the editor's
+  // cursor to its JSON, without taking the focus from the canvas.
   select(path: string) {
     const c = this.el("[data-canvas]");
-    c.querySelectorAll(".selected").forEach((e) => e.classList.remove("selected"));
-    this.selected = path;
-    c.querySelector(`g.node[data-path="${CSS.escape(path)}"]`)?.classList.add("selected");
-    const loc = this.locs.get(path);
-    if (!loc) return;
-    this.view.dispatch({ selection: { anchor: loc.valueFrom }, effects: EditorView.scrollIntoView(loc.valueFrom, { y: "start", yMargin: 24 }) });
-    this.view.focus();
+    c.querySelectorAll("g.node.selected").forEach((e) => e.classList.remove("selected"));
+    const n = path ? c.querySelector<SVGGElement>(`g.node[data-path="${CSS.escape(path)}"]`) : null;
+    this.selected = n ? path : "";
+    n?.classList.add("selected");
+    this.root.dataset.selected = this.selected;
+    const loc = this.selected ? this.locs.get(path) : undefined;
+    if (loc) this.view.dispatch({ selection: { anchor: loc.valueFrom }, effects: EditorView.scrollIntoView(loc.valueFrom, { y: "start", yMargin: 24 }) });
+    for (const fn of this.selectHooks) fn(this.selected);
   }
 
   private async validate(text: string) {
@@ -293,7 +400,7 @@ class Designer {
   }
 
   // save registers the text as a new version of its workflow.
-  private async save() {
+  async save() {
     const out = this.el("[data-save-result]");
     const text = this.text;
     let name = "";
@@ -364,7 +471,8 @@ function main() {
   if (!root || !src) return;
   // The server embeds the text as a JSON string, so that it arrives exactly.
   const text = JSON.parse(src.textContent || '""') as string;
-  (window as unknown as { batonDesigner: Designer }).batonDesigner = new Designer(root, text);
+  const d = new Designer(root, text);
+  (window as unknown as { batonDesigner: Designer }).batonDesigner = d;
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", main);

@@ -177,7 +177,8 @@ function refresher(url: () => string, ids: string[], interval: number) {
     if (document.activeElement === document.body || !document.activeElement) {
       const target =
         (focusTask && document.querySelector<HTMLElement>(`.diagram [data-task-id="${CSS.escape(focusTask)}"]`)) ||
-        (focusID && document.getElementById(focusID));
+        (focusID && document.getElementById(focusID)) ||
+        null;
       target?.focus();
     }
   };

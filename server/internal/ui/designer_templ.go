@@ -100,7 +100,33 @@ func designerPage(v designerView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</h1><div class=\"designer\" data-designer><div class=\"actions designer-bar\" role=\"toolbar\" aria-label=\"Designer\"><button type=\"button\" data-zoom-out aria-label=\"Zoom out\">−</button> <button type=\"button\" data-zoom-in aria-label=\"Zoom in\">+</button> <button type=\"button\" data-fit>Fit</button> <span class=\"spacer\"></span> <button type=\"button\" class=\"primary\" data-save>Save as new version</button></div><div data-message role=\"alert\" hidden></div><ul class=\"designer-diags\" data-diagnostics aria-label=\"Problems the server found\" hidden></ul><div data-save-result role=\"status\" aria-live=\"polite\"></div><div class=\"designer-panes\"><div class=\"diagram designer-canvas\" data-canvas aria-label=\"Diagram\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</h1><div class=\"designer\" data-designer data-name=\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var6 string
+			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(v.Name)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `designer.templ`, Line: 19, Col: 56}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "\" data-version=\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var7 string
+			templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(v.Version))
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `designer.templ`, Line: 19, Col: 97}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "\"><div class=\"actions designer-bar\" role=\"toolbar\" aria-label=\"Designer\"><span class=\"group\" data-view-bar><button type=\"button\" data-zoom-out aria-label=\"Zoom out\">−</button> <button type=\"button\" data-zoom-in aria-label=\"Zoom in\">+</button> <button type=\"button\" data-fit>Fit</button></span> <span class=\"group\" data-edit-bar></span> <span class=\"group\" data-versions-bar></span> <span class=\"spacer\"></span> <button type=\"button\" class=\"primary\" data-save>Save as new version</button></div><div data-message role=\"alert\" hidden></div><ul class=\"designer-diags\" data-diagnostics aria-label=\"Problems the server found\" hidden></ul><div data-save-result role=\"status\" aria-live=\"polite\"></div><div class=\"designer-panes\"><aside class=\"designer-palette\" data-palette aria-label=\"Task types\" hidden></aside><div class=\"diagram designer-canvas\" data-canvas aria-label=\"Diagram\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -108,20 +134,20 @@ func designerPage(v designerView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</div><div class=\"designer-code\" data-code aria-label=\"JSON\"><pre>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</div><div class=\"designer-side\"><section class=\"designer-inspector\" data-inspector aria-label=\"Selected task\" hidden></section><div class=\"designer-code\" data-code aria-label=\"JSON\"><pre>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			var templ_7745c5c3_Var6 string
-			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(v.JSON)
+			var templ_7745c5c3_Var8 string
+			templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(v.JSON)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `designer.templ`, Line: 35, Col: 18}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `designer.templ`, Line: 42, Col: 19}
 			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</pre></div></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "</pre></div></div></div><div class=\"designer-panel\" data-run-panel hidden></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -129,7 +155,7 @@ func designerPage(v designerView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</div><script src=\"/static/dist/designer.js\" defer></script>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</div><script src=\"/static/dist/designer.js\" defer></script>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
