@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"regexp"
 	"slices"
@@ -24,6 +25,7 @@ import (
 //	  "config": {"algorithm": "sha256"},
 //	  "secrets": ["HMAC_KEY"],
 //	  "allowedHosts": ["api.example.com", "*.example.org:8443"],
+//	  "inputTemplates": {"HASH_FIELDS": {"fields": ["email"], "email": "${workflow.input.email}"}},
 //	  "limits": {"memoryMiB": 64, "timeoutMs": 5000, "maxOutputBytes": 1048576,
 //	             "concurrency": 2, "warm": 1}
 //	}
@@ -49,7 +51,13 @@ type Manifest struct {
 	// AllowedHosts are the hosts http_fetch may reach: "host" (any port),
 	// "host:port", or "*.domain" for its subdomains. Empty: none.
 	AllowedHosts []string `json:"allowedHosts,omitempty"`
-	Limits       Limits   `json:"limits"`
+	// InputTemplates are, per task type or worker task name the plugin
+	// provides, the inputParameters a new task of it starts with in the
+	// designer, so that a task dropped on the canvas is ready to run
+	// (expressions such as "${workflow.input.text}" included). Nothing
+	// else reads them.
+	InputTemplates map[string]map[string]any `json:"inputTemplates,omitempty"`
+	Limits         Limits                    `json:"limits"`
 }
 
 // Limits bound what one plugin may use. Zero fields take the defaults.
@@ -152,6 +160,14 @@ func (m *Manifest) check() error {
 			add("workers: %q is listed twice or is also a task type", w)
 		}
 		seen[w] = true
+	}
+	for _, k := range slices.Sorted(maps.Keys(m.InputTemplates)) {
+		switch {
+		case !seen[k]:
+			add("inputTemplates: %q is neither one of taskTypes nor one of workers", k)
+		case m.InputTemplates[k] == nil:
+			add("inputTemplates: %q: an input template is a JSON object of inputParameters", k)
+		}
 	}
 	for _, s := range m.Secrets {
 		if !secretName.MatchString(s) {

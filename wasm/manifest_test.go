@@ -30,6 +30,9 @@ func TestParseManifestNamesEveryProblem(t *testing.T) {
 		{`{"name":"hash","taskTypes":["A"],"allowedHosts":["x.com:0"]}`, "port"},
 		{`{"name":"hash","taskTypes":["A"],"secrets":["key"]}`, `secrets: "key"`},
 		{`{"name":"hash","taskTypes":["A"]} {}`, "data after"},
+		{`{"name":"hash","taskTypes":["A"],"inputTemplates":{"B":{}}}`, `inputTemplates: "B" is neither`},
+		{`{"name":"hash","taskTypes":["A"],"inputTemplates":{"A":null}}`, `inputTemplates: "A": an input template is a JSON object`},
+		{`{"name":"hash","taskTypes":["A"],"inputTemplates":{"A":[1]}}`, "not valid"},
 		{`[]`, "not valid"},
 	} {
 		_, err := ParseManifest([]byte(tc.json))

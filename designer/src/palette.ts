@@ -1,0 +1,238 @@
+// The palette: every task type a person can add. Built-in operators and
+// system tasks come from doc.ts's paletteTypes; SIMPLE tasks from the
+// registered task definitions; custom system task types from the enabled
+// Wasm plugins. The last two are fetched from the API when the page opens
+// and again every few seconds while it is visible, so that a plugin
+// uploaded in another tab shows here without a reload.
+//
+// An item is dragged onto a slot of the canvas (canvas.ts takes the drop),
+// or chosen with a click or Enter: it then goes to the canvas's target slot
+// (the slot last clicked or focused), after the selected task, or at the
+// end of the workflow. "/" anywhere outside the editor focuses the search.
+
+import type { Designer } from "./designer";
+import { paletteTypes, taskTemplate } from "./doc";
+
+// Item is one entry of the palette: a task type, and for SIMPLE tasks the
+// task definition's name.
+export interface Item {
+  type: string;
+  name?: string;
+  label: string;
+  description: string;
+  group: string;
+}
+
+// The data type a palette drag carries (the template travels as text/plain,
+// so that a drop in the JSON editor inserts it too).
+export const paletteMime = "application/x-baton-palette";
+
+const refreshEvery = 5000; // ms between fetches of task definitions and plugins
+
+interface TaskDefJSON {
+  name?: string;
+  description?: string;
+}
+
+interface PluginJSON {
+  name?: string;
+  enabled?: boolean;
+  active?: boolean;
+  taskTypes?: string[];
+  workers?: string[];
+  manifestJson?: string;
+}
+
+export class Palette {
+  private items: Item[] = [];
+  private fetched: Item[] = [];
+  private readonly list: HTMLElement;
+  private readonly search: HTMLInputElement;
+  private lastFetch = "";
+
+  constructor(
+    private readonly d: Designer,
+    private readonly root: HTMLElement,
+    // insert adds an item's template where the canvas says.
+    private readonly insert: (tasks: string, label: string) => void,
+  ) {
+    root.hidden = false;
+    root.innerHTML = "";
+    const head = document.createElement("h2");
+    head.textContent = "Add a task";
+    this.search = document.createElement("input");
+    this.search.type = "search";
+    this.search.placeholder = "Search task types ( / )";
+    this.search.setAttribute("aria-label", "Search task types");
+    this.search.dataset.paletteSearch = "";
+    this.list = document.createElement("div");
+    this.list.className = "palette-list";
+    this.list.setAttribute("role", "listbox");
+    this.list.setAttribute("aria-label", "Task types");
+    root.append(head, this.search, this.list);
+    this.search.addEventListener("input", () => this.render());
+    this.search.addEventListener("keydown", (ev) => this.searchKey(ev));
+    this.list.addEventListener("click", (ev) => {
+      const b = (ev.target as Element).closest<HTMLElement>("[data-palette-item]");
+      if (b) this.choose(b);
+    });
+    this.list.addEventListener("keydown", (ev) => this.listKey(ev));
+    this.list.addEventListener("dragstart", (ev) => {
+      const b = (ev.target as Element).closest<HTMLElement>("[data-palette-item]");
+      const it = b ? this.itemOf(b) : undefined;
+      if (!it || !ev.dataTransfer) return;
+      ev.dataTransfer.setData(paletteMime, JSON.stringify({ type: it.type, name: it.name ?? "" }));
+      ev.dataTransfer.setData("text/plain", templateOf(it));
+      ev.dataTransfer.effectAllowed = "copy";
+      this.d.canvas.classList.add("dragging");
+    });
+    this.list.addEventListener("dragend", () => this.d.canvas.classList.remove("dragging"));
+    document.addEventListener("keydown", (ev) => {
+      if (ev.key !== "/" || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+      const t = ev.target as HTMLElement;
+      if (t.closest("input, textarea, select, .cm-editor, [contenteditable]")) return;
+      ev.preventDefault();
+      this.focusSearch();
+    });
+    this.render();
+    void this.refresh();
+    window.setInterval(() => {
+      if (document.visibilityState === "visible") void this.refresh();
+    }, refreshEvery);
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") void this.refresh();
+    });
+  }
+
+  focusSearch() {
+    this.search.focus();
+    this.search.select();
+  }
+
+  // refresh fetches the task definitions and the plugins; the list is
+  // redrawn only when what they give changed.
+  async refresh() {
+    const out: Item[] = [];
+    try {
+      const [defs, plugins] = await Promise.all([
+        fetch("/api/metadata/taskdefs").then((r) => (r.ok ? (r.json() as Promise<TaskDefJSON[]>) : [])),
+        fetch("/baton.v1.PluginService/ListPlugins", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: "{}",
+        }).then((r) => (r.ok ? (r.json() as Promise<{ plugins?: PluginJSON[] }>) : {})),
+      ]);
+      const simple = new Map<string, string>();
+      for (const td of defs) if (td.name) simple.set(td.name, td.description || "A worker's task (SIMPLE)");
+      for (const p of (plugins as { plugins?: PluginJSON[] }).plugins ?? []) {
+        if (!p.enabled || p.active === false) continue;
+        for (const w of p.workers ?? []) if (!simple.has(w)) simple.set(w, `Served by the plugin ${p.name}`);
+        for (const t of p.taskTypes ?? [])
+          out.push({ type: t, label: t, description: `A custom system task of the plugin ${p.name}`, group: "Plugins" });
+      }
+      for (const [name, description] of [...simple].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
+        out.push({ type: "SIMPLE", name, label: name, description, group: "Workers' tasks" });
+    } catch {
+      return; // offline for a moment: keep what the palette shows
+    }
+    const key = JSON.stringify(out);
+    if (key === this.lastFetch) return;
+    this.lastFetch = key;
+    this.fetched = out;
+    this.render();
+  }
+
+  // render draws the items matching the search, grouped, keeping the
+  // focused item focused.
+  private render() {
+    const builtIn: Item[] = paletteTypes.map((p) => ({ type: p.type, label: p.label, description: p.description, group: p.group }));
+    this.items = [...builtIn, ...this.fetched];
+    const q = this.search.value.trim().toLowerCase();
+    const focused = (document.activeElement as HTMLElement | null)?.dataset?.key;
+    this.list.textContent = "";
+    let group = "";
+    this.items.forEach((it, i) => {
+      if (q && !(it.label + " " + it.type + " " + it.description).toLowerCase().includes(q)) return;
+      if (it.group !== group) {
+        group = it.group;
+        const h = document.createElement("h3");
+        h.textContent = group;
+        this.list.append(h);
+      }
+      const b = document.createElement("button");
+      b.type = "button";
+      b.draggable = true;
+      b.className = "palette-item";
+      b.setAttribute("role", "option");
+      b.dataset.paletteItem = String(i);
+      b.dataset.type = it.type;
+      b.dataset.key = it.type + ":" + (it.name ?? "");
+      if (it.name) b.dataset.name = it.name;
+      b.title = it.description;
+      const name = document.createElement("span");
+      name.className = "name";
+      name.textContent = it.label;
+      const desc = document.createElement("span");
+      desc.className = "desc";
+      desc.textContent = it.description;
+      b.append(name, desc);
+      this.list.append(b);
+      if (focused && b.dataset.key === focused) b.focus();
+    });
+    if (!this.list.querySelector("[data-palette-item]")) {
+      const p = document.createElement("p");
+      p.className = "muted";
+      p.textContent = "No task type matches.";
+      this.list.append(p);
+    }
+  }
+
+  private itemOf(b: HTMLElement): Item | undefined {
+    return this.items[Number(b.dataset.paletteItem)];
+  }
+
+  private choose(b: HTMLElement) {
+    const it = this.itemOf(b);
+    if (it) this.insert(templateOf(it), "palette");
+  }
+
+  private buttons(): HTMLElement[] {
+    return Array.from(this.list.querySelectorAll<HTMLElement>("[data-palette-item]"));
+  }
+
+  // searchKey: Enter adds the first match, ArrowDown goes into the list,
+  // Escape gives the focus back to the canvas.
+  private searchKey(ev: KeyboardEvent) {
+    const first = this.buttons()[0];
+    if (ev.key === "Enter" && first) {
+      ev.preventDefault();
+      this.choose(first);
+    } else if (ev.key === "ArrowDown" && first) {
+      ev.preventDefault();
+      first.focus();
+    } else if (ev.key === "Escape") {
+      ev.preventDefault();
+      this.d.canvas.focus();
+    }
+  }
+
+  private listKey(ev: KeyboardEvent) {
+    const bs = this.buttons();
+    const i = bs.indexOf(document.activeElement as HTMLElement);
+    if (i < 0) return;
+    if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+      ev.preventDefault();
+      const j = i + (ev.key === "ArrowDown" ? 1 : -1);
+      if (j < 0) this.search.focus();
+      else bs[Math.min(j, bs.length - 1)].focus();
+    } else if (ev.key === "Escape") {
+      ev.preventDefault();
+      this.d.canvas.focus();
+    }
+  }
+}
+
+// templateOf is the JSON text of a new task of an item's type.
+export function templateOf(it: { type: string; name?: string }): string {
+  return taskTemplate(it.type, { name: it.name });
+}
