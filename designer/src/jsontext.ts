@@ -25,11 +25,29 @@ export class JSONSyntaxError extends Error {
 
 const numberRe = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
-// scan checks that text is one JSON value and returns where every value
-// is, keyed by JSON pointer ("" is the whole document). It throws a
-// JSONSyntaxError at the first problem.
-export function scan(text: string): Map<string, Loc> {
-  const locs = new Map<string, Loc>();
+// JNode is a value of the text as parse finds it: where it is, and what it
+// holds in document order, so that an edit can copy any part of it as its
+// raw text (large integers, escapes and key order kept) instead of
+// re-serialising a parsed value.
+export interface JNode {
+  kind: "object" | "array" | "string" | "number" | "true" | "false" | "null";
+  // from..to is the value; keyFrom..keyTo is its member name with the
+  // quotes when it is an object member (else both are from).
+  from: number;
+  to: number;
+  keyFrom: number;
+  keyTo: number;
+  // key is the member name, decoded, for an object member.
+  key?: string;
+  // str is a string's decoded value.
+  str?: string;
+  // children are an object's members or an array's elements, in order.
+  children: JNode[];
+}
+
+// parse checks that text is one JSON value and returns its tree. It throws
+// a JSONSyntaxError at the first problem.
+export function parse(text: string): JNode {
   let i = 0;
   const fail = (msg: string): never => {
     throw new JSONSyntaxError(msg, i);
@@ -65,12 +83,14 @@ export function scan(text: string): Map<string, Loc> {
     i++;
     return JSON.parse(text.slice(start, i)) as string;
   };
-  const value = (ptr: string, from: number, depth: number) => {
+  const value = (depth: number): JNode => {
     if (depth > 512) fail("nested too deeply");
     ws();
     const start = i;
+    const n: JNode = { kind: "null", from: start, to: start, keyFrom: start, keyTo: start, children: [] };
     const c = text[i];
     if (c === "{") {
+      n.kind = "object";
       i++;
       ws();
       if (text[i] === "}") i++;
@@ -80,10 +100,15 @@ export function scan(text: string): Map<string, Loc> {
           if (text[i] !== '"') fail(text[i] === "}" ? "trailing comma before }" : 'expected a member name in double quotes');
           const kfrom = i;
           const key = str();
+          const kto = i;
           ws();
           if (text[i] !== ":") fail("expected ':' after the member name");
           i++;
-          value(ptr + "/" + escapePointer(key), kfrom, depth + 1);
+          const m = value(depth + 1);
+          m.key = key;
+          m.keyFrom = kfrom;
+          m.keyTo = kto;
+          n.children.push(m);
           ws();
           if (text[i] === ",") {
             i++;
@@ -96,14 +121,15 @@ export function scan(text: string): Map<string, Loc> {
           fail("expected ',' or '}' after a member");
         }
     } else if (c === "[") {
+      n.kind = "array";
       i++;
       ws();
       if (text[i] === "]") i++;
       else
-        for (let k = 0; ; k++) {
+        for (;;) {
           ws();
           if (text[i] === "]") fail("trailing comma before ]");
-          value(ptr + "/" + k, -1, depth + 1);
+          n.children.push(value(depth + 1));
           ws();
           if (text[i] === ",") {
             i++;
@@ -116,21 +142,42 @@ export function scan(text: string): Map<string, Loc> {
           fail("expected ',' or ']' after an element");
         }
     } else if (c === '"') {
-      str();
-    } else if (text.startsWith("true", i)) i += 4;
-    else if (text.startsWith("false", i)) i += 5;
-    else if (text.startsWith("null", i)) i += 4;
+      n.kind = "string";
+      n.str = str();
+    } else if (text.startsWith("true", i)) {
+      n.kind = "true";
+      i += 4;
+    } else if (text.startsWith("false", i)) {
+      n.kind = "false";
+      i += 5;
+    } else if (text.startsWith("null", i)) i += 4;
     else {
       numberRe.lastIndex = i;
       const m = numberRe.exec(text);
       if (!m) fail(i >= text.length ? "unexpected end of the text" : `unexpected ${JSON.stringify(text[i])}`);
+      n.kind = "number";
       i += m![0].length;
     }
-    locs.set(ptr, { from: from >= 0 ? from : start, valueFrom: start, to: i });
+    n.to = i;
+    return n;
   };
-  value("", -1, 0);
+  const root = value(0);
   ws();
   if (i < text.length) fail("unexpected text after the end of the JSON value");
+  return root;
+}
+
+// scan checks that text is one JSON value and returns where every value
+// is, keyed by JSON pointer ("" is the whole document). It throws a
+// JSONSyntaxError at the first problem. Of repeated member names the
+// last counts, as in JSON.parse.
+export function scan(text: string): Map<string, Loc> {
+  const locs = new Map<string, Loc>();
+  const walk = (n: JNode, ptr: string) => {
+    n.children.forEach((c, k) => walk(c, ptr + "/" + (c.key === undefined ? k : escapePointer(c.key))));
+    locs.set(ptr, { from: n.keyFrom, valueFrom: n.from, to: n.to });
+  };
+  walk(parse(text), "");
   return locs;
 }
 
