@@ -14,7 +14,7 @@
 // duplicates it, Alt+Up/Down moves it within its lane, Ctrl+C/Ctrl+X copy
 // and cut it; on a slot Enter opens the palette's search for that slot and
 // Ctrl+V pastes there; Ctrl+Z, Ctrl+Shift+Z and Ctrl+Y undo and redo; +, -
-// and 0 zoom and fit.
+// and 0 zoom and fit. Ctrl+S saves, anywhere on the page.
 //
 // Copies go to the system clipboard as JSON (a versioned payload, see
 // doc.ts's clipboardPayload), so that a block pastes into another tab or
@@ -25,7 +25,7 @@
 import type { Designer } from "./designer";
 import { Edit } from "./edit";
 import { blockText, clipboardPayload, duplicateTask, insertTasks, moveTask, pastePayload, removeTask } from "./doc";
-import { paletteMime, Palette, templateOf } from "./palette";
+import { paletteMime, Palette } from "./palette";
 
 const dragThreshold = 5; // px the pointer moves before a press on a task becomes a drag
 const snapRadius = 48; // px (at 100%) within which a drop goes to the nearest slot
@@ -51,6 +51,7 @@ interface Move {
 
 export class CanvasEditor {
   private target = ""; // the slot that palette clicks and Paste go to
+  private roving = ""; // keyOf the canvas's Tab stop
   private move: Move | null = null;
   private suppressClick = false;
   readonly palette: Palette;
@@ -82,8 +83,19 @@ export class CanvasEditor {
     });
     c.addEventListener("keydown", (ev) => this.key(ev));
     c.addEventListener("focusin", (ev) => {
-      const s = (ev.target as Element).closest?.("circle.slot");
-      if (s) this.setTarget(s.getAttribute("data-path") || "");
+      const t = ev.target as SVGElement;
+      if (!t.matches?.("g.node[data-path], circle.slot")) return;
+      if (t.matches("circle.slot")) this.setTarget(t.getAttribute("data-path") || "");
+      this.roving = keyOf(t);
+      c.querySelectorAll('[tabindex="0"]').forEach((e) => e !== t && e.setAttribute("tabindex", "-1"));
+      t.setAttribute("tabindex", "0");
+    });
+    // Ctrl+S saves from anywhere on the page, the editor included.
+    document.addEventListener("keydown", (ev) => {
+      if ((ev.ctrlKey || ev.metaKey) && !ev.shiftKey && !ev.altKey && (ev.key === "s" || ev.key === "S")) {
+        ev.preventDefault();
+        d.root.querySelector<HTMLButtonElement>("[data-save]")?.click();
+      }
     });
     document.addEventListener("copy", (ev) => this.clipboardEvent(ev, false));
     document.addEventListener("cut", (ev) => this.clipboardEvent(ev, true));
@@ -91,16 +103,21 @@ export class CanvasEditor {
   }
 
   // decorate makes the slots of a fresh drawing reachable by keyboard and
-  // marks the target slot again.
+  // marks the target slot again. The canvas is one Tab stop (a roving
+  // tabindex): the task or slot last focused, else the first; Tab and the
+  // arrows move within it.
   private decorate(svg: SVGSVGElement) {
     for (const s of svg.querySelectorAll<SVGCircleElement>("circle.slot")) {
-      s.setAttribute("tabindex", "0");
       s.setAttribute("role", "button");
       s.setAttribute("aria-label", s.querySelector("title")?.textContent || "Add a task here");
       if (s.getAttribute("data-path") === this.target) s.classList.add("target");
     }
     if (this.target && !svg.querySelector(`circle.slot[data-path="${CSS.escape(this.target)}"]`)) this.target = "";
     this.d.root.dataset.target = this.target;
+    const all = this.focusables();
+    for (const e of all) e.setAttribute("tabindex", "-1");
+    const cur = all.find((e) => keyOf(e) === this.roving) ?? all[0];
+    cur?.setAttribute("tabindex", "0");
   }
 
   private setTarget(path: string) {
@@ -196,8 +213,14 @@ export class CanvasEditor {
     sync(this.d.selection);
   }
 
+  // remove deletes a task; when the canvas had the focus, it goes to the
+  // slot where the task was, so that the keyboard can go on from there.
   private remove(path: string) {
-    if (path) this.run("delete", (text) => removeTask(text, path));
+    if (!path) return;
+    const focused = this.inCanvas();
+    this.run("delete", (text) => removeTask(text, path));
+    const slot = focused ? this.d.canvas.querySelector<SVGElement>(`circle.slot[data-path="${CSS.escape(path)}"]`) : null;
+    if (slot) this.focus(slot);
   }
 
   private duplicate(path: string) {
@@ -284,18 +307,17 @@ export class CanvasEditor {
       this.hover("");
     });
     c.addEventListener("drop", (ev) => {
-      const raw = ev.dataTransfer?.getData(paletteMime);
+      const tasks = ev.dataTransfer?.getData(paletteMime);
       c.classList.remove("dragging");
       this.hover("");
-      if (!raw) return;
+      if (!tasks) return;
       ev.preventDefault();
       const slot = this.nearestSlot(ev, "");
       if (!slot) {
         this.d.message("Drop the task on one of the circles: they are the places a task can go.", true);
         return;
       }
-      const it = JSON.parse(raw) as { type: string; name: string };
-      this.run("drop", (text) => insertTasks(text, slot, templateOf({ type: it.type, name: it.name || undefined })));
+      this.run("drop", (text) => insertTasks(text, slot, tasks));
     });
   }
 
@@ -410,15 +432,17 @@ export class CanvasEditor {
     const dx = (mv.last.x - mv.start.x) / m.a;
     const dy = (mv.last.y - mv.start.y) / m.d;
     mv.ghost.setAttribute("transform", `translate(${dx} ${dy})`);
-    mv.target = this.nearestSlot(mv.last, mv.path);
+    mv.target = this.nearestSlot({ clientX: mv.last.x, clientY: mv.last.y }, mv.path);
     this.hover(mv.target);
   }
 
   // --- the keyboard ---
 
+  // focusables are the tasks and slots in reading order: by their top
+  // edge (a loop's header comes before its body), then from the left.
   private focusables(): SVGElement[] {
     const all = Array.from(this.d.canvas.querySelectorAll<SVGElement>("g.node[data-path], circle.slot"));
-    return all.map((e) => ({ e, p: centre(e) })).sort((a, b) => a.p.y - b.p.y || a.p.x - b.p.x).map((x) => x.e);
+    return all.map((e) => ({ e, p: topLeft(e) })).sort((a, b) => a.p.y - b.p.y || a.p.x - b.p.x).map((x) => x.e);
   }
 
   private key(ev: KeyboardEvent) {
@@ -534,6 +558,19 @@ export class CanvasEditor {
     }
     return best;
   }
+}
+
+// keyOf names a task or a slot (a slot and the task after it share a
+// path).
+function keyOf(e: Element): string {
+  return (e.matches("circle.slot") ? "s:" : "n:") + (e.getAttribute("data-path") || "");
+}
+
+function topLeft(e: SVGElement): Point {
+  if (e instanceof SVGCircleElement) return { x: e.cx.baseVal.value - e.r.baseVal.value, y: e.cy.baseVal.value - e.r.baseVal.value };
+  const r = e.querySelector("rect");
+  if (r) return { x: r.x.baseVal.value, y: r.y.baseVal.value };
+  return centre(e);
 }
 
 function centre(e: SVGElement): Point {

@@ -11,23 +11,32 @@
 // end of the workflow. "/" anywhere outside the editor focuses the search.
 
 import type { Designer } from "./designer";
-import { paletteTypes, taskTemplate } from "./doc";
+import { paletteTypes, setMember, taskTemplate } from "./doc";
+import { escapePointer } from "./layout";
+import { scan } from "./jsontext";
 
 // Item is one entry of the palette: a task type, and for SIMPLE tasks the
 // task definition's name.
 export interface Item {
   type: string;
   name?: string;
+  // plugin: the type is a plugin's custom system task type.
+  plugin?: boolean;
+  // input is the raw JSON text of the plugin manifest's inputTemplates
+  // entry for this type, if it has one.
+  input?: string;
   label: string;
   description: string;
   group: string;
 }
 
-// The data type a palette drag carries (the template travels as text/plain,
-// so that a drop in the JSON editor inserts it too).
+// The data type a palette drag carries: the new task's JSON text (it
+// travels as text/plain too, so that a drop in the JSON editor inserts it).
 export const paletteMime = "application/x-baton-palette";
 
 const refreshEvery = 5000; // ms between fetches of task definitions and plugins
+
+const groupNames = { operator: "Operators", system: "System tasks", worker: "Workers' tasks" };
 
 interface TaskDefJSON {
   name?: string;
@@ -49,10 +58,14 @@ export class Palette {
   private readonly list: HTMLElement;
   private readonly search: HTMLInputElement;
   private lastFetch = "";
+  // workflow is the registered workflow a new SUB_WORKFLOW or
+  // START_WORKFLOW task names until the inspector changes it: the first
+  // by name other than the one being edited.
+  private workflow = "";
 
   constructor(
     private readonly d: Designer,
-    private readonly root: HTMLElement,
+    root: HTMLElement,
     // insert adds an item's template where the canvas says.
     private readonly insert: (tasks: string, label: string) => void,
   ) {
@@ -81,8 +94,9 @@ export class Palette {
       const b = (ev.target as Element).closest<HTMLElement>("[data-palette-item]");
       const it = b ? this.itemOf(b) : undefined;
       if (!it || !ev.dataTransfer) return;
-      ev.dataTransfer.setData(paletteMime, JSON.stringify({ type: it.type, name: it.name ?? "" }));
-      ev.dataTransfer.setData("text/plain", templateOf(it));
+      const tasks = templateOf(it);
+      ev.dataTransfer.setData(paletteMime, tasks);
+      ev.dataTransfer.setData("text/plain", tasks);
       ev.dataTransfer.effectAllowed = "copy";
       this.d.canvas.classList.add("dragging");
     });
@@ -96,6 +110,7 @@ export class Palette {
     });
     this.render();
     void this.refresh();
+    void this.workflows();
     window.setInterval(() => {
       if (document.visibilityState === "visible") void this.refresh();
     }, refreshEvery);
@@ -124,14 +139,20 @@ export class Palette {
       ]);
       const simple = new Map<string, string>();
       for (const td of defs) if (td.name) simple.set(td.name, td.description || "A worker's task (SIMPLE)");
+      const inputs = new Map<string, string>();
       for (const p of (plugins as { plugins?: PluginJSON[] }).plugins ?? []) {
         if (!p.enabled || p.active === false) continue;
-        for (const w of p.workers ?? []) if (!simple.has(w)) simple.set(w, `Served by the plugin ${p.name}`);
+        const templates = inputTemplates(p.manifestJson ?? "");
+        for (const w of p.workers ?? []) {
+          if (!simple.has(w)) simple.set(w, `Served by the plugin ${p.name}`);
+          const input = templates(w);
+          if (input) inputs.set(w, input);
+        }
         for (const t of p.taskTypes ?? [])
-          out.push({ type: t, label: t, description: `A custom system task of the plugin ${p.name}`, group: "Plugins" });
+          out.push({ type: t, plugin: true, label: t, description: `A custom system task of the plugin ${p.name}`, group: "Plugins", input: templates(t) });
       }
       for (const [name, description] of [...simple].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
-        out.push({ type: "SIMPLE", name, label: name, description, group: "Workers' tasks" });
+        out.push({ type: "SIMPLE", name, label: name, description, group: "Workers' tasks", input: inputs.get(name) });
     } catch {
       return; // offline for a moment: keep what the palette shows
     }
@@ -142,10 +163,31 @@ export class Palette {
     this.render();
   }
 
+  // workflows finds a workflow for new SUB_WORKFLOW and START_WORKFLOW
+  // tasks, once: the list of definitions is too heavy to poll.
+  private async workflows() {
+    try {
+      const r = await fetch("/api/metadata/workflow");
+      const defs = r.ok ? ((await r.json()) as { name?: string }[]) : [];
+      const names = defs.map((d) => d.name ?? "").filter((n) => n && n !== this.d.loaded.name);
+      names.sort();
+      this.workflow = names[0] ?? "";
+    } catch {
+      this.workflow = "";
+    }
+    this.render();
+  }
+
   // render draws the items matching the search, grouped, keeping the
   // focused item focused.
   private render() {
-    const builtIn: Item[] = paletteTypes.map((p) => ({ type: p.type, label: p.label, description: p.description, group: p.group }));
+    const builtIn: Item[] = [];
+    const order = ["operator", "system"];
+    for (const p of [...paletteTypes].sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group))) {
+      if (p.needs === "taskDef") continue; // the workers' tasks are listed by name
+      if (p.needs === "workflow" && !this.workflow) continue;
+      builtIn.push({ type: p.type, name: p.needs === "workflow" ? this.workflow : undefined, label: p.label, description: p.description, group: groupNames[p.group] });
+    }
     this.items = [...builtIn, ...this.fetched];
     const q = this.search.value.trim().toLowerCase();
     const focused = (document.activeElement as HTMLElement | null)?.dataset?.key;
@@ -200,13 +242,26 @@ export class Palette {
     return Array.from(this.list.querySelectorAll<HTMLElement>("[data-palette-item]"));
   }
 
-  // searchKey: Enter adds the first match, ArrowDown goes into the list,
+  // best is the item the search names best: its type or label exactly,
+  // else the first whose type or label starts with it, else the first shown.
+  private best(): HTMLElement | undefined {
+    const q = this.search.value.trim().toLowerCase();
+    const bs = this.buttons();
+    const named = (b: HTMLElement, f: (s: string) => boolean) => {
+      const it = this.itemOf(b);
+      return !!it && (f(it.type.toLowerCase()) || f(it.label.toLowerCase()));
+    };
+    return bs.find((b) => named(b, (s) => s === q)) ?? bs.find((b) => named(b, (s) => s.startsWith(q))) ?? bs[0];
+  }
+
+  // searchKey: Enter adds the best match, ArrowDown goes into the list,
   // Escape gives the focus back to the canvas.
   private searchKey(ev: KeyboardEvent) {
     const first = this.buttons()[0];
-    if (ev.key === "Enter" && first) {
+    const best = this.best();
+    if (ev.key === "Enter" && best) {
       ev.preventDefault();
-      this.choose(first);
+      this.choose(best);
     } else if (ev.key === "ArrowDown" && first) {
       ev.preventDefault();
       first.focus();
@@ -232,7 +287,27 @@ export class Palette {
   }
 }
 
-// templateOf is the JSON text of a new task of an item's type.
-export function templateOf(it: { type: string; name?: string }): string {
-  return taskTemplate(it.type, { name: it.name });
+// templateOf is the JSON text of a new task of an item's type, with the
+// plugin's input template for its inputParameters when there is one.
+export function templateOf(it: Item): string {
+  const t = it.plugin ? taskTemplate("PLUGIN", { type: it.type }) : taskTemplate(it.type, { name: it.name });
+  if (!it.input) return t;
+  const e = setMember(t, "/0", "inputParameters", it.input);
+  let out = t;
+  for (const c of [...e.changes].reverse()) out = out.slice(0, c.from) + c.insert + out.slice(c.to);
+  return out;
+}
+
+// inputTemplates reads a plugin manifest's inputTemplates: a function from
+// a task type or worker name to its entry's raw JSON text.
+function inputTemplates(manifest: string): (name: string) => string | undefined {
+  try {
+    const locs = scan(manifest);
+    return (name) => {
+      const l = locs.get("/inputTemplates/" + escapePointer(name));
+      return l ? manifest.slice(l.valueFrom, l.to) : undefined;
+    };
+  } catch {
+    return () => undefined;
+  }
 }

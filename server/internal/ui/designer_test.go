@@ -34,7 +34,7 @@ const designerDef = `{
 }`
 
 // registerRaw registers a definition's JSON text through the REST API.
-func registerRaw(t *testing.T, base, body string) {
+func registerRaw(t testing.TB, base, body string) {
 	t.Helper()
 	resp, err := http.Post(base+"/api/metadata/workflow", "application/json", strings.NewReader(body))
 	require.NoError(t, err)
@@ -45,7 +45,7 @@ func registerRaw(t *testing.T, base, body string) {
 
 // openDesigner opens the designer on a definition and waits for its script
 // to have drawn the canvas and heard the server's verdict.
-func openDesigner(t *testing.T, b *browser, path string) {
+func openDesigner(t testing.TB, b *browser, path string) {
 	t.Helper()
 	b.open(path)
 	b.waitFor(`window.batonDesigner && document.querySelector("[data-designer]").dataset.validated`, 10*time.Second)
