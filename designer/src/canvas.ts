@@ -42,8 +42,8 @@ interface Move {
   start: Point;
   pointer: number;
   moving: boolean;
-  ghost: SVGGElement | null;
-  origin: Point; // the node's top left in SVG units
+  ghost: HTMLElement | null;
+  grab: Point; // where the pointer took the node, from its top left (px)
   target: string;
   frame: number;
   last: Point;
@@ -361,14 +361,14 @@ export class CanvasEditor {
       if (ev.button !== 0) return;
       const n = (ev.target as Element).closest?.("g.node[data-path]");
       if (!n || !this.d.valid) return;
-      const rect = n.querySelector("rect");
+      const r = n.getBoundingClientRect();
       this.move = {
         path: n.getAttribute("data-path") || "",
         start: { x: ev.clientX, y: ev.clientY },
         pointer: ev.pointerId,
         moving: false,
         ghost: null,
-        origin: { x: rect ? rect.x.baseVal.value : 0, y: rect ? rect.y.baseVal.value : 0 },
+        grab: { x: ev.clientX - r.left, y: ev.clientY - r.top },
         target: "",
         frame: 0,
         last: { x: ev.clientX, y: ev.clientY },
@@ -403,21 +403,24 @@ export class CanvasEditor {
     c.addEventListener("pointercancel", (ev) => end(ev, false));
   }
 
+  // startMove lifts the task: it fades in place and a ghost, an HTML box
+  // over the page moved by a compositor transform, follows the pointer, so
+  // that a frame of the drag repaints neither the diagram nor the page.
   private startMove(mv: Move) {
     const c = this.d.canvas;
     const n = c.querySelector<SVGGElement>(`g.node[data-path="${CSS.escape(mv.path)}"]`);
-    const svg = c.querySelector("svg");
-    if (!n || !svg) return;
+    if (!n) return;
     mv.moving = true;
     c.setPointerCapture(mv.pointer);
     c.classList.add("moving-task");
     n.classList.add("lifted");
-    const g = n.cloneNode(true) as SVGGElement;
-    g.removeAttribute("data-path");
-    g.removeAttribute("tabindex");
-    g.classList.add("ghost");
-    g.classList.remove("selected", "lifted");
-    svg.append(g);
+    const r = n.getBoundingClientRect();
+    const g = document.createElement("div");
+    g.className = "designer-ghost";
+    g.setAttribute("aria-hidden", "true");
+    g.style.width = Math.min(r.width, 320) + "px";
+    g.textContent = n.querySelector("text.name")?.textContent || mv.path;
+    document.body.append(g);
     mv.ghost = g;
   }
 
@@ -425,13 +428,9 @@ export class CanvasEditor {
   // ghost follows the pointer and the slot it would land on is marked.
   private moveFrame() {
     const mv = this.move;
-    if (!mv) return;
+    if (!mv || !mv.ghost) return;
     mv.frame = 0;
-    const m = this.d.canvas.querySelector("svg")?.getScreenCTM();
-    if (!m || !mv.ghost) return;
-    const dx = (mv.last.x - mv.start.x) / m.a;
-    const dy = (mv.last.y - mv.start.y) / m.d;
-    mv.ghost.setAttribute("transform", `translate(${dx} ${dy})`);
+    mv.ghost.style.transform = `translate(${mv.last.x - mv.grab.x}px, ${mv.last.y - mv.grab.y}px)`;
     mv.target = this.nearestSlot({ clientX: mv.last.x, clientY: mv.last.y }, mv.path);
     this.hover(mv.target);
   }

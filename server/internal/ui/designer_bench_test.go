@@ -3,41 +3,37 @@ package ui_test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/batonhq/baton/sdk/batontest"
-	"github.com/batonhq/baton/sdk/workflow"
 )
 
 // BenchmarkDesignerOpen measures how soon the designer is ready on a
-// definition of 500 tasks (designer/testdata/fixtures/large_500.json):
-// from the start of the navigation to the canvas drawn, the editor holding
-// the text and the palette listed (the page's data-ready, performance.now()).
+// definition of 500 tasks: from the start of the navigation to the canvas
+// drawn, the editor holding the text and the palette listed (the page's
+// data-ready, performance.now()).
 func BenchmarkDesignerOpen(b *testing.B) {
-	def, err := os.ReadFile("../../../designer/testdata/fixtures/large_500.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var d workflow.WorkflowDef
-	if err := json.Unmarshal(def, &d); err != nil {
-		b.Fatal(err)
-	}
 	srv := batontest.New(b)
-	registerRaw(b, srv.URL(), string(def))
+	registerRaw(b, srv.URL(), wideDef(500))
 	br := newBrowser(b, srv.URL())
-	var ready float64
+	var ready, response, interactive []float64
 	for b.Loop() {
-		br.open(fmt.Sprintf("/designer/%s/%d", d.Name, max(d.Version, 1)))
+		br.open("/designer/wide/1")
 		br.waitFor(`document.querySelector("[data-designer]")?.dataset.ready`, 30*time.Second)
-		ready += eval[float64](br, `Number(document.querySelector("[data-designer]").dataset.ready)`)
+		ready = append(ready, eval[float64](br, `Number(document.querySelector("[data-designer]").dataset.ready)`))
+		response = append(response, eval[float64](br, `performance.getEntriesByType("navigation")[0].responseEnd`))
+		interactive = append(interactive, eval[float64](br, `performance.getEntriesByType("navigation")[0].domInteractive`))
 	}
-	nodes := eval[int](br, `document.querySelectorAll("[data-canvas] g.node").length`)
-	b.ReportMetric(ready/float64(b.N), "ms-ready")
-	b.Logf("%d nodes on the canvas; ready %.0f ms after the navigation started", nodes, ready/float64(b.N))
+	nodes := eval[int](br, `document.querySelectorAll("[data-canvas] g.node[data-path]").length`)
+	// The first open fetches and compiles the script; later ones find it
+	// in the cache, as a person opening a second workflow does.
+	b.ReportMetric(ready[0], "ms-ready-first")
+	b.ReportMetric(percentile(ready, 0.5), "ms-ready-p50")
+	b.Logf("%d tasks on the canvas; first open ready at %.0f ms; median: response received %.0f ms, DOM interactive %.0f ms, ready %.0f ms after the navigation started",
+		nodes, ready[0], percentile(response, 0.5), percentile(interactive, 0.5), percentile(ready, 0.5))
 }
 
 // wideDef is a definition of n tasks: a sequence of blocks, each a SWITCH of
@@ -47,7 +43,7 @@ func wideDef(n int) string {
 	task := func(ref string) map[string]any {
 		return map[string]any{"name": ref, "taskReferenceName": ref, "type": "SET_VARIABLE", "inputParameters": map[string]any{"v": ref}}
 	}
-	for i := 0; len(tasks)*4 < n; i++ {
+	for i := 0; len(tasks)*2 < n; i++ {
 		tasks = append(tasks, map[string]any{
 			"name": fmt.Sprintf("s%d", i), "taskReferenceName": fmt.Sprintf("s%d", i), "type": "SWITCH",
 			"evaluatorType": "value-param", "expression": "k", "inputParameters": map[string]any{"k": "${workflow.input.k}"},
@@ -67,10 +63,18 @@ func BenchmarkDesignerDrag(b *testing.B) {
 	srv := batontest.New(b)
 	registerRaw(b, srv.URL(), wideDef(200))
 	br := newBrowser(b, srv.URL())
-	var frames, handlers []float64
+	var frames, handlers, idle []float64
 	for b.Loop() {
 		br.open("/designer/wide/1")
 		br.waitFor(`document.querySelector("[data-designer]")?.dataset.ready`, 30*time.Second)
+		// The same time with the page idle: what the machine alone drops.
+		still, err := chromedp.Run(br.ctx, chromedp.Evaluate[[]float64](`new Promise((done) => { const out = []; let last = 0, end = performance.now() + 2000;
+			const tick = (t) => { if (last) out.push(t - last); last = t; if (t < end) requestAnimationFrame(tick); else done(out); };
+			requestAnimationFrame(tick); })`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			b.Fatal(err)
+		}
+		idle = append(idle, still...)
 		// Start the recorders: every animation frame's time since the last,
 		// and each pointermove's handler time (capture at the window to
 		// the end of its bubbling there).
@@ -101,17 +105,22 @@ func BenchmarkDesignerDrag(b *testing.B) {
 		handlers = append(handlers, eval[[]float64](br, `window.batonDragRec.handlers`)...)
 	}
 	nodes := eval[int](br, `document.querySelectorAll("[data-canvas] g.node[data-path]").length`)
-	over := 0
-	for _, f := range frames {
-		if f > 16.7 {
-			over++
+	// A frame beyond one at 60 Hz (and its jitter) means one was dropped.
+	dropped := func(fs []float64) (n int) {
+		for _, f := range fs {
+			if f > 17.5 {
+				n++
+			}
 		}
+		return n
 	}
+	over := dropped(frames)
 	b.ReportMetric(percentile(frames, 0.5), "ms-frame-p50")
 	b.ReportMetric(percentile(frames, 0.99), "ms-frame-p99")
 	b.ReportMetric(percentile(frames, 1), "ms-frame-max")
 	b.ReportMetric(percentile(handlers, 0.99), "ms-handler-p99")
-	b.Logf("%d tasks on the canvas; %d frames: p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d over 16.7 ms; %d pointermoves: handler p50 %.2f ms, p99 %.2f ms",
+	b.Logf("%d tasks on the canvas; %d frames: p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d dropped (over 17.5 ms); %d pointermoves: handler p50 %.2f ms, p99 %.2f ms",
 		nodes, len(frames), percentile(frames, 0.5), percentile(frames, 0.99), percentile(frames, 1), over,
 		len(handlers), percentile(handlers, 0.5), percentile(handlers, 0.99))
+	b.Logf("idle page on this machine: %d frames: p99 %.1f ms, max %.1f ms, %d dropped", len(idle), percentile(idle, 0.99), percentile(idle, 1), dropped(idle))
 }

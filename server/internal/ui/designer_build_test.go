@@ -195,9 +195,17 @@ func TestDesignerBuildWithMouse(t *testing.T) {
 	b.waitFor(`window.batonDesigner.def.tasks.length === 2`, 5*time.Second)
 	b.waitFor(`document.querySelector("[data-designer]").dataset.validated === "valid"`, 10*time.Second)
 	b.shot("pasted")
+
+	// Drag the first task to the end: it moves, names unchanged.
+	b.do(chromedp.DragAndDrop(chromedp.CSS(`[data-canvas] g.node[data-path="/tasks/0"] > rect`), chromedp.CSS(`[data-canvas] circle.slot[data-path="/tasks/2"]`)))
+	b.waitFor(`window.batonDesigner.def.tasks[1].type === "SET_VARIABLE"`, 5*time.Second)
+	require.Equal(t, "/tasks/1", eval[string](b, `window.batonDesigner.selection`), "the moved task stays selected")
+	require.False(t, eval[bool](b, `!!document.querySelector(".designer-ghost")`), "the ghost is gone")
+	b.waitFor(`document.querySelector("[data-designer]").dataset.validated === "valid"`, 10*time.Second)
 	confirmSave(b, 2)
 	other := storedDef(t, srv.URL(), "other")
-	pasted := other.Tasks[1]
+	require.Equal(t, loopRef, other.Tasks[1].TaskReferenceName)
+	pasted := other.Tasks[0]
 	require.Equal(t, workflow.TypeDoWhile, pasted.Type)
 	require.NotEqual(t, loopRef, pasted.TaskReferenceName, "the pasted loop's name is made unique")
 	require.Contains(t, pasted.LoopCondition, pasted.TaskReferenceName, "its condition follows its new name")
