@@ -1,10 +1,15 @@
 package ui_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -200,5 +205,58 @@ func TestDesignerWithoutScript(t *testing.T) {
 		status, body = get(t, srv.URL()+bad)
 		require.Equal(t, http.StatusBadRequest, status, bad)
 		require.Contains(t, body, "want a number from 1", bad)
+	}
+}
+
+// TestDesignerRoundTripsTheLibrary: every workflow of the engine's
+// definition library opens in the designer and, saved unchanged, is stored
+// byte for byte as it was but for its version and creation time.
+func TestDesignerRoundTripsTheLibrary(t *testing.T) {
+	files, err := filepath.Glob("../engine/testdata/library/*.json")
+	require.NoError(t, err)
+	srv := batontest.New(t)
+	var names []string
+	for _, f := range files {
+		if strings.HasSuffix(f, ".golden.json") {
+			continue
+		}
+		raw, err := os.ReadFile(f)
+		require.NoError(t, err)
+		var c struct {
+			TaskDefs  json.RawMessage   `json:"taskDefs"`
+			Workflows []json.RawMessage `json:"workflows"`
+		}
+		require.NoError(t, json.Unmarshal(raw, &c), f)
+		if len(c.TaskDefs) > 0 {
+			resp, err := http.Post(srv.URL()+"/api/metadata/taskdefs", "application/json", bytes.NewReader(c.TaskDefs))
+			require.NoError(t, err)
+			resp.Body.Close()
+		}
+		for _, w := range c.Workflows {
+			var d struct{ Name string }
+			require.NoError(t, json.Unmarshal(w, &d))
+			if slices.Contains(names, d.Name) {
+				continue // the same child workflow in another case
+			}
+			registerRaw(t, srv.URL(), string(w))
+			names = append(names, d.Name)
+		}
+	}
+	require.Greater(t, len(names), 20)
+	b := newBrowser(t, srv.URL())
+	created := regexp.MustCompile(`"createTime":\d+`)
+	for _, name := range names {
+		status, v1 := get(t, srv.URL()+"/api/metadata/workflow/"+name+"?version=1")
+		require.Equal(t, http.StatusOK, status, name)
+		openDesigner(t, b, "/designer/"+name+"/1")
+		require.Equal(t, "valid", eval[string](b, `document.querySelector("[data-designer]").dataset.validated`), name)
+		require.True(t, eval[bool](b, `window.batonDesigner.text === window.batonDesigner.loaded.text`), name)
+		confirmSave(b, 2)
+		status, v2 := get(t, srv.URL()+"/api/metadata/workflow/"+name+"?version=2")
+		require.Equal(t, http.StatusOK, status, name)
+		norm := func(s string) string {
+			return strings.Replace(created.ReplaceAllString(s, `"createTime":0`), `"version":2,`, `"version":1,`, 1)
+		}
+		require.Equal(t, norm(v1), norm(v2), name)
 	}
 }
