@@ -161,20 +161,30 @@ func TestDesignerBuildWithMouse(t *testing.T) {
 	dropFromPalette(b, "DO_WHILE", slotIn(fork+"/forkTasks/1/"))
 	loop := pathOfType(b, "DO_WHILE")
 	dropFromPalette(b, "C_UPPER", fmt.Sprintf(`[data-canvas] circle.slot[data-path=%q]`, loop+"/loopOver/0"))
+	// A new case of the SWITCH and a new branch of the FORK, each made by
+	// dropping a task on the slot beside the operator.
+	sw := pathOfType(b, "SWITCH")
+	dropFromPalette(b, "SET_VARIABLE", fmt.Sprintf(`[data-canvas] circle.slot[data-path=%q]`, sw+"/decisionCases"))
+	require.Equal(t, 2, eval[int](b, fmt.Sprintf(`Object.keys(window.batonDesigner.def.tasks[0].forkTasks[0][0].decisionCases).length`)))
+	dropFromPalette(b, "INLINE", fmt.Sprintf(`[data-canvas] circle.slot[data-path=%q]`, fork+"/forkTasks"))
+	require.Equal(t, 3, eval[int](b, `window.batonDesigner.def.tasks[0].forkTasks.length`))
 	b.waitFor(`document.querySelector("[data-designer]").dataset.validated === "valid"`, 10*time.Second)
 	b.shot("built")
 	confirmSave(b, 1)
 	checkBuilt(t, srv, storedDef(t, srv.URL(), "new_workflow"))
 
-	// Undo takes the plugin's task out; redo puts it back.
+	// Undo takes the last drops out, one each; redo puts them back.
 	built := eval[string](b, `window.batonDesigner.text`)
 	upper := `[data-canvas] g.node[data-id="c_upper"]`
-	require.True(t, eval[bool](b, fmt.Sprintf(`!!document.querySelector(%q)`, upper)))
 	b.do(chromedp.Click(`[data-edit-bar] [data-undo]`))
+	b.waitFor(`window.batonDesigner.def.tasks[0].forkTasks.length === 2`, 5*time.Second)
+	b.do(chromedp.Click(`[data-edit-bar] [data-undo]`), chromedp.Click(`[data-edit-bar] [data-undo]`))
 	b.waitFor(fmt.Sprintf(`!document.querySelector(%q)`, upper), 5*time.Second)
 	require.NotContains(t, eval[string](b, `window.batonDesigner.text`), "C_UPPER")
 	b.do(chromedp.Click(`[data-edit-bar] [data-redo]`))
 	b.waitFor(fmt.Sprintf(`!!document.querySelector(%q)`, upper), 5*time.Second)
+	b.do(chromedp.Click(`[data-edit-bar] [data-redo]`), chromedp.Click(`[data-edit-bar] [data-redo]`))
+	b.waitFor(`window.batonDesigner.def.tasks[0].forkTasks.length === 3`, 5*time.Second)
 	require.Equal(t, built, eval[string](b, `window.batonDesigner.text`))
 
 	// Copy the loop, with the task in it, into another workflow that
@@ -196,10 +206,13 @@ func TestDesignerBuildWithMouse(t *testing.T) {
 	b.waitFor(`document.querySelector("[data-designer]").dataset.validated === "valid"`, 10*time.Second)
 	b.shot("pasted")
 
-	// Drag the first task to the end: it moves, names unchanged.
-	b.do(chromedp.DragAndDrop(chromedp.CSS(`[data-canvas] g.node[data-path="/tasks/0"] > rect`), chromedp.CSS(`[data-canvas] circle.slot[data-path="/tasks/2"]`)))
+	// Drag the pasted loop, by its header, with all it holds, to the top:
+	// it moves, names unchanged.
+	from := eval[[]float64](b, `(() => { const r = document.querySelector('[data-canvas] g.node[data-path="/tasks/1"] > rect').getBoundingClientRect(); return [r.x + 30, r.y + 10]; })()`)
+	to := eval[[]float64](b, `(() => { const r = document.querySelector('[data-canvas] circle.slot[data-path="/tasks/0"]').getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()`)
+	b.do(chromedp.DragAndDropXY(from[0], from[1], to[0], to[1]))
 	b.waitFor(`window.batonDesigner.def.tasks[1].type === "SET_VARIABLE"`, 5*time.Second)
-	require.Equal(t, "/tasks/1", eval[string](b, `window.batonDesigner.selection`), "the moved task stays selected")
+	require.Equal(t, "/tasks/0", eval[string](b, `window.batonDesigner.selection`), "the moved block stays selected")
 	require.False(t, eval[bool](b, `!!document.querySelector(".designer-ghost")`), "the ghost is gone")
 	b.waitFor(`document.querySelector("[data-designer]").dataset.validated === "valid"`, 10*time.Second)
 	confirmSave(b, 2)
@@ -306,6 +319,17 @@ func TestDesignerBuildWithKeyboard(t *testing.T) {
 	b.waitFor(fmt.Sprintf(`window.batonDesigner.text !== %q`, built), 5*time.Second)
 	require.NotContains(t, eval[string](b, `window.batonDesigner.text`), "C_UPPER")
 	b.do(chromedp.KeyEvent("Z", chromedp.KeyModifiers(chromedp.ModifierCtrl, chromedp.ModifierShift)))
+	b.waitFor(fmt.Sprintf(`window.batonDesigner.text === %q`, built), 5*time.Second)
+
+	// Ctrl+D duplicates the focused task, with a name of its own; Alt+Up
+	// moves it back above the original; two undos leave the build as it was.
+	tabTo(b, `[data-canvas] g.node[data-id="c_upper"]`)
+	b.do(chromedp.KeyEvent("d", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+	b.waitFor(`window.batonDesigner.text.includes('"c_upper_2"')`, 5*time.Second)
+	require.True(t, eval[bool](b, `document.activeElement.matches('[data-canvas] g.node[data-id="c_upper_2"]')`), "the copy has the focus")
+	b.do(chromedp.KeyEvent(kb.ArrowUp, chromedp.KeyModifiers(chromedp.ModifierAlt)))
+	b.waitFor(fmt.Sprintf(`window.batonDesigner.def.tasks[0].forkTasks[1][0].loopOver[0].taskReferenceName === "c_upper_2"`), 5*time.Second)
+	b.do(chromedp.KeyEvent("z", chromedp.KeyModifiers(chromedp.ModifierCtrl)), chromedp.KeyEvent("z", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
 	b.waitFor(fmt.Sprintf(`window.batonDesigner.text === %q`, built), 5*time.Second)
 
 	// Ctrl+S saves; the confirmation takes Enter.
