@@ -243,9 +243,7 @@ class RunPanel {
 
     const status = document.createElement("p");
     status.dataset.dryStatus = res.status;
-    const s = document.createElement("strong");
-    s.textContent = res.status;
-    status.append("Dry run: the workflow ends ", s);
+    status.append("Dry run: the workflow ends ", badge(res.status));
     if (res.reasonForIncompletion) status.append(": " + res.reasonForIncompletion);
     this.result.append(status);
     for (const n of res.notes ?? []) {
@@ -284,7 +282,8 @@ class RunPanel {
       task.append(b);
       row.insertCell().textContent = st.taskType;
       const stc = row.insertCell();
-      stc.textContent = st.status + (st.reasonForIncompletion ? ": " + st.reasonForIncompletion : "");
+      stc.append(badge(st.status));
+      if (st.reasonForIncompletion) stc.append(" " + st.reasonForIncompletion);
       if (st.notes?.length) stc.title = st.notes.join("\n");
       row.insertCell().append(pre(slice(`/steps/${i}/input`)));
       row.insertCell().append(pre(slice(`/steps/${i}/output`)));
@@ -328,6 +327,15 @@ function labelled(text: string, el: HTMLElement): HTMLLabelElement {
   span.textContent = text;
   l.append(span, el);
   return l;
+}
+
+// badge is a status in the console's colours.
+function badge(status: string): HTMLElement {
+  const b = document.createElement("span");
+  b.className = "badge";
+  b.dataset.status = status;
+  b.textContent = status;
+  return b;
 }
 
 function pre(text: string): HTMLPreElement {

@@ -143,7 +143,22 @@ func TestDesignerImportExport(t *testing.T) {
 		b.waitFor(fmt.Sprintf(`document.querySelector("[data-message]").textContent.startsWith(%q)`, want), 5*time.Second)
 		require.Equal(t, before, eval[string](b, editorText), file)
 	}
+	upload(write("huge.json", `{"name": "huge", "tasks": [], "pad": "`+strings.Repeat("x", 5<<20)+`"}`))
+	b.waitFor(`document.querySelector("[data-message]").textContent.startsWith("huge.json is 5.0 MiB; the designer imports files up to 5 MiB")`, 5*time.Second)
+	require.Equal(t, before, eval[string](b, editorText))
 	b.shot("refused")
+
+	// A file dropped on the editor is an import too, not text typed in.
+	dropped := `{"name": "dropped", "tasks": []}`
+	b.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+		const dt = new DataTransfer();
+		dt.items.add(new File([%q], "dropped.json", {type: "application/json"}));
+		document.querySelector(".cm-content").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+	})()`, dropped)))
+	b.waitFor(`window.batonDesigner.text.includes("dropped")`, 5*time.Second)
+	require.Equal(t, dropped, eval[string](b, editorText))
+	require.True(t, eval[bool](b, `window.batonDesigner.undo()`))
+	require.Equal(t, before, eval[string](b, editorText))
 
 	// Export downloads the text as written, named after it.
 	downloads := t.TempDir()
