@@ -31,7 +31,7 @@ import { setupVersions } from "./versions";
 import { setupRun } from "./run";
 
 // A server diagnostic: Conductor's ValidationError (path is a JSON pointer).
-interface ServerDiagnostic {
+export interface ServerDiagnostic {
   path: string;
   message: string;
 }
@@ -480,7 +480,7 @@ export class Designer {
 
 // diagnosticsOf reads an error response: its validationErrors, or its
 // message as one diagnostic of the whole document.
-async function diagnosticsOf(resp: Response): Promise<ServerDiagnostic[]> {
+export async function diagnosticsOf(resp: Response): Promise<ServerDiagnostic[]> {
   let body: { message?: string; validationErrors?: ServerDiagnostic[] } = {};
   try {
     body = await resp.json();

@@ -7,7 +7,7 @@
 // written, so that large integers in the definition, the input or the mocks
 // reach the server exactly.
 
-import type { Designer } from "./designer";
+import { type Designer, diagnosticsOf } from "./designer";
 import { JSONSyntaxError, Loc, scan } from "./jsontext";
 import { WorkflowDef, WorkflowTask, escapePointer } from "./layout";
 import { leave } from "./versions";
@@ -465,15 +465,8 @@ function mocksText(text: string): Checked {
   return "{" + members.join(",") + "}";
 }
 
-// problem reads an error response: its message and validation errors.
+// problem says what an error response says: its validation errors, or
+// its message.
 async function problem(resp: Response): Promise<string> {
-  let body: { message?: string; validationErrors?: { path?: string; message: string }[] } = {};
-  try {
-    body = await resp.json();
-  } catch {
-    // not JSON: the status says enough
-  }
-  const errs = (body.validationErrors ?? []).map((e) => (e.path ? e.path + ": " : "") + e.message);
-  if (errs.length > 0) return errs.join("; ");
-  return body.message || `the server answered ${resp.status} ${resp.statusText}`;
+  return (await diagnosticsOf(resp)).map((e) => (e.path ? e.path + ": " : "") + e.message).join("; ");
 }
