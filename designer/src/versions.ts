@@ -94,7 +94,7 @@ function versionPicker(d: Designer, bar: HTMLElement) {
 // or saved (for a new workflow, everything) and asks.
 function confirmSave(d: Designer, text: string): Promise<boolean> {
   const base = d.saved;
-  const changes = diff(base.text, text);
+  const changes = diff(base.version > 0 ? base.text : "", text);
   const dialog = document.createElement("dialog");
   dialog.className = "designer-dialog";
   dialog.dataset.saveDiff = "";

@@ -289,3 +289,21 @@ func TestDesignerRun(t *testing.T) {
 	wf = execution(t, srv.URL(), id)
 	require.EqualValues(t, 5, wf["output"].(map[string]any)["doubled"], "the inline definition ran")
 }
+
+// TestDesignerNewWorkflowVersions: a new workflow's first save lists all
+// of it as new; the picker appears once it has a version.
+func TestDesignerNewWorkflowVersions(t *testing.T) {
+	srv := batontest.New(t)
+	b := newBrowser(t, srv.URL())
+	openDesigner(t, b, "/designer")
+	require.True(t, eval[bool](b, `document.querySelector("[data-version-picker]").closest("label").hidden`))
+	openSaveDialog(b)
+	require.Contains(t, eval[string](b, `document.querySelector("dialog[data-save-diff]").textContent`), "A new workflow:")
+	require.Equal(t, []string{"Added wait_for_signal (WAIT) at /tasks/0"},
+		eval[[]string](b, `[...document.querySelectorAll("dialog[data-save-diff] li[data-diff=added]")].map(li => li.textContent)`))
+	b.do(chromedp.Click(`dialog[data-save-diff] button[value=save]`))
+	b.waitFor(`document.querySelector("[data-saved-version]")`, 10*time.Second)
+	b.waitFor(`!document.querySelector("[data-version-picker]").closest("label").hidden`, 5*time.Second)
+	require.Equal(t, "1", eval[string](b, `document.querySelector("[data-version-picker]").value`))
+	require.False(t, eval[bool](b, `(() => { const e = new Event("beforeunload", {cancelable: true}); window.dispatchEvent(e); return e.defaultPrevented; })()`), "saved: nothing to lose")
+}
