@@ -106,6 +106,7 @@ func refs(ts []taskRef) []string {
 }
 
 func TestDiffUnchanged(t *testing.T) {
+	t.Parallel()
 	diff := diffTS(t)
 	d := diff(diffBase, diffBase)
 	require.True(t, d.Empty, "%+v", d)
@@ -116,6 +117,7 @@ func TestDiffUnchanged(t *testing.T) {
 }
 
 func TestDiffNewWorkflow(t *testing.T) {
+	t.Parallel()
 	d := diffTS(t)("", diffBase)
 	require.Equal(t, []string{"fetch", "route", "on_a", "on_b", "loop", "step", "last"}, refs(d.Added))
 	require.Equal(t, "/tasks/1/decisionCases/a/0", d.Added[2].Path)
@@ -126,6 +128,7 @@ func TestDiffNewWorkflow(t *testing.T) {
 }
 
 func TestDiffChangedMembers(t *testing.T) {
+	t.Parallel()
 	diff := diffTS(t)
 	after := strings.NewReplacer(
 		`"url": "http://a"`, `"url": "http://b"`,
@@ -160,6 +163,7 @@ func TestDiffChangedMembers(t *testing.T) {
 }
 
 func TestDiffAddedRemoved(t *testing.T) {
+	t.Parallel()
 	diff := diffTS(t)
 	// A task inserted first does not move the others; one removed from a
 	// case changes the SWITCH's decisionCases; a new case too.
@@ -179,6 +183,7 @@ func TestDiffAddedRemoved(t *testing.T) {
 }
 
 func TestDiffMoved(t *testing.T) {
+	t.Parallel()
 	diff := diffTS(t)
 	// last moves into the loop; fetch and route swap places.
 	after := `{
@@ -208,6 +213,7 @@ func TestDiffMoved(t *testing.T) {
 }
 
 func TestDiffOddDefinitions(t *testing.T) {
+	t.Parallel()
 	diff := diffTS(t)
 	// A before that is not JSON counts as nothing; tasks without a
 	// reference name are matched by pointer.

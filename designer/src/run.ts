@@ -301,8 +301,14 @@ class RunPanel {
   // the one it ran.
   private mark(svg: SVGSVGElement) {
     if (this.dry && this.dry.text !== this.d.text) {
+      // The result stays to read, but its pointers are the old text's.
       this.dry = null;
-      this.result.textContent = "";
+      const p = document.createElement("p");
+      p.className = "notice";
+      p.dataset.dryStale = "";
+      p.textContent = "The text has changed since this dry run: run it again to see the path it takes now.";
+      this.result.prepend(p);
+      this.result.querySelectorAll<HTMLButtonElement>("[data-step] button").forEach((b) => (b.disabled = true));
     }
     const dry = this.dry;
     svg.querySelectorAll<SVGGElement>("g.node[data-path]").forEach((n) => {

@@ -240,17 +240,22 @@ func TestDesignerRun(t *testing.T) {
 	require.True(t, eval[bool](b, `(`+classes+`)("/tasks/1/defaultCase/0").contains("dry-skipped")`))
 	require.True(t, eval[bool](b, `(`+classes+`)("/tasks/0").contains("dry-taken")`))
 	b.shot("dry-run")
-	// The marks survive a redraw (a zoom redraws nothing; an undo-less
-	// re-parse does) and a step selects its task.
+	// A redraw (here the same text put back, which rebuilds the SVG) keeps
+	// the marks; a step selects its task.
+	b.do(chromedp.Evaluate[chromedp.Void](`window.oldSVG = document.querySelector("[data-canvas] svg"); window.batonDesigner.replaceText(window.batonDesigner.text, "same")`))
+	b.waitFor(`document.querySelector("[data-canvas] svg") !== window.oldSVG`, 5*time.Second)
+	require.True(t, eval[bool](b, `(`+classes+`)("/tasks/1/decisionCases/a/0").contains("dry-taken")`))
+	require.True(t, eval[bool](b, `(`+classes+`)("/tasks/1/defaultCase/0").contains("dry-skipped")`))
 	b.do(chromedp.Click(`[data-step=on_a] button`))
 	require.Equal(t, "/tasks/1/decisionCases/a/0", eval[string](b, `window.batonDesigner.selection`))
 	b.do(chromedp.Click(`[data-theme-toggle]`))
 	b.shot("dry-run-dark")
 
-	// Another text: the marks and the result go.
+	// Another text: the marks go; the result stays, said to be stale.
 	edit(b, `"seen": true`, `, "more": 1`)
 	b.waitFor(`!document.querySelector("[data-canvas] g.node.dry-taken, [data-canvas] g.node.dry-skipped")`, 5*time.Second)
-	require.False(t, eval[bool](b, `!!document.querySelector("[data-dry-status]")`))
+	require.True(t, eval[bool](b, `!!document.querySelector("[data-dry-result] [data-dry-stale]")`))
+	require.True(t, eval[bool](b, `document.querySelector("[data-step=on_a] button").disabled`))
 	require.True(t, eval[bool](b, `window.batonDesigner.undo()`))
 
 	// Start, the text being version 1: by name and version.
