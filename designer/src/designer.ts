@@ -28,9 +28,11 @@ import { renderSVG } from "./svg";
 import { JSONSyntaxError, Loc, nearest, scan } from "./jsontext";
 import { Edit } from "./edit";
 import { CanvasEditor } from "./canvas";
+import { setupVersions } from "./versions";
+import { setupRun } from "./run";
 
 // A server diagnostic: Conductor's ValidationError (path is a JSON pointer).
-interface ServerDiagnostic {
+export interface ServerDiagnostic {
   path: string;
   message: string;
 }
@@ -70,6 +72,10 @@ export class Designer {
   private readonly drawHooks: ((svg: SVGSVGElement) => void)[] = [];
   private readonly parseHooks: ((def: WorkflowDef) => void)[] = [];
   readonly loaded: Loaded;
+  // saved is the version the text was last opened or saved as: what
+  // "unsaved changes" and a run by name and version compare with.
+  saved: Loaded;
+  private saveGate: ((text: string) => Promise<boolean>) | null = null;
   private serverDiags: ServerDiagnostic[] = [];
   private syntax: Diagnostic | null = null;
   private selected = "";
@@ -83,6 +89,7 @@ export class Designer {
     text: string,
   ) {
     this.loaded = { name: root.dataset.name || "", version: Number(root.dataset.version || 0), text };
+    this.saved = { ...this.loaded };
     const code = this.el("[data-code]");
     code.textContent = "";
     this.view = new EditorView({
@@ -400,7 +407,14 @@ export class Designer {
     }
   }
 
-  // save registers the text as a new version of its workflow.
+  // confirmSave sets what a save asks before it posts (the versions
+  // module's diff dialog): false cancels it.
+  confirmSave(fn: (text: string) => Promise<boolean>) {
+    this.saveGate = fn;
+  }
+
+  // save registers the text as a new version of its workflow, once
+  // confirmSave's question (if any) says yes.
   async save() {
     const out = this.el("[data-save-result]");
     const text = this.text;
@@ -413,6 +427,17 @@ export class Designer {
       out.textContent = "Not saved: the JSON is invalid (see the message above).";
       return;
     }
+    if (this.saveGate && !(await this.saveGate(text))) {
+      out.className = "notice";
+      out.textContent = "Not saved: cancelled.";
+      return;
+    }
+    await this.post(text, name);
+  }
+
+  // post registers text (whose name is name) with newVersion=true.
+  private async post(text: string, name: string) {
+    const out = this.el("[data-save-result]");
     const button = this.el<HTMLButtonElement>("[data-save]");
     button.disabled = true;
     out.className = "notice";
@@ -438,6 +463,7 @@ export class Designer {
       out.className = "notice ok";
       out.textContent = "";
       if (version > 0) {
+        this.saved = { name, version, text };
         const a = document.createElement("a");
         a.href = `/designer/${encodeURIComponent(name)}/${version}`;
         a.textContent = `${name} version ${version}`;
@@ -455,7 +481,7 @@ export class Designer {
 
 // diagnosticsOf reads an error response: its validationErrors, or its
 // message as one diagnostic of the whole document.
-async function diagnosticsOf(resp: Response): Promise<ServerDiagnostic[]> {
+export async function diagnosticsOf(resp: Response): Promise<ServerDiagnostic[]> {
   let body: { message?: string; validationErrors?: ServerDiagnostic[] } = {};
   try {
     body = await resp.json();
@@ -475,6 +501,8 @@ function main() {
   const d = new Designer(root, text);
   (window as unknown as { batonDesigner: Designer }).batonDesigner = d;
   new CanvasEditor(d);
+  setupVersions(d);
+  setupRun(d);
   // When the page is ready to edit, in ms from the navigation's start (the
   // open benchmark reads it).
   root.dataset.ready = String(Math.round(performance.now()));

@@ -1,8 +1,11 @@
 package api
 
 import (
+	"cmp"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/batonhq/baton/sdk/workflow"
 	"github.com/batonhq/baton/server/internal/engine"
@@ -151,6 +154,37 @@ func (s *rest) getWorkflowDef(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, def)
+	return nil
+}
+
+// workflowDefSummary is Conductor's WorkflowDefSummary: one version of a
+// definition, without its tasks.
+type workflowDefSummary struct {
+	Name       string `json:"name"`
+	Version    int    `json:"version"`
+	CreateTime int64  `json:"createTime,omitempty"`
+	UpdateTime int64  `json:"updateTime,omitempty"`
+}
+
+// GET /api/metadata/workflow/{name}/versions: every version of one
+// definition, oldest first (the designer's version picker).
+func (s *rest) workflowDefVersions(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	defs, err := s.e.WorkflowDefs(r.Context())
+	if err != nil {
+		return err
+	}
+	out := []workflowDefSummary{}
+	for _, d := range defs {
+		if d.Name == name {
+			out = append(out, workflowDefSummary{Name: d.Name, Version: d.Version, CreateTime: d.CreateTime, UpdateTime: d.UpdateTime})
+		}
+	}
+	if len(out) == 0 {
+		return &engine.Error{Code: engine.NotFound, Msg: fmt.Sprintf("workflow definition %q is not registered", name)}
+	}
+	slices.SortFunc(out, func(a, b workflowDefSummary) int { return cmp.Compare(a.Version, b.Version) })
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -135,9 +135,9 @@ func checkBuilt(t *testing.T, srv *batontest.Server, d *workflow.WorkflowDef) {
 func confirmSave(b *browser, version int) {
 	b.t.Helper()
 	b.do(chromedp.Click(`[data-save]`))
-	b.waitFor(`document.querySelector("dialog[open] [data-confirm-save]") || document.querySelector("[data-saved-version]")`, 10*time.Second)
-	if eval[bool](b, `!!document.querySelector("dialog[open] [data-confirm-save]")`) {
-		b.do(chromedp.Click(`dialog[open] [data-confirm-save]`))
+	b.waitFor(`document.querySelector("dialog[open] button[value=save]") || document.querySelector("[data-saved-version]")`, 10*time.Second)
+	if eval[bool](b, `!!document.querySelector("dialog[open] button[value=save]")`) {
+		b.do(chromedp.Click(`dialog[open] button[value=save]`))
 	}
 	b.waitFor(fmt.Sprintf(`document.querySelector("[data-saved-version]")?.dataset.savedVersion === "%d"`, version), 10*time.Second)
 }
@@ -335,9 +335,9 @@ func TestDesignerBuildWithKeyboard(t *testing.T) {
 	// Ctrl+S saves; the confirmation takes Enter.
 	b.waitFor(`document.querySelector("[data-designer]").dataset.validated === "valid"`, 10*time.Second)
 	b.do(chromedp.KeyEvent("s", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
-	b.waitFor(`document.querySelector("dialog[open] [data-confirm-save]") || document.querySelector("[data-saved-version]")`, 10*time.Second)
-	if eval[bool](b, `!!document.querySelector("dialog[open] [data-confirm-save]")`) {
-		require.True(t, eval[bool](b, `document.activeElement.matches("dialog[open] [data-confirm-save]")`), "the dialog's Save has the focus")
+	b.waitFor(`document.querySelector("dialog[open] button[value=save]") || document.querySelector("[data-saved-version]")`, 10*time.Second)
+	if eval[bool](b, `!!document.querySelector("dialog[open] button[value=save]")`) {
+		require.True(t, eval[bool](b, `document.activeElement.matches("dialog[open] button[value=save]")`), "the dialog's Save has the focus")
 		b.do(chromedp.KeyEvent(kb.Enter))
 	}
 	b.waitFor(`document.querySelector("[data-saved-version]")?.dataset.savedVersion === "1"`, 10*time.Second)

@@ -157,6 +157,7 @@ func TestDesignerSavesAsWritten(t *testing.T) {
 	b := newBrowser(t, srv.URL())
 	openDesigner(t, b, "/designer/designed/1")
 	b.do(chromedp.Click(`[data-save]`))
+	b.do(chromedp.Click(`dialog[data-save-diff] button[value=save]`)) // no changes: saved anyway
 	b.waitFor(`document.querySelector("[data-saved-version]")`, 10*time.Second)
 	require.Equal(t, "2", eval[string](b, `document.querySelector("[data-saved-version]").dataset.savedVersion`))
 	b.shot("saved")
@@ -178,6 +179,7 @@ func TestDesignerSavesAsWritten(t *testing.T) {
 	edit(b, `"tasks": [`, `{"name": "first", "taskReferenceName": "first", "type": "WAIT"},`)
 	b.waitFor(`document.querySelector("[data-designer]").dataset.validated === "invalid"`, 10*time.Second)
 	b.do(chromedp.Click(`[data-save]`))
+	b.do(chromedp.Click(`dialog[data-save-diff] button[value=save]`))
 	b.waitFor(`document.querySelector("[data-save-result]").textContent.startsWith("Not saved")`, 10*time.Second)
 	require.Contains(t, eval[string](b, `document.querySelector("[data-save-result]").textContent`), "/tasks/1/taskReferenceName: taskReferenceName \"first\" is also used")
 	status, _ = get(t, srv.URL()+"/api/metadata/workflow/designed?version=3")

@@ -1,0 +1,236 @@
+package designer_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/dop251/goja"
+	"github.com/evanw/esbuild/pkg/api"
+	"github.com/stretchr/testify/require"
+)
+
+// The structural diff the designer shows before saving (src/diff.ts),
+// bundled with esbuild as the page's script is and run in goja. (The
+// layout's tests have the same small harness; a shared one is planned in
+// designer/internal/tsrun.)
+
+var bundleDiff = sync.OnceValues(func() (string, error) {
+	r := api.Build(api.BuildOptions{
+		EntryPoints: []string{"src/diff.ts"},
+		Bundle:      true,
+		Target:      api.ES2020,
+		Format:      api.FormatIIFE,
+		GlobalName:  "batonDiff",
+		Platform:    api.PlatformBrowser,
+		LogLevel:    api.LogLevelSilent,
+	})
+	if len(r.Errors) > 0 {
+		var b strings.Builder
+		for _, m := range r.Errors {
+			fmt.Fprintln(&b, m.Text)
+		}
+		return "", fmt.Errorf("bundling src/diff.ts:\n%s", b.String())
+	}
+	return string(r.OutputFiles[0].Contents), nil
+})
+
+type taskRef struct {
+	Ref     string   `json:"ref"`
+	Type    string   `json:"type"`
+	Path    string   `json:"path"`
+	Members []string `json:"members"`
+	From    string   `json:"from"`
+}
+
+type structDiff struct {
+	Added    []taskRef `json:"added"`
+	Removed  []taskRef `json:"removed"`
+	Changed  []taskRef `json:"changed"`
+	Moved    []taskRef `json:"moved"`
+	Workflow []string  `json:"workflow"`
+	Empty    bool      `json:"empty"`
+}
+
+// diffTS returns a function that diffs two texts with diff.ts (one goja
+// runtime: call it from one goroutine).
+func diffTS(t *testing.T) func(before, after string) structDiff {
+	t.Helper()
+	src, err := bundleDiff()
+	require.NoError(t, err)
+	vm := goja.New()
+	_, err = vm.RunScript("diff.js", src)
+	require.NoError(t, err)
+	v, err := vm.RunString(`(a, b) => { const d = batonDiff.diff(a, b); d.empty = batonDiff.empty(d); return JSON.stringify(d); }`)
+	require.NoError(t, err)
+	fn, ok := goja.AssertFunction(v)
+	require.True(t, ok)
+	return func(before, after string) structDiff {
+		t.Helper()
+		out, err := fn(goja.Undefined(), vm.ToValue(before), vm.ToValue(after))
+		require.NoError(t, err)
+		var d structDiff
+		require.NoError(t, json.Unmarshal([]byte(out.String()), &d))
+		return d
+	}
+}
+
+const diffBase = `{
+  "name": "orders",
+  "description": "ships orders",
+  "version": 1,
+  "timeoutSeconds": 60,
+  "inputParameters": ["id"],
+  "tasks": [
+    {"name": "fetch", "taskReferenceName": "fetch", "type": "HTTP",
+     "inputParameters": {"http_request": {"uri": "http://a"}, "url": "http://a", "limit": 9007199254740993}},
+    {"name": "route", "taskReferenceName": "route", "type": "SWITCH", "evaluatorType": "value-param", "expression": "kind",
+     "decisionCases": {"a": [{"name": "on_a", "taskReferenceName": "on_a", "type": "WAIT"}],
+                       "b": [{"name": "on_b", "taskReferenceName": "on_b", "type": "WAIT"}]},
+     "defaultCase": []},
+    {"name": "loop", "taskReferenceName": "loop", "type": "DO_WHILE", "loopCondition": "false",
+     "loopOver": [{"name": "step", "taskReferenceName": "step", "type": "INLINE"}]},
+    {"name": "last", "taskReferenceName": "last", "type": "SET_VARIABLE"}
+  ]
+}`
+
+// refs lists the reference names of a diff's entries.
+func refs(ts []taskRef) []string {
+	out := []string{}
+	for _, t := range ts {
+		out = append(out, t.Ref)
+	}
+	return out
+}
+
+func TestDiffUnchanged(t *testing.T) {
+	t.Parallel()
+	diff := diffTS(t)
+	d := diff(diffBase, diffBase)
+	require.True(t, d.Empty, "%+v", d)
+	// Whitespace and key order are not changes.
+	compact := strings.NewReplacer("\n", "", "  ", "", `"name": "orders", "description": "ships orders"`, `"description": "ships orders", "name": "orders"`).Replace(diffBase)
+	require.NotEqual(t, diffBase, compact)
+	require.True(t, diff(diffBase, compact).Empty, "%+v", diff(diffBase, compact))
+}
+
+func TestDiffNewWorkflow(t *testing.T) {
+	t.Parallel()
+	d := diffTS(t)("", diffBase)
+	require.Equal(t, []string{"fetch", "route", "on_a", "on_b", "loop", "step", "last"}, refs(d.Added))
+	require.Equal(t, "/tasks/1/decisionCases/a/0", d.Added[2].Path)
+	require.Equal(t, "WAIT", d.Added[2].Type)
+	require.Equal(t, []string{"description", "inputParameters", "name", "timeoutSeconds", "version"}, d.Workflow)
+	require.Empty(t, d.Removed)
+	require.False(t, d.Empty)
+}
+
+func TestDiffChangedMembers(t *testing.T) {
+	t.Parallel()
+	diff := diffTS(t)
+	after := strings.NewReplacer(
+		`"url": "http://a"`, `"url": "http://b"`,
+		// beyond float64: ...993 and ...992 are one number to JavaScript
+		`"limit": 9007199254740993`, `"limit": 9007199254740992`,
+		`"loopCondition": "false"`, `"loopCondition": "true"`,
+		`"timeoutSeconds": 60`, `"timeoutSeconds": 61`,
+	).Replace(diffBase)
+	d := diff(diffBase, after)
+	require.Empty(t, d.Added)
+	require.Empty(t, d.Removed)
+	require.Empty(t, d.Moved)
+	require.Equal(t, []string{"fetch", "loop"}, refs(d.Changed))
+	require.Equal(t, []string{"inputParameters.limit", "inputParameters.url"}, d.Changed[0].Members)
+	require.Equal(t, []string{"loopCondition"}, d.Changed[1].Members)
+	require.Equal(t, "/tasks/2", d.Changed[1].Path)
+	require.Equal(t, []string{"timeoutSeconds"}, d.Workflow)
+
+	// A nested task's change is its own, not its parent's.
+	d = diff(diffBase, strings.Replace(diffBase, `"taskReferenceName": "step", "type": "INLINE"`, `"taskReferenceName": "step", "type": "INLINE", "optional": true`, 1))
+	require.Equal(t, []string{"step"}, refs(d.Changed))
+	require.Equal(t, []string{"optional"}, d.Changed[0].Members)
+	require.Equal(t, "/tasks/2/loopOver/0", d.Changed[0].Path)
+
+	// A member that appears, one that goes, and a member of the workflow gone.
+	d = diff(diffBase, strings.NewReplacer(`"type": "SET_VARIABLE"`, `"type": "SET_VARIABLE", "inputParameters": {"x": 1}`,
+		`"evaluatorType": "value-param", `, "", `"description": "ships orders",`, "").Replace(diffBase))
+	require.Equal(t, []string{"route", "last"}, refs(d.Changed))
+	require.Equal(t, []string{"evaluatorType"}, d.Changed[0].Members)
+	require.Equal(t, []string{"inputParameters"}, d.Changed[1].Members)
+	require.Equal(t, []string{"description"}, d.Workflow)
+}
+
+func TestDiffAddedRemoved(t *testing.T) {
+	t.Parallel()
+	diff := diffTS(t)
+	// A task inserted first does not move the others; one removed from a
+	// case changes the SWITCH's decisionCases; a new case too.
+	after := strings.NewReplacer(
+		`"tasks": [`, `"tasks": [{"name": "new", "taskReferenceName": "new", "type": "WAIT"},`,
+		`,
+                       "b": [{"name": "on_b", "taskReferenceName": "on_b", "type": "WAIT"}]`, `, "c": []`,
+	).Replace(diffBase)
+	d := diff(diffBase, after)
+	require.Equal(t, []string{"new"}, refs(d.Added))
+	require.Equal(t, "/tasks/0", d.Added[0].Path)
+	require.Equal(t, []string{"on_b"}, refs(d.Removed))
+	require.Equal(t, "/tasks/1/decisionCases/b/0", d.Removed[0].Path, "a removed task has its pointer before")
+	require.Equal(t, []string{"route"}, refs(d.Changed))
+	require.Equal(t, []string{"decisionCases"}, d.Changed[0].Members)
+	require.Empty(t, d.Moved, "%+v", d.Moved)
+}
+
+func TestDiffMoved(t *testing.T) {
+	t.Parallel()
+	diff := diffTS(t)
+	// last moves into the loop; fetch and route swap places.
+	after := `{
+  "name": "orders", "description": "ships orders", "version": 1, "timeoutSeconds": 60, "inputParameters": ["id"],
+  "tasks": [
+    {"name": "route", "taskReferenceName": "route", "type": "SWITCH", "evaluatorType": "value-param", "expression": "kind",
+     "decisionCases": {"a": [{"name": "on_a", "taskReferenceName": "on_a", "type": "WAIT"}],
+                       "b": [{"name": "on_b", "taskReferenceName": "on_b", "type": "WAIT"}]},
+     "defaultCase": []},
+    {"name": "fetch", "taskReferenceName": "fetch", "type": "HTTP",
+     "inputParameters": {"http_request": {"uri": "http://a"}, "url": "http://a", "limit": 9007199254740993}},
+    {"name": "loop", "taskReferenceName": "loop", "type": "DO_WHILE", "loopCondition": "false",
+     "loopOver": [{"name": "step", "taskReferenceName": "step", "type": "INLINE"}, {"name": "last", "taskReferenceName": "last", "type": "SET_VARIABLE"}]}
+  ]
+}`
+	d := diff(diffBase, after)
+	require.Empty(t, d.Added)
+	require.Empty(t, d.Removed)
+	require.Equal(t, []string{"route", "fetch", "last"}, refs(d.Moved))
+	require.Equal(t, "/tasks/2/loopOver/1", d.Moved[2].Path)
+	require.Equal(t, "/tasks/3", d.Moved[2].From)
+	// The loop's body lists another task: the loop changed too; the
+	// moved tasks themselves did not.
+	require.Equal(t, []string{"loop"}, refs(d.Changed))
+	require.Equal(t, []string{"loopOver"}, d.Changed[0].Members)
+	require.Empty(t, d.Workflow)
+}
+
+func TestDiffOddDefinitions(t *testing.T) {
+	t.Parallel()
+	diff := diffTS(t)
+	// A before that is not JSON counts as nothing; tasks without a
+	// reference name are matched by pointer.
+	d := diff("{not json", `{"name": "x", "tasks": [{"type": "WAIT"}, null, {"taskReferenceName": "a"}, {"taskReferenceName": "a"}]}`)
+	require.Len(t, d.Added, 3)
+	require.Equal(t, []string{"/tasks/0", "/tasks/2", "/tasks/3"}, []string{d.Added[0].Path, d.Added[1].Path, d.Added[2].Path})
+	// A member named __proto__ is a member like another.
+	d = diff(`{"name": "x", "__proto__": {"a": 1}}`, `{"name": "x", "__proto__": {"a": 2}}`)
+	require.Equal(t, []string{"__proto__.a"}, d.Workflow)
+
+	// After text that is not JSON is an error (the designer saves only
+	// valid text).
+	src, err := bundleDiff()
+	require.NoError(t, err)
+	vm := goja.New()
+	_, err = vm.RunScript("diff.js", src)
+	require.NoError(t, err)
+	_, err = vm.RunString(`batonDiff.diff("{}", "{\"a\": }")`)
+	require.ErrorContains(t, err, `unexpected "}"`)
+}
