@@ -27,6 +27,7 @@ import { Graph, WorkflowDef, layout } from "./layout";
 import { renderSVG } from "./svg";
 import { JSONSyntaxError, Loc, nearest, scan } from "./jsontext";
 import { Edit } from "./edit";
+import { setupInspector } from "./inspector";
 
 // A server diagnostic: Conductor's ValidationError (path is a JSON pointer).
 interface ServerDiagnostic {
@@ -473,6 +474,7 @@ function main() {
   const text = JSON.parse(src.textContent || '""') as string;
   const d = new Designer(root, text);
   (window as unknown as { batonDesigner: Designer }).batonDesigner = d;
+  setupInspector(d);
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", main);

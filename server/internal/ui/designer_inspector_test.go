@@ -1,0 +1,251 @@
+package ui_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/sdk/batontest"
+)
+
+// inspectorDef has a SWITCH, an HTTP task with an integer beyond 2^53 in
+// its input, and a workflow input to complete.
+const inspectorDef = `{
+  "name": "inspected",
+  "version": 1,
+  "schemaVersion": 2,
+  "inputParameters": ["url", "kind"],
+  "tasks": [
+    {"name": "first", "taskReferenceName": "first", "type": "WAIT"},
+    {
+      "name": "pick",
+      "taskReferenceName": "pick",
+      "type": "SWITCH",
+      "evaluatorType": "value-param",
+      "expression": "kind",
+      "inputParameters": {"kind": "${workflow.input.kind}"},
+      "decisionCases": {
+        "a": [{"name": "on_a", "taskReferenceName": "on_a", "type": "WAIT"}]
+      },
+      "defaultCase": []
+    },
+    {
+      "name": "fetch",
+      "taskReferenceName": "fetch",
+      "type": "HTTP",
+      "inputParameters": {
+        "http_request": {"method": "GET", "uri": "https://example.com"},
+        "big": 9007199254740993
+      }
+    }
+  ]
+}`
+
+const (
+	inspector = `document.querySelector("[data-inspector]")`
+	docText   = `window.batonDesigner.text`
+)
+
+// field is the selector of the inspector's control for the value at a
+// JSON pointer, keyField of the one for a member's name.
+func field(ptr string) string {
+	return fmt.Sprintf(`[data-inspector] [data-bind]:not([data-bind=key])[data-ptr=%q]`, ptr)
+}
+
+func keyField(ptr string) string {
+	return fmt.Sprintf(`[data-inspector] [data-bind=key][data-ptr=%q]`, ptr)
+}
+
+// typeInto replaces a field's text by typing, as a person does: focus,
+// select all, type, then Enter (which commits an input).
+func typeInto(b *browser, sel, text string) {
+	b.t.Helper()
+	b.do(chromedp.Focus(sel), chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).select()`, sel)),
+		chromedp.SendKeys(sel, text), chromedp.SendKeys(sel, kb.Enter))
+}
+
+func fieldValue(b *browser, sel string) string {
+	b.t.Helper()
+	return eval[string](b, fmt.Sprintf(`document.querySelector(%q).value`, sel))
+}
+
+// shotInspector takes a screenshot with the whole inspector in it (it
+// scrolls within the page's side pane otherwise), then restores the pane.
+func shotInspector(b *browser, name string) {
+	b.t.Helper()
+	b.do(chromedp.Evaluate[chromedp.Void](`document.querySelector(".designer-side").style.height = "auto"; document.querySelector("[data-inspector]").style.maxHeight = "none"`))
+	b.shot(name)
+	b.do(chromedp.Evaluate[chromedp.Void](`document.querySelector(".designer-side").style.height = ""; document.querySelector("[data-inspector]").style.maxHeight = ""`))
+}
+
+func selectTask(b *browser, ref string) {
+	b.t.Helper()
+	b.do(chromedp.Click(fmt.Sprintf(`[data-canvas] g.node[data-id=%q] rect`, ref)))
+	b.waitFor(fmt.Sprintf(`%s.querySelector("h2")?.textContent.endsWith(%q)`, inspector, " "+ref), 5*time.Second)
+}
+
+// TestInspectorSwitch: the SWITCH's form renames and adds cases and
+// changes the expression; the JSON and the canvas's lane labels follow,
+// each change is one undo step and the form shows what undo restores.
+func TestInspectorSwitch(t *testing.T) {
+	srv := batontest.New(t)
+	registerRaw(t, srv.URL(), inspectorDef)
+	b := newBrowser(t, srv.URL())
+	openDesigner(t, b, "/designer/inspected/1")
+	require.Contains(t, eval[string](b, inspector+`.textContent`), "Workflow", "with nothing selected, the workflow's fields")
+	require.Equal(t, "inspected", fieldValue(b, field("/name")))
+	require.Equal(t, "url", fieldValue(b, field("/inputParameters/0")))
+	shotInspector(b, "workflow")
+
+	selectTask(b, "pick")
+	require.Equal(t, "SWITCH", eval[string](b, inspector+`.querySelector(".insp-type").textContent`))
+	require.Equal(t, "value-param", fieldValue(b, field("/tasks/1/evaluatorType")))
+	require.Contains(t, eval[string](b, inspector+`.textContent`), "default")
+
+	// Rename case a: the JSON's member and the canvas's lane label change.
+	// (The server stores definitions pretty-printed: the page opens that.)
+	typeInto(b, keyField("/tasks/1/decisionCases/a"), "card")
+	b.waitFor(docText+`.includes('"card": [\n          {\n            "name": "on_a"')`, 5*time.Second)
+	require.NotContains(t, eval[string](b, docText), `"a": [`)
+	lanes := `Array.from(document.querySelectorAll("[data-canvas] svg text.label"), t => t.textContent)`
+	require.Contains(t, eval[[]string](b, lanes), "card")
+	require.NotContains(t, eval[[]string](b, lanes), "a")
+	require.Equal(t, "/tasks/1", eval[string](b, `window.batonDesigner.selection`), "the SWITCH stays selected")
+
+	// Add a case: a new member with an empty lane, its name's field focused.
+	b.do(chromedp.Click(`[data-inspector] button[data-action="add-case"]`))
+	b.waitFor(docText+`.includes('"case1": []')`, 5*time.Second)
+	require.Equal(t, "/tasks/1/decisionCases/case1", eval[string](b, `document.activeElement.dataset.ptr`))
+	b.do(chromedp.SendKeys(keyField("/tasks/1/decisionCases/case1"), "cash"+kb.Enter))
+	b.waitFor(docText+`.includes('"cash": []')`, 5*time.Second)
+	require.Contains(t, eval[[]string](b, lanes), "cash")
+	require.Contains(t, eval[string](b, docText), "        ],\n        \"cash\": []\n      }\n",
+		"the new case is written like its siblings")
+
+	// Change the expression.
+	typeInto(b, field("/tasks/1/expression"), "method")
+	b.waitFor(docText+`.includes('"expression": "method"')`, 5*time.Second)
+	shotInspector(b, "switch")
+
+	// Undo reverts the last form edit, and the form shows the old value.
+	require.True(t, eval[bool](b, `window.batonDesigner.undo()`))
+	require.Contains(t, eval[string](b, docText), `"expression": "kind"`)
+	require.Equal(t, "kind", fieldValue(b, field("/tasks/1/expression")))
+	require.True(t, eval[bool](b, `window.batonDesigner.undo()`))
+	require.NotContains(t, eval[string](b, docText), `"cash"`, "one undo step per committed change")
+	require.Contains(t, eval[string](b, docText), `"case1": []`)
+	require.Equal(t, "case1", fieldValue(b, keyField("/tasks/1/decisionCases/case1")))
+
+	// Remove a case.
+	b.do(chromedp.Click(`[data-inspector] button[data-action="remove"][data-ptr="/tasks/1/decisionCases/case1"]`))
+	b.waitFor(`!`+docText+`.includes('"case1"')`, 5*time.Second)
+	require.Contains(t, eval[string](b, docText), "          }\n        ]\n      }\n    },\n", "the text is as it was before the case was added")
+}
+
+// TestInspectorHTTP: a field is set by typing with ${ completion; the
+// stored definition has it, and an integer beyond 2^53 in another input
+// survives; the form follows an edit of the JSON and keeps the focused
+// field's uncommitted text.
+func TestInspectorHTTP(t *testing.T) {
+	srv := batontest.New(t)
+	registerRaw(t, srv.URL(), inspectorDef)
+	b := newBrowser(t, srv.URL())
+	openDesigner(t, b, "/designer/inspected/1")
+	selectTask(b, "fetch")
+	uri := field("/tasks/2/inputParameters/http_request/uri")
+	require.Equal(t, "https://example.com", fieldValue(b, uri))
+	big := field("/tasks/2/inputParameters/big")
+	require.Equal(t, "9007199254740993", fieldValue(b, big), "a number shows as written")
+	require.True(t, eval[bool](b, fmt.Sprintf(`document.querySelector(%q).classList.contains("raw")`, big)))
+
+	// Type ${ : the list offers what is valid here, filtering as one types.
+	b.do(chromedp.Focus(uri), chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).select()`, uri)), chromedp.SendKeys(uri, "${"))
+	popup := `document.querySelector("[data-insp-complete]")`
+	b.waitFor(`!`+popup+`.hidden`, 5*time.Second)
+	offered := eval[[]string](b, `Array.from(document.querySelectorAll("[data-insp-complete] li code"), c => c.textContent)`)
+	require.Contains(t, offered, "${workflow.input.url}")
+	require.Contains(t, offered, "${pick.output.selectedCase}")
+	require.Contains(t, offered, "${first.output}")
+	require.Contains(t, offered, "${on_a.output}", "a task inside a case of an earlier SWITCH (null when its case was not taken)")
+	require.NotContains(t, offered, "${fetch.output}", "not the task itself")
+	b.shot("completion")
+	b.do(chromedp.SendKeys(uri, "url"))
+	b.waitFor(`document.querySelector("[data-insp-complete] li[aria-selected=true] code")?.textContent === "${workflow.input.url}"`, 5*time.Second)
+	b.do(chromedp.SendKeys(uri, kb.Enter))
+	require.True(t, eval[bool](b, popup+`.hidden`))
+	require.Equal(t, "${workflow.input.url}", fieldValue(b, uri))
+	b.do(chromedp.SendKeys(uri, kb.Enter))
+	b.waitFor(docText+`.includes('"uri": "${workflow.input.url}"')`, 5*time.Second)
+
+	// The form follows an edit of the JSON at once; the focused field
+	// keeps its caret and the text not yet committed.
+	desc := field("/tasks/2/description")
+	b.do(chromedp.Focus(desc), chromedp.SendKeys(desc, "calls it"))
+	edit(b, `"http_request": {`, `"readTimeOut": 1234, `)
+	b.waitFor(fmt.Sprintf(`document.querySelector(%q)?.value === "1234"`, field("/tasks/2/inputParameters/http_request/readTimeOut")), 5*time.Second)
+	require.Equal(t, "/tasks/2/description", eval[string](b, `document.activeElement.dataset.ptr`))
+	require.Equal(t, "calls it", fieldValue(b, desc))
+	require.Equal(t, 8, eval[int](b, `document.activeElement.selectionStart`))
+	b.do(chromedp.SendKeys(desc, kb.Enter))
+	b.waitFor(docText+`.includes('"description": "calls it"')`, 5*time.Second)
+	shotInspector(b, "http")
+
+	// Save: the stored definition has the edits and the large integer.
+	b.do(chromedp.Click(`[data-save]`))
+	b.waitFor(`document.querySelector("[data-saved-version]")`, 10*time.Second)
+	status, v2 := get(t, srv.URL()+"/api/metadata/workflow/inspected?version=2")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, v2, `"uri":"${workflow.input.url}"`)
+	require.Contains(t, v2, `"big":9007199254740993`)
+	require.Contains(t, v2, `"readTimeOut":1234`)
+	require.Contains(t, v2, `"description":"calls it"`)
+
+	// Dark theme.
+	b.do(chromedp.Click(`[data-theme-toggle]`))
+	b.waitFor(`document.documentElement.dataset.theme === "dark"`, 5*time.Second)
+	shotInspector(b, "dark")
+}
+
+// TestInspectorInputParameters: key/value rows rename, edit, add and
+// remove members; a rename offers to update the uses of a reference name;
+// an unknown type says that no plugin implements it.
+func TestInspectorInputParameters(t *testing.T) {
+	srv := batontest.New(t)
+	registerRaw(t, srv.URL(), inspectorDef)
+	b := newBrowser(t, srv.URL())
+	openDesigner(t, b, "/designer/inspected/1")
+	selectTask(b, "pick")
+	typeInto(b, keyField("/tasks/1/inputParameters/kind"), "mode")
+	b.waitFor(docText+`.includes('"inputParameters": {\n        "mode": "${workflow.input.kind}"\n      },')`, 5*time.Second)
+	b.do(chromedp.Click(`[data-inspector] button[data-action="add-member"][data-ptr="/tasks/1/inputParameters"]`))
+	b.waitFor(docText+`.includes('"mode": "${workflow.input.kind}",\n        "param1": ""\n      },')`, 5*time.Second)
+	b.do(chromedp.SendKeys(keyField("/tasks/1/inputParameters/param1"), "limit"+kb.Tab))
+	b.waitFor(docText+`.includes('"limit": ""')`, 5*time.Second)
+	require.Equal(t, "/tasks/1/inputParameters/limit", eval[string](b, `document.activeElement.dataset.ptr`), "Tab goes on to the renamed member's value")
+	b.do(chromedp.KeyEvent("42" + kb.Enter))
+	b.waitFor(docText+`.includes('"limit": "42"')`, 5*time.Second)
+
+	// Rename the first task's reference: the form offers to update its use.
+	edit(b, `"http_request": {`, `"body": "${first.output}", `)
+	selectTask(b, "first")
+	typeInto(b, field("/tasks/0/taskReferenceName"), "waited")
+	b.waitFor(`document.querySelector('[data-inspector] button[data-action="rename-uses"]')`, 5*time.Second)
+	require.Contains(t, eval[string](b, inspector+`.textContent`), "1 expression still uses the old name first")
+	b.do(chromedp.Click(`[data-inspector] button[data-action="rename-uses"]`))
+	b.waitFor(docText+`.includes('"body": "${waited.output}"')`, 5*time.Second)
+
+	// A type that is not built in and that no plugin implements.
+	b.do(chromedp.Evaluate[chromedp.Void](`(() => {
+		const v = window.batonDesigner.editor, t = v.state.doc.toString(), at = t.indexOf('"type": "WAIT"');
+		v.dispatch({changes: {from: at, to: at + 14, insert: '"type": "MY_PLUGIN_TYPE"'}});
+	})()`))
+	b.waitFor(inspector+`.textContent.includes("no plugin implements it")`, 5*time.Second)
+	require.True(t, strings.Contains(eval[string](b, inspector+`.querySelector(".insp-type").textContent`), "MY_PLUGIN_TYPE"))
+	shotInspector(b, "plugin")
+}
