@@ -267,6 +267,7 @@ class Inspector {
   private plugins = new Map<string, PluginInfo>();
   private pluginsLoaded = false;
   private rendering = false;
+  private retry: (() => void) | null = null;
   // A reference renamed while its old name is still used: the form offers
   // to update the uses.
   private renamed: { path: string; old: string; neu: string } | null = null;
@@ -284,7 +285,12 @@ class Inspector {
     s.append(this.form, this.status, this.lists, this.popup);
     s.hidden = false;
     this.events();
-    d.onParse(() => this.render());
+    d.onParse(() => {
+      this.render();
+      const r = this.retry;
+      this.retry = null;
+      r?.();
+    });
     d.onSelect((p) => {
       if (this.renamed && this.renamed.path !== p) this.renamed = null;
       this.closeCompletion();
@@ -738,8 +744,15 @@ class Inspector {
     return true;
   }
 
-  private ready(): boolean {
+  // ready says whether edits can be computed now: the text is JSON and
+  // parsed. While a parse is pending (the JSON was just typed in), the
+  // commit runs again once it is done.
+  private ready(retry?: () => void): boolean {
     if (this.d.valid) return true;
+    if (this.d.root.dataset.state === "ok" && retry) {
+      this.retry = retry;
+      return false;
+    }
     this.say("The JSON is invalid: mend it before editing in the form.");
     return false;
   }
@@ -751,7 +764,7 @@ class Inspector {
     const ptr = el.dataset.ptr;
     if (!bind || ptr === undefined) return;
     if (!this.d.valueLocs.has(parentOf(ptr)) && bind === "key") return;
-    if (!this.ready()) return;
+    if (!this.ready(() => this.form.contains(el) && this.commit(el))) return;
     const text = this.d.text;
     const locs = this.d.valueLocs;
     const cur = this.raw(ptr);
@@ -806,7 +819,7 @@ class Inspector {
   private action(b: HTMLElement) {
     const act = b.dataset.action;
     const ptr = b.dataset.ptr ?? "";
-    if (!act || !this.ready()) return;
+    if (!act || !this.ready(() => this.form.contains(b) && this.action(b))) return;
     const text = this.d.text;
     const locs = this.d.valueLocs;
     try {
@@ -1048,7 +1061,8 @@ function morph(a: Element, b: Element) {
 // and adds ${...} completion to the JSON editor.
 export function setupInspector(d: Designer) {
   const ins = new Inspector(d);
-  d.editor.dispatch({
-    effects: StateEffect.appendConfig.of(EditorState.languageData.of(() => [{ autocomplete: (ctx: CompletionContext) => ins.source(ctx) }])),
-  });
+  // One source and one data object: the completion plugin tells its
+  // sources apart by identity at every keystroke.
+  const data = [{ autocomplete: (ctx: CompletionContext) => ins.source(ctx) }];
+  d.editor.dispatch({ effects: StateEffect.appendConfig.of(EditorState.languageData.of(() => data)) });
 }

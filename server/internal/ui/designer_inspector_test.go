@@ -249,3 +249,50 @@ func TestInspectorInputParameters(t *testing.T) {
 	require.True(t, strings.Contains(eval[string](b, inspector+`.querySelector(".insp-type").textContent`), "MY_PLUGIN_TYPE"))
 	shotInspector(b, "plugin")
 }
+
+// TestInspectorJSONCompletion: typing ${ in a string of the JSON editor
+// offers the expressions valid at the task whose JSON the cursor is in.
+func TestInspectorJSONCompletion(t *testing.T) {
+	srv := batontest.New(t)
+	registerRaw(t, srv.URL(), inspectorDef)
+	b := newBrowser(t, srv.URL())
+	openDesigner(t, b, "/designer/inspected/1")
+	// typeAt puts the editor's cursor after the first occurrence of find
+	// and types text there with the keyboard.
+	typeAt := func(find, text string) {
+		t.Helper()
+		require.True(t, eval[bool](b, fmt.Sprintf(`(() => {
+			const v = window.batonDesigner.editor, at = v.state.doc.toString().indexOf(%q);
+			if (at < 0) return false;
+			v.focus();
+			v.dispatch({selection: {anchor: at + %d}});
+			return true;
+		})()`, find, len(find))))
+		b.do(chromedp.KeyEvent(text))
+	}
+	options := `Array.from(document.querySelectorAll(".cm-tooltip-autocomplete li"), li => li.querySelector(".cm-completionLabel").textContent)`
+
+	typeAt(`"uri": "`, "${")
+	b.waitFor(`document.querySelector(".cm-tooltip-autocomplete")`, 5*time.Second)
+	got := eval[[]string](b, options)
+	require.Contains(t, got, "${workflow.input.url}")
+	require.Contains(t, got, "${pick.output.selectedCase}")
+	require.Contains(t, got, "${on_a.output}")
+	require.NotContains(t, got, "${fetch.output}", "not the task itself")
+	b.shot("editor")
+	b.do(chromedp.KeyEvent("input.url"))
+	b.waitFor(`document.querySelector(".cm-tooltip-autocomplete .cm-completionLabel")?.textContent === "${workflow.input.url}"`, 5*time.Second)
+	// (Enter accepts too, but CDP's Enter also sends a character event that
+	// the page cannot cancel: a click is what a test can do cleanly.)
+	b.do(chromedp.Click(`.cm-tooltip-autocomplete li[aria-selected=true]`))
+	b.waitFor(docText+`.includes('"uri": "${workflow.input.url}https://example.com"')`, 5*time.Second)
+
+	// In the first task, nothing upstream but the workflow.
+	typeAt(`"name": "first`, " ${")
+	b.waitFor(`document.querySelector(".cm-tooltip-autocomplete")`, 5*time.Second)
+	got = eval[[]string](b, options)
+	require.Contains(t, got, "${workflow.input.kind}")
+	for _, o := range got {
+		require.True(t, strings.HasPrefix(o, "${workflow."), "%s offered in the first task", o)
+	}
+}
