@@ -731,9 +731,10 @@ class Inspector {
 
   // ---- committing ----
 
-  private say(msg: string) {
+  private say(msg: string, error = true) {
     this.status.textContent = msg;
     this.status.hidden = msg === "";
+    this.status.classList.toggle("error", error);
   }
 
   // edit applies changes as one step of the editor's history, keeping
@@ -851,7 +852,7 @@ class Inspector {
           if (!r) return;
           this.renamed = null;
           const n = this.edit(renameRefUses(text, locs, r.old, r.neu), "rename-uses");
-          this.say(n ? `Updated the uses of ${r.old} to ${r.neu}.` : "");
+          this.say(n ? `Updated the uses of ${r.old} to ${r.neu}.` : "", false);
           this.render();
           return;
         }

@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batonhq/baton/sdk/batontest"
+	"github.com/batonhq/baton/wasm/wasmtest"
 )
 
 // inspectorDef has a SWITCH, an HTTP task with an integer beyond 2^53 in
@@ -295,4 +297,49 @@ func TestInspectorJSONCompletion(t *testing.T) {
 	for _, o := range got {
 		require.True(t, strings.HasPrefix(o, "${workflow."), "%s offered in the first task", o)
 	}
+}
+
+// TestInspectorServerData: what the form shows from the server: the plugin
+// implementing a task type with its manifest's description, a SIMPLE
+// task's definition, and its outputKeys among the completions downstream.
+func TestInspectorServerData(t *testing.T) {
+	srv := batontest.New(t)
+	manifest := `{"name": "hash", "description": "Hashes fields of the task input", "taskTypes": ["HASH"]}`
+	_, _, err := srv.Client().PushPlugin(context.Background(), wasmtest.Waiting("1"), []byte(manifest))
+	require.NoError(t, err)
+	resp, err := http.Post(srv.URL()+"/api/metadata/taskdefs", "application/json", strings.NewReader(
+		`[{"name": "lookup", "description": "Looks the customer up", "inputKeys": ["email"], "outputKeys": ["customerId", "tier"]}]`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	registerRaw(t, srv.URL(), `{"name": "served", "version": 1, "schemaVersion": 2, "tasks": [
+		{"name": "lookup", "taskReferenceName": "who", "type": "SIMPLE"},
+		{"name": "h", "taskReferenceName": "h", "type": "HASH", "inputParameters": {"fields": ["email"]}}]}`)
+	b := newBrowser(t, srv.URL())
+	openDesigner(t, b, "/designer/served/1")
+
+	selectTask(b, "h")
+	b.waitFor(`document.querySelector("[data-inspector] [data-insp-plugin=hash]")`, 5*time.Second)
+	require.Equal(t, "Implemented by the plugin hash v1: Hashes fields of the task input",
+		eval[string](b, `document.querySelector("[data-inspector] [data-insp-plugin=hash]").textContent`))
+	require.Equal(t, "[\n  \"email\"\n]", fieldValue(b, field("/tasks/1/inputParameters/fields")), "a list shows as its JSON, as written")
+
+	// Completion downstream of the SIMPLE task offers its definition's outputKeys.
+	sel := field("/tasks/1/inputParameters/fields")
+	b.do(chromedp.Focus(sel), chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).select()`, sel)), chromedp.SendKeys(sel, "${who.output."))
+	b.waitFor(`!document.querySelector("[data-insp-complete]").hidden`, 5*time.Second)
+	require.Equal(t, []string{"${who.output.customerId}", "${who.output.tier}"},
+		eval[[]string](b, `Array.from(document.querySelectorAll("[data-insp-complete] li code"), c => c.textContent)`))
+	// (A click picks: CDP's Enter would also type a newline into the text
+	// area, which the page cannot cancel.) A text area commits when it
+	// loses the focus.
+	b.do(chromedp.SendKeys(sel, kb.ArrowDown), chromedp.Click(`[data-insp-complete] li[aria-selected=true]`), chromedp.KeyEvent(kb.Tab))
+	b.waitFor(docText+`.includes('"fields": "${who.output.tier}"')`, 5*time.Second)
+	shotInspector(b, "plugin")
+
+	selectTask(b, "who")
+	require.Contains(t, eval[string](b, inspector+`.textContent`), "Looks the customer up")
+	require.Contains(t, eval[string](b, inspector+`.textContent`), "Outputs: customerId, tier")
+	require.Equal(t, "insp-taskdefs", eval[string](b, fmt.Sprintf(`document.querySelector(%q).getAttribute("list")`, field("/tasks/0/name"))))
+	require.Equal(t, []string{"lookup"}, eval[[]string](b, `Array.from(document.querySelectorAll("#insp-taskdefs option"), o => o.value)`))
 }
