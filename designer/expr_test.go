@@ -15,17 +15,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// bundleExpr bundles expr.ts once per test binary into a script that sets
-// the global batonExpr. (A small harness of its own, like
-// designer/layout/ts_test.go's, until a shared one exists.)
-var bundleExpr = sync.OnceValues(func() (string, error) {
+// bundle bundles TypeScript (a module's source, resolved in this
+// directory) into a script that sets the global name. (A small harness of
+// its own, like designer/layout/ts_test.go's, until a shared one exists.)
+func bundle(source, name string) (string, error) {
 	r := api.Build(api.BuildOptions{
-		EntryPoints: []string{"src/expr.ts"},
+		Stdin:       &api.StdinOptions{Contents: source, ResolveDir: ".", Loader: api.LoaderTS},
 		Bundle:      true,
 		Target:      api.ES2020,
 		Format:      api.FormatIIFE,
-		GlobalName:  "batonExpr",
+		GlobalName:  name,
 		Platform:    api.PlatformBrowser,
+		TreeShaking: api.TreeShakingTrue,
 		LogLevel:    api.LogLevelSilent,
 	})
 	if len(r.Errors) > 0 {
@@ -33,9 +34,14 @@ var bundleExpr = sync.OnceValues(func() (string, error) {
 		for _, m := range r.Errors {
 			fmt.Fprintln(&b, m.Text)
 		}
-		return "", fmt.Errorf("bundling expr.ts:\n%s", b.String())
+		return "", fmt.Errorf("bundling %s:\n%s", name, b.String())
 	}
 	return string(r.OutputFiles[0].Contents), nil
+}
+
+// bundleExpr bundles expr.ts once per test binary.
+var bundleExpr = sync.OnceValues(func() (string, error) {
+	return bundle(`export * from "./src/expr"`, "batonExpr")
 })
 
 // exprVM is a goja runtime that has run the bundle; call runs a function
