@@ -650,7 +650,10 @@ class Inspector {
     } else {
       const inp = h("input", { ...attrs, type: "text", spellcheck: "false" });
       if (o.list) inp.setAttribute("list", o.list);
-      if (mode !== "number" && !/\/(name|taskReferenceName)$/.test(ptr)) inp.setAttribute("data-expr", "");
+      if (mode !== "number" && !/\/(name|taskReferenceName)$/.test(ptr)) {
+        inp.setAttribute("data-expr", "");
+        inp.setAttribute("aria-autocomplete", "list");
+      }
       inp.value = shown;
       control = inp;
     }

@@ -2,8 +2,11 @@ package ui_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -177,6 +180,8 @@ func TestInspectorHTTP(t *testing.T) {
 	require.Contains(t, offered, "${on_a.output}", "a task inside a case of an earlier SWITCH (null when its case was not taken)")
 	require.NotContains(t, offered, "${fetch.output}", "not the task itself")
 	b.shot("completion")
+	b.do(chromedp.SendKeys(uri, kb.Escape))
+	require.True(t, eval[bool](b, popup+`.hidden`), "Escape closes the list")
 	b.do(chromedp.SendKeys(uri, "url"))
 	b.waitFor(`document.querySelector("[data-insp-complete] li[aria-selected=true] code")?.textContent === "${workflow.input.url}"`, 5*time.Second)
 	b.do(chromedp.SendKeys(uri, kb.Enter))
@@ -342,4 +347,55 @@ func TestInspectorServerData(t *testing.T) {
 	require.Contains(t, eval[string](b, inspector+`.textContent`), "Outputs: customerId, tier")
 	require.Equal(t, "insp-taskdefs", eval[string](b, fmt.Sprintf(`document.querySelector(%q).getAttribute("list")`, field("/tasks/0/name"))))
 	require.Equal(t, []string{"lookup"}, eval[[]string](b, `Array.from(document.querySelectorAll("#insp-taskdefs option"), o => o.value)`))
+}
+
+// TestInspectorEveryTask: the form draws every task of the engine's
+// library of executable workflows (every task type Baton runs) without an
+// error, and shows each one's type and reference name.
+func TestInspectorEveryTask(t *testing.T) {
+	srv := batontest.New(t)
+	b := newBrowser(t, srv.URL())
+	openDesigner(t, b, "/designer")
+	b.do(chromedp.Evaluate[chromedp.Void](`window.__errors = []; window.addEventListener("error", e => window.__errors.push(String(e.message)));`))
+	files, err := filepath.Glob("../engine/testdata/library/*.json")
+	require.NoError(t, err)
+	types := map[string]bool{}
+	n := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, ".golden.json") {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		var c struct {
+			Workflows []json.RawMessage `json:"workflows"`
+		}
+		require.NoError(t, json.Unmarshal(data, &c), f)
+		for _, w := range c.Workflows {
+			seen := eval[[]string](b, fmt.Sprintf(`(() => {
+				const d = window.batonDesigner;
+				d.replaceText(%q, "load");
+				const out = [];
+				for (const n of document.querySelectorAll("[data-canvas] g.node[data-path]")) {
+					d.select(n.dataset.path);
+					const h = document.querySelector("[data-inspector] h2");
+					out.push(h.querySelector(".insp-type").textContent + " " + h.textContent);
+				}
+				d.select("");
+				return out;
+			})()`, string(w)))
+			for _, s := range seen {
+				typ, rest, _ := strings.Cut(s, " ")
+				require.True(t, strings.HasPrefix(rest, typ+" "), "%s: the heading is the type then the reference: %q", f, s)
+				types[typ] = true
+				n++
+			}
+			require.Empty(t, eval[[]string](b, `window.__errors`), f)
+		}
+	}
+	require.Greater(t, n, 100)
+	for _, typ := range []string{"SIMPLE", "SWITCH", "DECISION", "FORK_JOIN", "JOIN", "DO_WHILE", "SUB_WORKFLOW", "HTTP", "INLINE",
+		"JSON_JQ_TRANSFORM", "WAIT", "TERMINATE", "SET_VARIABLE", "EVENT", "HUMAN", "START_WORKFLOW", "FORK_JOIN_DYNAMIC", "DYNAMIC"} {
+		require.True(t, types[typ], "the library has a %s task", typ)
+	}
 }
