@@ -154,13 +154,16 @@ func TestRenameRefUses(t *testing.T) {
 	doc := `{"tasks": [{"taskReferenceName": "a", "inputParameters": {"a": "${a}"}},
   {"inputParameters": {"p": "${a.output.x} and ${ab.output} and ${a['k']}", "q": "$${a.output}", "n": 7}},
   {"type": "DO_WHILE", "loopCondition": "$.a['done'] == false && $.ab.x"},
-  {"type": "JOIN", "joinOn": ["a", "ab"]}]}`
+  {"type": "JOIN", "joinOn": ["a", "ab"]},
+  {"type": "INLINE", "inputParameters": {"expression": "$.a['x'] + 1"}}]}`
 	out, err := run("renameRefUses", doc, "a", "first")
 	require.NoError(t, err)
 	require.Equal(t, `{"tasks": [{"taskReferenceName": "a", "inputParameters": {"a": "${first}"}},
   {"inputParameters": {"p": "${first.output.x} and ${ab.output} and ${first['k']}", "q": "$${first.output}", "n": 7}},
   {"type": "DO_WHILE", "loopCondition": "$.first['done'] == false && $.ab.x"},
-  {"type": "JOIN", "joinOn": ["first", "ab"]}]}`, out, "the reference name itself is the form's own edit")
+  {"type": "JOIN", "joinOn": ["first", "ab"]},
+  {"type": "INLINE", "inputParameters": {"expression": "$.a['x'] + 1"}}]}`, out,
+		"the reference name itself is the form's own edit; in a script $.a is an input parameter")
 }
 
 func replaceOnce(s, old, neu string) string {

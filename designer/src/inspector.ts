@@ -17,7 +17,7 @@ import type { Designer } from "./designer";
 import { Change } from "./edit";
 import { Loc, scan } from "./jsontext";
 import { escapePointer } from "./layout";
-import { Context, Expr, complete, contextAt, expressions, filter, taskAt } from "./expr";
+import { Context, Expr, complete, contextAt, expressions, filter, taskAt, upstream } from "./expr";
 import { Completion, CompletionContext, CompletionResult } from "@codemirror/autocomplete";
 import { syntaxTree } from "@codemirror/language";
 import { EditorState, StateEffect } from "@codemirror/state";
@@ -177,11 +177,12 @@ function escapeRegExp(s: string): string {
 }
 
 // renameRefUses rewrites the uses of a task reference name in the text's
-// strings: ${old...} expressions, $.old in loop conditions and scripts,
-// and the names a JOIN waits on.
+// strings: ${old...} expressions, $.old in loop conditions (elsewhere, in
+// a script, $.name is an input parameter), and the names a JOIN waits on.
 export function renameRefUses(text: string, locs: Locs, old: string, neu: string): Change[] {
   const out: Change[] = [];
-  const expr = new RegExp("(\\$\\{|\\$\\.)" + escapeRegExp(old) + "(?=[.}\\[])", "g");
+  const expr = new RegExp("(\\$\\{)" + escapeRegExp(old) + "(?=[.}\\[])", "g");
+  const cond = new RegExp("(\\$\\{|\\$\\.)" + escapeRegExp(old) + "(?=[.}\\[])", "g");
   for (const [p, l] of locs) {
     if (text[l.valueFrom] !== '"') continue;
     const raw = text.slice(l.valueFrom, l.to);
@@ -189,7 +190,7 @@ export function renameRefUses(text: string, locs: Locs, old: string, neu: string
       out.push({ from: l.valueFrom, to: l.to, insert: JSON.stringify(neu) });
       continue;
     }
-    for (const m of raw.matchAll(expr)) {
+    for (const m of raw.matchAll(p.endsWith("/loopCondition") ? cond : expr)) {
       const from = l.valueFrom + m.index! + m[1].length;
       out.push({ from, to: from + old.length, insert: neu });
     }
@@ -396,7 +397,7 @@ class Inspector {
     this.field(g, "Name", "/name", { keep: true });
     this.field(g, "Description", "/description", { textarea: true });
     this.field(g, "Version", "/version", { mode: "number" });
-    this.stringList(g, "Input parameters", "/inputParameters", "input");
+    this.stringList(g, "Input parameters", "/inputParameters");
     this.kv(g, "Output parameters", "/outputParameters", [], "out");
     const o = this.group(f, "Timeouts and failure");
     this.field(o, "Timeout (seconds)", "/timeoutSeconds", { mode: "number" });
@@ -441,7 +442,9 @@ class Inspector {
         break;
       case "JOIN":
       case "EXCLUSIVE_JOIN":
-        this.stringList(s, "Waits for (joinOn)", p + "/joinOn", "ref");
+        // The references a JOIN may wait for: the tasks upstream of it.
+        s.append(this.datalist("insp-refs", upstream(this.d.def, p).map((at) => at.task.taskReferenceName ?? "").filter((r) => r !== "")));
+        this.stringList(s, "Waits for (joinOn)", p + "/joinOn", "insp-refs");
         break;
       case "DO_WHILE":
         this.field(s, "Loop condition", p + "/loopCondition", { textarea: true, keep: true, placeholder: "if ($.loop['iteration'] < 3) { true; } else { false; }" });
@@ -708,7 +711,7 @@ class Inspector {
 
   // stringList edits an array of strings (a workflow's input names, a
   // JOIN's joinOn).
-  private stringList(parent: HTMLElement, label: string, ptr: string, what: string) {
+  private stringList(parent: HTMLElement, label: string, ptr: string, datalist?: string) {
     const g = this.group(parent, label);
     const raw = this.raw(ptr);
     if (raw !== undefined && !raw.startsWith("[")) {
@@ -726,10 +729,11 @@ class Inspector {
       const shown = isStr ? (JSON.parse(r) as string) : r;
       const inp = h("input", { "data-bind": "value", "data-ptr": c, "data-mode": isStr ? "string" : "json", "data-key": id + ":v", "data-orig": shown, "aria-label": `${label} ${i + 1}`, spellcheck: "false" });
       inp.value = shown;
+      if (datalist) inp.setAttribute("list", datalist);
       row.append(inp, h("button", { type: "button", "data-action": "remove", "data-ptr": c, "aria-label": `Remove ${shown}` }, "×"));
       list.append(row);
     });
-    g.append(h("button", { type: "button", "data-action": "add-element", "data-ptr": ptr, "data-prefix": what }, "Add"));
+    g.append(h("button", { type: "button", "data-action": "add-element", "data-ptr": ptr }, "Add"));
   }
 
   // ---- committing ----
