@@ -80,6 +80,19 @@ func fieldValue(b *browser, sel string) string {
 	return eval[string](b, fmt.Sprintf(`document.querySelector(%q).value`, sel))
 }
 
+// saveDesigned clicks Save and confirms the dialog that shows the changes
+// when the page has one (another module of the designer), then waits for
+// the new version.
+func saveDesigned(b *browser) {
+	b.t.Helper()
+	b.do(chromedp.Click(`[data-save]`))
+	b.waitFor(`document.querySelector("dialog[open]") || document.querySelector("[data-saved-version]")`, 10*time.Second)
+	if eval[bool](b, `!!document.querySelector("dialog[open]")`) {
+		b.do(chromedp.Click(`dialog[open] button[value=save], dialog[open] [data-confirm-save]`))
+	}
+	b.waitFor(`document.querySelector("[data-saved-version]")`, 10*time.Second)
+}
+
 // shotInspector takes a screenshot with the whole inspector in it (it
 // scrolls within the page's side pane otherwise), then restores the pane.
 func shotInspector(b *browser, name string) {
@@ -204,8 +217,7 @@ func TestInspectorHTTP(t *testing.T) {
 	shotInspector(b, "http")
 
 	// Save: the stored definition has the edits and the large integer.
-	b.do(chromedp.Click(`[data-save]`))
-	b.waitFor(`document.querySelector("[data-saved-version]")`, 10*time.Second)
+	saveDesigned(b)
 	status, v2 := get(t, srv.URL()+"/api/metadata/workflow/inspected?version=2")
 	require.Equal(t, http.StatusOK, status)
 	require.Contains(t, v2, `"uri":"${workflow.input.url}"`)
