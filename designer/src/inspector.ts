@@ -267,6 +267,7 @@ class Inspector {
   private workflows: string[] = [];
   private plugins = new Map<string, PluginInfo>();
   private pluginsLoaded = false;
+  private loadedAt = 0;
   private rendering = false;
   private retry: (() => void) | null = null;
   // A reference renamed while its old name is still used: the form offers
@@ -282,7 +283,7 @@ class Inspector {
     this.form = h("div", { class: "insp-form", "data-insp-form": "" });
     this.status = h("p", { class: "insp-status", role: "status", "aria-live": "polite", hidden: "" });
     this.lists = h("div", { hidden: "" });
-    this.popup = h("ul", { class: "insp-complete", role: "listbox", "aria-label": "Expressions", "data-insp-complete": "", hidden: "" });
+    this.popup = h("ul", { id: "insp-complete", class: "insp-complete", role: "listbox", "aria-label": "Expressions", "data-insp-complete": "", hidden: "" });
     s.append(this.form, this.status, this.lists, this.popup);
     s.hidden = false;
     this.events();
@@ -304,6 +305,7 @@ class Inspector {
   // load fetches what the fields offer: task definitions, workflow names
   // and plugins. Each is optional: without it a field is a plain input.
   private async load() {
+    this.loadedAt = Date.now();
     const get = async <T>(url: string, init?: RequestInit): Promise<T | null> => {
       try {
         const r = await fetch(url, init);
@@ -320,6 +322,8 @@ class Inspector {
         { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" },
       ),
     ]);
+    this.taskDefs.clear();
+    this.plugins.clear();
     for (const t of defs ?? []) if (t && typeof t.name === "string") this.taskDefs.set(t.name, t);
     this.workflows = [...new Set((wfs ?? []).map((w) => w?.name).filter((n): n is string => typeof n === "string"))].sort();
     this.pluginsLoaded = plugins !== null;
@@ -545,6 +549,8 @@ class Inspector {
 
   private plugin(s: HTMLElement, type: string) {
     const pl = this.plugins.get(type);
+    // A plugin uploaded since the page opened: ask again, at most every 5 s.
+    if (!pl && Date.now() - this.loadedAt > 5000) void this.load();
     if (pl) {
       s.append(
         h("p", { class: "insp-note", "data-insp-plugin": pl.name }, `Implemented by the plugin ${pl.name} v${pl.version}`, pl.enabled ? "" : " (disabled)", pl.description ? ": " + pl.description : "."),
@@ -958,7 +964,7 @@ class Inspector {
     const p = this.popup;
     p.textContent = "";
     c.items.forEach((e, i) => {
-      const li = h("li", { role: "option", "data-index": String(i), "aria-selected": String(i === c.index) }, h("code", {}, e.text), h("small", { class: "muted" }, e.detail));
+      const li = h("li", { id: "insp-opt-" + i, role: "option", "data-index": String(i), "aria-selected": String(i === c.index) }, h("code", {}, e.text), h("small", { class: "muted" }, e.detail));
       p.append(li);
     });
     const r = c.input.getBoundingClientRect();
@@ -968,11 +974,13 @@ class Inspector {
     p.style.minWidth = `${Math.min(r.width, 420)}px`;
     p.hidden = false;
     c.input.setAttribute("aria-expanded", "true");
+    c.input.setAttribute("aria-controls", "insp-complete");
+    c.input.setAttribute("aria-activedescendant", "insp-opt-" + c.index);
     p.children[c.index]?.scrollIntoView({ block: "nearest" });
   }
 
   private closeCompletion() {
-    this.comp?.input.removeAttribute("aria-expanded");
+    for (const a of ["aria-expanded", "aria-controls", "aria-activedescendant"]) this.comp?.input.removeAttribute(a);
     this.comp = null;
     this.popup.hidden = true;
     this.popup.textContent = "";
