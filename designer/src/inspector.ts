@@ -782,6 +782,7 @@ class Inspector {
     const text = this.d.text;
     const locs = this.d.valueLocs;
     const cur = this.raw(ptr);
+    el.removeAttribute("aria-invalid");
     try {
       if (bind === "key") {
         const k = el.value;
@@ -826,6 +827,7 @@ class Inspector {
       }
       this.say("");
     } catch (err) {
+      el.setAttribute("aria-invalid", "true");
       this.say(err instanceof Error ? err.message : String(err));
     }
   }

@@ -104,7 +104,7 @@ func shotInspector(b *browser, name string) {
 
 func selectTask(b *browser, ref string) {
 	b.t.Helper()
-	b.do(chromedp.Click(fmt.Sprintf(`[data-canvas] g.node[data-id=%q] rect`, ref)))
+	b.do(chromedp.Click(fmt.Sprintf(`[data-canvas] g.node[data-id=%q] > text`, ref)))
 	b.waitFor(fmt.Sprintf(`%s.querySelector("h2")?.textContent.endsWith(%q)`, inspector, " "+ref), 5*time.Second)
 }
 
@@ -410,4 +410,59 @@ func TestInspectorEveryTask(t *testing.T) {
 		"JSON_JQ_TRANSFORM", "WAIT", "TERMINATE", "SET_VARIABLE", "EVENT", "HUMAN", "START_WORKFLOW", "FORK_JOIN_DYNAMIC", "DYNAMIC"} {
 		require.True(t, types[typ], "the library has a %s task", typ)
 	}
+}
+
+// TestInspectorForkAndLoop: a fork's branches are added and removed, the
+// JOIN after it says what it waits for; a loop's condition (a text area,
+// committed when it loses the focus), its items and keepLastN are set; a
+// number field refuses what is not a number and says so.
+func TestInspectorForkAndLoop(t *testing.T) {
+	srv := batontest.New(t)
+	registerRaw(t, srv.URL(), `{"name": "forked", "version": 1, "schemaVersion": 2, "inputParameters": ["list"], "tasks": [
+		{"name": "f", "taskReferenceName": "f", "type": "FORK_JOIN", "forkTasks": [[{"name": "a", "taskReferenceName": "a", "type": "WAIT"}]]},
+		{"name": "j", "taskReferenceName": "j", "type": "JOIN", "joinOn": ["a"]},
+		{"name": "l", "taskReferenceName": "l", "type": "DO_WHILE", "loopCondition": "false",
+		 "loopOver": [{"name": "b", "taskReferenceName": "b", "type": "WAIT"}]}]}`)
+	b := newBrowser(t, srv.URL())
+	openDesigner(t, b, "/designer/forked/1")
+
+	selectTask(b, "f")
+	require.Equal(t, "Joined by j, which waits for: a.", eval[string](b, `document.querySelector("[data-inspector] [data-insp-join]").textContent`))
+	branches := `document.querySelectorAll("[data-inspector] [data-key^='branch#']").length`
+	require.Equal(t, 1, eval[int](b, branches))
+	b.do(chromedp.Click(`[data-inspector] button[data-action="add-branch"]`))
+	b.waitFor(branches+` === 2`, 5*time.Second)
+	require.Equal(t, 2, eval[int](b, `JSON.parse(`+docText+`).tasks[0].forkTasks.length`))
+	require.Contains(t, eval[string](b, docText), "        ],\n        []\n      ]", "the new branch is written like the first")
+	require.True(t, eval[bool](b, `!!document.querySelector('[data-canvas] circle.slot[data-path="/tasks/0/forkTasks/1/0"]')`), "the canvas draws the new branch's empty lane")
+	b.do(chromedp.Click(`[data-inspector] button[data-action="remove"][data-ptr="/tasks/0/forkTasks/0"]`))
+	b.waitFor(branches+` === 1`, 5*time.Second)
+	require.Equal(t, `[[]]`, eval[string](b, `JSON.stringify(JSON.parse(`+docText+`).tasks[0].forkTasks)`))
+
+	selectTask(b, "j")
+	require.Equal(t, "a", fieldValue(b, field("/tasks/1/joinOn/0")))
+
+	selectTask(b, "l")
+	cond := field("/tasks/2/loopCondition")
+	require.Equal(t, "TEXTAREA", eval[string](b, fmt.Sprintf(`document.querySelector(%q).tagName`, cond)))
+	b.do(chromedp.Focus(cond), chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).select()`, cond)),
+		chromedp.SendKeys(cond, "$.l['iteration'] < 3"))
+	require.Contains(t, eval[string](b, docText), `"loopCondition": "false"`, "not committed while typing")
+	typeInto(b, field("/tasks/2/inputParameters/keepLastN"), "2") // focus leaves the condition: it commits
+	b.waitFor(docText+`.includes('"loopCondition": "$.l[\'iteration\'] < 3"')`, 5*time.Second)
+	b.waitFor(docText+`.includes('"keepLastN": 2')`, 5*time.Second)
+	typeInto(b, field("/tasks/2/inputParameters/items"), "${workflow.input.list}")
+	b.waitFor(docText+`.includes('"items": "${workflow.input.list}"')`, 5*time.Second)
+	require.Contains(t, eval[string](b, docText), "\"inputParameters\": {\n        \"keepLastN\": 2,\n        \"items\": \"${workflow.input.list}\"\n      }")
+
+	before := eval[string](b, docText)
+	typeInto(b, field("/tasks/2/startDelay"), "soon")
+	b.waitFor(`document.querySelector("[data-inspector] .insp-status.error")?.textContent.includes("want a number")`, 5*time.Second)
+	require.Equal(t, before, eval[string](b, docText), "nothing is written")
+	shotInspector(b, "loop")
+	require.Equal(t, "soon", fieldValue(b, field("/tasks/2/startDelay")), "what was typed stays, to be mended")
+	require.Equal(t, "true", eval[string](b, fmt.Sprintf(`document.querySelector(%q).getAttribute("aria-invalid")`, field("/tasks/2/startDelay"))))
+	typeInto(b, field("/tasks/2/startDelay"), "5")
+	b.waitFor(docText+`.includes('"startDelay": 5')`, 5*time.Second)
+	require.False(t, eval[bool](b, fmt.Sprintf(`document.querySelector(%q).hasAttribute("aria-invalid")`, field("/tasks/2/startDelay"))))
 }
