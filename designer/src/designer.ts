@@ -30,6 +30,7 @@ import { Edit } from "./edit";
 import { CanvasEditor } from "./canvas";
 import { setupVersions } from "./versions";
 import { setupRun } from "./run";
+import { setupInspector } from "./inspector";
 
 // A server diagnostic: Conductor's ValidationError (path is a JSON pointer).
 export interface ServerDiagnostic {
@@ -501,6 +502,7 @@ function main() {
   const d = new Designer(root, text);
   (window as unknown as { batonDesigner: Designer }).batonDesigner = d;
   new CanvasEditor(d);
+  setupInspector(d);
   setupVersions(d);
   setupRun(d);
   // When the page is ready to edit, in ms from the navigation's start (the
