@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -343,30 +344,153 @@ func blockLen(root any, ptr string) (string, int, int) {
 	return arr, i, 1
 }
 
-// stripRefs deletes what inserting renames from the n tasks at ptr and
-// the tasks nested in them: reference names and the references to them.
-func stripRefs(root any, ptr string, n int) {
+// eachTask calls fn for every task of the n tasks at ptr of root and of
+// the lists nested in them, in document order.
+func eachTask(root any, ptr string, n int, fn func(m map[string]any)) {
 	arr, i := splitPtr(ptr)
 	list, _ := get(root, arr).([]any)
-	var strip func(v any)
-	strip = func(v any) {
+	var task func(v any)
+	lst := func(v any) {
+		l, _ := v.([]any)
+		for _, t := range l {
+			task(t)
+		}
+	}
+	task = func(v any) {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return
+		}
+		fn(m)
+		if dc, ok := m["decisionCases"].(map[string]any); ok {
+			keys := make([]string, 0, len(dc))
+			for k := range dc {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				lst(dc[k])
+			}
+		}
+		lst(m["defaultCase"])
+		if ft, ok := m["forkTasks"].([]any); ok {
+			for _, b := range ft {
+				lst(b)
+			}
+		}
+		lst(m["loopOver"])
+	}
+	for j := i; j < i+n && j < len(list); j++ {
+		task(list[j])
+	}
+}
+
+var (
+	countSuffix = regexp.MustCompile(`_[0-9]+$`)
+	exprRef     = regexp.MustCompile(`\$\{([A-Za-z0-9_-]+)\.(input|output)\b`)
+	dollarRef   = regexp.MustCompile(`\$\.([A-Za-z0-9_-]+)([.\[])`)
+)
+
+// renameRefs is what inserting the n tasks at ptr of want should have done
+// to them, given the names they got (in got): each renamed reference name,
+// and the references to it in the inserted tasks: ${ref.output...} in any
+// string, JOIN joinOn entries, $.ref in a DO_WHILE's loopCondition and in
+// INLINE and SWITCH scripts (but for names of the task's input
+// parameters). It returns the renames.
+func renameRefs(want, got any, ptr string, n int) map[string]string {
+	var olds, news []map[string]any
+	eachTask(want, ptr, n, func(m map[string]any) { olds = append(olds, m) })
+	eachTask(got, ptr, n, func(m map[string]any) { news = append(news, m) })
+	renames := map[string]string{}
+	seen := map[string]bool{}
+	for k, m := range olds {
+		o, _ := m["taskReferenceName"].(string)
+		nw, _ := news[k]["taskReferenceName"].(string)
+		if o != nw {
+			if !seen[o] {
+				renames[o] = nw
+			}
+			m["taskReferenceName"] = nw
+		}
+		seen[o] = true
+	}
+	exprs := func(s string) string {
+		return exprRef.ReplaceAllStringFunc(s, func(x string) string {
+			g := exprRef.FindStringSubmatch(x)
+			if r, ok := renames[g[1]]; ok {
+				return "${" + r + "." + g[2]
+			}
+			return x
+		})
+	}
+	dollars := func(s string, params map[string]any) string {
+		return dollarRef.ReplaceAllStringFunc(s, func(x string) string {
+			g := dollarRef.FindStringSubmatch(x)
+			if r, ok := renames[g[1]]; ok && params[g[1]] == nil {
+				return "$." + r + g[2]
+			}
+			return x
+		})
+	}
+	var walk func(v any) any
+	walk = func(v any) any {
 		switch x := v.(type) {
+		case string:
+			return exprs(x)
 		case map[string]any:
-			delete(x, "taskReferenceName")
-			delete(x, "loopCondition")
-			delete(x, "joinOn")
-			for _, c := range x {
-				strip(c)
+			for k, c := range x {
+				x[k] = walk(c)
 			}
 		case []any:
-			for _, c := range x {
-				strip(c)
+			for k, c := range x {
+				x[k] = walk(c)
+			}
+		}
+		return v
+	}
+	for _, m := range olds {
+		typ, _ := m["type"].(string)
+		params, _ := m["inputParameters"].(map[string]any)
+		for k, v := range m {
+			switch {
+			case k == "taskReferenceName" || k == "decisionCases" || k == "defaultCase" || k == "forkTasks" || k == "loopOver":
+				// The tasks of nested lists are visited on their own.
+				if l, ok := v.([]any); ok && k != "taskReferenceName" {
+					for _, t := range l {
+						if _, isTask := t.(map[string]any); !isTask {
+							walk(t)
+						}
+					}
+				}
+			case k == "joinOn" && (typ == "JOIN" || typ == "EXCLUSIVE_JOIN"):
+				l, _ := v.([]any)
+				for j, e := range l {
+					if s, ok := e.(string); ok && renames[s] != "" {
+						l[j] = renames[s]
+					}
+				}
+			case k == "loopCondition" && typ == "DO_WHILE":
+				if s, ok := v.(string); ok {
+					m[k] = dollars(exprs(s), nil)
+				}
+			case k == "expression" && typ == "SWITCH" && (m["evaluatorType"] == "javascript" || m["evaluatorType"] == "graaljs"):
+				if s, ok := v.(string); ok {
+					m[k] = dollars(exprs(s), params)
+				}
+			case k == "inputParameters" && typ == "INLINE" && params != nil && (params["evaluatorType"] == "javascript" || params["evaluatorType"] == "graaljs"):
+				for pk, pv := range params {
+					if s, ok := pv.(string); ok && pk == "expression" {
+						params[pk] = dollars(exprs(s), params)
+					} else {
+						params[pk] = walk(pv)
+					}
+				}
+			default:
+				m[k] = walk(v)
 			}
 		}
 	}
-	for j := i; j < i+n && j < len(list); j++ {
-		strip(list[j])
-	}
+	return renames
 }
 
 // taskNodes maps the path of each task node of a definition's layout to
@@ -479,8 +603,7 @@ func TestTemplatesEverywhere(t *testing.T) {
 				require.NotNil(t, e.Select, what)
 				require.Equal(t, sel, *e.Select, what)
 				got := value(t, out)
-				stripRefs(got, sel, len(tasks))
-				stripRefs(want, sel, len(tasks))
+				renameRefs(want, got, sel, len(tasks))
 				require.Equal(t, want, got, what)
 				wd := decode(t, out)
 				if valid {
@@ -496,4 +619,207 @@ func TestTemplatesEverywhere(t *testing.T) {
 		}
 	}
 	t.Logf("%d insertions", inserts)
+}
+
+// taskPointers are the pointers of every task of a definition.
+func taskPointers(wd *workflow.WorkflowDef) []string {
+	var out []string
+	workflow.Walk(wd.Tasks, "/tasks", func(_ *workflow.WorkflowTask, p string) { out = append(out, p) })
+	return out
+}
+
+// refs are the reference names of a definition's tasks, repeated ones
+// repeated.
+func refs(wd *workflow.WorkflowDef) []string {
+	var out []string
+	workflow.Walk(wd.Tasks, "/tasks", func(t *workflow.WorkflowTask, _ string) { out = append(out, t.TaskReferenceName) })
+	return out
+}
+
+func unique(list []string) bool {
+	seen := map[string]bool{}
+	for _, s := range list {
+		if seen[s] {
+			return false
+		}
+		seen[s] = true
+	}
+	return true
+}
+
+// squeeze drops white space: a block's raw text once re-indented, and
+// removed text, compare by it.
+func squeeze(s string) string {
+	return strings.Join(strings.Fields(s), "")
+}
+
+// shift is where a pointer of the text before a block [i, i+n) of the
+// list at arr was removed is after it.
+func shift(ptr, arr string, i, n int) string {
+	pre := arr + "/"
+	if !strings.HasPrefix(ptr, pre) {
+		return ptr
+	}
+	rest := ptr[len(pre):]
+	head, tail, _ := strings.Cut(rest, "/")
+	j, err := strconv.Atoi(head)
+	if err != nil || j < i+n {
+		return ptr
+	}
+	if tail != "" {
+		tail = "/" + tail
+	}
+	return fmt.Sprintf("%s%d%s", pre, j-n, tail)
+}
+
+// TestBlocksEverywhere removes, duplicates, copies, moves and edits
+// every task of every definition: each result is the decoded definition
+// changed as the operation says and nothing else, a fork and its JOIN go
+// together, references stay unique, and what was valid stays valid (but
+// for a DO_WHILE a move empties).
+func TestBlocksEverywhere(t *testing.T) {
+	t.Parallel()
+	d := newDocs(t)
+	ops := 0
+	for _, df := range loadDefs(t) {
+		wd := decode(t, df.text)
+		nodes, g := nodesOf(wd)
+		valid := len(df.validateDef(wd)) == 0
+		uniq := unique(refs(wd))
+		ptrs := taskPointers(wd)
+		slots := g.Slots
+		if len(ptrs) > 100 {
+			ptrs, slots = sample(ptrs, 4), sample(slots, 4)
+		}
+		for _, ptr := range ptrs {
+			what := fmt.Sprintf("%s: %s", df.name, ptr)
+			orig := value(t, df.text)
+			arr, i, n := blockLen(orig, ptr)
+			list := get(orig, arr).([]any)
+			block := append([]any{}, list[i:i+n]...)
+			first := fmt.Sprintf("%s/%d", arr, i)
+
+			// The block's text, and the clipboard round trip.
+			bt := d.str("blockText", df.text, ptr)
+			require.Equal(t, block, value(t, bt), what)
+			require.Equal(t, bt, d.str("pastePayload", d.str("clipboardPayload", bt)), what)
+
+			// Remove: the block goes, with one comma, and nothing else.
+			out, e := apply(t, df.text, d.must("removeTask", df.text, ptr))
+			want := without(value(t, df.text), arr, i, n)
+			require.Equal(t, want, value(t, out), what)
+			r := squeeze(removed(df.text, e)[0])
+			sb := squeeze(bt[1 : len(bt)-1])
+			require.True(t, r == sb || r == ","+sb || r == sb+",", "%s: removed %q", what, r)
+			after, _ := taskNodes(t, out)
+			require.Less(t, len(after), len(nodes), what)
+
+			// Duplicate: a copy right after, with new refs.
+			out, e = apply(t, df.text, d.must("duplicateTask", df.text, ptr))
+			sel := fmt.Sprintf("%s/%d", arr, i+n)
+			require.Equal(t, sel, *e.Select, what)
+			got := value(t, out)
+			want, _ = insertAt(value(t, df.text), sel, value(t, bt).([]any))
+			renames := renameRefs(want, got, sel, n)
+			require.Equal(t, want, got, what)
+			dup := decode(t, out)
+			for o, nw := range renames {
+				// ref becomes ref_N; ref_2 counts up from ref.
+				require.Regexp(t, "^"+regexp.QuoteMeta(countSuffix.ReplaceAllString(o, ""))+"_?[0-9]+$", nw, what)
+			}
+			if uniq {
+				require.True(t, unique(refs(dup)), "%s: refs repeat after duplicating:\n%s", what, out)
+			}
+			if valid {
+				require.Empty(t, df.validateDef(dup), "%s:\n%s", what, out)
+			}
+			after, _ = nodesOf(dup)
+			require.NotNil(t, after[sel], what)
+			require.Equal(t, nodes[first].Type, after[sel].Type, what)
+
+			// Set a member, then remove it: the text is back as it was.
+			task := get(orig, ptr).(map[string]any)
+			if _, ok := task["description"]; !ok {
+				out, _ = apply(t, df.text, d.must("setMember", df.text, ptr, "description", `"a \"quoted\" description"`))
+				want = set(value(t, df.text), ptr+"/description", `a "quoted" description`)
+				require.Equal(t, want, value(t, out), what)
+				back, _ := apply(t, out, d.must("setMember", out, ptr, "description", nil))
+				require.Equal(t, df.text, back, what)
+			}
+			// Set an input parameter, creating inputParameters if need be:
+			// a large integer's text is kept.
+			out, e = apply(t, df.text, d.must("setMember", df.text, ptr+"/inputParameters", "big", `{"n": 12345678901234567890, "f": 1.50}`))
+			require.Equal(t, ptr, *e.Select, what)
+			want = set(value(t, df.text), ptr+"/inputParameters/big", value(t, `{"n": 12345678901234567890, "f": 1.50}`))
+			require.Equal(t, want, value(t, out), what)
+			require.Contains(t, out, "12345678901234567890", what)
+			require.Contains(t, out, "1.50", what)
+
+			// Rename the cases of a SWITCH.
+			if cases, ok := task["decisionCases"].(map[string]any); ok {
+				for k := range cases {
+					out, _ = apply(t, df.text, d.must("renameMember", df.text, ptr+"/decisionCases", k, "renamed "+k))
+					want = value(t, df.text)
+					c := get(want, ptr+"/decisionCases").(map[string]any)
+					c["renamed "+k] = c[k]
+					delete(c, k)
+					require.Equal(t, want, value(t, out), what)
+				}
+			}
+
+			// Move the block to each slot.
+			for _, s := range sample(slots, 12) {
+				what := fmt.Sprintf("%s: move %s to %s", df.name, ptr, s.Path)
+				container, _ := splitPtr(s.Path)
+				if strings.HasSuffix(s.Path, "/decisionCases") || strings.HasSuffix(s.Path, "/forkTasks") {
+					container = s.Path[:strings.LastIndex(s.Path, "/")]
+				}
+				inside := false
+				for k := i; k < i+n; k++ {
+					p := fmt.Sprintf("%s/%d", arr, k)
+					inside = inside || container == p || strings.HasPrefix(container, p+"/")
+				}
+				ej, err := d.call("moveTask", df.text, ptr, s.Path)
+				ops++
+				if inside {
+					require.EqualError(t, err, "cannot move a task into itself", what)
+					continue
+				}
+				require.NoError(t, err, what)
+				out, e := apply(t, df.text, ej)
+				if to := s.Path[len(container)+1:]; container == arr && to >= strconv.Itoa(i) && isBetween(to, i, i+n) {
+					require.Empty(t, e.Changes, what)
+					require.Equal(t, first, *e.Select, what)
+					continue
+				}
+				rest := without(value(t, df.text), arr, i, n)
+				want, sel := insertAt(rest, shift(s.Path, arr, i, n), value(t, bt).([]any))
+				require.Equal(t, want, value(t, out), what)
+				require.Equal(t, sel, *e.Select, what)
+				moved := decode(t, out)
+				after, _ := nodesOf(moved)
+				require.NotNil(t, after[sel], what)
+				require.Equal(t, nodes[first].Ref, after[sel].Ref, what)
+				require.Equal(t, len(nodes), len(after), what)
+				if valid {
+					for _, diag := range df.validateDef(moved) {
+						require.True(t, strings.HasSuffix(diag.Pointer, "/loopOver"), "%s: %s\n%s", what, diag, out)
+					}
+				}
+			}
+			ops += 6
+		}
+	}
+	t.Logf("%d operations", ops)
+}
+
+// without removes the tasks [i, i+n) of the list at arr.
+func without(root any, arr string, i, n int) any {
+	list := get(root, arr).([]any)
+	return set(root, arr, append(append([]any{}, list[:i]...), list[i+n:]...))
+}
+
+func isBetween(tok string, lo, hi int) bool {
+	n, err := strconv.Atoi(tok)
+	return err == nil && n >= lo && n <= hi
 }
