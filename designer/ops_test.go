@@ -823,3 +823,291 @@ func isBetween(tok string, lo, hi int) bool {
 	n, err := strconv.Atoi(tok)
 	return err == nil && n >= lo && n <= hi
 }
+
+// edited applies an operation's edit and returns the text and selection.
+func (d *docs) edited(text, name string, args ...any) (string, string) {
+	d.t.Helper()
+	out, e := apply(d.t, text, d.must(name, append([]any{text}, args...)...))
+	sel := ""
+	if e.Select != nil {
+		sel = *e.Select
+	}
+	return out, sel
+}
+
+const noop = `{"name": "n", "taskReferenceName": "n", "type": "NOOP"}`
+
+// TestInsertStyle checks the text insertions write: the document's indent
+// unit and newlines, one-line arrays kept on one line, empty arrays
+// however written.
+func TestInsertStyle(t *testing.T) {
+	t.Parallel()
+	d := newDocs(t)
+	pretty := "{\n  \"name\": \"e\",\n  \"tasks\": [\n    {\n      \"name\": \"n\",\n      \"taskReferenceName\": \"n\",\n      \"type\": \"NOOP\"\n    }\n  ]\n}"
+	for _, empty := range []string{"[]", "[ ]", "[\n  ]", "[\n\n]"} {
+		text := "{\n  \"name\": \"e\",\n  \"tasks\": " + empty + "\n}"
+		out, sel := d.edited(text, "insertTasks", "/tasks/0", noop)
+		require.Equal(t, pretty, out, "tasks %q", empty)
+		require.Equal(t, "/tasks/0", sel)
+	}
+	// Into a pretty list, before, between and after: the element's
+	// indentation, the new task re-indented, the copy renamed.
+	two := "{\n  \"name\": \"e\",\n  \"tasks\": [\n    {\n      \"name\": \"n\",\n      \"taskReferenceName\": \"n_2\",\n      \"type\": \"NOOP\"\n    },\n" + pretty[strings.Index(pretty, "    {"):]
+	out, sel := d.edited(pretty, "insertTasks", "/tasks/0", noop)
+	require.Equal(t, two, out)
+	require.Equal(t, "/tasks/0", sel)
+	out, sel = d.edited(pretty, "insertTasks", "/tasks/1", `[`+noop+`]`)
+	require.Equal(t, "/tasks/1", sel)
+	require.Equal(t, strings.Replace(pretty, "    }\n  ]", "    },\n    {\n      \"name\": \"n\",\n      \"taskReferenceName\": \"n_2\",\n      \"type\": \"NOOP\"\n    }\n  ]", 1), out)
+
+	// Compact text stays compact, with or without spaces.
+	compact := `{"name":"c","tasks":[{"name":"n","taskReferenceName":"n","type":"NOOP"}]}`
+	out, _ = d.edited(compact, "insertTasks", "/tasks/1", `{"name": "w", "taskReferenceName": "w", "type": "WAIT", "inputParameters": {"duration": "5s"}}`)
+	require.Equal(t, `{"name":"c","tasks":[{"name":"n","taskReferenceName":"n","type":"NOOP"},{"name":"w","taskReferenceName":"w","type":"WAIT","inputParameters":{"duration":"5s"}}]}`, out)
+	out, _ = d.edited(`{"name":"c","tasks":[]}`, "insertTasks", "/tasks/0", "[\n  "+noop+"\n]")
+	require.Equal(t, `{"name":"c","tasks":[{"name":"n","taskReferenceName":"n","type":"NOOP"}]}`, out)
+	spaced := `{"name": "c", "tasks": [{"name": "n", "taskReferenceName": "n", "type": "NOOP"}]}`
+	out, _ = d.edited(spaced, "insertTasks", "/tasks/0", noop)
+	require.Equal(t, `{"name": "c", "tasks": [{"name": "n", "taskReferenceName": "n_2", "type": "NOOP"}, {"name": "n", "taskReferenceName": "n", "type": "NOOP"}]}`, out)
+
+	// A one-line list in a pretty text (the engine library's style) gets
+	// the new task on the same line.
+	lib := "{\n  \"name\": \"l\",\n  \"tasks\": [\n    {\"name\": \"l\", \"taskReferenceName\": \"l\", \"type\": \"DO_WHILE\", \"loopCondition\": \"false\", \"loopOver\": [" + noop + "]}\n  ]\n}"
+	out, sel = d.edited(lib, "insertTasks", "/tasks/0/loopOver/1", `{"name": "m", "taskReferenceName": "m", "type": "NOOP"}`)
+	require.Equal(t, strings.Replace(lib, noop+"]", noop+`, {"name": "m", "taskReferenceName": "m", "type": "NOOP"}]`, 1), out)
+	require.Equal(t, "/tasks/0/loopOver/1", sel)
+
+	// Tabs and CRLF are kept.
+	tabs := "{\r\n\t\"name\": \"t\",\r\n\t\"tasks\": []\r\n}"
+	out, _ = d.edited(tabs, "insertTasks", "/tasks/0", noop)
+	require.Equal(t, "{\r\n\t\"name\": \"t\",\r\n\t\"tasks\": [\r\n\t\t{\r\n\t\t\t\"name\": \"n\",\r\n\t\t\t\"taskReferenceName\": \"n\",\r\n\t\t\t\"type\": \"NOOP\"\r\n\t\t}\r\n\t]\r\n}", out)
+
+	// A missing list is created in its task; a null one is replaced.
+	sw := "{\n  \"name\": \"s\",\n  \"tasks\": [\n    {\n      \"name\": \"s\",\n      \"taskReferenceName\": \"s\",\n      \"type\": \"SWITCH\",\n      \"defaultCase\": null\n    }\n  ]\n}"
+	out, sel = d.edited(sw, "insertTasks", "/tasks/0/defaultCase/0", noop)
+	require.Equal(t, strings.Replace(sw, `"defaultCase": null`, "\"defaultCase\": [\n        {\n          \"name\": \"n\",\n          \"taskReferenceName\": \"n\",\n          \"type\": \"NOOP\"\n        }\n      ]", 1), out)
+	require.Equal(t, "/tasks/0/defaultCase/0", sel)
+
+	// The new case and branch slots.
+	out, sel = d.edited(sw, "insertTasks", "/tasks/0/decisionCases", noop)
+	require.Equal(t, "/tasks/0/decisionCases/case_1/0", sel)
+	require.Equal(t, strings.Replace(sw, "null\n    }", "null,\n      \"decisionCases\": {\n        \"case_1\": [\n          {\n            \"name\": \"n\",\n            \"taskReferenceName\": \"n\",\n            \"type\": \"NOOP\"\n          }\n        ]\n      }\n    }", 1), out)
+	out, sel = d.edited(out, "insertTasks", "/tasks/0/decisionCases", `{"name": "m", "taskReferenceName": "m", "type": "NOOP"}`)
+	require.Equal(t, "/tasks/0/decisionCases/case_2/0", sel)
+	require.Contains(t, out, "        ],\n        \"case_2\": [\n          {\n            \"name\": \"m\",")
+	fork := `{"name":"f","tasks":[{"name":"f","taskReferenceName":"f","type":"FORK_JOIN","forkTasks":[[]]},{"name":"j","taskReferenceName":"j","type":"JOIN"}]}`
+	out, sel = d.edited(fork, "insertTasks", "/tasks/0/forkTasks", noop)
+	require.Equal(t, "/tasks/0/forkTasks/1/0", sel)
+	require.Equal(t, strings.Replace(fork, `[[]]`, `[[],[{"name":"n","taskReferenceName":"n","type":"NOOP"}]]`, 1), out)
+	noBranches := `{"name":"f","tasks":[{"name":"f","taskReferenceName":"f","type":"FORK_JOIN"},{"name":"j","taskReferenceName":"j","type":"JOIN"}]}`
+	out, sel = d.edited(noBranches, "insertTasks", "/tasks/0/forkTasks", noop)
+	require.Equal(t, "/tasks/0/forkTasks/0/0", sel)
+	require.Equal(t, strings.Replace(noBranches, `"FORK_JOIN"}`, `"FORK_JOIN","forkTasks":[[{"name":"n","taskReferenceName":"n","type":"NOOP"}]]}`, 1), out)
+}
+
+// TestInsertRenames pastes a block whose reference names the definition
+// already has: they and the references to them inside the block change,
+// references to tasks outside it do not.
+func TestInsertRenames(t *testing.T) {
+	t.Parallel()
+	d := newDocs(t)
+	text := `{"name": "r", "tasks": [
+		{"name": "a", "taskReferenceName": "loop", "type": "NOOP"}, {"name": "b", "taskReferenceName": "step", "type": "NOOP"},
+		{"name": "c", "taskReferenceName": "step_2", "type": "NOOP"}, {"name": "d", "taskReferenceName": "fork", "type": "NOOP"},
+		{"name": "e", "taskReferenceName": "join", "type": "NOOP"}, {"name": "f", "taskReferenceName": "other", "type": "NOOP"},
+		{"name": "g", "taskReferenceName": "loops", "type": "NOOP"}]}`
+	block := `[{"name": "fork", "taskReferenceName": "fork", "type": "FORK_JOIN", "forkTasks": [[
+	   {"name": "w", "taskReferenceName": "step", "type": "NOOP", "inputParameters": {"x": "${loop.output.iteration}", "y": "${other.output.z}", "z": "${loops.output}", "n": [9007199254740993]}}]]},
+	  {"name": "join", "taskReferenceName": "join", "type": "JOIN", "joinOn": ["step", "other"]},
+	  {"name": "loop", "taskReferenceName": "loop", "type": "DO_WHILE", "loopCondition": "if ($.loop['iteration'] < 3 && $.step.output.ok && $.other.x) { true; } else { false; }",
+	   "loopOver": [{"name": "i", "taskReferenceName": "inl", "type": "INLINE", "unknown": {"kept": 1.0e+2},
+	     "inputParameters": {"evaluatorType": "javascript", "expression": "$.step.x + $.loop.y", "step": "${step.output}"}}]},
+	  {"name": "s", "taskReferenceName": "sw", "type": "SWITCH", "evaluatorType": "javascript", "expression": "$.loop.z ? 'a' : 'b'",
+	   "decisionCases": {"a": [{"name": "n", "taskReferenceName": "fork", "type": "NOOP"}]}}]`
+	out, sel := d.edited(text, "insertTasks", "/tasks/7", block)
+	require.Equal(t, "/tasks/7", sel)
+	got := get(value(t, out), "/tasks").([]any)[7:]
+	want := value(t, `[{"name": "fork", "taskReferenceName": "fork_2", "type": "FORK_JOIN", "forkTasks": [[
+	   {"name": "w", "taskReferenceName": "step_3", "type": "NOOP", "inputParameters": {"x": "${loop_2.output.iteration}", "y": "${other.output.z}", "z": "${loops.output}", "n": [9007199254740993]}}]]},
+	  {"name": "join", "taskReferenceName": "join_2", "type": "JOIN", "joinOn": ["step_3", "other"]},
+	  {"name": "loop", "taskReferenceName": "loop_2", "type": "DO_WHILE", "loopCondition": "if ($.loop_2['iteration'] < 3 && $.step_3.output.ok && $.other.x) { true; } else { false; }",
+	   "loopOver": [{"name": "i", "taskReferenceName": "inl", "type": "INLINE", "unknown": {"kept": 1.0e+2},
+	     "inputParameters": {"evaluatorType": "javascript", "expression": "$.step.x + $.loop_2.y", "step": "${step_3.output}"}}]},
+	  {"name": "s", "taskReferenceName": "sw", "type": "SWITCH", "evaluatorType": "javascript", "expression": "$.loop_2.z ? 'a' : 'b'",
+	   "decisionCases": {"a": [{"name": "n", "taskReferenceName": "fork_3", "type": "NOOP"}]}}]`)
+	require.Equal(t, want, got)
+	// Numbers keep their text.
+	require.Contains(t, out, "9007199254740993")
+	require.Contains(t, out, "1.0e+2")
+	require.Empty(t, def{}.validate(t, out))
+}
+
+// TestForkBlock: a fork and the JOIN after it are one block to remove,
+// copy, move and duplicate, from either of the two.
+func TestForkBlock(t *testing.T) {
+	t.Parallel()
+	d := newDocs(t)
+	text := `{"name":"f","tasks":[{"name":"a","taskReferenceName":"a","type":"NOOP"},` +
+		`{"name":"f","taskReferenceName":"f","type":"FORK_JOIN","forkTasks":[[{"name":"b","taskReferenceName":"b","type":"NOOP"}],[]]},` +
+		`{"name":"j","taskReferenceName":"j","type":"JOIN","joinOn":["b"]},` +
+		`{"name":"c","taskReferenceName":"c","type":"NOOP"}]}`
+	fj := `{"name":"f","taskReferenceName":"f","type":"FORK_JOIN","forkTasks":[[{"name":"b","taskReferenceName":"b","type":"NOOP"}],[]]}, {"name":"j","taskReferenceName":"j","type":"JOIN","joinOn":["b"]}`
+	for _, p := range []string{"/tasks/1", "/tasks/2"} {
+		require.Equal(t, "["+fj+"]", d.str("blockText", text, p))
+		out, _ := d.edited(text, "removeTask", p)
+		require.Equal(t, `{"name":"f","tasks":[{"name":"a","taskReferenceName":"a","type":"NOOP"},{"name":"c","taskReferenceName":"c","type":"NOOP"}]}`, out)
+	}
+	// Removing a task in a branch removes only it.
+	out, _ := d.edited(text, "removeTask", "/tasks/1/forkTasks/0/0")
+	require.Contains(t, out, `"forkTasks":[[],[]]`)
+
+	// Moved to the top and to the end: both tasks, in one edit.
+	out, sel := d.edited(text, "moveTask", "/tasks/2", "/tasks/0")
+	require.Equal(t, "/tasks/0", sel)
+	require.Equal(t, `{"name":"f","tasks":[`+strings.ReplaceAll(fj, "}, {", "},{")+`,{"name":"a","taskReferenceName":"a","type":"NOOP"},{"name":"c","taskReferenceName":"c","type":"NOOP"}]}`, out)
+	out, sel = d.edited(text, "moveTask", "/tasks/1", "/tasks/4")
+	require.Equal(t, "/tasks/2", sel)
+	require.Equal(t, `{"name":"f","tasks":[{"name":"a","taskReferenceName":"a","type":"NOOP"},{"name":"c","taskReferenceName":"c","type":"NOOP"},`+strings.ReplaceAll(fj, "}, {", "},{")+`]}`, out)
+	// Onto itself: nothing changes.
+	for _, slot := range []string{"/tasks/1", "/tasks/2", "/tasks/3"} {
+		ej := d.must("moveTask", text, "/tasks/1", slot)
+		_, e := apply(t, text, ej)
+		require.Empty(t, e.Changes, slot)
+		require.Equal(t, "/tasks/1", *e.Select)
+	}
+	// Into itself: refused.
+	for _, slot := range []string{"/tasks/1/forkTasks/0/0", "/tasks/1/forkTasks/1/0", "/tasks/1/forkTasks", "/tasks/1/forkTasks/0/1"} {
+		for _, from := range []string{"/tasks/1", "/tasks/2"} {
+			_, err := d.call("moveTask", text, from, slot)
+			require.EqualError(t, err, "cannot move a task into itself", slot)
+		}
+	}
+	// A branch's task moved out, and back into the other branch.
+	out, sel = d.edited(text, "moveTask", "/tasks/1/forkTasks/0/0", "/tasks/1/forkTasks/1/0")
+	require.Equal(t, "/tasks/1/forkTasks/1/0", sel)
+	require.Contains(t, out, `"forkTasks":[[],[{"name":"b","taskReferenceName":"b","type":"NOOP"}]]`)
+	out, sel = d.edited(text, "moveTask", "/tasks/0", "/tasks/1/forkTasks/1/0")
+	require.Equal(t, "/tasks/0/forkTasks/1/0", sel)
+	require.Contains(t, out, `{"name":"f","tasks":[{"name":"f",`)
+
+	// Duplicated: both, renamed, the JOIN's joinOn following.
+	out, sel = d.edited(text, "duplicateTask", "/tasks/2")
+	require.Equal(t, "/tasks/3", sel)
+	require.Contains(t, out, `{"name":"f","taskReferenceName":"f_2","type":"FORK_JOIN","forkTasks":[[{"name":"b","taskReferenceName":"b_2","type":"NOOP"}],[]]},{"name":"j","taskReferenceName":"j_2","type":"JOIN","joinOn":["b_2"]}`)
+	require.Empty(t, def{}.validate(t, out))
+}
+
+// TestSwitchCases: removing a case's last task leaves the case; cases are
+// renamed in place.
+func TestSwitchCases(t *testing.T) {
+	t.Parallel()
+	d := newDocs(t)
+	text := "{\n  \"name\": \"s\",\n  \"tasks\": [\n    {\n      \"name\": \"s\",\n      \"taskReferenceName\": \"s\",\n      \"type\": \"SWITCH\",\n      \"evaluatorType\": \"value-param\",\n      \"expression\": \"k\",\n      \"decisionCases\": {\n        \"a\": [\n          " + noop + "\n        ],\n        \"b\": []\n      }\n    }\n  ]\n}"
+	out, sel := d.edited(text, "removeTask", "/tasks/0/decisionCases/a/0")
+	require.Equal(t, "", sel)
+	require.Equal(t, strings.Replace(text, "[\n          "+noop+"\n        ]", "[]", 1), out)
+	out, sel = d.edited(text, "renameMember", "/tasks/0/decisionCases", "a", "x/y")
+	require.Equal(t, "/tasks/0", sel)
+	require.Equal(t, strings.Replace(text, `"a": [`, `"x/y": [`, 1), out)
+	nodes, _ := taskNodes(t, out)
+	require.NotNil(t, nodes["/tasks/0/decisionCases/x~1y/0"])
+	_, err := d.call("renameMember", text, "/tasks/0/decisionCases", "a", "b")
+	require.EqualError(t, err, `/tasks/0/decisionCases already has a member "b"; pick another name`)
+	_, err = d.call("renameMember", text, "/tasks/0/decisionCases", "zz", "c")
+	require.EqualError(t, err, `/tasks/0/decisionCases has no member "zz"`)
+	// A task moved into the empty case, and out of the last one.
+	out, sel = d.edited(text, "moveTask", "/tasks/0/decisionCases/a/0", "/tasks/0/decisionCases/b/0")
+	require.Equal(t, "/tasks/0/decisionCases/b/0", sel)
+	require.Equal(t, value(t, `{"a": [], "b": [`+noop+`]}`), get(value(t, out), "/tasks/0/decisionCases"))
+}
+
+// TestSetMember sets, replaces and removes members, creating the objects
+// on the way.
+func TestSetMember(t *testing.T) {
+	t.Parallel()
+	d := newDocs(t)
+	text := "{\n  \"name\": \"m\",\n  \"tasks\": [\n    {\n      \"name\": \"h\",\n      \"taskReferenceName\": \"h\",\n      \"type\": \"HTTP\",\n      \"inputParameters\": null\n    }\n  ]\n}"
+	out, sel := d.edited(text, "setMember", "/tasks/0/inputParameters/http_request", "uri", `"https://example.com"`)
+	require.Equal(t, "/tasks/0", sel)
+	require.Equal(t, strings.Replace(text, "null", "{\n        \"http_request\": {\n          \"uri\": \"https://example.com\"\n        }\n      }", 1), out)
+	out2, _ := d.edited(out, "setMember", "/tasks/0/inputParameters/http_request", "method", `"GET"`)
+	require.Contains(t, out2, "\"uri\": \"https://example.com\",\n          \"method\": \"GET\"\n        }")
+	// Replaced where it is, keeping the other members' text.
+	out3, _ := d.edited(out2, "setMember", "/tasks/0/inputParameters/http_request", "uri", `"https://example.org/a"`)
+	require.Equal(t, strings.Replace(out2, "example.com", "example.org/a", 1), out3)
+	// Removed: the first, the last, the only one.
+	out4, _ := d.edited(out3, "setMember", "/tasks/0/inputParameters/http_request", "uri", nil)
+	require.Contains(t, out4, "\"http_request\": {\n          \"method\": \"GET\"\n        }")
+	out5, _ := d.edited(out4, "setMember", "/tasks/0/inputParameters/http_request", "method", nil)
+	require.Contains(t, out5, "\"http_request\": {}")
+	out6, _ := d.edited(out5, "setMember", "/tasks/0/inputParameters", "http_request", nil)
+	require.Contains(t, out6, "\"inputParameters\": {}")
+	// Removing what is not there changes nothing.
+	_, e := apply(t, text, d.must("setMember", text, "/tasks/0", "nothing", nil))
+	require.Empty(t, e.Changes)
+	// Workflow-level members select nothing.
+	out, sel = d.edited(text, "setMember", "", "description", `"d"`)
+	require.Equal(t, "", sel)
+	require.Equal(t, strings.Replace(text, "  ]\n}", "  ],\n  \"description\": \"d\"\n}", 1), out)
+	// What cannot be set says why.
+	_, err := d.call("setMember", text, "/name", "x", "1")
+	require.EqualError(t, err, `cannot set /name/x: /name is a string, not an object`)
+	_, err = d.call("setMember", text, "/tasks/0", "x", "{bad")
+	require.ErrorContains(t, err, "the value of x is not valid JSON")
+	_, err = d.call("setMember", "{", "", "x", "1")
+	require.ErrorContains(t, err, "the definition is not valid JSON")
+}
+
+// TestErrors: what cannot be done says what and why.
+func TestErrors(t *testing.T) {
+	t.Parallel()
+	d := newDocs(t)
+	text := `{"name": "e", "tasks": [` + noop + `]}`
+	for _, c := range []struct {
+		op   string
+		args []any
+		err  string
+	}{
+		{"insertTasks", []any{text, "/tasks/5", noop}, "/tasks has 1 tasks: cannot insert at 5"},
+		{"insertTasks", []any{text, "/tasks/x", noop}, `"/tasks/x" is not a slot: it ends in an index, /decisionCases or /forkTasks`},
+		{"insertTasks", []any{text, "/tasks/0/forkTasks/3/1", noop}, "/tasks/0/forkTasks/3 has no tasks yet: insert at /tasks/0/forkTasks/3/0"},
+		{"insertTasks", []any{text, "/name/0", noop}, "/name is a string, not a list of tasks"},
+		{"insertTasks", []any{text, "/tasks/9/decisionCases", noop}, "there is no task at /tasks/9 to add a case to"},
+		{"insertTasks", []any{text, "/tasks/0", "[]"}, "there are no tasks to insert"},
+		{"insertTasks", []any{text, "/tasks/0", "[1]"}, "a task is a JSON object, not a number"},
+		{"insertTasks", []any{text, "/tasks/0", "{"}, "the text of the tasks is not valid JSON (expected a member name in double quotes at offset 1); fix it first"},
+		{"insertTasks", []any{text, "tasks/0", noop}, `"tasks/0" is not a JSON pointer: it must start with /`},
+		{"removeTask", []any{text, "/tasks/1"}, "there is no task at /tasks/1"},
+		{"removeTask", []any{text, ""}, "there is no task at the top"},
+		{"removeTask", []any{`{"tasks": [3]}`, "/tasks/0"}, "/tasks/0 is a number, not a task"},
+		{"moveTask", []any{text, "/tasks/0", "/tasks/0/loopOver/0"}, "cannot move a task into itself"},
+		{"taskTemplate", []any{"SIMPLE", map[string]any{}}, "a SIMPLE task needs the name of a task definition"},
+		{"taskTemplate", []any{"SUB_WORKFLOW", nil}, "a SUB_WORKFLOW task needs the name of a workflow"},
+		{"taskTemplate", []any{"PLUGIN", map[string]any{"type": "hash"}}, `"hash" is not a plugin task type: those are upper case letters, digits and _`},
+		{"taskTemplate", []any{"KAFKA", nil}, `the palette has no "KAFKA" task`},
+	} {
+		_, err := d.call(c.op, c.args...)
+		require.EqualError(t, err, c.err, "%s%q", c.op, c.args)
+	}
+}
+
+// TestPaste reads what a person may paste as tasks.
+func TestPaste(t *testing.T) {
+	t.Parallel()
+	d := newDocs(t)
+	task := `{"name": "a", "taskReferenceName": "a", "big": 9007199254740993}`
+	for in, want := range map[string]string{
+		task:                              task,
+		" [" + task + ", " + noop + "]\n": "[" + task + ", " + noop + "]",
+		`{"name": "w", "version": 1, "tasks": [` + task + `]}`: "[" + task + "]",
+		`{"batonClipboard":1,"tasks":[` + task + `]}`:          "[" + task + "]",
+		`{"type": "NOOP"}`: `{"type": "NOOP"}`,
+	} {
+		var got string
+		require.NoError(t, json.Unmarshal([]byte(d.must("pastePayload", in)), &got), in)
+		require.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"hello", "", "3", `"x"`, "[]", "[1]", `{"name": "w"}`, `{"name": "w", "tasks": []}`, `{"batonClipboard":1,"tasks":{}}`, `[{"a": 1}]`, "{", `[` + task + `, 1]`} {
+		require.Equal(t, "null", d.must("pastePayload", in), in)
+	}
+}

@@ -574,7 +574,7 @@ function taskPointer(ptr: string): string {
 // scripts, JOIN joinOn entries. The edit selects the first inserted task.
 export function insertTasks(text: string, slot: string, tasks: string): Edit {
   const d = docOf(text);
-  const src = docOf(tasks, "the tasks");
+  const src = docOf(tasks, "the text of the tasks");
   const list = tasksOf(src);
   const r = new Renamer(src, list, docRefs(d));
   const p = place(d, slot, list.map((t) => r.task(t)));
