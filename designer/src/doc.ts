@@ -365,7 +365,8 @@ class Renamer {
       if (used.has(old)) {
         const name = uniqueRef(old, used);
         this.names.set(r, name);
-        if (!seen.has(old)) this.refs.set(old, name);
+        // ${workflow...} reads the workflow, whatever a task is called.
+        if (!seen.has(old) && old !== "workflow") this.refs.set(old, name);
         used.add(name);
       } else used.add(old);
       seen.add(old);
