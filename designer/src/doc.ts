@@ -268,9 +268,9 @@ function write(d: Doc, o: Out, ind: string, compact: boolean): string {
     return "{" + d.nl + body.join("," + d.nl) + d.nl + ind + "}";
   }
   if (o.items.length === 0) return "[]";
+  if (compact) return "[" + o.items.map((i) => write(d, i, "", true)).join("," + d.sp) + "]";
   // Short lists of scalars and empty lists (joinOn, items, a fork's new
   // branches) read best on one line.
-  if (compact) return "[" + o.items.map((i) => write(d, i, "", true)).join("," + d.sp) + "]";
   if (o.items.every((i) => "raw" in i || ("items" in i ? i.items : i.members).length === 0)) {
     const line = "[" + o.items.map((i) => write(d, i, "", true)).join(", ") + "]";
     if (line.length < 64) return line;
