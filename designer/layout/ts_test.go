@@ -6,13 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/dop251/goja"
-	"github.com/evanw/esbuild/pkg/api"
 	"github.com/stretchr/testify/require"
 
+	"github.com/batonhq/baton/designer/internal/tsrun"
 	"github.com/batonhq/baton/designer/layout"
 	"github.com/batonhq/baton/sdk/workflow"
 )
@@ -29,34 +28,8 @@ const (
 	tsLibrary  = "../../server/internal/engine/testdata/library"
 )
 
-// bundleTS bundles layout.ts once per test binary into a script that sets
-// the global batonLayout.
-var bundleTS = sync.OnceValues(func() (string, error) {
-	r := api.Build(api.BuildOptions{
-		EntryPoints: []string{tsEntry},
-		Bundle:      true,
-		Write:       false,
-		Target:      api.ES2020,
-		Format:      api.FormatIIFE,
-		GlobalName:  "batonLayout",
-		Platform:    api.PlatformBrowser,
-		LogLevel:    api.LogLevelSilent,
-	})
-	if len(r.Errors) > 0 {
-		var b strings.Builder
-		for _, m := range r.Errors {
-			if m.Location != nil {
-				fmt.Fprintf(&b, "%s:%d:%d: ", m.Location.File, m.Location.Line, m.Location.Column)
-			}
-			fmt.Fprintln(&b, m.Text)
-		}
-		return "", fmt.Errorf("bundling %s:\n%s", tsEntry, b.String())
-	}
-	if len(r.OutputFiles) != 1 {
-		return "", fmt.Errorf("bundling %s: %d output files, want 1", tsEntry, len(r.OutputFiles))
-	}
-	return string(r.OutputFiles[0].Contents), nil
-})
+// tsScript is the port, bundled to set the global batonLayout.
+var tsScript = tsrun.Script{Entry: tsEntry, Global: "batonLayout"}
 
 // tsLayout returns a function that lays out a definition's JSON with the
 // TypeScript port and returns toJSON of the graph. It has its own goja
@@ -96,12 +69,7 @@ func tsRuntime(tb testing.TB) (parsed, literal func(def string) string) {
 // tsVM returns a goja runtime that has run the bundle.
 func tsVM(tb testing.TB) *goja.Runtime {
 	tb.Helper()
-	src, err := bundleTS()
-	require.NoError(tb, err)
-	vm := goja.New()
-	_, err = vm.RunScript("layout.js", src)
-	require.NoError(tb, err)
-	return vm
+	return tsrun.VM(tb, tsScript)
 }
 
 // goLayout lays out a definition's JSON with Layout, as the goldens are
@@ -417,7 +385,7 @@ func TestTSExecutions(t *testing.T) {
 // and toJSON around it as the tests run it. A browser's JIT is far faster
 // (node runs the layout in about 2 ms).
 func BenchmarkTSLayoutLarge500(b *testing.B) {
-	src, err := bundleTS()
+	src, err := tsrun.Bundle(tsScript.Entry, tsScript.Global)
 	require.NoError(b, err)
 	def, err := os.ReadFile(filepath.Join(tsFixtures, "large_500.json"))
 	require.NoError(b, err)

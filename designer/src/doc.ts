@@ -23,6 +23,24 @@ import type { Change, Edit } from "./edit";
 import { parse, JSONSyntaxError, type JNode } from "./jsontext";
 import { escapePointer } from "./layout";
 
+// Regular expressions are compiled once: goja compiles a literal each time
+// it is evaluated, which costs more than the edit.
+const spacedRe = /":\s/;
+const indentRe = /\n([ \t]+)\S/g;
+const countRe = /_\d+$/;
+const exprRe = /\$\{([A-Za-z0-9_-]+)(\.(?:input|output)\b)/g;
+const dollarRe = /\$\.([A-Za-z0-9_-]+)([.[])/g;
+const refCharsRe = /[^A-Za-z0-9_-]+/g;
+const edgeUnderscoresRe = /^_+|_+$/g;
+const pluginTypeRe = /^[A-Z][A-Z0-9_]*$/;
+
+// isIndex reports whether a pointer token is an array index.
+function isIndex(tok: string): boolean {
+  if (tok === "" || (tok.length > 1 && tok[0] === "0")) return false;
+  for (let i = 0; i < tok.length; i++) if (tok[i] < "0" || tok[i] > "9") return false;
+  return true;
+}
+
 // ---- Reading the text ----
 
 // Doc is a text parsed once, with its style.
@@ -37,7 +55,7 @@ class Doc {
     this.unit = indentUnit(text);
     this.nl = text.includes("\r\n") ? "\r\n" : "\n";
     // A text written without spaces after ':' keeps being so.
-    this.sp = /":\s/.test(text) || !/":/.test(text) ? " " : "";
+    this.sp = spacedRe.test(text) || !text.includes('":') ? " " : "";
   }
 
   // chain returns the nodes from the root down to ptr, as far as they
@@ -71,8 +89,12 @@ class Doc {
   }
 
   startsLine(pos: number): boolean {
-    const s = this.text.lastIndexOf("\n", pos - 1) + 1;
-    return /^[ \t]*$/.test(this.text.slice(s, pos));
+    for (let i = pos - 1; i >= 0; i--) {
+      const c = this.text[i];
+      if (c === "\n") return true;
+      if (c !== " " && c !== "\t") return false;
+    }
+    return true;
   }
 
   // compact reports whether new content of a container goes on one line:
@@ -91,6 +113,23 @@ class Doc {
   }
 }
 
+// docOf returns the Doc of a text; the last few are kept, as the canvas
+// asks about one text many times (every slot a drag passes over).
+const recent: Doc[] = [];
+function docOf(text: string, what?: string): Doc {
+  const i = recent.findIndex((d) => d.text === text);
+  if (i >= 0) {
+    const d = recent[i];
+    recent.splice(i, 1);
+    recent.unshift(d);
+    return d;
+  }
+  const d = new Doc(text, what);
+  recent.unshift(d);
+  if (recent.length > 4) recent.pop();
+  return d;
+}
+
 function parseOrThrow(text: string, what: string): JNode {
   try {
     return parse(text);
@@ -104,7 +143,8 @@ function parseOrThrow(text: string, what: string): JNode {
 // when no line is indented.
 function indentUnit(text: string): string {
   let unit = "";
-  const re = /\n([ \t]+)\S/g;
+  const re = indentRe;
+  re.lastIndex = 0;
   let m: RegExpExecArray | null;
   let n = 0;
   while ((m = re.exec(text)) !== null && n++ < 200) {
@@ -120,7 +160,7 @@ function tokens(ptr: string): string[] {
   return ptr
     .slice(1)
     .split("/")
-    .map((t) => t.replace(/~1/g, "/").replace(/~0/g, "~"));
+    .map((t) => t.split("~1").join("/").split("~0").join("~"));
 }
 
 function parentPointer(ptr: string): string {
@@ -138,7 +178,7 @@ function child(n: JNode, tok: string): JNode | undefined {
     for (let i = n.children.length - 1; i >= 0; i--) if (n.children[i].key === tok) return n.children[i];
     return undefined;
   }
-  if (n.kind === "array" && /^(0|[1-9]\d*)$/.test(tok)) return n.children[Number(tok)];
+  if (n.kind === "array" && isIndex(tok)) return n.children[Number(tok)];
   return undefined;
 }
 
@@ -228,9 +268,13 @@ function write(d: Doc, o: Out, ind: string, compact: boolean): string {
     return "{" + d.nl + body.join("," + d.nl) + d.nl + ind + "}";
   }
   if (o.items.length === 0) return "[]";
-  // Short lists of scalars (joinOn, items) read best on one line.
-  const short = o.items.every((i) => "raw" in i) && o.items.reduce((n, i) => n + (i as { raw: string }).raw.length + 2, 0) < 64;
-  if (compact || short) return "[" + o.items.map((i) => write(d, i, "", true)).join("," + (compact ? d.sp : " ")) + "]";
+  if (compact) return "[" + o.items.map((i) => write(d, i, "", true)).join("," + d.sp) + "]";
+  // Short lists of scalars and empty lists (joinOn, items, a fork's new
+  // branches) read best on one line.
+  if (o.items.every((i) => "raw" in i || ("items" in i ? i.items : i.members).length === 0)) {
+    const line = "[" + o.items.map((i) => write(d, i, "", true)).join(", ") + "]";
+    if (line.length < 64) return line;
+  }
   return "[" + d.nl + o.items.map((i) => inner + write(d, i, inner, false)).join("," + d.nl) + d.nl + ind + "]";
 }
 
@@ -294,9 +338,9 @@ function describe(n: JNode): string {
 // already ends in _N counts up from its base), at most 128 characters and
 // never ending in __N, which names a loop's iterations.
 function uniqueRef(ref: string, used: Set<string>): string {
-  let base = ref.replace(/_\d+$/, "");
+  let base = ref.replace(countRe, "");
   if (base === "") base = ref;
-  const join = /[_-]$/.test(base) ? "" : "_";
+  const join = base.endsWith("_") || base.endsWith("-") ? "" : "_";
   for (let n = 2; ; n++) {
     const suffix = join + n;
     const cand = base.slice(0, 128 - suffix.length) + suffix;
@@ -321,7 +365,8 @@ class Renamer {
       if (used.has(old)) {
         const name = uniqueRef(old, used);
         this.names.set(r, name);
-        if (!seen.has(old)) this.refs.set(old, name);
+        // ${workflow...} reads the workflow, whatever a task is called.
+        if (!seen.has(old) && old !== "workflow") this.refs.set(old, name);
         used.add(name);
       } else used.add(old);
       seen.add(old);
@@ -384,7 +429,7 @@ class Renamer {
   private exprs(s: JNode): string {
     const text = this.d.raw(s);
     if (this.refs.size === 0) return text;
-    return text.replace(/\$\{([A-Za-z0-9_-]+)(?=\.(?:input|output)\b)/g, (m, ref: string) => (this.refs.has(ref) ? "${" + this.refs.get(ref) : m));
+    return text.replace(exprRe, (m, ref: string, rest: string) => (this.refs.has(ref) ? "${" + this.refs.get(ref) + rest : m));
   }
 
   // dollars rewrites $.ref. and $.ref[ in a script, where $ holds the
@@ -392,7 +437,7 @@ class Renamer {
   // input parameters is that parameter and stays.
   private dollars(text: string, params: Set<string>): string {
     if (this.refs.size === 0) return text;
-    return text.replace(/\$\.([A-Za-z0-9_-]+)(?=[.[])/g, (m, ref: string) => (this.refs.has(ref) && !params.has(ref) ? "$." + this.refs.get(ref) : m));
+    return text.replace(dollarRe, (m, ref: string, rest: string) => (this.refs.has(ref) && !params.has(ref) ? "$." + this.refs.get(ref) + rest : m));
   }
 }
 
@@ -439,7 +484,7 @@ function place(d: Doc, slot: string, tasks: Out[]): { change: Change; select: st
     }
     return { change: setAt(d, slot, { items: [{ items: tasks }] }), select: slot + "/0/0" };
   }
-  if (!/^(0|[1-9]\d*)$/.test(last)) throw new Error(`${JSON.stringify(slot)} is not a slot: it ends in an index, /decisionCases or /forkTasks`);
+  if (!isIndex(last)) throw new Error(`${JSON.stringify(slot)} is not a slot: it ends in an index, /decisionCases or /forkTasks`);
   const index = Number(last);
   const chain = d.chain(owner);
   const arr = chain.length - 1 === tokens(owner).length ? chain[chain.length - 1] : undefined;
@@ -466,7 +511,7 @@ function blockOf(d: Doc, ptr: string): Block {
   const listPtr = parentPointer(ptr);
   const list = d.node(listPtr);
   const idx = lastToken(ptr);
-  if (ptr === "" || !list || list.kind !== "array" || !/^(0|[1-9]\d*)$/.test(idx) || Number(idx) >= list.children.length) {
+  if (ptr === "" || !list || list.kind !== "array" || !isIndex(idx) || Number(idx) >= list.children.length) {
     throw new Error(`there is no task at ${ptr || "the top"}`);
   }
   let index = Number(idx);
@@ -502,7 +547,7 @@ function taskPointer(ptr: string): string {
   let out = "";
   let cur = "";
   let i = 0;
-  const idx = (t: string | undefined) => t !== undefined && /^(0|[1-9]\d*)$/.test(t);
+  const idx = (t: string | undefined) => t !== undefined && isIndex(t);
   if (toks[0] !== "tasks" || !idx(toks[1])) return "";
   cur = "/tasks/" + toks[1];
   out = cur;
@@ -529,8 +574,8 @@ function taskPointer(ptr: string): string {
 // any string, $.ref in a DO_WHILE's loopCondition and in INLINE and SWITCH
 // scripts, JOIN joinOn entries. The edit selects the first inserted task.
 export function insertTasks(text: string, slot: string, tasks: string): Edit {
-  const d = new Doc(text);
-  const src = new Doc(tasks, "the tasks");
+  const d = docOf(text);
+  const src = docOf(tasks, "the text of the tasks");
   const list = tasksOf(src);
   const r = new Renamer(src, list, docRefs(d));
   const p = place(d, slot, list.map((t) => r.task(t)));
@@ -540,7 +585,7 @@ export function insertTasks(text: string, slot: string, tasks: string): Edit {
 // removeTask removes the block of the task at pointer: the task, or a fork
 // and its JOIN. An emptied SWITCH case or branch stays, empty.
 export function removeTask(text: string, pointer: string): Edit {
-  const d = new Doc(text);
+  const d = docOf(text);
   const b = blockOf(d, pointer);
   return { changes: [removeAt(b.list, b.index, b.index + b.n)] };
 }
@@ -548,7 +593,7 @@ export function removeTask(text: string, pointer: string): Edit {
 // moveTask moves the block of the task at from to a slot, in one edit; its
 // reference names stay. A slot inside the block is refused.
 export function moveTask(text: string, from: string, slot: string): Edit {
-  const d = new Doc(text);
+  const d = docOf(text);
   const b = blockOf(d, from);
   const first = b.listPtr + "/" + b.index;
   // target is the list or the task the slot is in.
@@ -558,7 +603,7 @@ export function moveTask(text: string, from: string, slot: string): Edit {
     const p = b.listPtr + "/" + (b.index + i);
     if (target === p || target.startsWith(p + "/")) throw new Error("cannot move a task into itself");
   }
-  if (/^(0|[1-9]\d*)$/.test(last) && target === b.listPtr) {
+  if (isIndex(last) && target === b.listPtr) {
     const to = Number(last);
     if (to >= b.index && to <= b.index + b.n) return { changes: [], select: first };
   }
@@ -573,7 +618,7 @@ export function moveTask(text: string, from: string, slot: string): Edit {
 // duplicateTask copies the block of the task at pointer right after it,
 // with unique reference names, and selects the copy.
 export function duplicateTask(text: string, pointer: string): Edit {
-  const d = new Doc(text);
+  const d = docOf(text);
   const b = blockOf(d, pointer);
   return insertTasks(text, b.listPtr + "/" + (b.index + b.n), blockText(text, pointer));
 }
@@ -581,7 +626,7 @@ export function duplicateTask(text: string, pointer: string): Edit {
 // blockText is the block of the task at pointer as a JSON array of its raw
 // tasks' text (for the clipboard).
 export function blockText(text: string, pointer: string): string {
-  const d = new Doc(text);
+  const d = docOf(text);
   return "[" + blockTasks(blockOf(d, pointer)).map((t) => d.raw(t)).join(", ") + "]";
 }
 
@@ -591,7 +636,7 @@ export function blockText(text: string, pointer: string): string {
 // missing (/tasks/2/inputParameters). The edit selects the task the object
 // is in, so the inspector keeps its task.
 export function setMember(text: string, objectPointer: string, key: string, value: string | undefined): Edit {
-  const d = new Doc(text);
+  const d = docOf(text);
   const select = taskPointer(objectPointer);
   const ptr = objectPointer + "/" + escapePointer(key);
   if (value === undefined) {
@@ -609,7 +654,7 @@ export function setMember(text: string, objectPointer: string, key: string, valu
 // renameMember renames a member of the object at objectPointer (a SWITCH
 // case), keeping its place and value.
 export function renameMember(text: string, objectPointer: string, oldKey: string, newKey: string): Edit {
-  const d = new Doc(text);
+  const d = docOf(text);
   const obj = d.node(objectPointer);
   if (!obj || obj.kind !== "object") throw new Error(`there is no object at ${objectPointer || "the top"}`);
   const m = child(obj, oldKey);
@@ -664,7 +709,7 @@ export interface TemplateOptions {
 
 // refOf makes a reference name from a name: its letters, digits, _ and -.
 function refOf(name: string, fallback: string): string {
-  const r = name.replace(/[^A-Za-z0-9_-]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 100);
+  const r = name.replace(refCharsRe, "_").replace(edgeUnderscoresRe, "").slice(0, 100);
   return r === "" || r === "workflow" ? fallback : r;
 }
 
@@ -760,7 +805,7 @@ export function taskTemplate(type: string, opts: TemplateOptions = {}): string {
     }
     case "PLUGIN": {
       const typ = (opts.type || "").trim();
-      if (!/^[A-Z][A-Z0-9_]*$/.test(typ)) throw new Error(`${JSON.stringify(typ)} is not a plugin task type: those are upper case letters, digits and _`);
+      if (!pluginTypeRe.test(typ)) throw new Error(`${JSON.stringify(typ)} is not a plugin task type: those are upper case letters, digits and _`);
       const ref = typ.toLowerCase();
       tasks = [task(ref, ref, typ, { inputParameters: {} })];
       break;

@@ -1,0 +1,6 @@
+//go:build !race
+
+package designer_test
+
+// raceDetector tells whether the tests run with -race.
+const raceDetector = false
