@@ -97,7 +97,7 @@ const diffBase = `{
 }`
 
 // refs lists the reference names of a diff's entries.
-func refs(ts []taskRef) []string {
+func refsOf(ts []taskRef) []string {
 	out := []string{}
 	for _, t := range ts {
 		out = append(out, t.Ref)
@@ -119,7 +119,7 @@ func TestDiffUnchanged(t *testing.T) {
 func TestDiffNewWorkflow(t *testing.T) {
 	t.Parallel()
 	d := diffTS(t)("", diffBase)
-	require.Equal(t, []string{"fetch", "route", "on_a", "on_b", "loop", "step", "last"}, refs(d.Added))
+	require.Equal(t, []string{"fetch", "route", "on_a", "on_b", "loop", "step", "last"}, refsOf(d.Added))
 	require.Equal(t, "/tasks/1/decisionCases/a/0", d.Added[2].Path)
 	require.Equal(t, "WAIT", d.Added[2].Type)
 	require.Equal(t, []string{"description", "inputParameters", "name", "timeoutSeconds", "version"}, d.Workflow)
@@ -141,7 +141,7 @@ func TestDiffChangedMembers(t *testing.T) {
 	require.Empty(t, d.Added)
 	require.Empty(t, d.Removed)
 	require.Empty(t, d.Moved)
-	require.Equal(t, []string{"fetch", "loop"}, refs(d.Changed))
+	require.Equal(t, []string{"fetch", "loop"}, refsOf(d.Changed))
 	require.Equal(t, []string{"inputParameters.limit", "inputParameters.url"}, d.Changed[0].Members)
 	require.Equal(t, []string{"loopCondition"}, d.Changed[1].Members)
 	require.Equal(t, "/tasks/2", d.Changed[1].Path)
@@ -149,14 +149,14 @@ func TestDiffChangedMembers(t *testing.T) {
 
 	// A nested task's change is its own, not its parent's.
 	d = diff(diffBase, strings.Replace(diffBase, `"taskReferenceName": "step", "type": "INLINE"`, `"taskReferenceName": "step", "type": "INLINE", "optional": true`, 1))
-	require.Equal(t, []string{"step"}, refs(d.Changed))
+	require.Equal(t, []string{"step"}, refsOf(d.Changed))
 	require.Equal(t, []string{"optional"}, d.Changed[0].Members)
 	require.Equal(t, "/tasks/2/loopOver/0", d.Changed[0].Path)
 
 	// A member that appears, one that goes, and a member of the workflow gone.
 	d = diff(diffBase, strings.NewReplacer(`"type": "SET_VARIABLE"`, `"type": "SET_VARIABLE", "inputParameters": {"x": 1}`,
 		`"evaluatorType": "value-param", `, "", `"description": "ships orders",`, "").Replace(diffBase))
-	require.Equal(t, []string{"route", "last"}, refs(d.Changed))
+	require.Equal(t, []string{"route", "last"}, refsOf(d.Changed))
 	require.Equal(t, []string{"evaluatorType"}, d.Changed[0].Members)
 	require.Equal(t, []string{"inputParameters"}, d.Changed[1].Members)
 	require.Equal(t, []string{"description"}, d.Workflow)
@@ -173,11 +173,11 @@ func TestDiffAddedRemoved(t *testing.T) {
                        "b": [{"name": "on_b", "taskReferenceName": "on_b", "type": "WAIT"}]`, `, "c": []`,
 	).Replace(diffBase)
 	d := diff(diffBase, after)
-	require.Equal(t, []string{"new"}, refs(d.Added))
+	require.Equal(t, []string{"new"}, refsOf(d.Added))
 	require.Equal(t, "/tasks/0", d.Added[0].Path)
-	require.Equal(t, []string{"on_b"}, refs(d.Removed))
+	require.Equal(t, []string{"on_b"}, refsOf(d.Removed))
 	require.Equal(t, "/tasks/1/decisionCases/b/0", d.Removed[0].Path, "a removed task has its pointer before")
-	require.Equal(t, []string{"route"}, refs(d.Changed))
+	require.Equal(t, []string{"route"}, refsOf(d.Changed))
 	require.Equal(t, []string{"decisionCases"}, d.Changed[0].Members)
 	require.Empty(t, d.Moved, "%+v", d.Moved)
 }
@@ -202,12 +202,12 @@ func TestDiffMoved(t *testing.T) {
 	d := diff(diffBase, after)
 	require.Empty(t, d.Added)
 	require.Empty(t, d.Removed)
-	require.Equal(t, []string{"route", "fetch", "last"}, refs(d.Moved))
+	require.Equal(t, []string{"route", "fetch", "last"}, refsOf(d.Moved))
 	require.Equal(t, "/tasks/2/loopOver/1", d.Moved[2].Path)
 	require.Equal(t, "/tasks/3", d.Moved[2].From)
 	// The loop's body lists another task: the loop changed too; the
 	// moved tasks themselves did not.
-	require.Equal(t, []string{"loop"}, refs(d.Changed))
+	require.Equal(t, []string{"loop"}, refsOf(d.Changed))
 	require.Equal(t, []string{"loopOver"}, d.Changed[0].Members)
 	require.Empty(t, d.Workflow)
 }

@@ -142,7 +142,8 @@ export class CanvasEditor {
       return;
     }
     const hadFocus = this.d.canvas.contains(document.activeElement) || this.d.root.querySelector("[data-palette]")!.contains(document.activeElement);
-    this.d.apply(e, label);
+    if (e.changes.length === 0) this.d.select(e.select ?? this.d.selection); // a move onto itself: no history step
+    else this.d.apply(e, label);
     if (hadFocus) this.focusSelected();
   }
 
