@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/stretchr/testify/require"
@@ -195,11 +196,25 @@ func TestDesignerBuildWithMouse(t *testing.T) {
 	header := eval[[]float64](b, fmt.Sprintf(`(() => { const r = document.querySelector('[data-canvas] g.node[data-path=%q] > rect').getBoundingClientRect(); return [r.x + 30, r.y + 10]; })()`, loop))
 	b.do(chromedp.MouseClickXY(header[0], header[1]))
 	require.Equal(t, loop, eval[string](b, `window.batonDesigner.selection`))
+	// The copy goes to the system clipboard (the browser lets this origin
+	// read and write it, as a person's would after a prompt).
+	for _, name := range []string{"clipboard-read", "clipboard-write"} {
+		_, err := chromedp.CallBrowser(b.ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+			Permission: &cdpbrowser.PermissionDescriptor{Name: name}, Setting: cdpbrowser.PermissionSettingGranted, Origin: srv.URL()})
+		require.NoError(t, err)
+	}
 	b.do(chromedp.Click(`[data-edit-bar] [data-copy]`))
 	b.waitFor(`document.querySelector("[data-designer]").dataset.copied`, 5*time.Second)
+	clip, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
+	require.NoError(t, err)
+	require.Contains(t, clip, `{"batonClipboard":1,"tasks":[`)
+	require.Contains(t, clip, `"C_UPPER"`)
 	registerRaw(t, srv.URL(), fmt.Sprintf(`{"name": "other", "version": 1, "schemaVersion": 2, "tasks": [
 		{"name": "%[1]s", "taskReferenceName": "%[1]s", "type": "SET_VARIABLE", "inputParameters": {"seen": true}}]}`, loopRef))
 	openDesigner(t, b, "/designer/other/1")
+	// What this origin keeps for browsers that refuse the clipboard is
+	// dropped: the paste reads the system clipboard.
+	b.do(chromedp.Evaluate[chromedp.Void](`localStorage.clear()`))
 	b.do(chromedp.Click(`[data-canvas] circle.slot[data-path="/tasks/1"]`))
 	b.do(chromedp.Click(`[data-edit-bar] [data-paste]`))
 	b.waitFor(`window.batonDesigner.def.tasks.length === 2`, 5*time.Second)
@@ -330,6 +345,17 @@ func TestDesignerBuildWithKeyboard(t *testing.T) {
 	b.do(chromedp.KeyEvent(kb.ArrowUp, chromedp.KeyModifiers(chromedp.ModifierAlt)))
 	b.waitFor(fmt.Sprintf(`window.batonDesigner.def.tasks[0].forkTasks[1][0].loopOver[0].taskReferenceName === "c_upper_2"`), 5*time.Second)
 	b.do(chromedp.KeyEvent("z", chromedp.KeyModifiers(chromedp.ModifierCtrl)), chromedp.KeyEvent("z", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+	b.waitFor(fmt.Sprintf(`window.batonDesigner.text === %q`, built), 5*time.Second)
+
+	// Ctrl+C on the loop and Ctrl+V on the slot after the fork paste a
+	// copy with names of its own; Ctrl+Z takes it back.
+	tabTo(b, fmt.Sprintf(`[data-canvas] g.node[data-path=%q]`, loop))
+	b.do(chromedp.KeyEvent("c", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+	b.waitFor(`document.querySelector("[data-designer]").dataset.copied`, 5*time.Second)
+	tabTo(b, `[data-canvas] circle.slot[data-path="/tasks/2"]`)
+	b.do(chromedp.KeyEvent("v", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+	b.waitFor(`window.batonDesigner.def.tasks.length === 3 && window.batonDesigner.def.tasks[2].taskReferenceName === "loop_2"`, 5*time.Second)
+	b.do(chromedp.KeyEvent("z", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
 	b.waitFor(fmt.Sprintf(`window.batonDesigner.text === %q`, built), 5*time.Second)
 
 	// Ctrl+S saves; the confirmation takes Enter.
