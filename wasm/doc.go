@@ -146,7 +146,7 @@
 // before its plugin runs, and the wait is not charged to its deadline,
 // which starts when it first runs and is wall time from then on. A task
 // that runs a couple of milliseconds while others wait yields its slot to
-// them, at a function entry or loop iteration, and goes on after them;
+// them, at a loop iteration or a function call, and goes on after them;
 // calls blocked in a host function (http_fetch, kv_*, progress, a sleep)
 // hold no slot. A plugin that spins therefore slows the others by a slice,
 // not by its deadline.
