@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -11,7 +12,8 @@ import (
 // any of them is refused.
 const (
 	// InterruptExport is the mutable i32 global that, once set to FlagStop,
-	// makes the guest trap at its next function entry or loop iteration.
+	// makes the guest trap at its next check (a loop iteration, or the
+	// entry of a function that calls outside its loops).
 	InterruptExport = "baton.interrupt"
 	// StartExport is the module's start function, if it had one. Instrument
 	// removes the start section so that the host can run the start function
@@ -97,13 +99,15 @@ const (
 
 // Stats says what Instrument inserted.
 type Stats struct {
-	Functions int      // defined functions, each given a check at entry
-	Loops     int      // loop opcodes, each given a check at the top of its body
-	Dropped   []string // custom sections dropped because they point into the code
+	Functions   int      // defined functions
+	EntryChecks int      // functions given a check at entry: those with a call outside every loop
+	Loops       int      // loop opcodes, each given a check at the top of its body
+	Dropped     []string // custom sections dropped because they point into the code
 }
 
-// Instrument returns a copy of the wasm module bin in which every defined
-// function and every loop body starts with a check. The check first traps if
+// Instrument returns a copy of the wasm module bin in which every loop body
+// starts with a check, and so does every defined function that has a call
+// outside all of its loops. The check first traps if
 // a new global, exported as InterruptExport, is FlagStop (or yields if it is
 // FlagYield, below); then it counts down
 // a second new global, $fuel, and every ChecksPerYield checks exits to Go
@@ -142,18 +146,27 @@ type Stats struct {
 //	end
 //
 // A host that sets the interrupt global to FlagStop from another goroutine
-// thus makes the guest trap at its next call or loop iteration: no runaway, loop
-// or loop-free recursion, outlives its deadline by more than one iteration
-// of its longest loop body (whose bulk operations are bounded by its memory
-// cap). The flag is read at every check, not only at the exits to Go: a loop
-// whose body is one large memory.fill would run ChecksPerYield bodies between
-// two exits, which is minutes. For the same reason bulk memory and table
-// operations take fuel by their size (see meterCode), through a third new
-// global, $scratch, so that the exits to Go stay microseconds apart.
+// thus makes the guest trap at its next check: no runaway, loop or loop-free
+// recursion, outlives its deadline by more than one iteration of its longest
+// loop body (whose bulk operations are bounded by its memory cap) or the run
+// of a function up to its first check. The flag is read at every check, not
+// only at the exits to Go: a loop whose body is one large memory.fill would
+// run ChecksPerYield bodies between two exits, which is minutes. For the same
+// reason bulk memory and table operations take fuel by their size (see
+// meterCode), through a third new global, $scratch, so that the exits to Go
+// stay microseconds apart.
 //
-// A host that sets it to FlagYield makes the guest call into Go at its next
-// check without trapping: memory.grow by one page, with a fourth new global,
-// exported as YieldingExport, set to 1 around it. A host whose memory
+// A function needs no check at entry when each of its calls is inside a
+// loop, whose check then runs before the call (wasm cannot branch into a
+// loop but through its top), nor when it makes no call, since it then runs
+// straight-line code and loops only: every cycle of the program, a loop or a
+// recursion, still passes a check. Go's wasm code wraps the body of every
+// function that branches in one loop (its jumps between basic blocks go
+// through that loop's top), so three Go functions in four need none.
+//
+// A host that sets the interrupt global to FlagYield makes the guest call
+// into Go at its next check without trapping: memory.grow by one page, with
+// a fourth new global, exported as YieldingExport, set to 1 around it. A host whose memory
 // allocator sees a grow while that global is 1 knows it for a yield, does
 // what it yields for (gives the CPU to another plugin), resets the interrupt
 // global and fails the grow, so that memory is unchanged and the guest goes
@@ -360,7 +373,7 @@ func Instrument(bin []byte) ([]byte, Stats, error) {
 	return out, st, nil
 }
 
-// checkCode is the check inserted at function entries and loop headers
+// checkCode is the check inserted at loop headers and function entries
 // (see Instrument).
 func checkCode(interrupt, fuel, yielding uint32) []byte {
 	c := appendU32([]byte{opGlobalGet}, interrupt)
@@ -390,7 +403,7 @@ const (
 
 // inserts is what Instrument inserts into function bodies.
 type inserts struct {
-	check      []byte // at function entries and loop headers
+	check      []byte // at loop headers and function entries
 	meterMem   []byte // before memory.init, memory.copy and memory.fill
 	meterTable []byte // before table.init, table.copy, table.grow and table.fill
 }
@@ -607,9 +620,10 @@ func checkExports(r *reader) error {
 	return nil
 }
 
-// instrumentCode rewrites the code section: each body gets check after its
-// local declarations and after every loop opcode, and a new size. globals is
-// the number of globals the module had.
+// instrumentCode rewrites the code section: each body gets check after
+// every loop opcode, and after its local declarations if it has a call
+// outside its loops, and a new size. globals is the number of globals the
+// module had.
 func instrumentCode(sec []byte, importedFuncs, globals uint32, ins *inserts, st *Stats) ([]byte, error) {
 	r := &reader{b: sec}
 	n, err := r.u32()
@@ -628,13 +642,16 @@ func instrumentCode(sec []byte, importedFuncs, globals uint32, ins *inserts, st 
 		if err != nil {
 			return nil, fmt.Errorf("function %d: body size %d runs past the code section", fn, size)
 		}
-		loops, nb, err := instrumentBody(body[:0], b, globals, ins)
+		loops, entry, nb, err := instrumentBody(body[:0], b, globals, ins)
 		if err != nil {
 			return nil, fmt.Errorf("function %d: %w", fn, err)
 		}
 		body = nb
 		st.Functions++
 		st.Loops += loops
+		if entry {
+			st.EntryChecks++
+		}
 		out = appendU32(out, uint32(len(body)))
 		out = append(out, body...)
 	}
@@ -644,47 +661,50 @@ func instrumentCode(sec []byte, importedFuncs, globals uint32, ins *inserts, st 
 	return out, nil
 }
 
-// instrumentBody appends the instrumented body b to dst. It decodes every
-// instruction so that a byte equal to the loop opcode inside an immediate is
-// never taken for one.
+// instrumentBody appends the instrumented body b to dst and says whether it
+// was given a check at entry. It decodes every instruction so that a byte
+// equal to the loop opcode inside an immediate is never taken for one.
 //
 // A global index at or past globals is refused: it is invalid in the module
 // as uploaded, but would be valid once the new globals exist, and a guest
 // that set its own fuel could never be interrupted.
-func instrumentBody(dst, b []byte, globals uint32, ins *inserts) (loops int, out []byte, err error) {
+func instrumentBody(dst, b []byte, globals uint32, ins *inserts) (loops int, entryCheck bool, out []byte, err error) {
 	r := &reader{b: b}
 	groups, err := r.u32()
 	if err != nil {
-		return 0, nil, err
+		return 0, false, nil, err
 	}
 	for g := uint32(0); g < groups; g++ {
 		if _, err := r.u32(); err != nil {
-			return 0, nil, err
+			return 0, false, nil, err
 		}
 		if _, err := r.byte(); err != nil {
-			return 0, nil, err
+			return 0, false, nil, err
 		}
 	}
 	dst = append(dst, b[:r.pos]...)
-	dst = append(dst, ins.check...)
+	entryAt := len(dst)
 	copied := r.pos
-	depth := 0
+	// open holds, for each enclosing block, whether it is a loop; inLoops
+	// counts the loops among them.
+	var open []bool
+	inLoops := 0
 	for {
 		at := r.pos
 		op, err := r.byte()
 		if err != nil {
-			return 0, nil, errors.New("body ends without its final end opcode")
+			return 0, false, nil, errors.New("body ends without its final end opcode")
 		}
 		if opImm[op] == immUnknown {
-			return 0, nil, fmt.Errorf("%s at body offset %d", opName(op), at)
+			return 0, false, nil, fmt.Errorf("%s at body offset %d", opName(op), at)
 		}
 		if op == opGlobalGet || op == opGlobalSet {
 			g, err := r.u32()
 			if err != nil {
-				return 0, nil, fmt.Errorf("opcode %#02x at body offset %d: %w", op, at, err)
+				return 0, false, nil, fmt.Errorf("opcode %#02x at body offset %d: %w", op, at, err)
 			}
 			if g >= globals {
-				return 0, nil, fmt.Errorf("global %d used at body offset %d does not exist (the module has %d globals)", g, at, globals)
+				return 0, false, nil, fmt.Errorf("global %d used at body offset %d does not exist (the module has %d globals)", g, at, globals)
 			}
 			continue
 		}
@@ -705,25 +725,35 @@ func instrumentBody(dst, b []byte, globals uint32, ins *inserts) (loops int, out
 			}
 		}
 		if err := skipImmediates(r, op); err != nil {
-			return 0, nil, fmt.Errorf("opcode %#02x at body offset %d: %w", op, at, err)
+			return 0, false, nil, fmt.Errorf("opcode %#02x at body offset %d: %w", op, at, err)
 		}
 		switch op {
 		case opBlock, opIf:
-			depth++
+			open = append(open, false)
 		case opLoop:
-			depth++
+			open = append(open, true)
+			inLoops++
 			loops++
 			dst = append(dst, b[copied:r.pos]...)
 			dst = append(dst, ins.check...)
 			copied = r.pos
+		case opCall, opCallIndirect:
+			entryCheck = entryCheck || inLoops == 0
 		case opEnd:
-			if depth == 0 {
+			if len(open) == 0 {
 				if !r.done() {
-					return 0, nil, fmt.Errorf("%d bytes after the function's final end", len(b)-r.pos)
+					return 0, false, nil, fmt.Errorf("%d bytes after the function's final end", len(b)-r.pos)
 				}
-				return loops, append(dst, b[copied:]...), nil
+				dst = append(dst, b[copied:]...)
+				if entryCheck {
+					dst = slices.Insert(dst, entryAt, ins.check...)
+				}
+				return loops, entryCheck, dst, nil
 			}
-			depth--
+			if open[len(open)-1] {
+				inLoops--
+			}
+			open = open[:len(open)-1]
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package wasm
 
 import (
+	"bytes"
 	"context"
 	"testing"
 
@@ -43,11 +44,12 @@ func TestInstrumentInsertsChecks(t *testing.T) {
 	require.Equal(t, Stats{Functions: 1, Loops: 1}, st)
 
 	// The new globals are 2 to 5, after the two defined ones; the module
-	// had no memory, so it gets one of 0 pages.
+	// had no memory, so it gets one of 0 pages. The function makes no call,
+	// so its loop's check is its only one.
 	check := wantCheck(2, 3, 5)
 	want := module{
 		types:  []funcType{tVoid},
-		funcs:  []function{{typ: 0, locals: []byte{i64}, code: cat(check, loopVoid, check, br(0), end)}},
+		funcs:  []function{{typ: 0, locals: []byte{i64}, code: cat(loopVoid, check, br(0), end)}},
 		memory: &limits{min: 0},
 		globals: [][]byte{
 			{i32, 0, opI32Const, 0, opEnd}, {i64, 1, 0x42, 0, opEnd},
@@ -57,6 +59,49 @@ func TestInstrumentInsertsChecks(t *testing.T) {
 		exports: []export{{"spin", kindFunc, 0}, {InterruptExport, kindGlobal, 2}, {YieldingExport, kindGlobal, 5}},
 	}.encode()
 	require.Equal(t, want, out)
+}
+
+// TestInstrumentEntryChecks: a function gets a check at entry when it has a
+// call outside its loops, since a recursion could otherwise run without
+// passing a check; a call inside a loop follows that loop's check.
+func TestInstrumentEntryChecks(t *testing.T) {
+	t.Parallel()
+	callIndirect := []byte{0x11, 0, 0}
+	for _, c := range []struct {
+		name  string
+		code  []byte
+		entry bool
+	}{
+		{"no call", []byte{0x01}, false},
+		{"call", call(0), true},
+		{"call_indirect", cat(i32c(0), callIndirect), true},
+		{"call in a block", cat(blockVoid, call(0), end), true},
+		{"call in an if", cat(i32c(1), []byte{opIf, blockEmpty}, call(0), end), true},
+		{"call in a loop", cat(loopVoid, call(0), end), false},
+		{"call in a block in a loop", cat(loopVoid, blockVoid, call(0), end, end), false},
+		{"call in a block around a loop", cat(blockVoid, loopVoid, end, call(0), end), true},
+		{"call after a loop", cat(loopVoid, end, call(0)), true},
+		{"call_indirect after a loop in a loop", cat(loopVoid, loopVoid, end, i32c(0), callIndirect, end), false},
+		{"Go's shape: blocks, a loop, br_table, calls", cat(blockVoid, loopVoid, blockVoid, i32c(0),
+			[]byte{0x0e}, vec(0), u32(0), end, call(0), br(0), end, end), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := module{types: []funcType{tVoid}, funcs: []function{{typ: 0, code: c.code}}}
+			out, st, err := Instrument(m.encode())
+			require.NoError(t, err)
+			require.Equal(t, Stats{Functions: 1, EntryChecks: map[bool]int{true: 1}[c.entry], Loops: bytes.Count(c.code, loopVoid)}, st)
+			check := wantCheck(0, 1, 3)
+			body := bytes.ReplaceAll(c.code, loopVoid, cat(loopVoid, check))
+			if c.entry {
+				body = cat(check, body)
+			}
+			m.funcs[0].code = body
+			m.memory = &limits{min: 0}
+			m.globals = [][]byte{{i32, 1, opI32Const, 0, opEnd}, cat([]byte{i32, 1}, i32c(ChecksPerYield), end), {i32, 1, opI32Const, 0, opEnd}, {i32, 1, opI32Const, 0, opEnd}}
+			m.exports = []export{{InterruptExport, kindGlobal, 0}, {YieldingExport, kindGlobal, 3}}
+			require.Equal(t, m.encode(), out)
+		})
+	}
 }
 
 // wantCheck is the check Instrument documents, spelled with the assembler.
@@ -86,7 +131,7 @@ func TestInstrumentAddsMissingSections(t *testing.T) {
 	require.NoError(t, err)
 	want := module{
 		types:   []funcType{tVoid},
-		funcs:   []function{{typ: 0, code: cat(wantCheck(0, 1, 3), []byte{0x01})}},
+		funcs:   []function{{typ: 0, code: []byte{0x01}}}, // no call, no loop: no check
 		memory:  &limits{min: 0},
 		globals: [][]byte{{i32, 1, opI32Const, 0, opEnd}, cat([]byte{i32, 1}, i32c(ChecksPerYield), end), {i32, 1, opI32Const, 0, opEnd}, {i32, 1, opI32Const, 0, opEnd}},
 		exports: []export{{InterruptExport, kindGlobal, 0}, {YieldingExport, kindGlobal, 3}, {StartExport, kindFunc, 0}},

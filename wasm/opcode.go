@@ -26,25 +26,27 @@ const (
 )
 
 const (
-	opUnreachable = 0x00
-	opBlock       = 0x02
-	opLoop        = 0x03
-	opIf          = 0x04
-	opEnd         = 0x0b
-	opDrop        = 0x1a
-	opGlobalGet   = 0x23
-	opGlobalSet   = 0x24
-	opMemoryGrow  = 0x40
-	opI32Const    = 0x41
-	opI32Eqz      = 0x45
-	opI32Ne       = 0x47
-	opI32Sub      = 0x6b
-	opI32LtS      = 0x48
-	opI32ShrU     = 0x76
-	opSelect      = 0x1b
-	opPrefixFC    = 0xfc
-	blockEmpty    = 0x40
-	typeI32       = 0x7f
+	opUnreachable  = 0x00
+	opBlock        = 0x02
+	opLoop         = 0x03
+	opIf           = 0x04
+	opEnd          = 0x0b
+	opCall         = 0x10
+	opCallIndirect = 0x11
+	opDrop         = 0x1a
+	opGlobalGet    = 0x23
+	opGlobalSet    = 0x24
+	opMemoryGrow   = 0x40
+	opI32Const     = 0x41
+	opI32Eqz       = 0x45
+	opI32Ne        = 0x47
+	opI32Sub       = 0x6b
+	opI32LtS       = 0x48
+	opI32ShrU      = 0x76
+	opSelect       = 0x1b
+	opPrefixFC     = 0xfc
+	blockEmpty     = 0x40
+	typeI32        = 0x7f
 )
 
 // opImm covers core wasm 1.0, sign extension (0xC0-0xC4), reference types

@@ -34,6 +34,8 @@ import (
 //     Instance.callExec): what the rest of the limit mechanism adds.
 //   - run: Plugin.Run: the pool, the task written as JSON, the output read
 //     and checked, the task log. What the engine pays.
+//   - interleaved: one call of each layer in turn, so that they share the
+//     machine's load: compare these p50-<layer>-µs with each other.
 //
 // and BenchmarkRun also:
 //
@@ -128,99 +130,141 @@ func BenchmarkRunAsm(b *testing.B) {
 	benchLayers(b, p, bin, task(map[string]any{"text": "hello"}))
 }
 
-// benchLayers runs the plain, instance and run layers of tk on p, whose
-// module as uploaded is bin.
+// benchLayers runs the plain, checks, instance and run layers of tk on p,
+// whose module as uploaded is bin, one sub-benchmark each, and then
+// "interleaved": one call of each layer in turn, each layer's median
+// reported as p50-<layer>-µs. The sub-benchmarks run one after the other,
+// so on a shared machine a change of load between them can reorder the
+// layers; interleaved, the layers share the load and their differences are
+// what each adds.
 func benchLayers(b *testing.B, p *Plugin, bin []byte, tk *workflow.Task) {
-	ctx := context.Background()
 	input, err := appendInput(nil, tk)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("plain", func(b *testing.B) {
-		cctx, mod := plainInstance(b, p, bin)
-		alloc, handle, mem := mod.ExportedFunction(exportAlloc), mod.ExportedFunction(exportHandle), mod.Memory()
-		var stack [2]uint64
-		timed(b, func() {
-			stack[0] = uint64(len(input))
-			if err := alloc.CallWithStack(cctx, stack[:]); err != nil {
-				b.Fatal(err)
+	names := []string{"plain", "checks", "instance", "run"}
+	layers := func(b *testing.B) []func() {
+		return []func(){plainLayer(b, p, bin, input), checksLayer(b, p, input), instanceLayer(b, p, input), runLayer(b, p, tk)}
+	}
+	for i, name := range names {
+		b.Run(name, func(b *testing.B) { timed(b, layers(b)[i]) })
+	}
+	b.Run("interleaved", func(b *testing.B) {
+		fns := layers(b)
+		times := make([][]time.Duration, len(fns))
+		b.ReportAllocs()
+		for b.Loop() {
+			for i, fn := range fns {
+				start := time.Now()
+				fn()
+				times[i] = append(times[i], time.Since(start))
 			}
-			ptr := api.DecodeU32(stack[0])
-			mem.Write(ptr, input)
-			stack[0], stack[1] = uint64(ptr), uint64(len(input))
-			if err := handle.CallWithStack(cctx, stack[:]); err != nil {
-				b.Fatal(err)
-			}
-			if out, _ := mem.Read(uint32(stack[0]>>32), uint32(stack[0])); len(out) < 20 {
-				b.Fatalf("output %q", out)
-			}
-		})
+		}
+		for i, t := range times {
+			slices.Sort(t)
+			b.ReportMetric(float64(t[len(t)/2].Nanoseconds())/1e3, "p50-"+names[i]+"-µs")
+		}
 	})
-	b.Run("checks", func(b *testing.B) {
-		in, err := p.newInstance(ctx)
-		if err != nil {
+}
+
+// plainLayer returns a call of bin as uploaded (no checks) through wazero:
+// baton_alloc, write the input, baton_handle, read the output. The floor.
+func plainLayer(b *testing.B, p *Plugin, bin, input []byte) func() {
+	cctx, mod := plainInstance(b, p, bin)
+	alloc, handle, mem := mod.ExportedFunction(exportAlloc), mod.ExportedFunction(exportHandle), mod.Memory()
+	var stack [2]uint64
+	return func() {
+		stack[0] = uint64(len(input))
+		if err := alloc.CallWithStack(cctx, stack[:]); err != nil {
 			b.Fatal(err)
 		}
-		defer in.Close(ctx)
-		c := &callState{p: p, in: in}
-		in.cur = c
-		timed(b, func() {
-			in.stack[0] = uint64(len(input))
-			if err := in.alloc.CallWithStack(in.ctx, in.stack[:]); err != nil {
-				b.Fatal(err)
-			}
-			ptr := api.DecodeU32(in.stack[0])
-			in.mem.Write(ptr, input)
-			in.stack[0], in.stack[1] = uint64(ptr), uint64(len(input))
-			if err := in.handle.CallWithStack(in.ctx, in.stack[:]); err != nil {
-				b.Fatal(err)
-			}
-			if out, _ := in.mem.Read(uint32(in.stack[0]>>32), uint32(in.stack[0])); len(out) < 20 {
-				b.Fatalf("output %q", out)
-			}
-			c.logs = c.logs[:0]
-		})
-	})
-	b.Run("instance", func(b *testing.B) {
-		in, err := p.newInstance(ctx)
-		if err != nil {
+		ptr := api.DecodeU32(stack[0])
+		mem.Write(ptr, input)
+		stack[0], stack[1] = uint64(ptr), uint64(len(input))
+		if err := handle.CallWithStack(cctx, stack[:]); err != nil {
 			b.Fatal(err)
 		}
-		defer in.Close(ctx)
-		c := &callState{p: p, in: in}
-		in.cur = c
-		s := p.h.sched
-		timed(b, func() {
-			if err := s.begin(in.ex, ctx, time.Minute); err != nil {
-				b.Fatal(err)
-			}
-			in.stack[0] = uint64(len(input))
-			if err := in.callExec(in.ctx, in.ex, exportAlloc, in.alloc, in.stack[:]); err != nil {
-				b.Fatal(err)
-			}
-			ptr := api.DecodeU32(in.stack[0])
-			in.mem.Write(ptr, input)
-			in.stack[0], in.stack[1] = uint64(ptr), uint64(len(input))
-			if err := in.callExec(in.ctx, in.ex, exportHandle, in.handle, in.stack[:]); err != nil {
-				b.Fatal(err)
-			}
-			if out, _ := in.mem.Read(uint32(in.stack[0]>>32), uint32(in.stack[0])); len(out) < 20 {
-				b.Fatalf("output %q", out)
-			}
-			if err := s.end(in.ex); err != nil {
-				b.Fatal(err)
-			}
-			c.logs = c.logs[:0]
-		})
-	})
-	b.Run("run", func(b *testing.B) {
-		p.maxCalls = 1 << 30 // measure calls, not instance starts
-		timed(b, func() {
-			if res := p.Run(ctx, tk, Env{}); res.Status != workflow.TaskCompleted {
-				b.Fatal(res.ReasonForIncompletion)
-			}
-		})
-	})
+		if out, _ := mem.Read(uint32(stack[0]>>32), uint32(stack[0])); len(out) < 20 {
+			b.Fatalf("output %q", out)
+		}
+	}
+}
+
+// layerInstance starts an instance of p for a layer, closed with b.
+func layerInstance(b *testing.B, p *Plugin) (*instance, *callState) {
+	ctx := context.Background()
+	in, err := p.newInstance(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { in.Close(ctx) })
+	c := &callState{p: p, in: in}
+	in.cur = c
+	return in, c
+}
+
+// checksLayer returns the same call on the instrumented module: what the
+// inserted checks add.
+func checksLayer(b *testing.B, p *Plugin, input []byte) func() {
+	in, c := layerInstance(b, p)
+	return func() {
+		in.stack[0] = uint64(len(input))
+		if err := in.alloc.CallWithStack(in.ctx, in.stack[:]); err != nil {
+			b.Fatal(err)
+		}
+		ptr := api.DecodeU32(in.stack[0])
+		in.mem.Write(ptr, input)
+		in.stack[0], in.stack[1] = uint64(ptr), uint64(len(input))
+		if err := in.handle.CallWithStack(in.ctx, in.stack[:]); err != nil {
+			b.Fatal(err)
+		}
+		if out, _ := in.mem.Read(uint32(in.stack[0]>>32), uint32(in.stack[0])); len(out) < 20 {
+			b.Fatalf("output %q", out)
+		}
+		c.logs = c.logs[:0]
+	}
+}
+
+// instanceLayer returns the call under a deadline in a CPU slot, as
+// Plugin.Run makes it (the scheduler's begin and end,
+// Instance.callExec): what the rest of the limit mechanism adds.
+func instanceLayer(b *testing.B, p *Plugin, input []byte) func() {
+	ctx := context.Background()
+	in, c := layerInstance(b, p)
+	s := p.h.sched
+	return func() {
+		if err := s.begin(in.ex, ctx, time.Minute); err != nil {
+			b.Fatal(err)
+		}
+		in.stack[0] = uint64(len(input))
+		if err := in.callExec(in.ctx, in.ex, exportAlloc, in.alloc, in.stack[:]); err != nil {
+			b.Fatal(err)
+		}
+		ptr := api.DecodeU32(in.stack[0])
+		in.mem.Write(ptr, input)
+		in.stack[0], in.stack[1] = uint64(ptr), uint64(len(input))
+		if err := in.callExec(in.ctx, in.ex, exportHandle, in.handle, in.stack[:]); err != nil {
+			b.Fatal(err)
+		}
+		if out, _ := in.mem.Read(uint32(in.stack[0]>>32), uint32(in.stack[0])); len(out) < 20 {
+			b.Fatalf("output %q", out)
+		}
+		if err := s.end(in.ex); err != nil {
+			b.Fatal(err)
+		}
+		c.logs = c.logs[:0]
+	}
+}
+
+// runLayer returns Plugin.Run of tk: the pool, the task written as JSON,
+// the output read and checked, the task log. What the engine pays.
+func runLayer(b *testing.B, p *Plugin, tk *workflow.Task) func() {
+	p.maxCalls = 1 << 30 // measure calls, not instance starts
+	return func() {
+		if res := p.Run(context.Background(), tk, Env{}); res.Status != workflow.TaskCompleted {
+			b.Fatal(res.ReasonForIncompletion)
+		}
+	}
 }
 
 // plainInstance instantiates bin as uploaded (no checks) in p's runtime,
@@ -251,6 +295,12 @@ func plainInstance(b *testing.B, p *Plugin, bin []byte) (context.Context, api.Mo
 //     runtime.
 //   - map: bench_map, encoding/json's Unmarshal of inputData into a
 //     map[string]any and Marshal back: the work done the usual way.
+//   - map-small: the same with the input the reference measured its 25 µs
+//     on (wasm-plugins.md §2.3): a task of 270 bytes whose inputData has
+//     two fields, not 1 KB.
+//
+// and natively, in the test's process, map/native and map-small/native:
+// what the same work costs outside wasm.
 //   - sdk: baton_handle through sdk/plugin, op echo: the task decoded and
 //     the result encoded (with internal/plainjson).
 //   - sdk-parse: the same input, the output left empty: the decoding alone.
@@ -272,6 +322,33 @@ func BenchmarkGoGuest(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	small, err := json.Marshal(map[string]any{
+		"task": map[string]any{
+			"taskId": "0a6f1e1c-6c1b-4a3f-9a53-6f0a0d3f6c11", "taskType": "transform",
+			"workflowInstanceId": "5b0f9e2a-1d4e-4c6b-8f3a-2e7d9c1b0a44", "retryCount": 0, "pollCount": 1,
+			"inputData": map[string]any{"text": "hello, small transformation", "n": 42},
+		},
+		"limits": map[string]any{"deadlineUnixMs": 1795000000000},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, nc := range []struct {
+		name  string
+		input []byte
+	}{{"map/native", inputData}, {"map-small/native", small}} {
+		b.Run(nc.name, func(b *testing.B) {
+			timed(b, func() {
+				var v map[string]any
+				if err := json.Unmarshal(nc.input, &v); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := json.Marshal(v); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+	}
 	for _, gc := range []int32{100, -1} {
 		for _, bc := range []struct {
 			name, export string
@@ -279,6 +356,7 @@ func BenchmarkGoGuest(b *testing.B) {
 		}{
 			{"fixed", "bench_fixed", input(benchInput())},
 			{"map", "bench_map", inputData},
+			{"map-small", "bench_map", small},
 			{"sdk", exportHandle, input(benchInput())},
 			{"sdk-parse", exportHandle, input(parse)},
 			{"sdk-small", exportHandle, input(map[string]any{"op": "state"})},

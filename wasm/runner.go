@@ -166,8 +166,8 @@ type Instance struct {
 }
 
 // Call calls the exported function name. When ctx is done before the call
-// returns, the guest is interrupted at its next function entry or loop
-// iteration, the instance is closed, and Call returns ErrDeadline (or
+// returns, the guest is interrupted at its next check (see Instrument), the
+// instance is closed, and Call returns ErrDeadline (or
 // context.Canceled). Any other trap closes the instance as well.
 func (in *Instance) Call(ctx context.Context, name string, params ...uint64) ([]uint64, error) {
 	if in.isClosed() {
