@@ -72,9 +72,12 @@ export class Designer {
   private readonly selectHooks: ((path: string) => void)[] = [];
   private readonly drawHooks: ((svg: SVGSVGElement) => void)[] = [];
   private readonly parseHooks: ((def: WorkflowDef) => void)[] = [];
+  private readonly saveHooks: ((saved: Loaded) => void)[] = [];
   readonly loaded: Loaded;
   // saved is the version the text was last opened or saved as: what
-  // "unsaved changes" and a run by name and version compare with.
+  // "unsaved changes" compare with. After a save its version is the
+  // latest the server lists then, which another person's save may have
+  // overtaken: only loaded is known to be exactly that version's text.
   saved: Loaded;
   private saveGate: ((text: string) => Promise<boolean>) | null = null;
   private serverDiags: ServerDiagnostic[] = [];
@@ -166,6 +169,11 @@ export class Designer {
 
   onParse(fn: (def: WorkflowDef) => void) {
     this.parseHooks.push(fn);
+  }
+
+  // onSave hears of each version the text is saved as.
+  onSave(fn: (saved: Loaded) => void) {
+    this.saveHooks.push(fn);
   }
 
   // apply makes an edit one step of the editor's history, redraws at once
@@ -470,6 +478,7 @@ export class Designer {
         a.textContent = `${name} version ${version}`;
         a.dataset.savedVersion = String(version);
         out.append("Saved as ", a, ".");
+        for (const fn of this.saveHooks) fn(this.saved);
       } else out.textContent = "Saved.";
     } catch (err) {
       out.className = "notice error";

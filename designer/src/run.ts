@@ -104,7 +104,7 @@ class RunPanel {
     fields.className = "run-fields";
     fields.append(
       labelled("Input (a JSON object)", this.input),
-      labelled('Mocks for a dry run: {"ref": output} or {"ref": [output of the 1st run, of the 2nd…]}', this.mocks),
+      labelled('Mocks for a dry run: {"ref": output} or {"ref": [output of the 1st run, of the 2nd…]}; {"status": "FAILED", "reasonForIncompletion": "…"} fails a run', this.mocks),
     );
     const start = document.createElement("button");
     start.type = "button";
@@ -168,9 +168,12 @@ class RunPanel {
     const text = this.d.text;
     const def = definitionText(text);
     if (typeof def !== "string") return this.showError(def.error);
-    const saved = this.d.saved;
+    // By version only for the version the page opened: a version learnt
+    // after a save is the latest the server listed then, which another
+    // save may have overtaken; the text inline runs what is on screen.
+    const saved = this.d.loaded;
     const asSaved = saved.version > 0 && text === saved.text;
-    const name = String(this.d.def?.name ?? saved.name);
+    const name = String((JSON.parse(text) as { name?: unknown }).name ?? saved.name);
     let body = '{"name":' + JSON.stringify(name);
     body += asSaved ? ',"version":' + saved.version : ',"workflowDef":' + def;
     body += ',"input":' + input;
@@ -237,7 +240,9 @@ class RunPanel {
       const l = locs.get(ptr);
       return l ? raw.slice(l.valueFrom, l.to) : "";
     };
-    const paths = taskPaths(this.d.def);
+    // The steps are mapped onto the text that was sent, which the last
+    // parse of the editor may not have caught up with yet.
+    const paths = taskPaths(JSON.parse(text) as WorkflowDef);
     this.dry = { text, taken: new Set() };
     this.result.textContent = "";
 
@@ -442,7 +447,10 @@ function definitionText(text: string): Checked {
 
 // mocksText turns {ref: output | [outputs]} into the server's mocks
 // ({ref: {"output": …}} or {ref: {"sequence": [{"output": …}, …]}}),
-// copying each output's text as written.
+// copying each output's text as written. A mock (or a run of a list) of
+// only status FAILED or FAILED_WITH_TERMINAL_ERROR, reasonForIncompletion
+// and output is an outcome and goes as it is: that is how a task is made
+// to fail.
 function mocksText(text: string): Checked {
   const t = text.trim();
   if (t === "") return "{}";
@@ -459,14 +467,18 @@ function mocksText(text: string): Checked {
     return t.slice(l.valueFrom, l.to);
   };
   const members: string[] = [];
+  const isObject = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === "object" && !Array.isArray(x);
+  const outcomeKeys = ["status", "output", "reasonForIncompletion"];
+  const failing = ["FAILED", "FAILED_WITH_TERMINAL_ERROR"];
+  const isOutcome = (x: unknown) => isObject(x) && failing.includes(x.status as string) && Object.keys(x).every((k) => outcomeKeys.includes(k));
+  const one = (x: unknown, ptr: string) => (isOutcome(x) ? raw(ptr) : '{"output":' + raw(ptr) + "}");
   for (const [ref, m] of Object.entries(v as Record<string, unknown>)) {
     const ptr = "/" + escapePointer(ref);
-    const isObject = (x: unknown) => x !== null && typeof x === "object" && !Array.isArray(x);
     if (Array.isArray(m)) {
-      if (!m.every(isObject)) return { error: `The mocks of ${ref} must be outputs: JSON objects.` };
-      members.push(JSON.stringify(ref) + ':{"sequence":[' + m.map((_, i) => '{"output":' + raw(`${ptr}/${i}`) + "}").join(",") + "]}");
-    } else if (isObject(m)) members.push(JSON.stringify(ref) + ':{"output":' + raw(ptr) + "}");
-    else return { error: `The mock of ${ref} must be its output (a JSON object) or a list of outputs, one per run.` };
+      if (!m.every(isObject)) return { error: `The mocks of ${ref} must be outputs or outcomes: JSON objects.` };
+      members.push(JSON.stringify(ref) + ':{"sequence":[' + m.map((x, i) => one(x, `${ptr}/${i}`)).join(",") + "]}");
+    } else if (isObject(m)) members.push(JSON.stringify(ref) + ":" + one(m, ptr));
+    else return { error: `The mock of ${ref} must be its output (a JSON object), an outcome ({"status": "FAILED", …}) or a list of them, one per run.` };
   }
   return "{" + members.join(",") + "}";
 }

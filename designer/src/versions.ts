@@ -9,9 +9,12 @@ import type { Designer } from "./designer";
 import { Diff, diff, empty } from "./diff";
 import { JSONSyntaxError, scan } from "./jsontext";
 
-// maxImport bounds an imported file: a definition is a few hundred KiB at
-// most, and the editor holds the whole file.
-const maxImport = 5 << 20;
+// maxImport bounds an imported file: what the server takes in one request
+// (the page says, data-max-body), so that an import is one the designer
+// can validate, save and run.
+function maxImport(d: Designer): number {
+  return Number(d.root.dataset.maxBody) || 4 << 20;
+}
 
 // leaving is set once the page itself navigates after asking, so that
 // beforeunload does not ask again.
@@ -38,12 +41,7 @@ export function setupVersions(d: Designer) {
   const picker = versionPicker(d, bar);
   importExport(d, bar);
   d.confirmSave((text) => confirmSave(d, text));
-  // A save answers with a link to the version it made: the picker lists it.
-  const result = d.root.querySelector("[data-save-result]");
-  if (result)
-    new MutationObserver(() => {
-      if (result.querySelector("a[data-saved-version]")) void picker.refresh();
-    }).observe(result, { childList: true });
+  d.onSave(() => void picker.refresh());
   window.addEventListener("beforeunload", (ev) => {
     if (leaving || !unsaved(d)) return;
     ev.preventDefault();
@@ -103,7 +101,10 @@ function confirmSave(d: Designer, text: string): Promise<boolean> {
   h.id = "save-diff-title";
   h.textContent = "Save as a new version?";
   const intro = document.createElement("p");
-  intro.textContent = base.version > 0 ? `Compared with ${base.name} version ${base.version}:` : "A new workflow:";
+  const name = String((JSON.parse(text) as { name?: unknown }).name ?? "");
+  if (base.version > 0 && name !== base.name)
+    intro.textContent = `This saves a version of the workflow ${name}, not of ${base.name}. Compared with ${base.name} version ${base.version}:`;
+  else intro.textContent = base.version > 0 ? `Compared with ${base.name} version ${base.version}:` : "A new workflow:";
   dialog.append(h, intro);
   if (empty(changes)) {
     const p = document.createElement("p");
@@ -285,8 +286,8 @@ function importExport(d: Designer, bar: HTMLElement) {
 }
 
 async function importFile(d: Designer, f: File) {
-  if (f.size > maxImport) {
-    d.message(`${f.name} is ${(f.size / (1 << 20)).toFixed(1)} MiB; the designer imports files up to ${maxImport >> 20} MiB. Nothing was imported.`, true);
+  if (f.size > maxImport(d)) {
+    d.message(`${f.name} is ${(f.size / (1 << 20)).toFixed(1)} MiB; the server takes definitions up to ${(maxImport(d) / (1 << 20)).toFixed(1)} MiB. Nothing was imported.`, true);
     return;
   }
   let defs: Found[];

@@ -1,11 +1,8 @@
 package api
 
 import (
-	"cmp"
 	"errors"
-	"fmt"
 	"net/http"
-	"slices"
 
 	"github.com/batonhq/baton/sdk/workflow"
 	"github.com/batonhq/baton/server/internal/engine"
@@ -169,21 +166,14 @@ type workflowDefSummary struct {
 // GET /api/metadata/workflow/{name}/versions: every version of one
 // definition, oldest first (the designer's version picker).
 func (s *rest) workflowDefVersions(w http.ResponseWriter, r *http.Request) error {
-	name := r.PathValue("name")
-	defs, err := s.e.WorkflowDefs(r.Context())
+	defs, err := s.e.WorkflowDefVersions(r.Context(), r.PathValue("name"))
 	if err != nil {
 		return err
 	}
-	out := []workflowDefSummary{}
-	for _, d := range defs {
-		if d.Name == name {
-			out = append(out, workflowDefSummary{Name: d.Name, Version: d.Version, CreateTime: d.CreateTime, UpdateTime: d.UpdateTime})
-		}
+	out := make([]workflowDefSummary, len(defs))
+	for i, d := range defs {
+		out[i] = workflowDefSummary{Name: d.Name, Version: d.Version, CreateTime: d.CreateTime, UpdateTime: d.UpdateTime}
 	}
-	if len(out) == 0 {
-		return &engine.Error{Code: engine.NotFound, Msg: fmt.Sprintf("workflow definition %q is not registered", name)}
-	}
-	slices.SortFunc(out, func(a, b workflowDefSummary) int { return cmp.Compare(a.Version, b.Version) })
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

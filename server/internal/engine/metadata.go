@@ -217,6 +217,25 @@ func (e *Engine) WorkflowDefs(ctx context.Context) ([]*workflow.WorkflowDef, err
 	return defs, classify(err, "list workflow definitions")
 }
 
+// WorkflowDefVersions returns every version of one workflow definition,
+// oldest first, or a NotFound error when it has none.
+func (e *Engine) WorkflowDefVersions(ctx context.Context, name string) ([]*workflow.WorkflowDef, error) {
+	all, err := e.WorkflowDefs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*workflow.WorkflowDef
+	for _, d := range all { // sorted by name, then version
+		if d.Name == name {
+			out = append(out, d)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errorf(NotFound, "workflow definition %q is not registered", name)
+	}
+	return out, nil
+}
+
 // DeleteWorkflowDef removes one version of a workflow definition. Running
 // executions keep their snapshot.
 func (e *Engine) DeleteWorkflowDef(ctx context.Context, name string, version int) error {

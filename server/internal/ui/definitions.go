@@ -78,7 +78,7 @@ func (c *console) definition(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := d.Name
-	all, err := c.e.WorkflowDefs(r.Context())
+	versions, err := c.e.WorkflowDefVersions(r.Context(), name)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -88,12 +88,9 @@ func (c *console) definition(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	for _, o := range all {
-		if o.Name == name {
-			v.Versions = append(v.Versions, o.Version)
-		}
+	for _, o := range versions {
+		v.Versions = append(v.Versions, o.Version)
 	}
-	slices.Sort(v.Versions)
 	if s := r.URL.Query().Get("diff"); s != "" {
 		other, err := strconv.Atoi(s)
 		if err != nil || !slices.Contains(v.Versions, other) {

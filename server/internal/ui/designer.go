@@ -26,6 +26,9 @@ type designerView struct {
 	// JSON is the definition's text, as stored.
 	JSON    string
 	Diagram templ.Component
+	// MaxBody is the most a request body may be: the largest definition
+	// the page can save, run or import.
+	MaxBody int64
 }
 
 // newDesignerDef is the definition a new workflow starts from.
@@ -56,6 +59,7 @@ func (c *console) designerEdit(w http.ResponseWriter, r *http.Request) {
 
 func (c *console) designerPage(w http.ResponseWriter, r *http.Request, v designerView, d *workflow.WorkflowDef) {
 	v.JSON = defJSON(d)
+	v.MaxBody = c.opts.MaxBodyBytes
 	var err error
 	if v.Diagram, err = definitionDiagram(d); err != nil {
 		c.fail(w, r, err)

@@ -128,7 +128,20 @@ func designerPage(v designerView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "\"><div class=\"actions designer-bar\" role=\"toolbar\" aria-label=\"Designer\"><span class=\"group\" data-view-bar><button type=\"button\" data-zoom-out aria-label=\"Zoom out\">−</button> <button type=\"button\" data-zoom-in aria-label=\"Zoom in\">+</button> <button type=\"button\" data-fit>Fit</button></span> <span class=\"group\" data-edit-bar></span> <span class=\"group\" data-versions-bar></span> <span class=\"spacer\"></span> <button type=\"button\" class=\"primary\" data-save>Save as new version</button></div><div data-message role=\"alert\" hidden></div><ul class=\"designer-diags\" data-diagnostics aria-label=\"Problems the server found\" hidden></ul><div data-save-result role=\"status\" aria-live=\"polite\"></div><div class=\"designer-panes\"><aside class=\"designer-palette\" data-palette aria-label=\"Task types\" hidden></aside><div class=\"diagram designer-canvas\" data-canvas aria-label=\"Diagram\"><noscript>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "\" data-max-body=\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var8 string
+			templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.FormatInt(v.MaxBody, 10))
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `designer.templ`, Line: 21, Col: 148}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "\"><div class=\"actions designer-bar\" role=\"toolbar\" aria-label=\"Designer\"><span class=\"group\" data-view-bar><button type=\"button\" data-zoom-out aria-label=\"Zoom out\">−</button> <button type=\"button\" data-zoom-in aria-label=\"Zoom in\">+</button> <button type=\"button\" data-fit>Fit</button></span> <span class=\"group\" data-edit-bar></span> <span class=\"group\" data-versions-bar></span> <span class=\"spacer\"></span> <button type=\"button\" class=\"primary\" data-save>Save as new version</button></div><div data-message role=\"alert\" hidden></div><ul class=\"designer-diags\" data-diagnostics aria-label=\"Problems the server found\" hidden></ul><div data-save-result role=\"status\" aria-live=\"polite\"></div><div class=\"designer-panes\"><aside class=\"designer-palette\" data-palette aria-label=\"Task types\" hidden></aside><div class=\"diagram designer-canvas\" data-canvas aria-label=\"Diagram\"><noscript>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -136,20 +149,20 @@ func designerPage(v designerView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</noscript></div><div class=\"designer-side\"><section class=\"designer-inspector\" data-inspector aria-label=\"Selected task\" hidden></section><div class=\"designer-code\" data-code aria-label=\"JSON\"><noscript><pre>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "</noscript></div><div class=\"designer-side\"><section class=\"designer-inspector\" data-inspector aria-label=\"Selected task\" hidden></section><div class=\"designer-code\" data-code aria-label=\"JSON\"><noscript><pre>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			var templ_7745c5c3_Var8 string
-			templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(v.JSON)
+			var templ_7745c5c3_Var9 string
+			templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(v.JSON)
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `designer.templ`, Line: 46, Col: 29}
 			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "</pre></noscript></div></div></div><div class=\"designer-panel\" data-run-panel hidden></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</pre></noscript></div></div></div><div class=\"designer-panel\" data-run-panel hidden></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -157,7 +170,7 @@ func designerPage(v designerView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</div><script src=\"/static/dist/designer.js\" defer></script>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "</div><script src=\"/static/dist/designer.js\" defer></script>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

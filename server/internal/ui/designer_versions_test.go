@@ -144,7 +144,7 @@ func TestDesignerImportExport(t *testing.T) {
 		require.Equal(t, before, eval[string](b, editorText), file)
 	}
 	upload(write("huge.json", `{"name": "huge", "tasks": [], "pad": "`+strings.Repeat("x", 5<<20)+`"}`))
-	b.waitFor(`document.querySelector("[data-message]").textContent.startsWith("huge.json is 5.0 MiB; the designer imports files up to 5 MiB")`, 5*time.Second)
+	b.waitFor(`document.querySelector("[data-message]").textContent.startsWith("huge.json is 5.0 MiB; the server takes definitions up to 4.0 MiB")`, 5*time.Second)
 	require.Equal(t, before, eval[string](b, editorText))
 	b.shot("refused")
 
