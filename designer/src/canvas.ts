@@ -130,6 +130,7 @@ export class CanvasEditor {
   // run applies an edit computed from the text now; a refusal (a move into
   // itself, JSON that is not valid) is shown, and changes nothing.
   private run(label: string, make: (text: string) => Edit) {
+    this.d.flush(); // an edit typed in the last 150 ms counts
     if (!this.d.valid) {
       this.d.message("The JSON is invalid: mend it in the editor before editing the diagram.", true);
       return;
@@ -159,7 +160,10 @@ export class CanvasEditor {
   // insertHere puts tasks at the target slot, else after the selected task,
   // else at the end of the workflow.
   insertHere(tasks: string, label: string) {
+    const atTarget = this.target !== "";
     this.run(label, (text) => insertTasks(text, this.where(), tasks));
+    // The next insert goes after this one, not before it.
+    if (atTarget && this.d.selection) this.setTarget(this.slotAfter(this.d.selection));
   }
 
   private where(): string {
@@ -238,6 +242,7 @@ export class CanvasEditor {
   }
 
   private async copyButton(cut: boolean) {
+    const path = this.d.selection; // the selection may change while the clipboard is asked
     const payload = this.copied();
     if (!payload) return;
     localStorage.setItem(storedClip, payload);
@@ -247,7 +252,7 @@ export class CanvasEditor {
       // the browser refused: localStorage has it for this origin's tabs
     }
     this.d.root.dataset.copied = String(Date.now());
-    if (cut) this.remove(this.d.selection);
+    if (cut) this.remove(path);
   }
 
   private async pasteButton() {
@@ -359,8 +364,11 @@ export class CanvasEditor {
 
   private dragTasks(c: HTMLElement) {
     c.addEventListener("pointerdown", (ev) => {
+      if (!ev.isPrimary) return; // a second finger or pen does not start another drag
+      this.cancelMove();
       if (ev.button !== 0) return;
       const n = (ev.target as Element).closest?.("g.node[data-path]");
+      this.d.flush();
       if (!n || !this.d.valid) return;
       const r = n.getBoundingClientRect();
       this.move = {
@@ -378,6 +386,12 @@ export class CanvasEditor {
     c.addEventListener("pointermove", (ev) => {
       const mv = this.move;
       if (!mv || ev.pointerId !== mv.pointer) return;
+      if ((ev.buttons & 1) === 0) {
+        // released where the canvas did not hear it (outside, before the
+        // drag took the pointer): no drag
+        this.cancelMove();
+        return;
+      }
       mv.last = { x: ev.clientX, y: ev.clientY };
       if (!mv.moving) {
         if (Math.hypot(ev.clientX - mv.start.x, ev.clientY - mv.start.y) < dragThreshold) return;
@@ -388,13 +402,9 @@ export class CanvasEditor {
     const end = (ev: PointerEvent, drop: boolean) => {
       const mv = this.move;
       if (!mv || ev.pointerId !== mv.pointer) return;
-      this.move = null;
-      if (!mv.moving) return;
-      cancelAnimationFrame(mv.frame);
-      mv.ghost?.remove();
-      c.classList.remove("moving-task");
-      c.querySelector("g.node.lifted")?.classList.remove("lifted");
-      this.hover("");
+      const moving = mv.moving;
+      this.cancelMove();
+      if (!moving) return;
       this.suppressClick = true;
       window.setTimeout(() => (this.suppressClick = false), 0);
       const slot = drop ? this.nearestSlot(ev, mv.path) : "";
@@ -402,6 +412,29 @@ export class CanvasEditor {
     };
     c.addEventListener("pointerup", (ev) => end(ev, true));
     c.addEventListener("pointercancel", (ev) => end(ev, false));
+    c.addEventListener("lostpointercapture", (ev) => end(ev, false));
+    document.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape" && this.move?.moving) {
+        ev.preventDefault();
+        this.cancelMove();
+      }
+    });
+  }
+
+  // cancelMove ends a drag without moving anything: the ghost, the marks
+  // and the pointer capture go.
+  private cancelMove() {
+    const mv = this.move;
+    if (!mv) return;
+    this.move = null;
+    if (!mv.moving) return;
+    cancelAnimationFrame(mv.frame);
+    mv.ghost?.remove();
+    const c = this.d.canvas;
+    if (c.hasPointerCapture(mv.pointer)) c.releasePointerCapture(mv.pointer);
+    c.classList.remove("moving-task");
+    c.querySelector("g.node.lifted")?.classList.remove("lifted");
+    this.hover("");
   }
 
   // startMove lifts the task: it fades in place and a ghost, an HTML box
@@ -456,10 +489,10 @@ export class CanvasEditor {
     if (mod && (k === "z" || k === "Z")) {
       if (ev.shiftKey) this.d.redo();
       else this.d.undo();
-      this.refocus(path);
+      this.refocus(t);
     } else if (mod && (k === "y" || k === "Y")) {
       this.d.redo();
-      this.refocus(path);
+      this.refocus(t);
     } else if (k === "Tab" && (node || slot)) {
       const all = this.focusables();
       const i = all.indexOf((node ?? slot) as SVGElement);
@@ -477,14 +510,14 @@ export class CanvasEditor {
     } else if (mod && (k === "d" || k === "D") && node) {
       this.d.select(path);
       this.duplicate(path);
-    } else if (k === "Enter" && slot) {
+    } else if ((k === "Enter" || k === " ") && slot) {
       this.setTarget(path);
       this.palette.focusSearch();
-    } else if (k === "+" || k === "=") {
+    } else if (!mod && (k === "+" || k === "=")) {
       this.d.root.querySelector<HTMLButtonElement>("[data-zoom-in]")?.click();
-    } else if (k === "-") {
+    } else if (!mod && k === "-") {
       this.d.root.querySelector<HTMLButtonElement>("[data-zoom-out]")?.click();
-    } else if (k === "0") {
+    } else if (!mod && k === "0") {
       this.d.root.querySelector<HTMLButtonElement>("[data-fit]")?.click();
     } else done = false;
     if (done) {
@@ -500,9 +533,12 @@ export class CanvasEditor {
   }
 
   // refocus puts the focus back on the canvas after an undo or redo
-  // redrew it: on the same place, else the selection.
-  private refocus(path: string) {
-    const e = path ? this.d.canvas.querySelector<SVGElement>(`[data-path="${CSS.escape(path)}"]`) : null;
+  // redrew it: on the same task or slot (by kind and path), else the
+  // selection.
+  private refocus(was: Element) {
+    const path = was.getAttribute?.("data-path");
+    const kind = was.matches?.("circle.slot") ? "circle.slot" : "g.node";
+    const e = path ? this.d.canvas.querySelector<SVGElement>(`${kind}[data-path="${CSS.escape(path)}"]`) : null;
     if (e) e.focus();
     else this.focusSelected();
   }

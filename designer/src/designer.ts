@@ -204,8 +204,9 @@ export class Designer {
     return done;
   }
 
-  // flush brings the canvas up to the text now, not after the debounce.
-  private flush() {
+  // flush brings the canvas (def, valueLocs, valid) up to the text now,
+  // not after the debounce.
+  flush() {
     if (this.parseTimer === 0) return;
     clearTimeout(this.parseTimer);
     this.update();

@@ -58,6 +58,7 @@ export class Palette {
   private readonly list: HTMLElement;
   private readonly search: HTMLInputElement;
   private lastFetch = "";
+  private current = ""; // the key of the list's Tab stop
   // workflow is the registered workflow a new SUB_WORKFLOW or
   // START_WORKFLOW task names until the inspector changes it: the first
   // by name other than the one being edited.
@@ -80,8 +81,15 @@ export class Palette {
     this.search.dataset.paletteSearch = "";
     this.list = document.createElement("div");
     this.list.className = "palette-list";
-    this.list.setAttribute("role", "listbox");
-    this.list.setAttribute("aria-label", "Task types");
+    this.list.setAttribute("aria-label", "Task types (arrow keys move between them)");
+    // One Tab stop for the whole list (a roving tabindex), so that the
+    // keyboard reaches the canvas after two: the search and the list.
+    this.list.addEventListener("focusin", (ev) => {
+      const b = (ev.target as Element).closest<HTMLElement>("[data-palette-item]");
+      if (!b) return;
+      this.current = b.dataset.key ?? "";
+      for (const o of this.buttons()) o.tabIndex = o === b ? 0 : -1;
+    });
     root.append(head, this.search, this.list);
     this.search.addEventListener("input", () => this.render());
     this.search.addEventListener("keydown", (ev) => this.searchKey(ev));
@@ -205,7 +213,6 @@ export class Palette {
       b.type = "button";
       b.draggable = true;
       b.className = "palette-item";
-      b.setAttribute("role", "option");
       b.dataset.paletteItem = String(i);
       b.dataset.type = it.type;
       b.dataset.key = it.type + ":" + (it.name ?? "");
@@ -221,7 +228,10 @@ export class Palette {
       this.list.append(b);
       if (focused && b.dataset.key === focused) b.focus();
     });
-    if (!this.list.querySelector("[data-palette-item]")) {
+    const bs = this.buttons();
+    const stop = bs.find((b) => b.dataset.key === this.current) ?? bs[0];
+    for (const b of bs) b.tabIndex = b === stop ? 0 : -1;
+    if (bs.length === 0) {
       const p = document.createElement("p");
       p.className = "muted";
       p.textContent = "No task type matches.";
@@ -267,8 +277,15 @@ export class Palette {
       first.focus();
     } else if (ev.key === "Escape") {
       ev.preventDefault();
-      this.d.canvas.focus();
+      this.backToCanvas();
     }
+  }
+
+  // backToCanvas gives the focus to the canvas's Tab stop.
+  private backToCanvas() {
+    const stop = this.d.canvas.querySelector<SVGElement>('[tabindex="0"]');
+    if (stop) stop.focus();
+    else this.d.canvas.focus();
   }
 
   private listKey(ev: KeyboardEvent) {
@@ -280,9 +297,12 @@ export class Palette {
       const j = i + (ev.key === "ArrowDown" ? 1 : -1);
       if (j < 0) this.search.focus();
       else bs[Math.min(j, bs.length - 1)].focus();
+    } else if (ev.key === "Home" || ev.key === "End") {
+      ev.preventDefault();
+      bs[ev.key === "Home" ? 0 : bs.length - 1].focus();
     } else if (ev.key === "Escape") {
       ev.preventDefault();
-      this.d.canvas.focus();
+      this.backToCanvas();
     }
   }
 }

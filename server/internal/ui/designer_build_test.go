@@ -132,14 +132,12 @@ func checkBuilt(t *testing.T, srv *batontest.Server, d *workflow.WorkflowDef) {
 	require.True(t, ran, "the plugin's task ran")
 }
 
-// confirmSave saves and confirms the diff dialog when the page shows one.
+// confirmSave saves: Save, then Save in the dialog of changes.
 func confirmSave(b *browser, version int) {
 	b.t.Helper()
 	b.do(chromedp.Click(`[data-save]`))
-	b.waitFor(`document.querySelector("dialog[open] button[value=save]") || document.querySelector("[data-saved-version]")`, 10*time.Second)
-	if eval[bool](b, `!!document.querySelector("dialog[open] button[value=save]")`) {
-		b.do(chromedp.Click(`dialog[open] button[value=save]`))
-	}
+	b.waitFor(`document.querySelector("dialog[open] button[value=save]")`, 10*time.Second)
+	b.do(chromedp.Click(`dialog[open] button[value=save]`))
 	b.waitFor(fmt.Sprintf(`document.querySelector("[data-saved-version]")?.dataset.savedVersion === "%d"`, version), 10*time.Second)
 }
 
@@ -150,6 +148,19 @@ func TestDesignerBuildWithMouse(t *testing.T) {
 	srv := designerServer(t)
 	b := newBrowser(t, srv.URL())
 	openDesigner(t, b, "/designer")
+
+	// A press on a task released outside the canvas before it moved is no
+	// drag: coming back over the canvas lifts nothing, a click moves nothing.
+	at := eval[[]float64](b, `(() => { const r = document.querySelector('[data-canvas] g.node[data-path="/tasks/0"] rect').getBoundingClientRect(); return [r.x + 20, r.y + 10]; })()`)
+	text := eval[string](b, `window.batonDesigner.text`)
+	b.do(chromedp.MouseEvent(chromedp.MousePressed, at[0], at[1], chromedp.ButtonLeft),
+		chromedp.MouseEvent(chromedp.MouseMoved, at[0], 5, chromedp.ButtonLeft),
+		chromedp.MouseEvent(chromedp.MouseReleased, at[0], 5, chromedp.ButtonLeft),
+		chromedp.MouseEvent(chromedp.MouseMoved, at[0]+40, at[1]+80, chromedp.ButtonNone),
+		chromedp.MouseEvent(chromedp.MouseMoved, at[0]+45, at[1]+120, chromedp.ButtonNone))
+	require.False(t, eval[bool](b, `!!document.querySelector(".designer-ghost") || document.querySelector("[data-canvas]").classList.contains("moving-task")`), "nothing is lifted")
+	b.do(chromedp.MouseClickXY(at[0]+45, at[1]+120))
+	require.Equal(t, text, eval[string](b, `window.batonDesigner.text`))
 
 	// The new workflow's placeholder task goes: select it, Delete.
 	b.do(chromedp.Click(`[data-canvas] g.node[data-path="/tasks/0"] rect`))
@@ -358,14 +369,25 @@ func TestDesignerBuildWithKeyboard(t *testing.T) {
 	b.do(chromedp.KeyEvent("z", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
 	b.waitFor(fmt.Sprintf(`window.batonDesigner.text === %q`, built), 5*time.Second)
 
+	// Ctrl+X cuts the plugin's task; Ctrl+V on the slot it left puts it
+	// back under its own name; two undos restore the text.
+	body := `window.batonDesigner.def.tasks[0].forkTasks[1][0].loopOver`
+	tabTo(b, `[data-canvas] g.node[data-id="c_upper"]`)
+	upperPath := eval[string](b, `document.activeElement.dataset.path`)
+	b.do(chromedp.KeyEvent("x", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+	b.waitFor(body+`.every(t => t.type !== "C_UPPER")`, 5*time.Second)
+	require.True(t, eval[bool](b, fmt.Sprintf(`document.activeElement.matches('circle.slot[data-path=%q]')`, upperPath)), "the focus is where the task was")
+	b.do(chromedp.KeyEvent("v", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+	b.waitFor(body+`[0].taskReferenceName === "c_upper"`, 5*time.Second)
+	b.do(chromedp.KeyEvent("z", chromedp.KeyModifiers(chromedp.ModifierCtrl)), chromedp.KeyEvent("z", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+	b.waitFor(fmt.Sprintf(`window.batonDesigner.text === %q`, built), 5*time.Second)
+
 	// Ctrl+S saves; the confirmation takes Enter.
 	b.waitFor(`document.querySelector("[data-designer]").dataset.validated === "valid"`, 10*time.Second)
 	b.do(chromedp.KeyEvent("s", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
-	b.waitFor(`document.querySelector("dialog[open] button[value=save]") || document.querySelector("[data-saved-version]")`, 10*time.Second)
-	if eval[bool](b, `!!document.querySelector("dialog[open] button[value=save]")`) {
-		require.True(t, eval[bool](b, `document.activeElement.matches("dialog[open] button[value=save]")`), "the dialog's Save has the focus")
-		b.do(chromedp.KeyEvent(kb.Enter))
-	}
+	b.waitFor(`document.querySelector("dialog[open] button[value=save]")`, 10*time.Second)
+	require.True(t, eval[bool](b, `document.activeElement.matches("dialog[open] button[value=save]")`), "the dialog's Save has the focus")
+	b.do(chromedp.KeyEvent(kb.Enter))
 	b.waitFor(`document.querySelector("[data-saved-version]")?.dataset.savedVersion === "1"`, 10*time.Second)
 	d := storedDef(t, srv.URL(), "new_workflow")
 	checkBuilt(t, srv, d)
