@@ -172,12 +172,12 @@ export class Palette {
   }
 
   // workflows finds a workflow for new SUB_WORKFLOW and START_WORKFLOW
-  // tasks, once: the list of definitions is too heavy to poll.
+  // tasks, once.
   private async workflows() {
     try {
-      const r = await fetch("/api/metadata/workflow");
-      const defs = r.ok ? ((await r.json()) as { name?: string }[]) : [];
-      const names = defs.map((d) => d.name ?? "").filter((n) => n && n !== this.d.loaded.name);
+      const r = await fetch("/api/metadata/workflow/names-and-versions");
+      const byName = r.ok ? ((await r.json()) as Record<string, unknown>) : {};
+      const names = Object.keys(byName).filter((n) => n !== this.d.loaded.name);
       names.sort();
       this.workflow = names[0] ?? "";
     } catch {

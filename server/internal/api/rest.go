@@ -39,6 +39,7 @@ func newREST(e *engine.Engine, sched *scheduler.Scheduler, errs *errorMapper, ma
 	s.handle("POST /api/metadata/workflow/dryrun", s.dryRunWorkflow)
 	s.handle("GET /api/metadata/workflow/{name}", s.getWorkflowDef)
 	s.handle("GET /api/metadata/workflow/{name}/versions", s.workflowDefVersions)
+	s.handle("GET /api/metadata/workflow/names-and-versions", s.workflowNamesAndVersions)
 	s.handle("DELETE /api/metadata/workflow/{name}/{version}", s.deleteWorkflowDef)
 
 	// Workflow executions (WorkflowResource).

@@ -163,6 +163,27 @@ type workflowDefSummary struct {
 	UpdateTime int64  `json:"updateTime,omitempty"`
 }
 
+// summary is a definition's WorkflowDefSummary.
+func summary(d *workflow.WorkflowDef) workflowDefSummary {
+	return workflowDefSummary{Name: d.Name, Version: d.Version, CreateTime: d.CreateTime, UpdateTime: d.UpdateTime}
+}
+
+// GET /api/metadata/workflow/names-and-versions: every definition's
+// versions by name, oldest first, without their tasks (Conductor's route;
+// the designer's palette and inspector read the names from it).
+func (s *rest) workflowNamesAndVersions(w http.ResponseWriter, r *http.Request) error {
+	defs, err := s.e.WorkflowDefs(r.Context())
+	if err != nil {
+		return err
+	}
+	out := map[string][]workflowDefSummary{}
+	for _, d := range defs { // sorted by name, then version
+		out[d.Name] = append(out[d.Name], summary(d))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
 // GET /api/metadata/workflow/{name}/versions: every version of one
 // definition, oldest first (the designer's version picker).
 func (s *rest) workflowDefVersions(w http.ResponseWriter, r *http.Request) error {
@@ -172,7 +193,7 @@ func (s *rest) workflowDefVersions(w http.ResponseWriter, r *http.Request) error
 	}
 	out := make([]workflowDefSummary, len(defs))
 	for i, d := range defs {
-		out[i] = workflowDefSummary{Name: d.Name, Version: d.Version, CreateTime: d.CreateTime, UpdateTime: d.UpdateTime}
+		out[i] = summary(d)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
