@@ -1,5 +1,7 @@
 // The designer's document operations: inserting, removing, moving and
-// duplicating tasks, setting members, task templates and the clipboard.
+// duplicating tasks; setting and renaming members, adding and removing
+// array elements and renaming a reference's uses (the inspector's edits);
+// task templates and the clipboard.
 // Each is a pure function of the definition's text that returns an Edit
 // (edit.ts) against that text, or throws an Error whose message says what
 // is wrong, so that every change the canvas, the palette or the inspector
@@ -83,12 +85,8 @@ class Doc {
     return this.text.slice(n.from, n.to);
   }
 
-  // indentAt is the leading white space of the line holding pos.
   indentAt(pos: number): string {
-    const s = this.text.lastIndexOf("\n", pos - 1) + 1;
-    let e = s;
-    while (e < pos && (this.text[e] === " " || this.text[e] === "\t")) e++;
-    return this.text.slice(s, e);
+    return indentAt(this.text, pos);
   }
 
   startsLine(pos: number): boolean {
@@ -157,7 +155,23 @@ function indentUnit(text: string): string {
   return unit[0] === "\t" ? "\t" : unit;
 }
 
-function tokens(ptr: string): string[] {
+// indentAt is the leading white space of the line of text holding pos.
+export function indentAt(text: string, pos: number): string {
+  const s = text.lastIndexOf("\n", pos - 1) + 1;
+  let e = s;
+  while (e < pos && (text[e] === " " || text[e] === "\t")) e++;
+  return text.slice(s, e);
+}
+
+// dedent is how setMember (typed) takes a multi-line value back: raw, the
+// value's text on a line indented by indent, with its later lines relative
+// to its first, as the inspector shows it to be edited.
+export function dedent(raw: string, indent: string): string {
+  return indent === "" ? raw : raw.split("\n" + indent).join("\n");
+}
+
+// tokens are a JSON pointer's reference tokens, unescaped.
+export function tokens(ptr: string): string[] {
   if (ptr === "") return [];
   if (ptr[0] !== "/") throw new Error(`${JSON.stringify(ptr)} is not a JSON pointer: it must start with /`);
   return ptr
@@ -166,11 +180,12 @@ function tokens(ptr: string): string[] {
     .map((t) => t.split("~1").join("/").split("~0").join("~"));
 }
 
-function parentPointer(ptr: string): string {
+export function parentPointer(ptr: string): string {
   return ptr.slice(0, ptr.lastIndexOf("/"));
 }
 
-function lastToken(ptr: string): string {
+// lastToken is the member name or index a pointer ends in, unescaped.
+export function lastToken(ptr: string): string {
   return tokens(ptr).pop() ?? "";
 }
 

@@ -15,7 +15,7 @@
 
 import type { Designer } from "./designer";
 import type { Edit } from "./edit";
-import { appendElement, removeElement, renameMember, renameRefUses, setMember } from "./doc";
+import { appendElement, dedent, indentAt, lastToken, parentPointer, removeElement, renameMember, renameRefUses, setMember } from "./doc";
 import { Loc, scan } from "./jsontext";
 import { escapePointer } from "./layout";
 import { Context, Expr, complete, contextAt, expressions, filter, taskAt, upstream } from "./expr";
@@ -29,29 +29,6 @@ type Locs = ReadonlyMap<string, Loc>;
 // ---- Reading the text by JSON pointer ----
 // (The edits themselves are doc.ts's: setMember, renameMember,
 // appendElement, removeElement, renameRefUses.)
-
-function parentOf(ptr: string): string {
-  return ptr.slice(0, ptr.lastIndexOf("/"));
-}
-
-function keyOf(ptr: string): string {
-  return ptr
-    .slice(ptr.lastIndexOf("/") + 1)
-    .replace(/~1/g, "/")
-    .replace(/~0/g, "~");
-}
-
-// lineIndent is the whitespace that starts the line holding pos.
-function lineIndent(text: string, pos: number): string {
-  const start = text.lastIndexOf("\n", pos - 1) + 1;
-  return /^[ \t]*/.exec(text.slice(start, pos))![0];
-}
-
-// dedent shows a multi-line value relative to its first line, as
-// setMember (typed) writes it back.
-function dedent(raw: string, indent: string): string {
-  return indent === "" ? raw : raw.split("\n" + indent).join("\n");
-}
 
 // childrenOf are the pointers of the members or elements of the value at
 // ptr, in document order.
@@ -444,11 +421,11 @@ class Inspector {
     kids.forEach((c, i) => {
       const n = this.value(c);
       const row = h("div", { class: "insp-kv", "data-key": "case#" + i });
-      const key = h("input", { "data-bind": "key", "data-ptr": c, "data-key": "case#" + i + ":key", "aria-label": "Case value", "data-orig": keyOf(c) });
-      key.value = keyOf(c);
+      const key = h("input", { "data-bind": "key", "data-ptr": c, "data-key": "case#" + i + ":key", "aria-label": "Case value", "data-orig": lastToken(c) });
+      key.value = lastToken(c);
       if (!editable) key.readOnly = true;
       row.append(key, h("span", { class: "muted" }, tasksLabel(n)));
-      if (editable) row.append(h("button", { type: "button", "data-action": "remove", "data-ptr": c, "aria-label": `Remove case ${keyOf(c)}`, title: "Remove this case and its tasks" }, "×"));
+      if (editable) row.append(h("button", { type: "button", "data-action": "remove", "data-ptr": c, "aria-label": `Remove case ${lastToken(c)}`, title: "Remove this case and its tasks" }, "×"));
       list.append(row);
     });
     const def = this.value(p + "/defaultCase");
@@ -471,8 +448,8 @@ class Inspector {
     });
     s.append(h("button", { type: "button", "data-action": "add-branch", "data-ptr": p + "/forkTasks" }, "Add branch"));
     // The JOIN that follows the fork says which branches it waits for.
-    const seq = parentOf(p);
-    const join = this.value(seq + "/" + (Number(keyOf(p)) + 1)) as { type?: string; taskReferenceName?: string; joinOn?: unknown } | undefined;
+    const seq = parentPointer(p);
+    const join = this.value(seq + "/" + (Number(lastToken(p)) + 1)) as { type?: string; taskReferenceName?: string; joinOn?: unknown } | undefined;
     if (join && join.type === "JOIN") {
       const on = Array.isArray(join.joinOn) ? join.joinOn.map(String).join(", ") : "";
       s.append(h("p", { class: "muted insp-hint", "data-insp-join": "" }, `Joined by ${join.taskReferenceName ?? "its JOIN"}, which waits for: ${on || "nothing (joinOn is empty)"}.`));
@@ -501,7 +478,7 @@ class Inspector {
         mode = "string";
       } else {
         if (mode === "string") mode = "json"; // not a string: its JSON as written
-        shown = dedent(raw, lineIndent(this.d.text, this.d.valueLocs.get(ptr)!.from));
+        shown = dedent(raw, indentAt(this.d.text, this.d.valueLocs.get(ptr)!.from));
       }
     }
     const attrs: { [k: string]: string } = { "data-bind": "value", "data-ptr": ptr, "data-mode": mode, "data-key": "f:" + ptr, "data-orig": shown };
@@ -557,9 +534,9 @@ class Inspector {
     }
     const list = h("div", { class: "insp-list", "data-key": "kv:" + ptr });
     g.append(list);
-    const kids = raw === undefined ? [] : childrenOf(this.d.valueLocs, ptr).filter((c) => !skip.includes(keyOf(c)));
+    const kids = raw === undefined ? [] : childrenOf(this.d.valueLocs, ptr).filter((c) => !skip.includes(lastToken(c)));
     kids.forEach((c, i) => {
-      const k = keyOf(c);
+      const k = lastToken(c);
       const id = "kv:" + ptr + "#" + i;
       const key = h("input", { "data-bind": "key", "data-ptr": c, "data-key": id + ":key", "aria-label": `${label}: name`, spellcheck: "false", "data-orig": k });
       key.value = k;
@@ -624,10 +601,10 @@ class Inspector {
 
   // remove removes the member or element at ptr.
   private remove(ptr: string) {
-    const parent = parentOf(ptr);
+    const parent = parentPointer(ptr);
     const l = this.d.valueLocs.get(parent);
-    if (l && this.d.text[l.valueFrom] === "[") this.edit(removeElement(this.d.text, parent, Number(keyOf(ptr))), "remove");
-    else this.edit(setMember(this.d.text, parent, keyOf(ptr), undefined), "remove");
+    if (l && this.d.text[l.valueFrom] === "[") this.edit(removeElement(this.d.text, parent, Number(lastToken(ptr))), "remove");
+    else this.edit(setMember(this.d.text, parent, lastToken(ptr), undefined), "remove");
   }
 
   // ready says whether edits can be computed now: the text is JSON and
@@ -649,7 +626,7 @@ class Inspector {
     const bind = el.dataset.bind;
     const ptr = el.dataset.ptr;
     if (!bind || ptr === undefined) return;
-    if (!this.d.valueLocs.has(parentOf(ptr)) && bind === "key") return;
+    if (!this.d.valueLocs.has(parentPointer(ptr)) && bind === "key") return;
     if (!this.ready(() => this.form.contains(el) && this.commit(el))) return;
     const text = this.d.text;
     const cur = this.raw(ptr);
@@ -657,9 +634,9 @@ class Inspector {
     try {
       if (bind === "key") {
         const k = el.value;
-        if (k === keyOf(ptr)) return;
+        if (k === lastToken(ptr)) return;
         if (k === "") throw new Error("a name cannot be empty");
-        this.edit(renameMember(text, parentOf(ptr), keyOf(ptr), k), "rename");
+        this.edit(renameMember(text, parentPointer(ptr), lastToken(ptr), k), "rename");
         this.say("");
         return;
       }
@@ -688,7 +665,7 @@ class Inspector {
         this.remove(ptr);
       } else {
         const oldRef = ptr.endsWith("/taskReferenceName") && cur?.startsWith('"') ? (JSON.parse(cur) as string) : null;
-        if (!this.edit(setMember(text, parentOf(ptr), keyOf(ptr), raw, true), "set")) return;
+        if (!this.edit(setMember(text, parentPointer(ptr), lastToken(ptr), raw, true), "set")) return;
         if (oldRef !== null && oldRef !== "") {
           this.renamed = { path: this.d.selection, old: oldRef, neu: el.value };
           this.render();
