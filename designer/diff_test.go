@@ -2,40 +2,17 @@ package designer_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/dop251/goja"
-	"github.com/evanw/esbuild/pkg/api"
 	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/designer/internal/tsrun"
 )
 
-// The structural diff the designer shows before saving (src/diff.ts),
-// bundled with esbuild as the page's script is and run in goja. (The
-// layout's tests have the same small harness; a shared one is planned in
-// designer/internal/tsrun.)
-
-var bundleDiff = sync.OnceValues(func() (string, error) {
-	r := api.Build(api.BuildOptions{
-		EntryPoints: []string{"src/diff.ts"},
-		Bundle:      true,
-		Target:      api.ES2020,
-		Format:      api.FormatIIFE,
-		GlobalName:  "batonDiff",
-		Platform:    api.PlatformBrowser,
-		LogLevel:    api.LogLevelSilent,
-	})
-	if len(r.Errors) > 0 {
-		var b strings.Builder
-		for _, m := range r.Errors {
-			fmt.Fprintln(&b, m.Text)
-		}
-		return "", fmt.Errorf("bundling src/diff.ts:\n%s", b.String())
-	}
-	return string(r.OutputFiles[0].Contents), nil
-})
+// The structural diff the designer shows before saving (src/diff.ts), run
+// in goja.
 
 type taskRef struct {
 	Ref     string   `json:"ref"`
@@ -58,15 +35,8 @@ type structDiff struct {
 // runtime: call it from one goroutine).
 func diffTS(t *testing.T) func(before, after string) structDiff {
 	t.Helper()
-	src, err := bundleDiff()
-	require.NoError(t, err)
-	vm := goja.New()
-	_, err = vm.RunScript("diff.js", src)
-	require.NoError(t, err)
-	v, err := vm.RunString(`(a, b) => { const d = batonDiff.diff(a, b); d.empty = batonDiff.empty(d); return JSON.stringify(d); }`)
-	require.NoError(t, err)
-	fn, ok := goja.AssertFunction(v)
-	require.True(t, ok)
+	vm := tsrun.VM(t, tsrun.Script{Entry: "src/diff.ts", Global: "batonDiff"})
+	fn := tsrun.Func(t, vm, `(a, b) => { const d = batonDiff.diff(a, b); d.empty = batonDiff.empty(d); return JSON.stringify(d); }`)
 	return func(before, after string) structDiff {
 		t.Helper()
 		out, err := fn(goja.Undefined(), vm.ToValue(before), vm.ToValue(after))
@@ -226,11 +196,7 @@ func TestDiffOddDefinitions(t *testing.T) {
 
 	// After text that is not JSON is an error (the designer saves only
 	// valid text).
-	src, err := bundleDiff()
-	require.NoError(t, err)
-	vm := goja.New()
-	_, err = vm.RunScript("diff.js", src)
-	require.NoError(t, err)
-	_, err = vm.RunString(`batonDiff.diff("{}", "{\"a\": }")`)
+	vm := tsrun.VM(t, tsrun.Script{Entry: "src/diff.ts", Global: "batonDiff"})
+	_, err := vm.RunString(`batonDiff.diff("{}", "{\"a\": }")`)
 	require.ErrorContains(t, err, `unexpected "}"`)
 }

@@ -5,47 +5,17 @@ package designer_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/dop251/goja"
-	"github.com/evanw/esbuild/pkg/api"
 	"github.com/stretchr/testify/require"
+
+	"github.com/batonhq/baton/designer/internal/tsrun"
 )
 
-// bundle bundles TypeScript (a module's source, resolved in this
-// directory) into a script that sets the global name. (A small harness of
-// its own, like designer/layout/ts_test.go's, until a shared one exists.)
-func bundle(source, name string) (string, error) {
-	r := api.Build(api.BuildOptions{
-		Stdin:       &api.StdinOptions{Contents: source, ResolveDir: ".", Loader: api.LoaderTS},
-		Bundle:      true,
-		Target:      api.ES2020,
-		Format:      api.FormatIIFE,
-		GlobalName:  name,
-		Platform:    api.PlatformBrowser,
-		TreeShaking: api.TreeShakingTrue,
-		LogLevel:    api.LogLevelSilent,
-	})
-	if len(r.Errors) > 0 {
-		var b strings.Builder
-		for _, m := range r.Errors {
-			fmt.Fprintln(&b, m.Text)
-		}
-		return "", fmt.Errorf("bundling %s:\n%s", name, b.String())
-	}
-	return string(r.OutputFiles[0].Contents), nil
-}
-
-// bundleExpr bundles expr.ts once per test binary.
-var bundleExpr = sync.OnceValues(func() (string, error) {
-	return bundle(`export * from "./src/expr"`, "batonExpr")
-})
-
-// exprVM is a goja runtime that has run the bundle; call runs a function
-// of batonExpr with JSON arguments and decodes its JSON result into out.
+// exprVM is a goja runtime that has run expr.ts; call runs a function of
+// batonExpr with JSON arguments and decodes its JSON result into out.
 type exprVM struct {
 	t  *testing.T
 	vm *goja.Runtime
@@ -53,12 +23,7 @@ type exprVM struct {
 
 func newExprVM(t *testing.T) *exprVM {
 	t.Helper()
-	src, err := bundleExpr()
-	require.NoError(t, err)
-	vm := goja.New()
-	_, err = vm.RunScript("expr.js", src)
-	require.NoError(t, err)
-	return &exprVM{t: t, vm: vm}
+	return &exprVM{t: t, vm: tsrun.VM(t, tsrun.Script{Entry: "src/expr.ts", Global: "batonExpr"})}
 }
 
 func (x *exprVM) call(out any, fn string, args ...any) {

@@ -10,16 +10,16 @@ import (
 
 // fanOutRun is an execution of the dynamic_fork fixture with n branches,
 // the first 90% completed and the rest in progress: n+4 tasks.
-func fanOutRun(b *testing.B, n int) *run {
+func fanOutRun(b *testing.B, n int) *ExecRun {
 	def := &workflow.WorkflowDef{Name: "dynamic_fork", Version: 1, Tasks: []*workflow.WorkflowTask{
 		{Name: "plan", TaskReferenceName: "plan"},
 		{Name: "fanout", TaskReferenceName: "fanout", Type: workflow.TypeForkJoinDynamic},
 		{Name: "join", TaskReferenceName: "join", Type: workflow.TypeJoin},
 		{Name: "summarise", TaskReferenceName: "summarise"},
 	}}
-	r := newRun(def, workflow.StatusRunning)
-	r.task("plan", "SIMPLE", workflow.TaskCompleted)
-	fork := r.task("fanout", "FORK_JOIN_DYNAMIC", workflow.TaskCompleted)
+	r := NewExecRun(def, workflow.StatusRunning)
+	r.Task("plan", "SIMPLE", workflow.TaskCompleted)
+	fork := r.Task("fanout", "FORK_JOIN_DYNAMIC", workflow.TaskCompleted)
 	refs := make([]any, n)
 	for i := range refs {
 		ref := fmt.Sprintf("branch_%d", i)
@@ -28,34 +28,34 @@ func fanOutRun(b *testing.B, n int) *run {
 		if i >= n*9/10 {
 			st = workflow.TaskInProgress
 		}
-		r.task(ref, "SIMPLE", st)
+		r.Task(ref, "SIMPLE", st)
 	}
 	fork.InputData["forkedTasks"] = refs
-	r.task("join", "JOIN", workflow.TaskInProgress)
+	r.Task("join", "JOIN", workflow.TaskInProgress)
 	return r
 }
 
 // loopRun is an execution of a loop of two tasks that ran n iterations:
 // 2n+1 tasks.
-func loopRun(n int) *run {
+func loopRun(n int) *ExecRun {
 	def := &workflow.WorkflowDef{Name: "loop", Version: 1, Tasks: []*workflow.WorkflowTask{
 		{Name: "loop", TaskReferenceName: "loop", Type: workflow.TypeDoWhile, LoopOver: []*workflow.WorkflowTask{
 			{Name: "a", TaskReferenceName: "a"}, {Name: "b", TaskReferenceName: "b"}}},
 	}}
-	r := newRun(def, workflow.StatusRunning)
-	loop := r.task("loop", "DO_WHILE", workflow.TaskInProgress)
+	r := NewExecRun(def, workflow.StatusRunning)
+	loop := r.Task("loop", "DO_WHILE", workflow.TaskInProgress)
 	for i := 1; i <= n; i++ {
-		r.task(fmt.Sprintf("a__%d", i), "SIMPLE", workflow.TaskCompleted).Iteration = i
-		r.task(fmt.Sprintf("b__%d", i), "SIMPLE", workflow.TaskCompleted).Iteration = i
+		r.Task(fmt.Sprintf("a__%d", i), "SIMPLE", workflow.TaskCompleted).Iteration = i
+		r.Task(fmt.Sprintf("b__%d", i), "SIMPLE", workflow.TaskCompleted).Iteration = i
 		loop.Iteration = i
 	}
 	return r
 }
 
-func benchRender(b *testing.B, r *run, v View) {
+func benchRender(b *testing.B, r *ExecRun, v View) {
 	b.ReportAllocs()
 	for b.Loop() {
-		g := LayoutExecution(nil, r.wf, v)
+		g := LayoutExecution(nil, r.WF, v)
 		if err := RenderSVG(io.Discard, g, RenderOptions{}); err != nil {
 			b.Fatal(err)
 		}

@@ -19,24 +19,25 @@ import (
 
 const executions = "../testdata/executions"
 
-// run builds an execution the way the engine records one: each attempt a
-// Task in seq order, loop bodies with their __N suffixes.
-type run struct {
-	wf  *workflow.Workflow
+// ExecRun builds an execution the way the engine records one: each
+// attempt a Task in seq order, loop bodies with their __N suffixes.
+// (Exported for the port's tests in package layout_test, ts_test.go.)
+type ExecRun struct {
+	WF  *workflow.Workflow
 	seq int
 }
 
-func newRun(def *workflow.WorkflowDef, status workflow.Status) *run {
-	return &run{wf: &workflow.Workflow{WorkflowID: "wf-1", WorkflowName: def.Name, WorkflowVersion: def.Version,
+func NewExecRun(def *workflow.WorkflowDef, status workflow.Status) *ExecRun {
+	return &ExecRun{WF: &workflow.Workflow{WorkflowID: "wf-1", WorkflowName: def.Name, WorkflowVersion: def.Version,
 		Status: status, WorkflowDefinition: def}}
 }
 
 // task appends an attempt and returns it for further fields.
-func (r *run) task(ref, typ string, status workflow.TaskStatus) *workflow.Task {
+func (r *ExecRun) Task(ref, typ string, status workflow.TaskStatus) *workflow.Task {
 	r.seq++
 	t := &workflow.Task{TaskID: fmt.Sprintf("task-%d", r.seq), ReferenceTaskName: ref, TaskType: typ,
 		TaskDefName: workflow.BaseRef(ref), Status: status, Seq: r.seq, InputData: map[string]any{}, OutputData: map[string]any{}}
-	r.wf.Tasks = append(r.wf.Tasks, t)
+	r.WF.Tasks = append(r.WF.Tasks, t)
 	return t
 }
 
@@ -86,13 +87,13 @@ func wellFormed(t *testing.T, svg []byte) {
 func TestExecutionSwitch(t *testing.T) {
 	t.Parallel()
 	def := fixture(t, "switch_default")
-	r := newRun(def, workflow.StatusRunning)
-	r.task("route", "SWITCH", workflow.TaskCompleted).OutputData["selectedCase"] = "card"
-	r.task("charge_card", "SIMPLE", workflow.TaskFailed)
-	retry := r.task("charge_card", "SIMPLE", workflow.TaskCompleted)
+	r := NewExecRun(def, workflow.StatusRunning)
+	r.Task("route", "SWITCH", workflow.TaskCompleted).OutputData["selectedCase"] = "card"
+	r.Task("charge_card", "SIMPLE", workflow.TaskFailed)
+	retry := r.Task("charge_card", "SIMPLE", workflow.TaskCompleted)
 	retry.RetryCount = 1
-	r.task("card_receipt", "SIMPLE", workflow.TaskInProgress)
-	g := LayoutExecution(nil, r.wf, View{})
+	r.Task("card_receipt", "SIMPLE", workflow.TaskInProgress)
+	g := LayoutExecution(nil, r.WF, View{})
 	checkInvariants(t, def, g)
 	n := nodesByID(g)
 	require.Equal(t, "COMPLETED", n["charge_card"].Status, "the latest attempt counts")
@@ -115,9 +116,9 @@ func TestExecutionSwitch(t *testing.T) {
 	require.Contains(t, svg, `data-task-ref="notify"`, "a task not scheduled yet can still be found by the live view")
 
 	// Once the execution fails, what never ran is dimmed too.
-	r.wf.Tasks[len(r.wf.Tasks)-1].Status = workflow.TaskFailed
-	r.wf.Status = workflow.StatusFailed
-	g = LayoutExecution(nil, r.wf, View{})
+	r.WF.Tasks[len(r.WF.Tasks)-1].Status = workflow.TaskFailed
+	r.WF.Status = workflow.StatusFailed
+	g = LayoutExecution(nil, r.WF, View{})
 	n = nodesByID(g)
 	require.True(t, n["notify"].Dimmed)
 	require.False(t, n["card_receipt"].Dimmed)
@@ -129,20 +130,20 @@ func TestExecutionSwitch(t *testing.T) {
 func TestExecutionDecision(t *testing.T) {
 	t.Parallel()
 	def := fixture(t, "decision_legacy")
-	r := newRun(def, workflow.StatusCompleted)
-	r.task("d1", "DECISION", workflow.TaskCompleted).OutputData["caseOutput"] = []any{"0"}
-	r.task("zero", "SIMPLE", workflow.TaskCompleted)
-	r.task("bye", "EXCLUSIVE_JOIN", workflow.TaskCompleted)
-	n := nodesByID(LayoutExecution(def, r.wf, View{}))
+	r := NewExecRun(def, workflow.StatusCompleted)
+	r.Task("d1", "DECISION", workflow.TaskCompleted).OutputData["caseOutput"] = []any{"0"}
+	r.Task("zero", "SIMPLE", workflow.TaskCompleted)
+	r.Task("bye", "EXCLUSIVE_JOIN", workflow.TaskCompleted)
+	n := nodesByID(LayoutExecution(def, r.WF, View{}))
 	require.False(t, n["zero"].Dimmed)
 	require.True(t, n["greet"].Dimmed)
 
-	r.wf.Tasks[0].OutputData["caseOutput"] = []any{json.Number("7")}
-	r.wf.Tasks = r.wf.Tasks[:1]
-	n = nodesByID(LayoutExecution(def, r.wf, View{}))
+	r.WF.Tasks[0].OutputData["caseOutput"] = []any{json.Number("7")}
+	r.WF.Tasks = r.WF.Tasks[:1]
+	n = nodesByID(LayoutExecution(def, r.WF, View{}))
 	require.True(t, n["zero"].Dimmed)
 	require.True(t, n["greet"].Dimmed)
-	for _, e := range LayoutExecution(def, r.wf, View{}).Edges {
+	for _, e := range LayoutExecution(def, r.WF, View{}).Edges {
 		if e.Label != nil && e.Label.Text == "default" {
 			require.False(t, e.Dimmed, "the empty default lane was taken")
 		}
@@ -154,22 +155,22 @@ func TestExecutionDecision(t *testing.T) {
 func TestExecutionLoops(t *testing.T) {
 	t.Parallel()
 	def := fixture(t, "nested_do_while")
-	r := newRun(def, workflow.StatusRunning)
-	outer := r.task("outer", "DO_WHILE", workflow.TaskInProgress)
+	r := NewExecRun(def, workflow.StatusRunning)
+	outer := r.Task("outer", "DO_WHILE", workflow.TaskInProgress)
 	for i := 1; i <= 2; i++ {
-		r.task(fmt.Sprintf("before__%d", i), "SIMPLE", workflow.TaskCompleted)
-		inner := r.task(fmt.Sprintf("inner__%d", i), "DO_WHILE", workflow.TaskCompleted)
+		r.Task(fmt.Sprintf("before__%d", i), "SIMPLE", workflow.TaskCompleted)
+		inner := r.Task(fmt.Sprintf("inner__%d", i), "DO_WHILE", workflow.TaskCompleted)
 		for j := 1; j <= 3; j++ {
 			inner.Iteration = j
 			st := workflow.TaskCompleted
 			if i == 2 && j == 3 {
 				st, inner.Status = workflow.TaskInProgress, workflow.TaskInProgress
 			}
-			r.task(fmt.Sprintf("step__%d__%d", i, j), "SIMPLE", st).Iteration = j
+			r.Task(fmt.Sprintf("step__%d__%d", i, j), "SIMPLE", st).Iteration = j
 		}
 		outer.Iteration = i
 	}
-	g := LayoutExecution(def, r.wf, View{})
+	g := LayoutExecution(def, r.WF, View{})
 	checkInvariants(t, def, g)
 	n := nodesByID(g)
 	require.Equal(t, [2]int{2, 2}, [2]int{n["outer"].Iteration, n["outer"].Iterations})
@@ -182,7 +183,7 @@ func TestExecutionLoops(t *testing.T) {
 	require.Contains(t, svg, "iteration 2 of 2")
 
 	v := ParseView(url.Values{"iter": {"outer:1", "inner:2"}})
-	g = LayoutExecution(def, r.wf, v)
+	g = LayoutExecution(def, r.WF, v)
 	n = nodesByID(g)
 	require.Equal(t, "before__1", n["before"].TaskRef)
 	require.Equal(t, "step__1__2", n["step"].TaskRef)
@@ -190,7 +191,7 @@ func TestExecutionLoops(t *testing.T) {
 	require.Equal(t, 1, n["outer"].Iteration)
 
 	// An iteration that does not exist shows the latest.
-	g = LayoutExecution(def, r.wf, View{Iterations: map[string]int{"outer": 9}})
+	g = LayoutExecution(def, r.WF, View{Iterations: map[string]int{"outer": 9}})
 	require.Equal(t, "step__2__3", nodesByID(g)["step"].TaskRef)
 }
 
@@ -199,9 +200,9 @@ func TestExecutionLoops(t *testing.T) {
 func TestExecutionDynamicFork(t *testing.T) {
 	t.Parallel()
 	def := fixture(t, "dynamic_fork")
-	r := newRun(def, workflow.StatusRunning)
-	r.task("plan", "SIMPLE", workflow.TaskCompleted)
-	fork := r.task("fanout", "FORK_JOIN_DYNAMIC", workflow.TaskCompleted)
+	r := NewExecRun(def, workflow.StatusRunning)
+	r.Task("plan", "SIMPLE", workflow.TaskCompleted)
+	fork := r.Task("fanout", "FORK_JOIN_DYNAMIC", workflow.TaskCompleted)
 	var refs []any
 	for i := 1; i <= 10; i++ {
 		ref := fmt.Sprintf("img_%d", i)
@@ -217,15 +218,15 @@ func TestExecutionDynamicFork(t *testing.T) {
 		if i == 2 {
 			typ = "SUB_WORKFLOW"
 		}
-		c := r.task(ref, typ, st)
+		c := r.Task(ref, typ, st)
 		if i == 2 {
 			c.SubWorkflowID = "child-2"
 		}
 	}
 	fork.InputData["forkedTasks"] = refs
-	r.task("join", "JOIN", workflow.TaskInProgress)
+	r.Task("join", "JOIN", workflow.TaskInProgress)
 
-	g := LayoutExecution(def, r.wf, View{})
+	g := LayoutExecution(def, r.WF, View{})
 	checkInvariants(t, def, g)
 	st := nodesByID(g)["$stack:fanout"]
 	require.Equal(t, &Stack{Total: 10, Completed: 7, Counts: map[string]int{"COMPLETED": 7, "FAILED": 1, "IN_PROGRESS": 2}}, st.Stack)
@@ -235,7 +236,7 @@ func TestExecutionDynamicFork(t *testing.T) {
 	require.Contains(t, svg, "7 of 10 completed")
 	require.Contains(t, svg, `href="?expand=fanout"`)
 
-	g = LayoutExecution(def, r.wf, ParseView(url.Values{"expand": {"fanout"}}))
+	g = LayoutExecution(def, r.WF, ParseView(url.Values{"expand": {"fanout"}}))
 	checkInvariants(t, def, g)
 	n := nodesByID(g)
 	st = n["$stack:fanout"]
@@ -253,7 +254,7 @@ func TestExecutionDynamicFork(t *testing.T) {
 
 	// A few branches are shown one by one without asking.
 	fork.InputData["forkedTasks"] = refs[:3]
-	g = LayoutExecution(def, r.wf, View{})
+	g = LayoutExecution(def, r.WF, View{})
 	require.True(t, nodesByID(g)["$stack:fanout"].Stack.Expanded)
 	require.NotNil(t, nodesByID(g)["$stack:fanout/img_3"])
 }
@@ -263,10 +264,10 @@ func TestExecutionDynamicFork(t *testing.T) {
 func TestExecutionSubWorkflowLinks(t *testing.T) {
 	t.Parallel()
 	def := fixture(t, "sub_workflow")
-	r := newRun(def, workflow.StatusRunning)
-	r.task("charge", "SUB_WORKFLOW", workflow.TaskInProgress).SubWorkflowID = "child-1"
-	r.wf.ParentWorkflowID = "parent-9"
-	g := LayoutExecution(def, r.wf, View{})
+	r := NewExecRun(def, workflow.StatusRunning)
+	r.Task("charge", "SUB_WORKFLOW", workflow.TaskInProgress).SubWorkflowID = "child-1"
+	r.WF.ParentWorkflowID = "parent-9"
+	g := LayoutExecution(def, r.WF, View{})
 	n := nodesByID(g)
 	require.Equal(t, "child-1", n["charge"].SubWorkflowID)
 	require.Equal(t, &SubRef{Name: "payment", Version: 3}, n["charge"].Sub)

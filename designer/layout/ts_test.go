@@ -189,26 +189,6 @@ func TestTSEdgeCases(t *testing.T) {
 	}
 }
 
-// execRun builds an execution the way the engine records one: each
-// attempt a Task in seq order, loop bodies with their __N suffixes.
-type execRun struct {
-	wf  *workflow.Workflow
-	seq int
-}
-
-func newExecRun(def *workflow.WorkflowDef, status workflow.Status) *execRun {
-	return &execRun{wf: &workflow.Workflow{WorkflowID: "wf-1", WorkflowName: def.Name, WorkflowVersion: def.Version,
-		Status: status, WorkflowDefinition: def}}
-}
-
-func (r *execRun) task(ref, typ string, status workflow.TaskStatus) *workflow.Task {
-	r.seq++
-	t := &workflow.Task{TaskID: fmt.Sprintf("task-%d", r.seq), ReferenceTaskName: ref, TaskType: typ,
-		TaskDefName: workflow.BaseRef(ref), Status: status, Seq: r.seq, InputData: map[string]any{}, OutputData: map[string]any{}}
-	r.wf.Tasks = append(r.wf.Tasks, t)
-	return t
-}
-
 // execCase is an execution to lay out with both ports: with the
 // definition given, or (def nil) the execution's own copy.
 type execCase struct {
@@ -243,49 +223,49 @@ func TestTSExecutions(t *testing.T) {
 		}
 		name := strings.TrimSuffix(filepath.Base(f), ".json")
 		def := tsFixture(t, name)
-		cases = append(cases, execCase{name: name + " not started", wf: newExecRun(def, workflow.StatusRunning).wf})
-		ended := newExecRun(def, workflow.StatusTerminated)
-		ended.wf.ParentWorkflowID = "parent-1"
-		cases = append(cases, execCase{name: name + " terminated", def: def, wf: ended.wf})
+		cases = append(cases, execCase{name: name + " not started", wf: layout.NewExecRun(def, workflow.StatusRunning).WF})
+		ended := layout.NewExecRun(def, workflow.StatusTerminated)
+		ended.WF.ParentWorkflowID = "parent-1"
+		cases = append(cases, execCase{name: name + " terminated", def: def, wf: ended.WF})
 	}
-	orphan := newExecRun(&workflow.WorkflowDef{Name: "gone", Version: 4}, workflow.StatusCompleted)
-	orphan.wf.WorkflowDefinition = nil
-	cases = append(cases, execCase{name: "no definition", wf: orphan.wf})
+	orphan := layout.NewExecRun(&workflow.WorkflowDef{Name: "gone", Version: 4}, workflow.StatusCompleted)
+	orphan.WF.WorkflowDefinition = nil
+	cases = append(cases, execCase{name: "no definition", wf: orphan.WF})
 
 	// A SWITCH: taken, retried, then failed; undecided; failed; no case matched.
 	sw := tsFixture(t, "switch_default")
-	r := newExecRun(sw, workflow.StatusRunning)
-	r.task("route", "SWITCH", workflow.TaskCompleted).OutputData["selectedCase"] = "card"
-	r.task("charge_card", "SIMPLE", workflow.TaskFailed)
-	r.task("charge_card", "SIMPLE", workflow.TaskCompleted).RetryCount = 1
-	r.task("card_receipt", "SIMPLE", workflow.TaskInProgress)
-	cases = append(cases, execCase{name: "switch running", wf: r.wf})
-	failed := *r.wf
+	r := layout.NewExecRun(sw, workflow.StatusRunning)
+	r.Task("route", "SWITCH", workflow.TaskCompleted).OutputData["selectedCase"] = "card"
+	r.Task("charge_card", "SIMPLE", workflow.TaskFailed)
+	r.Task("charge_card", "SIMPLE", workflow.TaskCompleted).RetryCount = 1
+	r.Task("card_receipt", "SIMPLE", workflow.TaskInProgress)
+	cases = append(cases, execCase{name: "switch running", wf: r.WF})
+	failed := *r.WF
 	failed.Status = workflow.StatusFailed
 	cases = append(cases, execCase{name: "switch failed", wf: &failed})
 	for _, st := range []workflow.TaskStatus{workflow.TaskInProgress, workflow.TaskFailed, workflow.TaskCompleted} {
-		r := newExecRun(sw, workflow.StatusRunning)
-		r.task("route", "SWITCH", st).OutputData["evaluationResult"] = []any{"nothing"}
-		cases = append(cases, execCase{name: "switch " + string(st), wf: r.wf})
+		r := layout.NewExecRun(sw, workflow.StatusRunning)
+		r.Task("route", "SWITCH", st).OutputData["evaluationResult"] = []any{"nothing"}
+		cases = append(cases, execCase{name: "switch " + string(st), wf: r.WF})
 	}
 
 	// A legacy DECISION's caseOutput, a string or not.
 	for i, v := range []any{"0", json.Number("0"), json.Number("7"), true, nil, `say "hi"`} {
-		r := newExecRun(tsFixture(t, "decision_legacy"), workflow.StatusCompleted)
-		r.task("d1", "DECISION", workflow.TaskCompleted).OutputData["caseOutput"] = []any{v}
-		r.task("bye", "EXCLUSIVE_JOIN", workflow.TaskCompleted)
-		cases = append(cases, execCase{name: fmt.Sprintf("decision %d", i), wf: r.wf})
+		r := layout.NewExecRun(tsFixture(t, "decision_legacy"), workflow.StatusCompleted)
+		r.Task("d1", "DECISION", workflow.TaskCompleted).OutputData["caseOutput"] = []any{v}
+		r.Task("bye", "EXCLUSIVE_JOIN", workflow.TaskCompleted)
+		cases = append(cases, execCase{name: fmt.Sprintf("decision %d", i), wf: r.WF})
 	}
 
 	// Nested loops: the outer in its second iteration, the inner ran three
 	// times in the first and once so far in the second.
 	loops := tsFixture(t, "nested_do_while")
-	r = newExecRun(loops, workflow.StatusRunning)
-	outer := r.task("outer", "DO_WHILE", workflow.TaskInProgress)
+	r = layout.NewExecRun(loops, workflow.StatusRunning)
+	outer := r.Task("outer", "DO_WHILE", workflow.TaskInProgress)
 	for it := 1; it <= 2; it++ {
 		outer.Iteration = it
-		r.task(fmt.Sprintf("before__%d", it), "SIMPLE", workflow.TaskCompleted).Iteration = it
-		inner := r.task(fmt.Sprintf("inner__%d", it), "DO_WHILE", workflow.TaskInProgress)
+		r.Task(fmt.Sprintf("before__%d", it), "SIMPLE", workflow.TaskCompleted).Iteration = it
+		inner := r.Task(fmt.Sprintf("inner__%d", it), "DO_WHILE", workflow.TaskInProgress)
 		n := 3
 		if it == 2 {
 			n = 1
@@ -296,7 +276,7 @@ func TestTSExecutions(t *testing.T) {
 			if it == 2 {
 				st = workflow.TaskInProgress
 			}
-			r.task(fmt.Sprintf("step__%d__%d", it, j), "SIMPLE", st).Iteration = j
+			r.Task(fmt.Sprintf("step__%d__%d", it, j), "SIMPLE", st).Iteration = j
 		}
 		if it == 1 {
 			inner.Status = workflow.TaskCompleted
@@ -304,7 +284,7 @@ func TestTSExecutions(t *testing.T) {
 	}
 	for _, v := range []layout.View{{}, {Iterations: map[string]int{"outer": 1}}, {Iterations: map[string]int{"outer": 1, "inner": 2}},
 		{Iterations: map[string]int{"outer": 5, "inner": 0}}, {Iterations: map[string]int{"inner": 3}}} {
-		cases = append(cases, execCase{name: fmt.Sprintf("loops %v", v.Iterations), wf: r.wf, view: v})
+		cases = append(cases, execCase{name: fmt.Sprintf("loops %v", v.Iterations), wf: r.WF, view: v})
 	}
 
 	// Dynamic forks: branches of every status, some not created yet,
@@ -314,9 +294,9 @@ func TestTSExecutions(t *testing.T) {
 	dyn := tsFixture(t, "dynamic_fork")
 	for _, n := range []int{0, 1, 3, 5, 6, 7, 10} {
 		for _, mode := range []string{"all completed", "mixed"} {
-			r := newExecRun(dyn, workflow.StatusRunning)
-			r.task("plan", "SIMPLE", workflow.TaskCompleted)
-			fork := r.task("fanout", "FORK_JOIN_DYNAMIC", workflow.TaskCompleted)
+			r := layout.NewExecRun(dyn, workflow.StatusRunning)
+			r.Task("plan", "SIMPLE", workflow.TaskCompleted)
+			fork := r.Task("fanout", "FORK_JOIN_DYNAMIC", workflow.TaskCompleted)
 			refs := make([]any, n)
 			for i := range refs {
 				ref := fmt.Sprintf("branch_%d", i)
@@ -328,27 +308,27 @@ func TestTSExecutions(t *testing.T) {
 					}
 					st = statuses[i%len(statuses)]
 				}
-				r.task(ref, "SIMPLE", st)
+				r.Task(ref, "SIMPLE", st)
 			}
 			fork.InputData["forkedTasks"] = refs
-			r.task("join", "JOIN", workflow.TaskInProgress)
+			r.Task("join", "JOIN", workflow.TaskInProgress)
 			for _, v := range []layout.View{{}, {Expanded: map[string]bool{"fanout": true}}, {Expanded: map[string]bool{"fanout": false}}} {
-				cases = append(cases, execCase{name: fmt.Sprintf("dynamic %d %s %v", n, mode, v.Expanded), wf: r.wf, view: v})
+				cases = append(cases, execCase{name: fmt.Sprintf("dynamic %d %s %v", n, mode, v.Expanded), wf: r.WF, view: v})
 			}
 		}
 	}
-	r = newExecRun(dyn, workflow.StatusRunning)
-	r.task("plan", "SIMPLE", workflow.TaskCompleted)
-	r.task("fanout", "FORK_JOIN_DYNAMIC", workflow.TaskInProgress).InputData["forkedTasks"] = "not a list"
-	cases = append(cases, execCase{name: "dynamic without a list", wf: r.wf})
-	r = newExecRun(dyn, workflow.StatusFailed)
-	r.task("plan", "SIMPLE", workflow.TaskFailed)
-	cases = append(cases, execCase{name: "dynamic not reached", wf: r.wf})
+	r = layout.NewExecRun(dyn, workflow.StatusRunning)
+	r.Task("plan", "SIMPLE", workflow.TaskCompleted)
+	r.Task("fanout", "FORK_JOIN_DYNAMIC", workflow.TaskInProgress).InputData["forkedTasks"] = "not a list"
+	cases = append(cases, execCase{name: "dynamic without a list", wf: r.WF})
+	r = layout.NewExecRun(dyn, workflow.StatusFailed)
+	r.Task("plan", "SIMPLE", workflow.TaskFailed)
+	cases = append(cases, execCase{name: "dynamic not reached", wf: r.WF})
 
 	// Sub-workflows: one started, one not yet.
-	r = newExecRun(tsFixture(t, "sub_workflow"), workflow.StatusRunning)
-	r.task("charge", "SUB_WORKFLOW", workflow.TaskInProgress).SubWorkflowID = "child-1"
-	cases = append(cases, execCase{name: "sub workflow", wf: r.wf})
+	r = layout.NewExecRun(tsFixture(t, "sub_workflow"), workflow.StatusRunning)
+	r.Task("charge", "SUB_WORKFLOW", workflow.TaskInProgress).SubWorkflowID = "child-1"
+	cases = append(cases, execCase{name: "sub workflow", wf: r.WF})
 
 	vm := tsVM(t)
 	v, err := vm.RunString(`(def, wf, view) => batonLayout.toJSON(batonLayout.layoutExecution(

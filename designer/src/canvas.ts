@@ -368,8 +368,7 @@ export class CanvasEditor {
       this.cancelMove();
       if (ev.button !== 0) return;
       const n = (ev.target as Element).closest?.("g.node[data-path]");
-      this.d.flush();
-      if (!n || !this.d.valid) return;
+      if (!n) return;
       const r = n.getBoundingClientRect();
       this.move = {
         path: n.getAttribute("data-path") || "",
@@ -396,6 +395,7 @@ export class CanvasEditor {
       if (!mv.moving) {
         if (Math.hypot(ev.clientX - mv.start.x, ev.clientY - mv.start.y) < dragThreshold) return;
         this.startMove(mv);
+        if (!mv.moving) return;
       }
       if (mv.frame === 0) mv.frame = requestAnimationFrame(() => this.moveFrame());
     });
@@ -442,8 +442,14 @@ export class CanvasEditor {
   // that a frame of the drag repaints neither the diagram nor the page.
   private startMove(mv: Move) {
     const c = this.d.canvas;
+    // A parse still pending (the last 150 ms of typing) runs now, not at
+    // the press: redrawing under a press would lose its click.
+    this.d.flush();
     const n = c.querySelector<SVGGElement>(`g.node[data-path="${CSS.escape(mv.path)}"]`);
-    if (!n) return;
+    if (!n || !this.d.valid) {
+      this.move = null;
+      return;
+    }
     mv.moving = true;
     c.setPointerCapture(mv.pointer);
     c.classList.add("moving-task");

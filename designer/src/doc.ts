@@ -1,5 +1,7 @@
 // The designer's document operations: inserting, removing, moving and
-// duplicating tasks, setting members, task templates and the clipboard.
+// duplicating tasks; setting and renaming members, adding and removing
+// array elements and renaming a reference's uses (the inspector's edits);
+// task templates and the clipboard.
 // Each is a pure function of the definition's text that returns an Edit
 // (edit.ts) against that text, or throws an Error whose message says what
 // is wrong, so that every change the canvas, the palette or the inspector
@@ -33,6 +35,9 @@ const dollarRe = /\$\.([A-Za-z0-9_-]+)([.[])/g;
 const refCharsRe = /[^A-Za-z0-9_-]+/g;
 const edgeUnderscoresRe = /^_+|_+$/g;
 const pluginTypeRe = /^[A-Z][A-Z0-9_]*$/;
+const newlineRe = /\r?\n/g;
+const regExpCharsRe = /[.*+?^${}()|[\]\\]/g;
+const joinKeys = ["joinOn", "defaultExclusiveJoinTask"];
 
 // isIndex reports whether a pointer token is an array index.
 function isIndex(tok: string): boolean {
@@ -80,12 +85,8 @@ class Doc {
     return this.text.slice(n.from, n.to);
   }
 
-  // indentAt is the leading white space of the line holding pos.
   indentAt(pos: number): string {
-    const s = this.text.lastIndexOf("\n", pos - 1) + 1;
-    let e = s;
-    while (e < pos && (this.text[e] === " " || this.text[e] === "\t")) e++;
-    return this.text.slice(s, e);
+    return indentAt(this.text, pos);
   }
 
   startsLine(pos: number): boolean {
@@ -154,7 +155,23 @@ function indentUnit(text: string): string {
   return unit[0] === "\t" ? "\t" : unit;
 }
 
-function tokens(ptr: string): string[] {
+// indentAt is the leading white space of the line of text holding pos.
+export function indentAt(text: string, pos: number): string {
+  const s = text.lastIndexOf("\n", pos - 1) + 1;
+  let e = s;
+  while (e < pos && (text[e] === " " || text[e] === "\t")) e++;
+  return text.slice(s, e);
+}
+
+// dedent is how setMember (typed) takes a multi-line value back: raw, the
+// value's text on a line indented by indent, with its later lines relative
+// to its first, as the inspector shows it to be edited.
+export function dedent(raw: string, indent: string): string {
+  return indent === "" ? raw : raw.split("\n" + indent).join("\n");
+}
+
+// tokens are a JSON pointer's reference tokens, unescaped.
+export function tokens(ptr: string): string[] {
   if (ptr === "") return [];
   if (ptr[0] !== "/") throw new Error(`${JSON.stringify(ptr)} is not a JSON pointer: it must start with /`);
   return ptr
@@ -163,11 +180,12 @@ function tokens(ptr: string): string[] {
     .map((t) => t.split("~1").join("/").split("~0").join("~"));
 }
 
-function parentPointer(ptr: string): string {
+export function parentPointer(ptr: string): string {
   return ptr.slice(0, ptr.lastIndexOf("/"));
 }
 
-function lastToken(ptr: string): string {
+// lastToken is the member name or index a pointer ends in, unescaped.
+export function lastToken(ptr: string): string {
   return tokens(ptr).pop() ?? "";
 }
 
@@ -235,10 +253,11 @@ function docRefs(d: Doc): Set<string> {
 
 // ---- Writing new text ----
 
-// Out is a value to write: raw JSON text (a scalar, copied as it was), or
-// an object or array whose members are written in the style of where it
-// goes. Object keys are raw JSON strings.
-type Out = { raw: string } | { members: [string, Out][] } | { items: Out[] };
+// Out is a value to write: raw JSON text (a scalar, copied as it was; or,
+// typed, JSON text as a person wrote it, its later lines indented relative
+// to the line it goes on), or an object or array whose members are written
+// in the style of where it goes. Object keys are raw JSON strings.
+type Out = { raw: string; typed?: boolean } | { members: [string, Out][] } | { items: Out[] };
 
 function raw(s: string): Out {
   return { raw: s };
@@ -259,7 +278,7 @@ function toOut(d: Doc, n: JNode, str?: (n: JNode) => string): Out {
 // write writes a value whose first line starts at indentation ind (after
 // the indentation), on one line when compact.
 function write(d: Doc, o: Out, ind: string, compact: boolean): string {
-  if ("raw" in o) return o.raw;
+  if ("raw" in o) return o.typed ? o.raw.replace(newlineRe, d.nl + ind) : o.raw;
   const inner = ind + d.unit;
   if ("members" in o) {
     if (o.members.length === 0) return "{}";
@@ -631,11 +650,14 @@ export function blockText(text: string, pointer: string): string {
 }
 
 // setMember sets (or, value undefined, removes) the member key of the
-// object at objectPointer to the raw JSON text value: replaced where it is,
-// added at the end of the object, with the objects on the way created when
-// missing (/tasks/2/inputParameters). The edit selects the task the object
-// is in, so the inspector keeps its task.
-export function setMember(text: string, objectPointer: string, key: string, value: string | undefined): Edit {
+// object at objectPointer (or the element key of an array) to the raw JSON
+// text value: replaced where it is, added at the end of the object, with
+// the objects on the way created when missing (/tasks/2/inputParameters).
+// The value is written in the document's style; typed, it is written as a
+// person typed it (the inspector's JSON fields), its later lines indented
+// under the line it goes on. The edit selects the task the object is in, so
+// the inspector keeps its task.
+export function setMember(text: string, objectPointer: string, key: string, value: string | undefined, typed = false): Edit {
   const d = docOf(text);
   const select = taskPointer(objectPointer);
   const ptr = objectPointer + "/" + escapePointer(key);
@@ -648,7 +670,31 @@ export function setMember(text: string, objectPointer: string, key: string, valu
     return { changes: [removeAt(obj, i, i + 1)], select };
   }
   const v = new Doc(value, `the value of ${key}`);
-  return { changes: [setAt(d, ptr, toOut(v, v.root))], select };
+  return { changes: [setAt(d, ptr, typed ? { raw: value.trim(), typed } : toOut(v, v.root))], select };
+}
+
+// appendElement adds the raw JSON text value at the end of the array at
+// arrayPointer (a fork's branch, a JOIN's joinOn name), written like the
+// elements before it; a missing or null array is created holding it.
+export function appendElement(text: string, arrayPointer: string, value: string): Edit {
+  const d = docOf(text);
+  const v = new Doc(value, "the new element");
+  const chain = d.chain(arrayPointer);
+  const arr = chain.length - 1 === tokens(arrayPointer).length ? chain[chain.length - 1] : undefined;
+  const select = taskPointer(arrayPointer);
+  if (!arr || arr.kind === "null") return { changes: [setAt(d, arrayPointer, { items: [toOut(v, v.root)] })], select };
+  if (arr.kind !== "array") throw new Error(`${arrayPointer || "the definition"} is ${describe(arr)}, not an array: edit it in the JSON`);
+  return { changes: [insertAt(d, arr, chain[chain.length - 2], arr.children.length, [toOut(v, v.root)])], select };
+}
+
+// removeElement removes the element index of the array at arrayPointer
+// with its comma; an element that is not there changes nothing.
+export function removeElement(text: string, arrayPointer: string, index: number): Edit {
+  const d = docOf(text);
+  const arr = d.node(arrayPointer);
+  const select = taskPointer(arrayPointer);
+  if (!arr || arr.kind !== "array" || !(index >= 0 && index < arr.children.length)) return { changes: [], select };
+  return { changes: [removeAt(arr, index, index + 1)], select };
 }
 
 // renameMember renames a member of the object at objectPointer (a SWITCH
@@ -663,6 +709,37 @@ export function renameMember(text: string, objectPointer: string, oldKey: string
   if (oldKey === newKey) return { changes: [], select };
   if (child(obj, newKey)) throw new Error(`${objectPointer} already has a member ${JSON.stringify(newKey)}; pick another name`);
   return { changes: [{ from: m.keyFrom, to: m.keyTo, insert: JSON.stringify(newKey) }], select };
+}
+
+// renameRefUses rewrites the uses of the task reference name old in the
+// definition's strings to neu: ${old...} expressions, $.old in loop
+// conditions too (elsewhere, in a script, $.name is an input parameter),
+// and old as a name a JOIN waits on. The reference name itself is not
+// changed: that is the caller's own edit.
+export function renameRefUses(text: string, old: string, neu: string): Edit {
+  const d = docOf(text);
+  const name = old.replace(regExpCharsRe, "\\$&");
+  const expr = new RegExp("(\\$\\{)" + name + "(?=[.}\\[])", "g");
+  const cond = new RegExp("(\\$\\{|\\$\\.)" + name + "(?=[.}\\[])", "g");
+  const changes: Change[] = [];
+  const visit = (n: JNode, key: string | undefined, inJoin: boolean) => {
+    if (n.kind === "object" || n.kind === "array") {
+      for (const c of n.children) visit(c, c.key, n.kind === "array" && key !== undefined && joinKeys.includes(key));
+      return;
+    }
+    if (n.kind !== "string") return;
+    if (inJoin && n.str === old) {
+      changes.push({ from: n.from, to: n.to, insert: JSON.stringify(neu) });
+      return;
+    }
+    const raw = d.raw(n);
+    for (const m of raw.matchAll(key === "loopCondition" ? cond : expr)) {
+      const from = n.from + (m.index as number) + m[1].length;
+      changes.push({ from, to: from + old.length, insert: neu });
+    }
+  };
+  visit(d.root, undefined, false);
+  return { changes };
 }
 
 // ---- Templates ----

@@ -11,6 +11,7 @@
 // body's other tasks (their previous iteration). Never a task of a sibling
 // fork branch or of another SWITCH case, never a task downstream.
 
+import { tokens } from "./doc";
 import { WorkflowDef, WorkflowTask, escapePointer } from "./layout";
 
 // Task is a workflow task with the members completion reads.
@@ -82,10 +83,6 @@ export function tasksIn(def: WorkflowDef | null | undefined): At[] {
   return out;
 }
 
-function unescapePointer(s: string): string {
-  return s.replace(/~1/g, "/").replace(/~0/g, "~");
-}
-
 // upstream lists the tasks upstream of the task at path (see the file's
 // comment), in document order. For "" (the workflow itself, whose output
 // is computed at its end) it is every task.
@@ -93,7 +90,7 @@ export function upstream(def: WorkflowDef | null | undefined, path: string): At[
   const all = tasksIn(def);
   if (path === "") return all;
   if (!def) return [];
-  const segs = path.split("/").slice(1).map(unescapePointer);
+  const segs = path.startsWith("/") ? tokens(path) : [];
   if (segs[0] !== "tasks") return [];
   const keep = new Set<string>();
   const addAll = (seq: Seq, seqPath: string, from: number, to: number) => {

@@ -14,7 +14,8 @@
 // committed.
 
 import type { Designer } from "./designer";
-import { Change } from "./edit";
+import type { Edit } from "./edit";
+import { appendElement, dedent, indentAt, lastToken, parentPointer, removeElement, renameMember, renameRefUses, setMember } from "./doc";
 import { Loc, scan } from "./jsontext";
 import { escapePointer } from "./layout";
 import { Context, Expr, complete, contextAt, expressions, filter, taskAt, upstream } from "./expr";
@@ -25,177 +26,16 @@ import type { EditorView } from "@codemirror/view";
 
 type Locs = ReadonlyMap<string, Loc>;
 
-// ---- Edits of the text, by JSON pointer (pure) ----
-
-function parentOf(ptr: string): string {
-  return ptr.slice(0, ptr.lastIndexOf("/"));
-}
-
-function keyOf(ptr: string): string {
-  return ptr
-    .slice(ptr.lastIndexOf("/") + 1)
-    .replace(/~1/g, "/")
-    .replace(/~0/g, "~");
-}
-
-// lineIndent is the whitespace that starts the line holding pos.
-function lineIndent(text: string, pos: number): string {
-  const start = text.lastIndexOf("\n", pos - 1) + 1;
-  return /^[ \t]*/.exec(text.slice(start, pos))![0];
-}
-
-// startsLine says whether only whitespace precedes pos on its line.
-function startsLine(text: string, pos: number): boolean {
-  const start = text.lastIndexOf("\n", pos - 1) + 1;
-  return /^[ \t]*$/.test(text.slice(start, pos));
-}
-
-// reindent indents the lines of a value after its first by indent, so that
-// a value written relative to its member's line sits under it.
-function reindent(raw: string, indent: string): string {
-  return raw.replace(/\n/g, "\n" + indent);
-}
-
-// dedent is reindent's inverse, for showing a multi-line value.
-function dedent(raw: string, indent: string): string {
-  return indent === "" ? raw : raw.split("\n" + indent).join("\n");
-}
+// ---- Reading the text by JSON pointer ----
+// (The edits themselves are doc.ts's: setMember, renameMember,
+// appendElement, removeElement, renameRefUses.)
 
 // childrenOf are the pointers of the members or elements of the value at
 // ptr, in document order.
-export function childrenOf(locs: Locs, ptr: string): string[] {
+function childrenOf(locs: Locs, ptr: string): string[] {
   const out: string[] = [];
   for (const p of locs.keys()) if (p.startsWith(ptr + "/") && !p.slice(ptr.length + 1).includes("/")) out.push(p);
   return out.sort((a, b) => locs.get(a)!.from - locs.get(b)!.from);
-}
-
-// indentUnit is the document's indentation step: its first member's.
-function indentUnit(text: string, locs: Locs): string {
-  const first = childrenOf(locs, "")[0];
-  const l = first ? locs.get(first) : undefined;
-  if (l && startsLine(text, l.from)) {
-    const ind = lineIndent(text, l.from);
-    if (ind !== "") return ind;
-  }
-  return "  ";
-}
-
-// compactAt says whether the container at ptr is written on one line with
-// its members, so that what is added to it is too.
-function compactAt(text: string, locs: Locs, ptr: string): boolean {
-  const l = locs.get(ptr)!;
-  const kids = childrenOf(locs, ptr);
-  if (kids.length > 0) return !startsLine(text, locs.get(kids[0])!.from);
-  if (ptr === "") return false;
-  return compactAt(text, locs, parentOf(ptr)) || !text.slice(l.valueFrom, l.to).includes("\n") && !startsLine(text, l.from);
-}
-
-// objectText writes {"k1": {"k2": ... raw}} for the missing members keys,
-// on one line or indented by unit (relative to its first line).
-function objectText(keys: string[], raw: string, unit: string, compact: boolean): string {
-  if (keys.length === 0) return raw;
-  const inner = JSON.stringify(keys[0]) + ": " + objectText(keys.slice(1), raw, unit, compact);
-  return compact ? "{" + inner + "}" : "{\n" + unit + reindent(inner, unit) + "\n}";
-}
-
-// setValue writes raw (JSON text, its later lines relative to its member's
-// line) as the value at ptr, adding the member, and any missing object on
-// the way, when it is not there.
-export function setValue(text: string, locs: Locs, ptr: string, raw: string): Change[] {
-  const loc = locs.get(ptr);
-  if (loc) return [{ from: loc.valueFrom, to: loc.to, insert: reindent(raw, lineIndent(text, loc.from)) }];
-  const keys: string[] = [];
-  let p = ptr;
-  while (p !== "" && !locs.has(p)) {
-    keys.unshift(keyOf(p));
-    p = parentOf(p);
-  }
-  const at = locs.get(p);
-  if (!at) throw new Error("the document is empty");
-  const unit = indentUnit(text, locs);
-  const compact = compactAt(text, locs, p);
-  const here = text.slice(at.valueFrom, at.to);
-  if (here === "null") {
-    const ind = lineIndent(text, at.from);
-    return [{ from: at.valueFrom, to: at.to, insert: reindent(objectText(keys, raw, unit, compact), ind) }];
-  }
-  if (here[0] !== "{") throw new Error(`${p || "the document"} is not an object: edit it in the JSON`);
-  const value = objectText(keys.slice(1), raw, unit, compact);
-  const member = JSON.stringify(keys[0]) + ": ";
-  const kids = childrenOf(locs, p);
-  if (kids.length === 0) {
-    if (compact) return [{ from: at.valueFrom, to: at.to, insert: "{" + member + value + "}" }];
-    const ind = lineIndent(text, at.from);
-    return [{ from: at.valueFrom, to: at.to, insert: "{\n" + ind + unit + member + reindent(value, ind + unit) + "\n" + ind + "}" }];
-  }
-  const last = locs.get(kids[kids.length - 1])!;
-  if (compact) return [{ from: last.to, to: last.to, insert: ", " + member + value }];
-  const ind = lineIndent(text, locs.get(kids[0])!.from);
-  return [{ from: last.to, to: last.to, insert: ",\n" + ind + member + reindent(value, ind) }];
-}
-
-// appendElement adds raw at the end of the array at ptr.
-export function appendElement(text: string, locs: Locs, ptr: string, raw: string): Change[] {
-  const at = locs.get(ptr);
-  if (!at || text[at.valueFrom] !== "[") throw new Error(`${ptr} is not an array: edit it in the JSON`);
-  const kids = childrenOf(locs, ptr);
-  if (kids.length === 0) return [{ from: at.valueFrom, to: at.to, insert: "[" + raw + "]" }];
-  const first = locs.get(kids[0])!;
-  const last = locs.get(kids[kids.length - 1])!;
-  if (!startsLine(text, first.from)) return [{ from: last.to, to: last.to, insert: ", " + raw }];
-  const ind = lineIndent(text, first.from);
-  return [{ from: last.to, to: last.to, insert: ",\n" + ind + reindent(raw, ind) }];
-}
-
-// removeValue removes the member or element at ptr with its comma.
-export function removeValue(locs: Locs, ptr: string): Change[] {
-  const loc = locs.get(ptr);
-  const parent = locs.get(parentOf(ptr));
-  if (!loc || !parent || ptr === "") return [];
-  const kids = childrenOf(locs, parentOf(ptr));
-  const i = kids.indexOf(ptr);
-  if (kids.length === 1) return [{ from: parent.valueFrom + 1, to: parent.to - 1, insert: "" }];
-  if (i < kids.length - 1) return [{ from: loc.from, to: locs.get(kids[i + 1])!.from, insert: "" }];
-  return [{ from: locs.get(kids[i - 1])!.to, to: loc.to, insert: "" }];
-}
-
-const stringRe = /"(?:[^"\\]|\\.)*"/y;
-
-// renameMember renames the member at ptr to key.
-export function renameMember(text: string, locs: Locs, ptr: string, key: string): Change[] {
-  const loc = locs.get(ptr);
-  if (!loc || loc.from === loc.valueFrom) throw new Error(`${ptr} is not a member`);
-  if (locs.has(parentOf(ptr) + "/" + escapePointer(key)) && keyOf(ptr) !== key) throw new Error(`there is already a member "${key}"`);
-  stringRe.lastIndex = loc.from;
-  const m = stringRe.exec(text);
-  if (!m) throw new Error(`${ptr}: no member name`);
-  return [{ from: loc.from, to: loc.from + m[0].length, insert: JSON.stringify(key) }];
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-// renameRefUses rewrites the uses of a task reference name in the text's
-// strings: ${old...} expressions, $.old in loop conditions (elsewhere, in
-// a script, $.name is an input parameter), and the names a JOIN waits on.
-export function renameRefUses(text: string, locs: Locs, old: string, neu: string): Change[] {
-  const out: Change[] = [];
-  const expr = new RegExp("(\\$\\{)" + escapeRegExp(old) + "(?=[.}\\[])", "g");
-  const cond = new RegExp("(\\$\\{|\\$\\.)" + escapeRegExp(old) + "(?=[.}\\[])", "g");
-  for (const [p, l] of locs) {
-    if (text[l.valueFrom] !== '"') continue;
-    const raw = text.slice(l.valueFrom, l.to);
-    if (/\/(joinOn|defaultExclusiveJoinTask)\/\d+$/.test(p) && raw === JSON.stringify(old)) {
-      out.push({ from: l.valueFrom, to: l.to, insert: JSON.stringify(neu) });
-      continue;
-    }
-    for (const m of raw.matchAll(p.endsWith("/loopCondition") ? cond : expr)) {
-      const from = l.valueFrom + m.index! + m[1].length;
-      out.push({ from, to: from + old.length, insert: neu });
-    }
-  }
-  return out.sort((a, b) => a.from - b.from);
 }
 
 // ---- The form ----
@@ -581,11 +421,11 @@ class Inspector {
     kids.forEach((c, i) => {
       const n = this.value(c);
       const row = h("div", { class: "insp-kv", "data-key": "case#" + i });
-      const key = h("input", { "data-bind": "key", "data-ptr": c, "data-key": "case#" + i + ":key", "aria-label": "Case value", "data-orig": keyOf(c) });
-      key.value = keyOf(c);
+      const key = h("input", { "data-bind": "key", "data-ptr": c, "data-key": "case#" + i + ":key", "aria-label": "Case value", "data-orig": lastToken(c) });
+      key.value = lastToken(c);
       if (!editable) key.readOnly = true;
       row.append(key, h("span", { class: "muted" }, tasksLabel(n)));
-      if (editable) row.append(h("button", { type: "button", "data-action": "remove", "data-ptr": c, "aria-label": `Remove case ${keyOf(c)}`, title: "Remove this case and its tasks" }, "×"));
+      if (editable) row.append(h("button", { type: "button", "data-action": "remove", "data-ptr": c, "aria-label": `Remove case ${lastToken(c)}`, title: "Remove this case and its tasks" }, "×"));
       list.append(row);
     });
     const def = this.value(p + "/defaultCase");
@@ -608,8 +448,8 @@ class Inspector {
     });
     s.append(h("button", { type: "button", "data-action": "add-branch", "data-ptr": p + "/forkTasks" }, "Add branch"));
     // The JOIN that follows the fork says which branches it waits for.
-    const seq = parentOf(p);
-    const join = this.value(seq + "/" + (Number(keyOf(p)) + 1)) as { type?: string; taskReferenceName?: string; joinOn?: unknown } | undefined;
+    const seq = parentPointer(p);
+    const join = this.value(seq + "/" + (Number(lastToken(p)) + 1)) as { type?: string; taskReferenceName?: string; joinOn?: unknown } | undefined;
     if (join && join.type === "JOIN") {
       const on = Array.isArray(join.joinOn) ? join.joinOn.map(String).join(", ") : "";
       s.append(h("p", { class: "muted insp-hint", "data-insp-join": "" }, `Joined by ${join.taskReferenceName ?? "its JOIN"}, which waits for: ${on || "nothing (joinOn is empty)"}.`));
@@ -618,7 +458,7 @@ class Inspector {
 
   private renameOffer(g: HTMLElement) {
     const r = this.renamed!;
-    const n = renameRefUses(this.d.text, this.d.valueLocs, r.old, r.neu).length;
+    const n = renameRefUses(this.d.text, r.old, r.neu).changes.length;
     if (n === 0) return;
     g.append(
       h("p", { class: "insp-note", "data-key": "rename-offer" }, `${n} expression${n === 1 ? "" : "s"} still use${n === 1 ? "s" : ""} the old name ${r.old}. `,
@@ -638,7 +478,7 @@ class Inspector {
         mode = "string";
       } else {
         if (mode === "string") mode = "json"; // not a string: its JSON as written
-        shown = dedent(raw, lineIndent(this.d.text, this.d.valueLocs.get(ptr)!.from));
+        shown = dedent(raw, indentAt(this.d.text, this.d.valueLocs.get(ptr)!.from));
       }
     }
     const attrs: { [k: string]: string } = { "data-bind": "value", "data-ptr": ptr, "data-mode": mode, "data-key": "f:" + ptr, "data-orig": shown };
@@ -694,9 +534,9 @@ class Inspector {
     }
     const list = h("div", { class: "insp-list", "data-key": "kv:" + ptr });
     g.append(list);
-    const kids = raw === undefined ? [] : childrenOf(this.d.valueLocs, ptr).filter((c) => !skip.includes(keyOf(c)));
+    const kids = raw === undefined ? [] : childrenOf(this.d.valueLocs, ptr).filter((c) => !skip.includes(lastToken(c)));
     kids.forEach((c, i) => {
-      const k = keyOf(c);
+      const k = lastToken(c);
       const id = "kv:" + ptr + "#" + i;
       const key = h("input", { "data-bind": "key", "data-ptr": c, "data-key": id + ":key", "aria-label": `${label}: name`, spellcheck: "false", "data-orig": k });
       key.value = k;
@@ -750,12 +590,21 @@ class Inspector {
     this.status.classList.toggle("error", error);
   }
 
-  // edit applies changes as one step of the editor's history, keeping
-  // the selection.
-  private edit(changes: Change[], label: string): boolean {
-    if (changes.length === 0) return false;
-    this.d.apply({ changes, select: this.d.selection || undefined }, "inspector." + label);
+  // edit applies an edit as one step of the editor's history, keeping
+  // the selection; one that changes nothing is not applied.
+  private edit(e: Edit, label: string): boolean {
+    const text = this.d.text;
+    if (e.changes.every((c) => text.slice(c.from, c.to) === c.insert)) return false;
+    this.d.apply({ changes: e.changes, select: this.d.selection || undefined }, "inspector." + label);
     return true;
+  }
+
+  // remove removes the member or element at ptr.
+  private remove(ptr: string) {
+    const parent = parentPointer(ptr);
+    const l = this.d.valueLocs.get(parent);
+    if (l && this.d.text[l.valueFrom] === "[") this.edit(removeElement(this.d.text, parent, Number(lastToken(ptr))), "remove");
+    else this.edit(setMember(this.d.text, parent, lastToken(ptr), undefined), "remove");
   }
 
   // ready says whether edits can be computed now: the text is JSON and
@@ -777,18 +626,17 @@ class Inspector {
     const bind = el.dataset.bind;
     const ptr = el.dataset.ptr;
     if (!bind || ptr === undefined) return;
-    if (!this.d.valueLocs.has(parentOf(ptr)) && bind === "key") return;
+    if (!this.d.valueLocs.has(parentPointer(ptr)) && bind === "key") return;
     if (!this.ready(() => this.form.contains(el) && this.commit(el))) return;
     const text = this.d.text;
-    const locs = this.d.valueLocs;
     const cur = this.raw(ptr);
     el.removeAttribute("aria-invalid");
     try {
       if (bind === "key") {
         const k = el.value;
-        if (k === keyOf(ptr)) return;
+        if (k === lastToken(ptr)) return;
         if (k === "") throw new Error("a name cannot be empty");
-        this.edit(renameMember(text, locs, ptr, k), "rename");
+        this.edit(renameMember(text, parentPointer(ptr), lastToken(ptr), k), "rename");
         this.say("");
         return;
       }
@@ -812,14 +660,12 @@ class Inspector {
           raw = isJSON ? v.trim() : JSON.stringify(v);
         } else raw = JSON.stringify(v);
       }
-      const indent = cur !== undefined ? lineIndent(text, locs.get(ptr)!.from) : "";
       if (raw === null) {
         if (cur === undefined) return;
-        this.edit(removeValue(locs, ptr), "remove");
+        this.remove(ptr);
       } else {
-        if (cur !== undefined && reindent(raw, indent) === cur) return;
         const oldRef = ptr.endsWith("/taskReferenceName") && cur?.startsWith('"') ? (JSON.parse(cur) as string) : null;
-        this.edit(setValue(text, locs, ptr, raw), "set");
+        if (!this.edit(setMember(text, parentPointer(ptr), lastToken(ptr), raw, true), "set")) return;
         if (oldRef !== null && oldRef !== "") {
           this.renamed = { path: this.d.selection, old: oldRef, neu: el.value };
           this.render();
@@ -841,7 +687,7 @@ class Inspector {
     try {
       switch (act) {
         case "remove":
-          this.edit(removeValue(locs, ptr), "remove");
+          this.remove(ptr);
           break;
         case "add-member":
         case "add-case": {
@@ -849,15 +695,15 @@ class Inspector {
           let n = 1;
           while (locs.has(ptr + "/" + escapePointer(prefix + n))) n++;
           const key = prefix + n;
-          this.edit(setValue(text, locs, ptr + "/" + escapePointer(key), act === "add-case" ? "[]" : '""'), act);
+          this.edit(setMember(text, ptr, key, act === "add-case" ? "[]" : '""'), act);
           this.focusKey(ptr + "/" + escapePointer(key));
           break;
         }
         case "add-branch":
-          this.edit(locs.has(ptr) ? appendElement(text, locs, ptr, "[]") : setValue(text, locs, ptr, "[[]]"), "add-branch");
+          this.edit(appendElement(text, ptr, "[]"), "add-branch");
           break;
         case "add-element": {
-          this.edit(locs.has(ptr) ? appendElement(text, locs, ptr, '""') : setValue(text, locs, ptr, '[""]'), "add");
+          this.edit(appendElement(text, ptr, '""'), "add");
           const kids = childrenOf(this.d.valueLocs, ptr);
           this.focusKey(kids[kids.length - 1], "value");
           break;
@@ -866,7 +712,7 @@ class Inspector {
           const r = this.renamed;
           if (!r) return;
           this.renamed = null;
-          const n = this.edit(renameRefUses(text, locs, r.old, r.neu), "rename-uses");
+          const n = this.edit(renameRefUses(text, r.old, r.neu), "rename-uses");
           this.say(n ? `Updated the uses of ${r.old} to ${r.neu}.` : "", false);
           this.render();
           return;

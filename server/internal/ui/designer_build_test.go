@@ -84,16 +84,6 @@ func dropFromPalette(b *browser, typ, slot string) {
 	b.waitFor(fmt.Sprintf(`window.batonDesigner.text !== %q`, before), 5*time.Second)
 }
 
-// storedDef reads the latest version of a definition through the API.
-func storedDef(t *testing.T, base, name string) *workflow.WorkflowDef {
-	t.Helper()
-	status, body := get(t, base+"/api/metadata/workflow/"+name)
-	require.Equal(t, http.StatusOK, status, body)
-	var d workflow.WorkflowDef
-	require.NoError(t, json.Unmarshal([]byte(body), &d))
-	return &d
-}
-
 // checkBuilt checks the structure the builds make and runs it to the end.
 func checkBuilt(t *testing.T, srv *batontest.Server, d *workflow.WorkflowDef) {
 	t.Helper()
@@ -130,15 +120,6 @@ func checkBuilt(t *testing.T, srv *batontest.Server, d *workflow.WorkflowDef) {
 		}
 	}
 	require.True(t, ran, "the plugin's task ran")
-}
-
-// confirmSave saves: Save, then Save in the dialog of changes.
-func confirmSave(b *browser, version int) {
-	b.t.Helper()
-	b.do(chromedp.Click(`[data-save]`))
-	b.waitFor(`document.querySelector("dialog[open] button[value=save]")`, 10*time.Second)
-	b.do(chromedp.Click(`dialog[open] button[value=save]`))
-	b.waitFor(fmt.Sprintf(`document.querySelector("[data-saved-version]")?.dataset.savedVersion === "%d"`, version), 10*time.Second)
 }
 
 // TestDesignerBuildWithMouse builds the workflow by dragging from the
@@ -182,7 +163,7 @@ func TestDesignerBuildWithMouse(t *testing.T) {
 	require.Equal(t, 3, eval[int](b, `window.batonDesigner.def.tasks[0].forkTasks.length`))
 	b.waitFor(`document.querySelector("[data-designer]").dataset.validated === "valid"`, 10*time.Second)
 	b.shot("built")
-	confirmSave(b, 1)
+	saveVersion(b, 1)
 	checkBuilt(t, srv, storedDef(t, srv.URL(), "new_workflow"))
 
 	// Undo takes the last drops out, one each; redo puts them back.
@@ -241,7 +222,7 @@ func TestDesignerBuildWithMouse(t *testing.T) {
 	require.Equal(t, "/tasks/0", eval[string](b, `window.batonDesigner.selection`), "the moved block stays selected")
 	require.False(t, eval[bool](b, `!!document.querySelector(".designer-ghost")`), "the ghost is gone")
 	b.waitFor(`document.querySelector("[data-designer]").dataset.validated === "valid"`, 10*time.Second)
-	confirmSave(b, 2)
+	saveVersion(b, 2)
 	other := storedDef(t, srv.URL(), "other")
 	require.Equal(t, loopRef, other.Tasks[1].TaskReferenceName)
 	pasted := other.Tasks[0]
@@ -385,8 +366,8 @@ func TestDesignerBuildWithKeyboard(t *testing.T) {
 	// Ctrl+S saves; the confirmation takes Enter.
 	b.waitFor(`document.querySelector("[data-designer]").dataset.validated === "valid"`, 10*time.Second)
 	b.do(chromedp.KeyEvent("s", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
-	b.waitFor(`document.querySelector("dialog[open] button[value=save]")`, 10*time.Second)
-	require.True(t, eval[bool](b, `document.activeElement.matches("dialog[open] button[value=save]")`), "the dialog's Save has the focus")
+	b.waitFor(`document.querySelector("dialog[data-save-diff][open]")`, 5*time.Second)
+	require.True(t, eval[bool](b, `document.activeElement.matches("dialog[data-save-diff][open] button[value=save]")`), "the dialog's Save has the focus")
 	b.do(chromedp.KeyEvent(kb.Enter))
 	b.waitFor(`document.querySelector("[data-saved-version]")?.dataset.savedVersion === "1"`, 10*time.Second)
 	d := storedDef(t, srv.URL(), "new_workflow")

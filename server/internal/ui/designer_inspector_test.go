@@ -2,11 +2,8 @@ package ui_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -52,10 +49,7 @@ const inspectorDef = `{
   ]
 }`
 
-const (
-	inspector = `document.querySelector("[data-inspector]")`
-	docText   = `window.batonDesigner.text`
-)
+const inspector = `document.querySelector("[data-inspector]")`
 
 // field is the selector of the inspector's control for the value at a
 // JSON pointer, keyField of the one for a member's name.
@@ -80,19 +74,6 @@ func fieldValue(b *browser, sel string) string {
 	return eval[string](b, fmt.Sprintf(`document.querySelector(%q).value`, sel))
 }
 
-// saveDesigned clicks Save and confirms the dialog that shows the changes
-// when the page has one (another module of the designer), then waits for
-// the new version.
-func saveDesigned(b *browser) {
-	b.t.Helper()
-	b.do(chromedp.Click(`[data-save]`))
-	b.waitFor(`document.querySelector("dialog[open]") || document.querySelector("[data-saved-version]")`, 10*time.Second)
-	if eval[bool](b, `!!document.querySelector("dialog[open]")`) {
-		b.do(chromedp.Click(`dialog[open] button[value=save], dialog[open] [data-confirm-save]`))
-	}
-	b.waitFor(`document.querySelector("[data-saved-version]")`, 10*time.Second)
-}
-
 // shotInspector takes a screenshot with the whole inspector in it (it
 // scrolls within the page's side pane otherwise), then restores the pane.
 func shotInspector(b *browser, name string) {
@@ -112,10 +93,7 @@ func selectTask(b *browser, ref string) {
 // changes the expression; the JSON and the canvas's lane labels follow,
 // each change is one undo step and the form shows what undo restores.
 func TestInspectorSwitch(t *testing.T) {
-	srv := batontest.New(t)
-	registerRaw(t, srv.URL(), inspectorDef)
-	b := newBrowser(t, srv.URL())
-	openDesigner(t, b, "/designer/inspected/1")
+	_, b := designerOn(t, inspectorDef, "/designer/inspected/1")
 	require.Contains(t, eval[string](b, inspector+`.textContent`), "Workflow", "with nothing selected, the workflow's fields")
 	require.Equal(t, "inspected", fieldValue(b, field("/name")))
 	require.Equal(t, "url", fieldValue(b, field("/inputParameters/0")))
@@ -129,8 +107,8 @@ func TestInspectorSwitch(t *testing.T) {
 	// Rename case a: the JSON's member and the canvas's lane label change.
 	// (The server stores definitions pretty-printed: the page opens that.)
 	typeInto(b, keyField("/tasks/1/decisionCases/a"), "card")
-	b.waitFor(docText+`.includes('"card": [\n          {\n            "name": "on_a"')`, 5*time.Second)
-	require.NotContains(t, eval[string](b, docText), `"a": [`)
+	b.waitFor(editorText+`.includes('"card": [\n          {\n            "name": "on_a"')`, 5*time.Second)
+	require.NotContains(t, eval[string](b, editorText), `"a": [`)
 	lanes := `Array.from(document.querySelectorAll("[data-canvas] svg text.label"), t => t.textContent)`
 	require.Contains(t, eval[[]string](b, lanes), "card")
 	require.NotContains(t, eval[[]string](b, lanes), "a")
@@ -138,32 +116,32 @@ func TestInspectorSwitch(t *testing.T) {
 
 	// Add a case: a new member with an empty lane, its name's field focused.
 	b.do(chromedp.Click(`[data-inspector] button[data-action="add-case"]`))
-	b.waitFor(docText+`.includes('"case1": []')`, 5*time.Second)
+	b.waitFor(editorText+`.includes('"case1": []')`, 5*time.Second)
 	require.Equal(t, "/tasks/1/decisionCases/case1", eval[string](b, `document.activeElement.dataset.ptr`))
 	b.do(chromedp.SendKeys(keyField("/tasks/1/decisionCases/case1"), "cash"+kb.Enter))
-	b.waitFor(docText+`.includes('"cash": []')`, 5*time.Second)
+	b.waitFor(editorText+`.includes('"cash": []')`, 5*time.Second)
 	require.Contains(t, eval[[]string](b, lanes), "cash")
-	require.Contains(t, eval[string](b, docText), "        ],\n        \"cash\": []\n      }\n",
+	require.Contains(t, eval[string](b, editorText), "        ],\n        \"cash\": []\n      }\n",
 		"the new case is written like its siblings")
 
 	// Change the expression.
 	typeInto(b, field("/tasks/1/expression"), "method")
-	b.waitFor(docText+`.includes('"expression": "method"')`, 5*time.Second)
+	b.waitFor(editorText+`.includes('"expression": "method"')`, 5*time.Second)
 	shotInspector(b, "switch")
 
 	// Undo reverts the last form edit, and the form shows the old value.
 	require.True(t, eval[bool](b, `window.batonDesigner.undo()`))
-	require.Contains(t, eval[string](b, docText), `"expression": "kind"`)
+	require.Contains(t, eval[string](b, editorText), `"expression": "kind"`)
 	require.Equal(t, "kind", fieldValue(b, field("/tasks/1/expression")))
 	require.True(t, eval[bool](b, `window.batonDesigner.undo()`))
-	require.NotContains(t, eval[string](b, docText), `"cash"`, "one undo step per committed change")
-	require.Contains(t, eval[string](b, docText), `"case1": []`)
+	require.NotContains(t, eval[string](b, editorText), `"cash"`, "one undo step per committed change")
+	require.Contains(t, eval[string](b, editorText), `"case1": []`)
 	require.Equal(t, "case1", fieldValue(b, keyField("/tasks/1/decisionCases/case1")))
 
 	// Remove a case.
 	b.do(chromedp.Click(`[data-inspector] button[data-action="remove"][data-ptr="/tasks/1/decisionCases/case1"]`))
-	b.waitFor(`!`+docText+`.includes('"case1"')`, 5*time.Second)
-	require.Contains(t, eval[string](b, docText), "          }\n        ]\n      }\n    },\n", "the text is as it was before the case was added")
+	b.waitFor(`!`+editorText+`.includes('"case1"')`, 5*time.Second)
+	require.Contains(t, eval[string](b, editorText), "          }\n        ]\n      }\n    },\n", "the text is as it was before the case was added")
 }
 
 // TestInspectorHTTP: a field is set by typing with ${ completion; the
@@ -171,10 +149,7 @@ func TestInspectorSwitch(t *testing.T) {
 // survives; the form follows an edit of the JSON and keeps the focused
 // field's uncommitted text.
 func TestInspectorHTTP(t *testing.T) {
-	srv := batontest.New(t)
-	registerRaw(t, srv.URL(), inspectorDef)
-	b := newBrowser(t, srv.URL())
-	openDesigner(t, b, "/designer/inspected/1")
+	srv, b := designerOn(t, inspectorDef, "/designer/inspected/1")
 	selectTask(b, "fetch")
 	uri := field("/tasks/2/inputParameters/http_request/uri")
 	require.Equal(t, "https://example.com", fieldValue(b, uri))
@@ -201,7 +176,7 @@ func TestInspectorHTTP(t *testing.T) {
 	require.True(t, eval[bool](b, popup+`.hidden`))
 	require.Equal(t, "${workflow.input.url}", fieldValue(b, uri))
 	b.do(chromedp.SendKeys(uri, kb.Enter))
-	b.waitFor(docText+`.includes('"uri": "${workflow.input.url}"')`, 5*time.Second)
+	b.waitFor(editorText+`.includes('"uri": "${workflow.input.url}"')`, 5*time.Second)
 
 	// The form follows an edit of the JSON at once; the focused field
 	// keeps its caret and the text not yet committed.
@@ -213,11 +188,11 @@ func TestInspectorHTTP(t *testing.T) {
 	require.Equal(t, "calls it", fieldValue(b, desc))
 	require.Equal(t, 8, eval[int](b, `document.activeElement.selectionStart`))
 	b.do(chromedp.SendKeys(desc, kb.Enter))
-	b.waitFor(docText+`.includes('"description": "calls it"')`, 5*time.Second)
+	b.waitFor(editorText+`.includes('"description": "calls it"')`, 5*time.Second)
 	shotInspector(b, "http")
 
 	// Save: the stored definition has the edits and the large integer.
-	saveDesigned(b)
+	saveVersion(b, 2)
 	status, v2 := get(t, srv.URL()+"/api/metadata/workflow/inspected?version=2")
 	require.Equal(t, http.StatusOK, status)
 	require.Contains(t, v2, `"uri":"${workflow.input.url}"`)
@@ -235,20 +210,17 @@ func TestInspectorHTTP(t *testing.T) {
 // remove members; a rename offers to update the uses of a reference name;
 // an unknown type says that no plugin implements it.
 func TestInspectorInputParameters(t *testing.T) {
-	srv := batontest.New(t)
-	registerRaw(t, srv.URL(), inspectorDef)
-	b := newBrowser(t, srv.URL())
-	openDesigner(t, b, "/designer/inspected/1")
+	_, b := designerOn(t, inspectorDef, "/designer/inspected/1")
 	selectTask(b, "pick")
 	typeInto(b, keyField("/tasks/1/inputParameters/kind"), "mode")
-	b.waitFor(docText+`.includes('"inputParameters": {\n        "mode": "${workflow.input.kind}"\n      },')`, 5*time.Second)
+	b.waitFor(editorText+`.includes('"inputParameters": {\n        "mode": "${workflow.input.kind}"\n      },')`, 5*time.Second)
 	b.do(chromedp.Click(`[data-inspector] button[data-action="add-member"][data-ptr="/tasks/1/inputParameters"]`))
-	b.waitFor(docText+`.includes('"mode": "${workflow.input.kind}",\n        "param1": ""\n      },')`, 5*time.Second)
+	b.waitFor(editorText+`.includes('"mode": "${workflow.input.kind}",\n        "param1": ""\n      },')`, 5*time.Second)
 	b.do(chromedp.SendKeys(keyField("/tasks/1/inputParameters/param1"), "limit"+kb.Tab))
-	b.waitFor(docText+`.includes('"limit": ""')`, 5*time.Second)
+	b.waitFor(editorText+`.includes('"limit": ""')`, 5*time.Second)
 	require.Equal(t, "/tasks/1/inputParameters/limit", eval[string](b, `document.activeElement.dataset.ptr`), "Tab goes on to the renamed member's value")
 	b.do(chromedp.KeyEvent("42" + kb.Enter))
-	b.waitFor(docText+`.includes('"limit": "42"')`, 5*time.Second)
+	b.waitFor(editorText+`.includes('"limit": "42"')`, 5*time.Second)
 
 	// Rename the first task's reference: the form offers to update its use.
 	edit(b, `"http_request": {`, `"body": "${first.output}", `)
@@ -257,7 +229,7 @@ func TestInspectorInputParameters(t *testing.T) {
 	b.waitFor(`document.querySelector('[data-inspector] button[data-action="rename-uses"]')`, 5*time.Second)
 	require.Contains(t, eval[string](b, inspector+`.textContent`), "1 expression still uses the old name first")
 	b.do(chromedp.Click(`[data-inspector] button[data-action="rename-uses"]`))
-	b.waitFor(docText+`.includes('"body": "${waited.output}"')`, 5*time.Second)
+	b.waitFor(editorText+`.includes('"body": "${waited.output}"')`, 5*time.Second)
 
 	// A type that is not built in and that no plugin implements.
 	b.do(chromedp.Evaluate[chromedp.Void](`(() => {
@@ -272,10 +244,7 @@ func TestInspectorInputParameters(t *testing.T) {
 // TestInspectorJSONCompletion: typing ${ in a string of the JSON editor
 // offers the expressions valid at the task whose JSON the cursor is in.
 func TestInspectorJSONCompletion(t *testing.T) {
-	srv := batontest.New(t)
-	registerRaw(t, srv.URL(), inspectorDef)
-	b := newBrowser(t, srv.URL())
-	openDesigner(t, b, "/designer/inspected/1")
+	_, b := designerOn(t, inspectorDef, "/designer/inspected/1")
 	// typeAt puts the editor's cursor after the first occurrence of find
 	// and types text there with the keyboard.
 	typeAt := func(find, text string) {
@@ -304,7 +273,7 @@ func TestInspectorJSONCompletion(t *testing.T) {
 	// (Enter accepts too, but CDP's Enter also sends a character event that
 	// the page cannot cancel: a click is what a test can do cleanly.)
 	b.do(chromedp.Click(`.cm-tooltip-autocomplete li[aria-selected=true]`))
-	b.waitFor(docText+`.includes('"uri": "${workflow.input.url}https://example.com"')`, 5*time.Second)
+	b.waitFor(editorText+`.includes('"uri": "${workflow.input.url}https://example.com"')`, 5*time.Second)
 
 	// In the first task, nothing upstream but the workflow.
 	typeAt(`"name": "first`, " ${")
@@ -351,7 +320,7 @@ func TestInspectorServerData(t *testing.T) {
 	// area, which the page cannot cancel.) A text area commits when it
 	// loses the focus.
 	b.do(chromedp.SendKeys(sel, kb.ArrowDown), chromedp.Click(`[data-insp-complete] li[aria-selected=true]`), chromedp.KeyEvent(kb.Tab))
-	b.waitFor(docText+`.includes('"fields": "${who.output.tier}"')`, 5*time.Second)
+	b.waitFor(editorText+`.includes('"fields": "${who.output.tier}"')`, 5*time.Second)
 	shotInspector(b, "plugin")
 
 	selectTask(b, "who")
@@ -369,20 +338,9 @@ func TestInspectorEveryTask(t *testing.T) {
 	b := newBrowser(t, srv.URL())
 	openDesigner(t, b, "/designer")
 	b.do(chromedp.Evaluate[chromedp.Void](`window.__errors = []; window.addEventListener("error", e => window.__errors.push(String(e.message)));`))
-	files, err := filepath.Glob("../engine/testdata/library/*.json")
-	require.NoError(t, err)
 	types := map[string]bool{}
 	n := 0
-	for _, f := range files {
-		if strings.HasSuffix(f, ".golden.json") {
-			continue
-		}
-		data, err := os.ReadFile(f)
-		require.NoError(t, err)
-		var c struct {
-			Workflows []json.RawMessage `json:"workflows"`
-		}
-		require.NoError(t, json.Unmarshal(data, &c), f)
+	for _, c := range engineLibrary(t) {
 		for _, w := range c.Workflows {
 			seen := eval[[]string](b, fmt.Sprintf(`(() => {
 				const d = window.batonDesigner;
@@ -398,11 +356,11 @@ func TestInspectorEveryTask(t *testing.T) {
 			})()`, string(w)))
 			for _, s := range seen {
 				typ, rest, _ := strings.Cut(s, " ")
-				require.True(t, strings.HasPrefix(rest, typ+" "), "%s: the heading is the type then the reference: %q", f, s)
+				require.True(t, strings.HasPrefix(rest, typ+" "), "%s: the heading is the type then the reference: %q", c.Name, s)
 				types[typ] = true
 				n++
 			}
-			require.Empty(t, eval[[]string](b, `window.__errors`), f)
+			require.Empty(t, eval[[]string](b, `window.__errors`), c.Name)
 		}
 	}
 	require.Greater(t, n, 100)
@@ -432,12 +390,12 @@ func TestInspectorForkAndLoop(t *testing.T) {
 	require.Equal(t, 1, eval[int](b, branches))
 	b.do(chromedp.Click(`[data-inspector] button[data-action="add-branch"]`))
 	b.waitFor(branches+` === 2`, 5*time.Second)
-	require.Equal(t, 2, eval[int](b, `JSON.parse(`+docText+`).tasks[0].forkTasks.length`))
-	require.Contains(t, eval[string](b, docText), "        ],\n        []\n      ]", "the new branch is written like the first")
+	require.Equal(t, 2, eval[int](b, `JSON.parse(`+editorText+`).tasks[0].forkTasks.length`))
+	require.Contains(t, eval[string](b, editorText), "        ],\n        []\n      ]", "the new branch is written like the first")
 	require.True(t, eval[bool](b, `!!document.querySelector('[data-canvas] circle.slot[data-path="/tasks/0/forkTasks/1/0"]')`), "the canvas draws the new branch's empty lane")
 	b.do(chromedp.Click(`[data-inspector] button[data-action="remove"][data-ptr="/tasks/0/forkTasks/0"]`))
 	b.waitFor(branches+` === 1`, 5*time.Second)
-	require.Equal(t, `[[]]`, eval[string](b, `JSON.stringify(JSON.parse(`+docText+`).tasks[0].forkTasks)`))
+	require.Equal(t, `[[]]`, eval[string](b, `JSON.stringify(JSON.parse(`+editorText+`).tasks[0].forkTasks)`))
 
 	selectTask(b, "j")
 	require.Equal(t, "a", fieldValue(b, field("/tasks/1/joinOn/0")))
@@ -447,22 +405,22 @@ func TestInspectorForkAndLoop(t *testing.T) {
 	require.Equal(t, "TEXTAREA", eval[string](b, fmt.Sprintf(`document.querySelector(%q).tagName`, cond)))
 	b.do(chromedp.Focus(cond), chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).select()`, cond)),
 		chromedp.SendKeys(cond, "$.l['iteration'] < 3"))
-	require.Contains(t, eval[string](b, docText), `"loopCondition": "false"`, "not committed while typing")
+	require.Contains(t, eval[string](b, editorText), `"loopCondition": "false"`, "not committed while typing")
 	typeInto(b, field("/tasks/2/inputParameters/keepLastN"), "2") // focus leaves the condition: it commits
-	b.waitFor(docText+`.includes('"loopCondition": "$.l[\'iteration\'] < 3"')`, 5*time.Second)
-	b.waitFor(docText+`.includes('"keepLastN": 2')`, 5*time.Second)
+	b.waitFor(editorText+`.includes('"loopCondition": "$.l[\'iteration\'] < 3"')`, 5*time.Second)
+	b.waitFor(editorText+`.includes('"keepLastN": 2')`, 5*time.Second)
 	typeInto(b, field("/tasks/2/inputParameters/items"), "${workflow.input.list}")
-	b.waitFor(docText+`.includes('"items": "${workflow.input.list}"')`, 5*time.Second)
-	require.Contains(t, eval[string](b, docText), "\"inputParameters\": {\n        \"keepLastN\": 2,\n        \"items\": \"${workflow.input.list}\"\n      }")
+	b.waitFor(editorText+`.includes('"items": "${workflow.input.list}"')`, 5*time.Second)
+	require.Contains(t, eval[string](b, editorText), "\"inputParameters\": {\n        \"keepLastN\": 2,\n        \"items\": \"${workflow.input.list}\"\n      }")
 
-	before := eval[string](b, docText)
+	before := eval[string](b, editorText)
 	typeInto(b, field("/tasks/2/startDelay"), "soon")
 	b.waitFor(`document.querySelector("[data-inspector] .insp-status.error")?.textContent.includes("want a number")`, 5*time.Second)
-	require.Equal(t, before, eval[string](b, docText), "nothing is written")
+	require.Equal(t, before, eval[string](b, editorText), "nothing is written")
 	shotInspector(b, "loop")
 	require.Equal(t, "soon", fieldValue(b, field("/tasks/2/startDelay")), "what was typed stays, to be mended")
 	require.Equal(t, "true", eval[string](b, fmt.Sprintf(`document.querySelector(%q).getAttribute("aria-invalid")`, field("/tasks/2/startDelay"))))
 	typeInto(b, field("/tasks/2/startDelay"), "5")
-	b.waitFor(docText+`.includes('"startDelay": 5')`, 5*time.Second)
+	b.waitFor(editorText+`.includes('"startDelay": 5')`, 5*time.Second)
 	require.False(t, eval[bool](b, fmt.Sprintf(`document.querySelector(%q).hasAttribute("aria-invalid")`, field("/tasks/2/startDelay"))))
 }

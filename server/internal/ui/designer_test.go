@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/batonhq/baton/sdk/batontest"
+	"github.com/batonhq/baton/sdk/workflow"
 )
 
 // designerDef is a definition with what a careless editor loses: a member
@@ -56,6 +57,81 @@ func openDesigner(t testing.TB, b *browser, path string) {
 	b.waitFor(`window.batonDesigner && document.querySelector("[data-designer]").dataset.validated`, 10*time.Second)
 }
 
+// designerOn starts a server with the definition def registered and
+// opens the designer at path in a browser.
+func designerOn(t *testing.T, def, path string) (*batontest.Server, *browser) {
+	t.Helper()
+	srv := batontest.New(t)
+	registerRaw(t, srv.URL(), def)
+	b := newBrowser(t, srv.URL())
+	openDesigner(t, b, path)
+	return srv, b
+}
+
+// editorText is the designer's text, as a script expression.
+const editorText = `window.batonDesigner.text`
+
+// openSaveDialog clicks Save and waits for the dialog that shows the
+// changes.
+func openSaveDialog(b *browser) {
+	b.t.Helper()
+	b.do(chromedp.Click(`[data-save]`))
+	b.waitFor(`document.querySelector("dialog[data-save-diff][open]")`, 5*time.Second)
+}
+
+// confirmSave clicks the open dialog's Save and waits for the version it
+// stores.
+func confirmSave(b *browser, version int) {
+	b.t.Helper()
+	b.do(chromedp.Click(`dialog[data-save-diff] button[value=save]`))
+	b.waitFor(fmt.Sprintf(`document.querySelector("[data-saved-version]")?.dataset.savedVersion === "%d"`, version), 10*time.Second)
+}
+
+// saveVersion saves the text, confirming the dialog, as the version given.
+func saveVersion(b *browser, version int) {
+	b.t.Helper()
+	openSaveDialog(b)
+	confirmSave(b, version)
+}
+
+// storedDef reads the latest version of a definition through the API.
+func storedDef(t *testing.T, base, name string) *workflow.WorkflowDef {
+	t.Helper()
+	status, body := get(t, base+"/api/metadata/workflow/"+name)
+	require.Equal(t, http.StatusOK, status, body)
+	var d workflow.WorkflowDef
+	require.NoError(t, json.Unmarshal([]byte(body), &d))
+	return &d
+}
+
+// libraryFile is a file of the engine's library of executable workflows:
+// the task definitions and the workflows of a scenario.
+type libraryFile struct {
+	Name      string            `json:"-"`
+	TaskDefs  json.RawMessage   `json:"taskDefs"`
+	Workflows []json.RawMessage `json:"workflows"`
+}
+
+// engineLibrary reads the engine's library.
+func engineLibrary(t *testing.T) []libraryFile {
+	t.Helper()
+	files, err := filepath.Glob("../engine/testdata/library/*.json")
+	require.NoError(t, err)
+	var out []libraryFile
+	for _, f := range files {
+		if strings.HasSuffix(f, ".golden.json") {
+			continue
+		}
+		raw, err := os.ReadFile(f)
+		require.NoError(t, err)
+		c := libraryFile{Name: f}
+		require.NoError(t, json.Unmarshal(raw, &c), f)
+		out = append(out, c)
+	}
+	require.NotEmpty(t, out, "the engine's library is missing")
+	return out
+}
+
 // edit applies a change to the editor through CodeMirror's view, as typing
 // does: the text at the first occurrence of find gets insert after it.
 func edit(b *browser, find, insert string) {
@@ -76,10 +152,7 @@ const nodeCount = `document.querySelectorAll("[data-canvas] g.node").length`
 // JSON freezes it and says where; clicking a node puts the editor's
 // cursor on its task; a server diagnostic marks its line and its node.
 func TestDesignerFollowsTheJSON(t *testing.T) {
-	srv := batontest.New(t)
-	registerRaw(t, srv.URL(), designerDef)
-	b := newBrowser(t, srv.URL())
-	openDesigner(t, b, "/designer/designed/1")
+	_, b := designerOn(t, designerDef, "/designer/designed/1")
 	require.Equal(t, "valid", eval[string](b, `document.querySelector("[data-designer]").dataset.validated`))
 	before := eval[int](b, nodeCount)
 	require.Positive(t, before)
@@ -152,14 +225,8 @@ func TestDesignerFollowsTheJSON(t *testing.T) {
 // stored byte for byte as it was, unknown member and large integers
 // included, but for its version and creation time.
 func TestDesignerSavesAsWritten(t *testing.T) {
-	srv := batontest.New(t)
-	registerRaw(t, srv.URL(), designerDef)
-	b := newBrowser(t, srv.URL())
-	openDesigner(t, b, "/designer/designed/1")
-	b.do(chromedp.Click(`[data-save]`))
-	b.do(chromedp.Click(`dialog[data-save-diff] button[value=save]`)) // no changes: saved anyway
-	b.waitFor(`document.querySelector("[data-saved-version]")`, 10*time.Second)
-	require.Equal(t, "2", eval[string](b, `document.querySelector("[data-saved-version]").dataset.savedVersion`))
+	srv, b := designerOn(t, designerDef, "/designer/designed/1")
+	saveVersion(b, 2) // no changes: saved anyway
 	b.shot("saved")
 
 	status, v1 := get(t, srv.URL()+"/api/metadata/workflow/designed?version=1")
@@ -178,7 +245,7 @@ func TestDesignerSavesAsWritten(t *testing.T) {
 	// A definition the server refuses is not saved, and says why.
 	edit(b, `"tasks": [`, `{"name": "first", "taskReferenceName": "first", "type": "WAIT"},`)
 	b.waitFor(`document.querySelector("[data-designer]").dataset.validated === "invalid"`, 10*time.Second)
-	b.do(chromedp.Click(`[data-save]`))
+	openSaveDialog(b)
 	b.do(chromedp.Click(`dialog[data-save-diff] button[value=save]`))
 	b.waitFor(`document.querySelector("[data-save-result]").textContent.startsWith("Not saved")`, 10*time.Second)
 	require.Contains(t, eval[string](b, `document.querySelector("[data-save-result]").textContent`), "/tasks/1/taskReferenceName: taskReferenceName \"first\" is also used")
@@ -214,21 +281,9 @@ func TestDesignerWithoutScript(t *testing.T) {
 // definition library opens in the designer and, saved unchanged, is stored
 // byte for byte as it was but for its version and creation time.
 func TestDesignerRoundTripsTheLibrary(t *testing.T) {
-	files, err := filepath.Glob("../engine/testdata/library/*.json")
-	require.NoError(t, err)
 	srv := batontest.New(t)
 	var names []string
-	for _, f := range files {
-		if strings.HasSuffix(f, ".golden.json") {
-			continue
-		}
-		raw, err := os.ReadFile(f)
-		require.NoError(t, err)
-		var c struct {
-			TaskDefs  json.RawMessage   `json:"taskDefs"`
-			Workflows []json.RawMessage `json:"workflows"`
-		}
-		require.NoError(t, json.Unmarshal(raw, &c), f)
+	for _, c := range engineLibrary(t) {
 		if len(c.TaskDefs) > 0 {
 			resp, err := http.Post(srv.URL()+"/api/metadata/taskdefs", "application/json", bytes.NewReader(c.TaskDefs))
 			require.NoError(t, err)
@@ -253,7 +308,7 @@ func TestDesignerRoundTripsTheLibrary(t *testing.T) {
 		openDesigner(t, b, "/designer/"+name+"/1")
 		require.Equal(t, "valid", eval[string](b, `document.querySelector("[data-designer]").dataset.validated`), name)
 		require.True(t, eval[bool](b, `window.batonDesigner.text === window.batonDesigner.loaded.text`), name)
-		confirmSave(b, 2)
+		saveVersion(b, 2)
 		status, v2 := get(t, srv.URL()+"/api/metadata/workflow/"+name+"?version=2")
 		require.Equal(t, http.StatusOK, status, name)
 		norm := func(s string) string {

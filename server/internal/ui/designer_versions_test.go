@@ -18,23 +18,11 @@ import (
 	"github.com/batonhq/baton/sdk/batontest"
 )
 
-const editorText = `window.batonDesigner.text`
-
-// openDialog clicks Save and waits for the diff dialog.
-func openSaveDialog(b *browser) {
-	b.t.Helper()
-	b.do(chromedp.Click(`[data-save]`))
-	b.waitFor(`document.querySelector("dialog[data-save-diff][open]")`, 5*time.Second)
-}
-
 // TestDesignerVersions: Save shows what changed against the version
 // opened and asks; Cancel (or Escape) saves nothing, Save stores the next
 // version; the picker lists the versions and opens another.
 func TestDesignerVersions(t *testing.T) {
-	srv := batontest.New(t)
-	registerRaw(t, srv.URL(), designerDef)
-	b := newBrowser(t, srv.URL())
-	openDesigner(t, b, "/designer/designed/1")
+	srv, b := designerOn(t, designerDef, "/designer/designed/1")
 	b.waitFor(`document.querySelectorAll("[data-version-picker] option").length === 1`, 5*time.Second)
 
 	// A member added to pick's input, and one to on_a.
@@ -51,10 +39,7 @@ func TestDesignerVersions(t *testing.T) {
 	status, _ := get(t, srv.URL()+"/api/metadata/workflow/designed?version=2")
 	require.Equal(t, http.StatusNotFound, status)
 
-	openSaveDialog(b)
-	b.do(chromedp.Click(`dialog[data-save-diff] button[value=save]`))
-	b.waitFor(`document.querySelector("[data-saved-version]")`, 10*time.Second)
-	require.Equal(t, "2", eval[string](b, `document.querySelector("[data-saved-version]").dataset.savedVersion`))
+	saveVersion(b, 2)
 	status, v2 := get(t, srv.URL()+"/api/metadata/workflow/designed?version=2")
 	require.Equal(t, http.StatusOK, status)
 	require.Contains(t, v2, `"extra":1`)
@@ -92,10 +77,7 @@ func TestDesignerVersions(t *testing.T) {
 // undoable edit, its large integers intact; a file that is not a
 // definition changes nothing; export downloads the text as written.
 func TestDesignerImportExport(t *testing.T) {
-	srv := batontest.New(t)
-	registerRaw(t, srv.URL(), designerDef)
-	b := newBrowser(t, srv.URL())
-	openDesigner(t, b, "/designer/designed/1")
+	_, b := designerOn(t, designerDef, "/designer/designed/1")
 	before := eval[string](b, editorText)
 	dir := t.TempDir()
 	write := func(name, content string) string {
@@ -209,10 +191,7 @@ func execution(t *testing.T, base, id string) map[string]any {
 // shown in steps and on the canvas) and starts it, by version when the
 // text is saved and inline when not, landing on the live execution.
 func TestDesignerRun(t *testing.T) {
-	srv := batontest.New(t)
-	registerRaw(t, srv.URL(), runnableDef)
-	b := newBrowser(t, srv.URL())
-	openDesigner(t, b, "/designer/runnable/1")
+	srv, b := designerOn(t, runnableDef, "/designer/runnable/1")
 	b.do(chromedp.Click(`[data-run]`))
 	b.waitFor(`!document.querySelector("[data-run-panel]").hidden`, 5*time.Second)
 	require.Equal(t, "{\n  \"n\": \"\",\n  \"kind\": \"\"\n}", eval[string](b, `document.querySelector("[data-run-input]").value`))
@@ -306,8 +285,7 @@ func TestDesignerNewWorkflowVersions(t *testing.T) {
 	require.Contains(t, eval[string](b, `document.querySelector("dialog[data-save-diff]").textContent`), "A new workflow:")
 	require.Equal(t, []string{"Added wait_for_signal (WAIT) at /tasks/0"},
 		eval[[]string](b, `[...document.querySelectorAll("dialog[data-save-diff] li[data-diff=added]")].map(li => li.textContent)`))
-	b.do(chromedp.Click(`dialog[data-save-diff] button[value=save]`))
-	b.waitFor(`document.querySelector("[data-saved-version]")`, 10*time.Second)
+	confirmSave(b, 1)
 	b.waitFor(`!document.querySelector("[data-version-picker]").closest("label").hidden`, 5*time.Second)
 	require.Equal(t, "1", eval[string](b, `document.querySelector("[data-version-picker]").value`))
 	require.False(t, eval[bool](b, `(() => { const e = new Event("beforeunload", {cancelable: true}); window.dispatchEvent(e); return e.defaultPrevented; })()`), "saved: nothing to lose")
