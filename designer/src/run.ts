@@ -8,7 +8,7 @@
 // reach the server exactly.
 
 import { type Designer, diagnosticsOf } from "./designer";
-import { JSONSyntaxError, Loc, scan } from "./jsontext";
+import { Loc, notJSON, scan } from "./jsontext";
 import { WorkflowDef, WorkflowTask, escapePointer } from "./layout";
 import { leave } from "./versions";
 
@@ -416,8 +416,7 @@ type Checked = string | { error: string };
 
 // jsonError says where text stops being JSON.
 function jsonError(what: string, text: string, err: unknown): { error: string } {
-  const at = err instanceof JSONSyntaxError ? ` at line ${text.slice(0, err.pos).split("\n").length}` : "";
-  return { error: `${what} is not JSON${at}: ${err instanceof Error ? err.message : String(err)}.` };
+  return { error: notJSON(what, text, err) + "." };
 }
 
 // objectText checks that text is one JSON object and returns it trimmed
