@@ -267,6 +267,27 @@ func TestDesignerRun(t *testing.T) {
 	require.True(t, eval[bool](b, `document.querySelector("[data-step=on_a] button").disabled`))
 	require.True(t, eval[bool](b, `window.batonDesigner.undo()`))
 
+	// A definition the server refuses: the dry run says why, and its
+	// diagnostics (pointers into the request, under /workflowDef) are
+	// marked in the text like a refused save's. The live validation is held
+	// meanwhile, so that the marks can only be the dry run's; once it runs
+	// again after the next edit it has the word.
+	b.do(chromedp.Evaluate[chromedp.Void](`window.realFetch = window.fetch; window.fetch = (u, o) => String(u).includes("/workflow/validate") ? new Promise(() => {}) : window.realFetch(u, o)`))
+	edit(b, `"value-param`, `-nope`)
+	b.do(chromedp.Click(`[data-dry-run]`))
+	b.waitFor(`!document.querySelector("[data-run-error]").hidden`, 10*time.Second)
+	refusal := eval[string](b, `document.querySelector("[data-run-error]").textContent`)
+	require.Contains(t, refusal, "The dry run was refused: the definition's /tasks/1/evaluatorType: ")
+	require.NotContains(t, refusal, "/workflowDef")
+	b.waitFor(`document.querySelector("[data-canvas] g.node[data-path='/tasks/1']").classList.contains("invalid")`, 5*time.Second)
+	require.Contains(t, eval[string](b, `document.querySelector("[data-diagnostics]").textContent`), "/tasks/1/evaluatorType")
+	b.waitFor(`document.querySelector(".cm-lintRange-error")`, 5*time.Second)
+	require.Contains(t, eval[string](b, `document.querySelector(".cm-lintRange-error").closest(".cm-line").textContent`), `"evaluatorType": "value-param-nope"`)
+	b.shot("dry-run-refused")
+	b.do(chromedp.Evaluate[chromedp.Void](`window.fetch = window.realFetch`))
+	require.True(t, eval[bool](b, `window.batonDesigner.undo()`))
+	b.waitFor(`document.querySelector("[data-designer]").dataset.validated === "valid" && !document.querySelector(".cm-lintRange-error") && document.querySelector("[data-diagnostics]").hidden`, 5*time.Second)
+
 	// Start, the text being version 1: by name and version.
 	setRunField(b, "[data-run-input]", `{"n": 2, "kind": "b"}`)
 	setRunField(b, "[data-run-correlation]", "from-designer")
