@@ -193,6 +193,12 @@ func TestDiffOddDefinitions(t *testing.T) {
 	// A member named __proto__ is a member like another.
 	d = diff(`{"name": "x", "__proto__": {"a": 1}}`, `{"name": "x", "__proto__": {"a": 2}}`)
 	require.Equal(t, []string{"__proto__.a"}, d.Workflow)
+	// Of a repeated member the last counts; literals are values (false is
+	// not null), a number is its value (1.0 is 1, 1e2 is 100) and a string
+	// its decoded text.
+	d = diff(`{"name": "x", "a": 1, "a": 2, "b": false, "c": 1.0, "d": 1e2, "e": "\u0041"}`,
+		`{"name": "x", "a": 2, "b": null, "c": 1, "d": 100, "e": "A"}`)
+	require.Equal(t, []string{"b"}, d.Workflow)
 
 	// After text that is not JSON is an error (the designer saves only
 	// valid text).

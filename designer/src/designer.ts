@@ -396,6 +396,14 @@ export class Designer {
     this.markNodes();
   }
 
+  // showServerDiagnostics shows diagnostics the server gave for the text
+  // (paths are pointers into it) as the live validation's are shown, until
+  // the next edit is validated: a refused save's, a refused dry run's.
+  showServerDiagnostics(diags: ServerDiagnostic[]) {
+    this.serverDiags = diags;
+    this.showDiagnostics();
+  }
+
   // markNodes gives the class "invalid" to the node of each server
   // diagnostic: the task whose pointer is the longest prefix of its path.
   private markNodes() {
@@ -460,8 +468,7 @@ export class Designer {
       });
       if (!resp.ok) {
         const diags = await diagnosticsOf(resp);
-        this.serverDiags = diags.filter((d) => d.path !== "" || diags.length === 1);
-        this.showDiagnostics();
+        this.showServerDiagnostics(diags.filter((d) => d.path !== "" || diags.length === 1));
         out.className = "notice error";
         out.textContent = "Not saved: " + diags.map((d) => (d.path ? d.path + ": " : "") + d.message).join("; ");
         return;

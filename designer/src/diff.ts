@@ -8,7 +8,7 @@
 // their digits (9007199254740993 and ...992 differ, as they do for the
 // server).
 
-import { scan } from "./jsontext";
+import { type JNode, parse as parseJSON } from "./jsontext";
 import { escapePointer } from "./layout";
 
 // TaskRef is one task of a definition: its reference name, type and JSON
@@ -217,65 +217,33 @@ function parseOrNull(text: string): Value {
   }
 }
 
-// parse reads JSON keeping each number's digits. scan checks the text
-// first (and says where it is wrong), so the reader below can trust it.
+// parse reads JSON keeping each number's digits: jsontext's tree, which
+// says where the text is wrong, turned into values.
 function parse(text: string): Value {
-  scan(text);
-  let i = 0;
-  const ws = () => {
-    while (i < text.length && " \t\r\n".includes(text[i])) i++;
-  };
-  const str = (): string => {
-    const start = i++;
-    while (text[i] !== '"') i += text[i] === "\\" ? 2 : 1;
-    i++;
-    return JSON.parse(text.slice(start, i)) as string;
-  };
-  const value = (): Value => {
-    ws();
-    const c = text[i];
-    if (c === "{") {
-      i++;
+  return value(parseJSON(text), text);
+}
+
+function value(n: JNode, text: string): Value {
+  switch (n.kind) {
+    case "object": {
       const o: { [k: string]: Value } = {};
-      ws();
-      if (text[i] === "}") {
-        i++;
-        return o;
-      }
-      for (;;) {
-        ws();
-        const k = str();
-        ws();
-        i++; // :
-        // A repeated member: the last one counts, as for JSON.parse and Go.
-        Object.defineProperty(o, k, { value: value(), enumerable: true, writable: true, configurable: true });
-        ws();
-        if (text[i++] === "}") return o;
-      }
+      // A repeated member: the last one counts, as for JSON.parse and Go.
+      // defineProperty, not o[k] =, so that a member named __proto__ is a
+      // member.
+      for (const c of n.children) Object.defineProperty(o, c.key!, { value: value(c, text), enumerable: true, writable: true, configurable: true });
+      return o;
     }
-    if (c === "[") {
-      i++;
-      const a: Value[] = [];
-      ws();
-      if (text[i] === "]") {
-        i++;
-        return a;
-      }
-      for (;;) {
-        a.push(value());
-        ws();
-        if (text[i++] === "]") return a;
-      }
-    }
-    if (c === '"') return str();
-    if (text.startsWith("true", i)) return (i += 4), true;
-    if (text.startsWith("false", i)) return (i += 5), false;
-    if (text.startsWith("null", i)) return (i += 4), null;
-    const m = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-    m.lastIndex = i;
-    const n = m.exec(text);
-    i += n ? n[0].length : 1;
-    return new Num(n ? n[0] : "0");
-  };
-  return value();
+    case "array":
+      return n.children.map((c) => value(c, text));
+    case "string":
+      return n.str!;
+    case "number":
+      return new Num(text.slice(n.from, n.to));
+    case "true":
+      return true;
+    case "false":
+      return false;
+    case "null":
+      return null;
+  }
 }

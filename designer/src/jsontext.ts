@@ -23,6 +23,13 @@ export class JSONSyntaxError extends Error {
   }
 }
 
+// notJSON says that text (what names it) is not JSON and, for a syntax
+// error, at which line: "The mocks is not JSON at line 3: unexpected \"}\"".
+export function notJSON(what: string, text: string, err: unknown): string {
+  const at = err instanceof JSONSyntaxError ? ` at line ${text.slice(0, err.pos).split("\n").length}` : "";
+  return `${what} is not JSON${at}: ${err instanceof Error ? err.message : String(err)}`;
+}
+
 const numberRe = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
 // JNode is a value of the text as parse finds it: where it is, and what it

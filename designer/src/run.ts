@@ -7,8 +7,8 @@
 // written, so that large integers in the definition, the input or the mocks
 // reach the server exactly.
 
-import { type Designer, diagnosticsOf } from "./designer";
-import { JSONSyntaxError, Loc, scan } from "./jsontext";
+import { type Designer, type ServerDiagnostic, diagnosticsOf } from "./designer";
+import { Loc, notJSON, scan } from "./jsontext";
 import { WorkflowDef, WorkflowTask, escapePointer } from "./layout";
 import { leave } from "./versions";
 
@@ -219,7 +219,7 @@ class RunPanel {
         headers: { "Content-Type": "application/json" },
         body: '{"workflowDef":' + def + ',"input":' + input + ',"mocks":' + mocks + "}",
       });
-      if (!resp.ok) return this.showError("The dry run was refused: " + (await problem(resp)));
+      if (!resp.ok) return this.refused(text, await diagnosticsOf(resp));
       const raw = await resp.text();
       this.show(text, raw);
     } catch (err) {
@@ -228,6 +228,18 @@ class RunPanel {
       button.disabled = false;
       this.result.removeAttribute("aria-busy");
     }
+  }
+
+  // refused says why the server refused a dry run. Its diagnostics point
+  // into the request: those under /workflowDef are the text's, and are
+  // marked in the editor like a refused save's (while the text is the one
+  // sent; after another edit the live validation has the word).
+  private refused(text: string, diags: ServerDiagnostic[]) {
+    const prefix = "/workflowDef";
+    const said = diags.map((d) => (d.path === prefix || d.path.startsWith(prefix + "/") ? { path: d.path.slice(prefix.length), message: d.message, inText: true } : { ...d, inText: false }));
+    const inText = said.filter((d) => d.inText).map(({ path, message }) => ({ path, message }));
+    if (inText.length > 0 && this.d.text === text) this.d.showServerDiagnostics(inText);
+    this.showError("The dry run was refused: " + said.map((d) => (d.path ? (d.inText ? "the definition's " : "") + d.path + ": " : "") + d.message).join("; "));
   }
 
   // show writes a dry run's result: its status, output and steps. Values
@@ -416,8 +428,7 @@ type Checked = string | { error: string };
 
 // jsonError says where text stops being JSON.
 function jsonError(what: string, text: string, err: unknown): { error: string } {
-  const at = err instanceof JSONSyntaxError ? ` at line ${text.slice(0, err.pos).split("\n").length}` : "";
-  return { error: `${what} is not JSON${at}: ${err instanceof Error ? err.message : String(err)}.` };
+  return { error: notJSON(what, text, err) + "." };
 }
 
 // objectText checks that text is one JSON object and returns it trimmed

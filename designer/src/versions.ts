@@ -7,7 +7,8 @@
 
 import type { Designer } from "./designer";
 import { Diff, diff, empty } from "./diff";
-import { JSONSyntaxError, scan } from "./jsontext";
+import { dedent, indentAt } from "./doc";
+import { notJSON, scan } from "./jsontext";
 
 // maxImport bounds an imported file: what the server takes in one request
 // (the page says, data-max-body), so that an import is one the designer
@@ -22,7 +23,7 @@ let leaving = false;
 
 // unsaved says whether the text differs from the version last opened or
 // saved.
-export function unsaved(d: Designer): boolean {
+function unsaved(d: Designer): boolean {
   return d.text !== d.saved.text;
 }
 
@@ -179,20 +180,19 @@ interface Found {
 
 // definitionsIn reads a Conductor definition file: one definition or an
 // array of them. It throws an Error saying what is wrong with the file.
-export function definitionsIn(file: string, text: string): Found[] {
+function definitionsIn(file: string, text: string): Found[] {
   let locs;
   try {
     locs = scan(text);
   } catch (err) {
-    const at = err instanceof JSONSyntaxError ? ` at line ${text.slice(0, err.pos).split("\n").length}` : "";
-    throw new Error(`${file} is not JSON${at}: ${err instanceof Error ? err.message : String(err)}. Nothing was imported.`);
+    throw new Error(`${notJSON(file, text, err)}. Nothing was imported.`);
   }
   const v = JSON.parse(text) as unknown;
   if (Array.isArray(v)) {
     const out: Found[] = [];
     v.forEach((e, i) => {
       const loc = locs.get("/" + i);
-      if (notDefinition(e) === "" && loc) out.push(found(e as Def, dedent(text, loc.valueFrom, loc.to)));
+      if (notDefinition(e) === "" && loc) out.push(found(e as Def, dedent(text.slice(loc.valueFrom, loc.to), indentAt(text, loc.valueFrom))));
     });
     if (out.length === 0) throw new Error(`${file} holds an array of ${v.length} values, none of them a workflow definition (an object with a "name" and a list of "tasks"). Nothing was imported.`);
     return out;
@@ -219,15 +219,6 @@ function notDefinition(v: unknown): string {
   if (typeof o.name !== "string" || o.name === "") return 'it has no "name"';
   if (!Array.isArray(o.tasks)) return `it has no list of "tasks" (a task definition, perhaps?)`;
   return "";
-}
-
-// dedent takes text[from, to) out of its array, removing from its later
-// lines the indentation of the line it starts on.
-function dedent(text: string, from: number, to: number): string {
-  const lineStart = text.lastIndexOf("\n", from - 1) + 1;
-  const indent = /^[ \t]*/.exec(text.slice(lineStart, from))?.[0] ?? "";
-  const lines = text.slice(from, to).split("\n");
-  return lines.map((l, i) => (i > 0 && l.startsWith(indent) ? l.slice(indent.length) : l)).join("\n");
 }
 
 function importExport(d: Designer, bar: HTMLElement) {

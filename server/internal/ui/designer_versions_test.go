@@ -57,20 +57,50 @@ func TestDesignerVersions(t *testing.T) {
 	// The picker lists both versions and opens version 1.
 	b.waitFor(`document.querySelectorAll("[data-version-picker] option").length === 2`, 5*time.Second)
 	require.Equal(t, "2", eval[string](b, `document.querySelector("[data-version-picker]").value`))
-	b.do(chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("[data-version-picker]"); s.value = "1"; s.dispatchEvent(new Event("change")); })()`))
+	pickVersion(b, "1")
 	b.waitFor(`location.pathname === "/designer/designed/1"`, 10*time.Second)
 	b.waitFor(`window.batonDesigner && document.querySelector("[data-designer]").dataset.validated`, 10*time.Second)
 	require.NotContains(t, eval[string](b, editorText), `"extra"`)
 	require.Equal(t, "v1 (opened)", eval[string](b, `document.querySelector("[data-version-picker] option:checked").textContent`))
 
-	// With unsaved changes, the page asks before it goes (the harness
-	// accepts), and says so on beforeunload too.
+	// With unsaved changes, leaving the page asks (beforeunload).
 	edit(b, `"description": "kept as written"`, `, "unsaved": true`)
+	edited := eval[string](b, editorText)
 	require.True(t, eval[bool](b, `(() => { const e = new Event("beforeunload", {cancelable: true}); window.dispatchEvent(e); return e.defaultPrevented; })()`))
 	b.do(chromedp.Click(`[data-theme-toggle]`))
 	openSaveDialog(b)
 	b.shot("diff-dark")
 	b.do(chromedp.Click(`dialog[data-save-diff] button[value=cancel]`))
+
+	// Choosing another version asks first. Declined: the page, its text
+	// and the picker stay on the version opened.
+	answerConfirm(b, false)
+	pickVersion(b, "2")
+	require.Equal(t, []string{"The text has changes that are not saved; opening version 2 loses them. Open it?"}, eval[[]string](b, `window.asked`))
+	require.Equal(t, "/designer/designed/1", eval[string](b, `location.pathname`))
+	require.Equal(t, edited, eval[string](b, editorText))
+	require.Equal(t, "1", eval[string](b, `document.querySelector("[data-version-picker]").value`))
+	// Accepted: version 2 opens, the changes gone.
+	answerConfirm(b, true)
+	pickVersion(b, "2")
+	b.waitFor(`location.pathname === "/designer/designed/2"`, 10*time.Second)
+	b.waitFor(`window.batonDesigner && document.querySelector("[data-designer]").dataset.validated`, 10*time.Second)
+	require.NotContains(t, eval[string](b, editorText), `"unsaved"`)
+	require.Contains(t, eval[string](b, editorText), `"extra"`)
+}
+
+// answerConfirm replaces the page's window.confirm with one that records
+// each question in window.asked and gives answer (the harness itself
+// accepts every dialog, which would leave declining untested).
+func answerConfirm(b *browser, answer bool) {
+	b.t.Helper()
+	b.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`window.asked = []; window.confirm = (m) => { window.asked.push(String(m)); return %t; }`, answer)))
+}
+
+// pickVersion chooses version v in the version picker.
+func pickVersion(b *browser, v string) {
+	b.t.Helper()
+	b.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const s = document.querySelector("[data-version-picker]"); s.value = %q; s.dispatchEvent(new Event("change")); })()`, v)))
 }
 
 // TestDesignerImportExport: a file's definition replaces the text as one
@@ -237,6 +267,27 @@ func TestDesignerRun(t *testing.T) {
 	require.True(t, eval[bool](b, `document.querySelector("[data-step=on_a] button").disabled`))
 	require.True(t, eval[bool](b, `window.batonDesigner.undo()`))
 
+	// A definition the server refuses: the dry run says why, and its
+	// diagnostics (pointers into the request, under /workflowDef) are
+	// marked in the text like a refused save's. The live validation is held
+	// meanwhile, so that the marks can only be the dry run's; once it runs
+	// again after the next edit it has the word.
+	b.do(chromedp.Evaluate[chromedp.Void](`window.realFetch = window.fetch; window.fetch = (u, o) => String(u).includes("/workflow/validate") ? new Promise(() => {}) : window.realFetch(u, o)`))
+	edit(b, `"value-param`, `-nope`)
+	b.do(chromedp.Click(`[data-dry-run]`))
+	b.waitFor(`!document.querySelector("[data-run-error]").hidden`, 10*time.Second)
+	refusal := eval[string](b, `document.querySelector("[data-run-error]").textContent`)
+	require.Contains(t, refusal, "The dry run was refused: the definition's /tasks/1/evaluatorType: ")
+	require.NotContains(t, refusal, "/workflowDef")
+	b.waitFor(`document.querySelector("[data-canvas] g.node[data-path='/tasks/1']").classList.contains("invalid")`, 5*time.Second)
+	require.Contains(t, eval[string](b, `document.querySelector("[data-diagnostics]").textContent`), "/tasks/1/evaluatorType")
+	b.waitFor(`document.querySelector(".cm-lintRange-error")`, 5*time.Second)
+	require.Contains(t, eval[string](b, `document.querySelector(".cm-lintRange-error").closest(".cm-line").textContent`), `"evaluatorType": "value-param-nope"`)
+	b.shot("dry-run-refused")
+	b.do(chromedp.Evaluate[chromedp.Void](`window.fetch = window.realFetch`))
+	require.True(t, eval[bool](b, `window.batonDesigner.undo()`))
+	b.waitFor(`document.querySelector("[data-designer]").dataset.validated === "valid" && !document.querySelector(".cm-lintRange-error") && document.querySelector("[data-diagnostics]").hidden`, 5*time.Second)
+
 	// Start, the text being version 1: by name and version.
 	setRunField(b, "[data-run-input]", `{"n": 2, "kind": "b"}`)
 	setRunField(b, "[data-run-correlation]", "from-designer")
@@ -262,9 +313,25 @@ func TestDesignerRun(t *testing.T) {
 	require.Contains(t, eval[string](b, editorText), `"value-param-nope"`)
 	b.shot("start-refused")
 	require.True(t, eval[bool](b, `window.batonDesigner.undo()`))
+	// Started with unsaved text, the page asks before it opens the
+	// execution. Declined: the page and its text stay, and link to it.
+	edited := eval[string](b, editorText)
+	answerConfirm(b, false)
+	b.do(chromedp.Click(`[data-run-start]`))
+	b.waitFor(`document.querySelector("[data-execution]")`, 10*time.Second)
+	kept := eval[string](b, `document.querySelector("[data-execution]").dataset.execution`)
+	require.Equal(t, "/executions/"+kept, eval[string](b, `document.querySelector("[data-execution]").getAttribute("href")`))
+	require.Equal(t, []string{"Execution " + kept + " started with the text as it is. The text's changes are not saved: open the execution and lose them?"}, eval[[]string](b, `window.asked`))
+	require.Equal(t, "/designer/runnable/1", eval[string](b, `location.pathname`))
+	require.Equal(t, edited, eval[string](b, editorText))
+	require.Eventually(t, func() bool { return execution(t, srv.URL(), kept)["status"] == "COMPLETED" }, 10*time.Second, 50*time.Millisecond)
+	b.shot("start-kept")
+	// Accepted: the execution opens.
+	answerConfirm(b, true)
 	b.do(chromedp.Click(`[data-run-start]`))
 	b.waitFor(`location.pathname.startsWith("/executions/")`, 10*time.Second)
 	id = eval[string](b, `decodeURIComponent(location.pathname.slice("/executions/".length))`)
+	require.NotEqual(t, kept, id)
 	require.Eventually(t, func() bool { return execution(t, srv.URL(), id)["status"] == "COMPLETED" }, 10*time.Second, 50*time.Millisecond)
 	status, raw := get(t, srv.URL()+"/api/workflow/"+id)
 	require.Equal(t, http.StatusOK, status)
