@@ -223,6 +223,13 @@ func (ex *exec) unblock() {
 	if ex.state != execBlocked || ex.stopped() != nil {
 		return
 	}
+	// A host call that waited until the deadline (a fetch that never
+	// answered) ends the call here, before the guest runs on with its
+	// error: the task failed by its deadline, not by what the guest made
+	// of the wait.
+	if ex.idx >= 0 && s.checkStop(ex, time.Now()) {
+		return
+	}
 	if s.free > 0 && len(s.fresh)+len(s.again) == 0 {
 		s.free--
 		ex.state = execRunning
