@@ -121,7 +121,8 @@ func TestInspectorEdits(t *testing.T) {
 }
 
 // TestRenameRefUses: a reference's uses in expressions, loop conditions
-// and joinOn follow a rename; other names that start alike do not.
+// and joinOn follow a rename; other names that start alike, the escape
+// $${ and ${workflow...} do not.
 func TestRenameRefUses(t *testing.T) {
 	t.Parallel()
 	d := newDocs(t)
@@ -132,11 +133,13 @@ func TestRenameRefUses(t *testing.T) {
   {"type": "INLINE", "inputParameters": {"expression": "$.a['x'] + 1"}}]}`
 	out, _ := d.edited(doc, "renameRefUses", "a", "first")
 	require.Equal(t, `{"tasks": [{"taskReferenceName": "a", "inputParameters": {"a": "${first}"}},
-  {"inputParameters": {"p": "${first.output.x} and ${ab.output} and ${first['k']}", "q": "$${first.output}", "n": 7}},
+  {"inputParameters": {"p": "${first.output.x} and ${ab.output} and ${first['k']}", "q": "$${a.output}", "n": 7}},
   {"type": "DO_WHILE", "loopCondition": "$.first['done'] == false && $.ab.x"},
   {"type": "JOIN", "joinOn": ["first", "ab"]},
   {"type": "INLINE", "inputParameters": {"expression": "$.a['x'] + 1"}}]}`, out,
-		"the reference name itself is the form's own edit; in a script $.a is an input parameter")
+		"the reference name itself is the form's own edit; $${ is a literal ${; in a script $.a is an input parameter")
 	out, _ = d.edited(doc, "renameRefUses", "a.b", "c")
 	require.Equal(t, doc, out, "a name with a regular expression's characters matches only itself")
+	wf := `{"tasks": [{"taskReferenceName": "workflow", "inputParameters": {"x": "${workflow.input.x}"}}]}`
+	require.Equal(t, `{"changes":[]}`, d.must("renameRefUses", wf, "workflow", "w"), "${workflow...} reads the workflow, not a task")
 }

@@ -387,16 +387,15 @@ func eachTask(root any, ptr string, n int, fn func(m map[string]any)) {
 
 var (
 	countSuffix = regexp.MustCompile(`_[0-9]+$`)
-	exprRef     = regexp.MustCompile(`\$\{([A-Za-z0-9_-]+)\.(input|output)\b`)
 	dollarRef   = regexp.MustCompile(`\$\.([A-Za-z0-9_-]+)([.\[])`)
 )
 
 // renameRefs is what inserting the n tasks at ptr of want should have done
 // to them, given the names they got (in got): each renamed reference name,
-// and the references to it in the inserted tasks: ${ref.output...} in any
-// string, JOIN joinOn entries, $.ref in a DO_WHILE's loopCondition and in
-// INLINE and SWITCH scripts (but for names of the task's input
-// parameters). It returns the renames.
+// and the references to it in the inserted tasks: the source of every
+// ${ref...} expression in any string (renameExprs), JOIN joinOn entries and
+// $.ref in a DO_WHILE's loopCondition (in INLINE and SWITCH scripts $ is the
+// task's input). It returns the renames.
 func renameRefs(want, got any, ptr string, n int) map[string]string {
 	var olds, news []map[string]any
 	eachTask(want, ptr, n, func(m map[string]any) { olds = append(olds, m) })
@@ -414,19 +413,11 @@ func renameRefs(want, got any, ptr string, n int) map[string]string {
 		}
 		seen[o] = true
 	}
-	exprs := func(s string) string {
-		return exprRef.ReplaceAllStringFunc(s, func(x string) string {
-			g := exprRef.FindStringSubmatch(x)
-			if r, ok := renames[g[1]]; ok {
-				return "${" + r + "." + g[2]
-			}
-			return x
-		})
-	}
-	dollars := func(s string, params map[string]any) string {
+	exprs := func(s string) string { return renameExprs(s, renames) }
+	dollars := func(s string) string {
 		return dollarRef.ReplaceAllStringFunc(s, func(x string) string {
 			g := dollarRef.FindStringSubmatch(x)
-			if r, ok := renames[g[1]]; ok && params[g[1]] == nil {
+			if r, ok := renames[g[1]]; ok {
 				return "$." + r + g[2]
 			}
 			return x
@@ -450,7 +441,6 @@ func renameRefs(want, got any, ptr string, n int) map[string]string {
 	}
 	for _, m := range olds {
 		typ, _ := m["type"].(string)
-		params, _ := m["inputParameters"].(map[string]any)
 		for k, v := range m {
 			switch {
 			case k == "taskReferenceName" || k == "decisionCases" || k == "defaultCase" || k == "forkTasks" || k == "loopOver":
@@ -471,19 +461,7 @@ func renameRefs(want, got any, ptr string, n int) map[string]string {
 				}
 			case k == "loopCondition" && typ == "DO_WHILE":
 				if s, ok := v.(string); ok {
-					m[k] = dollars(exprs(s), nil)
-				}
-			case k == "expression" && typ == "SWITCH" && (m["evaluatorType"] == "javascript" || m["evaluatorType"] == "graaljs"):
-				if s, ok := v.(string); ok {
-					m[k] = dollars(exprs(s), params)
-				}
-			case k == "inputParameters" && typ == "INLINE" && params != nil && (params["evaluatorType"] == "javascript" || params["evaluatorType"] == "graaljs"):
-				for pk, pv := range params {
-					if s, ok := pv.(string); ok && pk == "expression" {
-						params[pk] = dollars(exprs(s), params)
-					} else {
-						params[pk] = walk(pv)
-					}
+					m[k] = dollars(exprs(s))
 				}
 			default:
 				m[k] = walk(v)
@@ -491,6 +469,30 @@ func renameRefs(want, got any, ptr string, n int) map[string]string {
 		}
 	}
 	return renames
+}
+
+// renameExprs renames the sources of the ${...} expressions of s, read as
+// sdk/workflow/expr.go reads them (and not with doc.ts's pattern): a "${"
+// not preceded by "$" (the escape $${ is a literal "${") starts one, its
+// source runs to the first ".", "[" or "}" (${ref.output}, ${ref['output']},
+// ${ref.status}, ${ref}); nested expressions are sources too.
+func renameExprs(s string, renames map[string]string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if i+1 < len(s) && s[i] == '$' && s[i+1] == '{' && (i == 0 || s[i-1] != '$') {
+			j := i + 2
+			for j < len(s) && !strings.ContainsRune(".[}{$", rune(s[j])) {
+				j++
+			}
+			if r, ok := renames[s[i+2:j]]; ok && j < len(s) && strings.ContainsRune(".[}", rune(s[j])) {
+				b.WriteString("${" + r)
+				i = j - 1
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // taskNodes maps the path of each task node of a definition's layout to
@@ -796,7 +798,7 @@ func TestBlocksEverywhere(t *testing.T) {
 				}
 				require.NoError(t, err, what)
 				out, e := apply(t, df.text, ej)
-				if to := s.Path[len(container)+1:]; container == arr && to >= strconv.Itoa(i) && isBetween(to, i, i+n) {
+				if to := s.Path[len(container)+1:]; container == arr && isBetween(to, i, i+n) {
 					require.Empty(t, e.Changes, what)
 					require.Equal(t, first, *e.Select, what)
 					continue
@@ -915,8 +917,10 @@ func TestInsertStyle(t *testing.T) {
 }
 
 // TestInsertRenames pastes a block whose reference names the definition
-// already has: they and the references to them inside the block change,
-// references to tasks outside it do not.
+// already has: they and the references to them inside the block change
+// (every ${ref...} expression and $.ref in a loop condition, but not the
+// escape $${ nor $.name in an INLINE or SWITCH script, where $ is the
+// task's input), references to tasks outside it do not.
 func TestInsertRenames(t *testing.T) {
 	t.Parallel()
 	d := newDocs(t)
@@ -926,7 +930,8 @@ func TestInsertRenames(t *testing.T) {
 		{"name": "e", "taskReferenceName": "join", "type": "NOOP"}, {"name": "f", "taskReferenceName": "other", "type": "NOOP"},
 		{"name": "g", "taskReferenceName": "loops", "type": "NOOP"}]}`
 	block := `[{"name": "fork", "taskReferenceName": "fork", "type": "FORK_JOIN", "forkTasks": [[
-	   {"name": "w", "taskReferenceName": "step", "type": "NOOP", "inputParameters": {"x": "${loop.output.iteration}", "y": "${other.output.z}", "z": "${loops.output}", "n": [9007199254740993]}}]]},
+	   {"name": "w", "taskReferenceName": "step", "type": "NOOP", "inputParameters": {"x": "${loop.output.iteration}", "y": "${other.output.z}", "z": "${loops.output}", "n": [9007199254740993],
+	     "st": "${loop.status} ${step.taskId}/${step.retryCount}", "br": "${loop['output']}", "whole": "${loop}", "lit": "$${loop.output} $$${step}", "nest": "${workflow.input.${step.output.k}}"}}]]},
 	  {"name": "join", "taskReferenceName": "join", "type": "JOIN", "joinOn": ["step", "other"]},
 	  {"name": "loop", "taskReferenceName": "loop", "type": "DO_WHILE", "loopCondition": "if ($.loop['iteration'] < 3 && $.step.output.ok && $.other.x) { true; } else { false; }",
 	   "loopOver": [{"name": "i", "taskReferenceName": "inl", "type": "INLINE", "unknown": {"kept": 1.0e+2},
@@ -937,12 +942,13 @@ func TestInsertRenames(t *testing.T) {
 	require.Equal(t, "/tasks/7", sel)
 	got := get(value(t, out), "/tasks").([]any)[7:]
 	want := value(t, `[{"name": "fork", "taskReferenceName": "fork_2", "type": "FORK_JOIN", "forkTasks": [[
-	   {"name": "w", "taskReferenceName": "step_3", "type": "NOOP", "inputParameters": {"x": "${loop_2.output.iteration}", "y": "${other.output.z}", "z": "${loops.output}", "n": [9007199254740993]}}]]},
+	   {"name": "w", "taskReferenceName": "step_3", "type": "NOOP", "inputParameters": {"x": "${loop_2.output.iteration}", "y": "${other.output.z}", "z": "${loops.output}", "n": [9007199254740993],
+	     "st": "${loop_2.status} ${step_3.taskId}/${step_3.retryCount}", "br": "${loop_2['output']}", "whole": "${loop_2}", "lit": "$${loop.output} $$${step}", "nest": "${workflow.input.${step_3.output.k}}"}}]]},
 	  {"name": "join", "taskReferenceName": "join_2", "type": "JOIN", "joinOn": ["step_3", "other"]},
 	  {"name": "loop", "taskReferenceName": "loop_2", "type": "DO_WHILE", "loopCondition": "if ($.loop_2['iteration'] < 3 && $.step_3.output.ok && $.other.x) { true; } else { false; }",
 	   "loopOver": [{"name": "i", "taskReferenceName": "inl", "type": "INLINE", "unknown": {"kept": 1.0e+2},
-	     "inputParameters": {"evaluatorType": "javascript", "expression": "$.step.x + $.loop_2.y", "step": "${step_3.output}"}}]},
-	  {"name": "s", "taskReferenceName": "sw", "type": "SWITCH", "evaluatorType": "javascript", "expression": "$.loop_2.z ? 'a' : 'b'",
+	     "inputParameters": {"evaluatorType": "javascript", "expression": "$.step.x + $.loop.y", "step": "${step_3.output}"}}]},
+	  {"name": "s", "taskReferenceName": "sw", "type": "SWITCH", "evaluatorType": "javascript", "expression": "$.loop.z ? 'a' : 'b'",
 	   "decisionCases": {"a": [{"name": "n", "taskReferenceName": "fork_3", "type": "NOOP"}]}}]`)
 	require.Equal(t, want, got)
 	// Numbers keep their text.
@@ -954,6 +960,19 @@ func TestInsertRenames(t *testing.T) {
 	// ${workflow...} still reads the workflow.
 	out, _ = d.edited(text, "insertTasks", "/tasks/0", `{"name": "w", "taskReferenceName": "workflow", "type": "NOOP", "inputParameters": {"x": "${workflow.input.x}"}}`)
 	require.Equal(t, value(t, `{"name": "w", "taskReferenceName": "workflow_2", "type": "NOOP", "inputParameters": {"x": "${workflow.input.x}"}}`), get(value(t, out), "/tasks/0"))
+
+	// New names never end in __N (a loop's iterations) nor run past 128
+	// characters: trailing underscores of the base go, also after the cut.
+	long := strings.Repeat("x", 125) + "_ab"
+	for ref, want := range map[string]string{"a__": "a_2", "a_": "a_2", "a__3": "a_2", "a-": "a-_2", long: strings.Repeat("x", 125) + "_2"} {
+		text := `{"name": "u", "tasks": [{"name": "a", "taskReferenceName": "` + ref + `", "type": "NOOP"}]}`
+		out, _ := d.edited(text, "duplicateTask", "/tasks/0")
+		require.Equal(t, want, get(value(t, out), "/tasks/1/taskReferenceName"), ref)
+		diags := def{}.validate(t, out)
+		for _, diag := range diags {
+			require.False(t, strings.HasPrefix(diag.Pointer, "/tasks/1"), "%s: %s", ref, diag)
+		}
+	}
 }
 
 // TestForkBlock: a fork and the JOIN after it are one block to remove,

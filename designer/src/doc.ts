@@ -30,10 +30,15 @@ import { escapePointer } from "./layout";
 const spacedRe = /":\s/;
 const indentRe = /\n([ \t]+)\S/g;
 const countRe = /_\d+$/;
-const exprRe = /\$\{([A-Za-z0-9_-]+)(\.(?:input|output)\b)/g;
+// refUseRe finds the task a ${...} expression reads: its source, the text
+// up to the first ".", "[" or "}" (${ref.output.x}, ${ref['output']},
+// ${ref.status}, ${ref}), as sdk/workflow/expr.go reads it. A "${" right
+// after a "$" is the escape $${ of a literal "${", not an expression.
+const refUseRe = /(?<!\$)\$\{([^.[{}$]+)(?=[.}[])/g;
 const dollarRe = /\$\.([A-Za-z0-9_-]+)([.[])/g;
 const refCharsRe = /[^A-Za-z0-9_-]+/g;
 const edgeUnderscoresRe = /^_+|_+$/g;
+const trailingUnderscoresRe = /_+$/;
 const pluginTypeRe = /^[A-Z][A-Z0-9_]*$/;
 const newlineRe = /\r?\n/g;
 const regExpCharsRe = /[.*+?^${}()|[\]\\]/g;
@@ -355,16 +360,24 @@ function describe(n: JNode): string {
 
 // uniqueRef is ref made unique against used: ref_2, ref_3... (a ref that
 // already ends in _N counts up from its base), at most 128 characters and
-// never ending in __N, which names a loop's iterations.
+// never ending in __N, which names a loop's iterations: the base loses its
+// trailing underscores, also where the 128-character cut leaves some.
 function uniqueRef(ref: string, used: Set<string>): string {
-  let base = ref.replace(countRe, "");
-  if (base === "") base = ref;
-  const join = base.endsWith("_") || base.endsWith("-") ? "" : "_";
+  let base = ref.replace(countRe, "").replace(trailingUnderscoresRe, "");
+  if (base === "") base = ref.replace(trailingUnderscoresRe, "") || "task";
   for (let n = 2; ; n++) {
-    const suffix = join + n;
-    const cand = base.slice(0, 128 - suffix.length) + suffix;
+    const suffix = "_" + n;
+    const cand = base.slice(0, 128 - suffix.length).replace(trailingUnderscoresRe, "") + suffix;
     if (!used.has(cand)) return cand;
   }
+}
+
+// refUses calls fn with the offset and source of every ${...} expression
+// in a string's raw JSON text (refUseRe): the one reading of a string's
+// reference names that pasting (Renamer) and renaming (renameRefUses)
+// share.
+function refUses(raw: string, fn: (at: number, ref: string) => void) {
+  for (const m of raw.matchAll(refUseRe)) fn((m.index as number) + 2, m[1]);
 }
 
 // Renamer makes the reference names of tasks to insert unique against a
@@ -401,7 +414,6 @@ class Renamer {
     const d = this.d;
     if (t.kind !== "object") return toOut(d, t, (s) => this.exprs(s));
     const typ = taskType(t);
-    const scriptKeys = new Set(scriptParams(t));
     const members: [string, Out][] = t.children.map((c) => {
       const key = d.text.slice(c.keyFrom, c.keyTo);
       const name = this.names.get(c);
@@ -423,15 +435,7 @@ class Renamer {
           }
           break;
         case "loopCondition":
-          if (typ === "DO_WHILE" && c.kind === "string") return [key, raw(this.dollars(this.exprs(c), new Set()))];
-          break;
-        case "expression":
-          if (typ === "SWITCH" && isScript(memberStr(t, "evaluatorType")) && c.kind === "string") return [key, raw(this.dollars(this.exprs(c), scriptKeys))];
-          break;
-        case "inputParameters":
-          if (typ === "INLINE" && c.kind === "object") {
-            return [key, { members: c.children.map((p) => [d.text.slice(p.keyFrom, p.keyTo), p.key === "expression" && p.kind === "string" && isScript(memberStr(c, "evaluatorType")) ? raw(this.dollars(this.exprs(p), scriptKeys)) : toOut(d, p, (s) => this.exprs(s))] as [string, Out]) }];
-          }
+          if (typ === "DO_WHILE" && c.kind === "string") return [key, raw(this.dollars(this.exprs(c)))];
           break;
       }
       return [key, toOut(d, c, (s) => this.exprs(s))];
@@ -443,32 +447,30 @@ class Renamer {
     return l.kind === "array" ? { items: l.children.map((t) => this.task(t)) } : toOut(this.d, l, (s) => this.exprs(s));
   }
 
-  // exprs rewrites ${ref.output...} and ${ref.input...} in a string's raw
+  // exprs rewrites the ${ref...} expressions (refUses) of a string's raw
   // text (reference names need no escaping).
   private exprs(s: JNode): string {
     const text = this.d.raw(s);
     if (this.refs.size === 0) return text;
-    return text.replace(exprRe, (m, ref: string, rest: string) => (this.refs.has(ref) ? "${" + this.refs.get(ref) + rest : m));
+    let out = "";
+    let last = 0;
+    refUses(text, (at, ref) => {
+      const neu = this.refs.get(ref);
+      if (neu === undefined) return;
+      out += text.slice(last, at) + neu;
+      last = at + ref.length;
+    });
+    return out + text.slice(last);
   }
 
-  // dollars rewrites $.ref. and $.ref[ in a script, where $ holds the
-  // loop's tasks by reference name; a name that is also one of the task's
-  // input parameters is that parameter and stays.
-  private dollars(text: string, params: Set<string>): string {
+  // dollars rewrites $.ref. and $.ref[ in a DO_WHILE's loop condition,
+  // where $ holds the loop's tasks by reference name. Elsewhere (INLINE and
+  // SWITCH scripts) $ is only the task's input (the engine's systask.go),
+  // so $.name there is an input parameter and stays.
+  private dollars(text: string): string {
     if (this.refs.size === 0) return text;
-    return text.replace(dollarRe, (m, ref: string, rest: string) => (this.refs.has(ref) && !params.has(ref) ? "$." + this.refs.get(ref) + rest : m));
+    return text.replace(dollarRe, (m, ref: string, rest: string) => (this.refs.has(ref) ? "$." + this.refs.get(ref) + rest : m));
   }
-}
-
-function isScript(evaluatorType: string): boolean {
-  return evaluatorType === "javascript" || evaluatorType === "graaljs";
-}
-
-// scriptParams are the names of a task's input parameters, which its
-// script reads as $.name.
-function scriptParams(t: JNode): string[] {
-  const ip = member(t, "inputParameters");
-  return ip && ip.kind === "object" ? ip.children.map((c) => c.key as string) : [];
 }
 
 // tasksOf reads tasks JSON: one task object or an array of them.
@@ -712,15 +714,15 @@ export function renameMember(text: string, objectPointer: string, oldKey: string
 }
 
 // renameRefUses rewrites the uses of the task reference name old in the
-// definition's strings to neu: ${old...} expressions, $.old in loop
-// conditions too (elsewhere, in a script, $.name is an input parameter),
-// and old as a name a JOIN waits on. The reference name itself is not
-// changed: that is the caller's own edit.
+// definition's strings to neu: ${old...} expressions (refUses), $.old in
+// loop conditions too (elsewhere, in a script, $.name is an input
+// parameter), and old as a name a JOIN waits on. The reference name itself
+// is not changed: that is the caller's own edit. ${workflow...} reads the
+// workflow whatever a task is called, so old "workflow" changes nothing.
 export function renameRefUses(text: string, old: string, neu: string): Edit {
   const d = docOf(text);
-  const name = old.replace(regExpCharsRe, "\\$&");
-  const expr = new RegExp("(\\$\\{)" + name + "(?=[.}\\[])", "g");
-  const cond = new RegExp("(\\$\\{|\\$\\.)" + name + "(?=[.}\\[])", "g");
+  if (old === "workflow" || old === neu) return { changes: [] };
+  const dollar = new RegExp("(?<!\\$)\\$\\." + old.replace(regExpCharsRe, "\\$&") + "(?=[.\\[])", "g");
   const changes: Change[] = [];
   const visit = (n: JNode, key: string | undefined, inJoin: boolean) => {
     if (n.kind === "object" || n.kind === "array") {
@@ -733,10 +735,13 @@ export function renameRefUses(text: string, old: string, neu: string): Edit {
       return;
     }
     const raw = d.raw(n);
-    for (const m of raw.matchAll(key === "loopCondition" ? cond : expr)) {
-      const from = n.from + (m.index as number) + m[1].length;
-      changes.push({ from, to: from + old.length, insert: neu });
-    }
+    const at: number[] = [];
+    refUses(raw, (i, ref) => {
+      if (ref === old) at.push(i);
+    });
+    if (key === "loopCondition") for (const m of raw.matchAll(dollar)) at.push((m.index as number) + 2);
+    at.sort((x, y) => x - y);
+    for (const i of at) changes.push({ from: n.from + i, to: n.from + i + old.length, insert: neu });
   };
   visit(d.root, undefined, false);
   return { changes };

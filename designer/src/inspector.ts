@@ -17,8 +17,9 @@ import type { Designer } from "./designer";
 import type { Edit } from "./edit";
 import { appendElement, dedent, indentAt, lastToken, parentPointer, removeElement, renameMember, renameRefUses, setMember } from "./doc";
 import { Loc, scan } from "./jsontext";
+import { catalog, type TaskDefInfo } from "./catalog";
 import { escapePointer } from "./layout";
-import { Context, Expr, complete, contextAt, expressions, filter, taskAt, upstream } from "./expr";
+import { Context, Expr, complete, contextAt, expressions, filter, taskAt, tasksIn, upstream } from "./expr";
 import { Completion, CompletionContext, CompletionResult } from "@codemirror/autocomplete";
 import { syntaxTree } from "@codemirror/language";
 import { EditorState, StateEffect } from "@codemirror/state";
@@ -60,16 +61,14 @@ const ownInputs: { [type: string]: string[] } = {
   START_WORKFLOW: ["startWorkflow"],
 };
 
+// loopIterationRe matches the names the engine gives a DO_WHILE body's
+// tasks for each iteration (ref__1, ref__2...; sdk/workflow BaseRef).
+const loopIterationRe = /.__\d+$/;
+
 const httpMethods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
-interface TaskDefInfo {
-  name: string;
-  description?: string;
-  inputKeys?: string[];
-  outputKeys?: string[];
-}
-
-interface PluginInfo {
+// PluginType is what the form says of the plugin implementing a task type.
+interface PluginType {
   name: string;
   version: number;
   enabled: boolean;
@@ -105,9 +104,8 @@ class Inspector {
   private readonly status: HTMLElement;
   private taskDefs = new Map<string, TaskDefInfo>();
   private workflows: string[] = [];
-  private plugins = new Map<string, PluginInfo>();
+  private plugins = new Map<string, PluginType>();
   private pluginsLoaded = false;
-  private loadedAt = 0;
   private rendering = false;
   private retry: (() => void) | null = null;
   // A reference renamed while its old name is still used: the form offers
@@ -138,44 +136,28 @@ class Inspector {
       this.closeCompletion();
       this.render();
     });
-    this.render();
-    void this.load();
+    catalog.onChange(() => this.fromCatalog());
+    this.fromCatalog();
+    void catalog.refresh();
   }
 
-  // load fetches what the fields offer: task definitions, workflow names
-  // and plugins. Each is optional: without it a field is a plain input.
-  private async load() {
-    this.loadedAt = Date.now();
-    const get = async <T>(url: string, init?: RequestInit): Promise<T | null> => {
-      try {
-        const r = await fetch(url, init);
-        return r.ok ? ((await r.json()) as T) : null;
-      } catch {
-        return null;
-      }
-    };
-    const [defs, wfs, plugins] = await Promise.all([
-      get<TaskDefInfo[]>("/api/metadata/taskdefs"),
-      get<{ name?: string }[]>("/api/metadata/workflow"),
-      get<{ plugins?: { name?: string; version?: number; enabled?: boolean; manifestJson?: string; taskTypes?: string[] }[] }>(
-        "/baton.v1.PluginService/ListPlugins",
-        { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" },
-      ),
-    ]);
+  // fromCatalog takes what the fields offer from the catalog (catalog.ts):
+  // task definitions, workflow names and plugins. Each is optional:
+  // without it a field is a plain input.
+  private fromCatalog() {
     this.taskDefs.clear();
     this.plugins.clear();
-    for (const t of defs ?? []) if (t && typeof t.name === "string") this.taskDefs.set(t.name, t);
-    this.workflows = [...new Set((wfs ?? []).map((w) => w?.name).filter((n): n is string => typeof n === "string"))].sort();
-    this.pluginsLoaded = plugins !== null;
-    for (const p of plugins?.plugins ?? []) {
+    for (const t of catalog.taskDefs ?? []) this.taskDefs.set(t.name, t);
+    this.workflows = catalog.workflows ?? [];
+    this.pluginsLoaded = catalog.plugins !== null;
+    for (const p of catalog.plugins ?? []) {
       let description = "";
       try {
         description = String((JSON.parse(p.manifestJson || "{}") as { description?: string }).description ?? "");
       } catch {
         // a manifest the server accepted is JSON; say nothing otherwise
       }
-      for (const t of p.taskTypes ?? [])
-        this.plugins.set(t, { name: p.name ?? "", version: p.version ?? 0, enabled: !!p.enabled, description });
+      for (const t of p.taskTypes) this.plugins.set(t, { name: p.name, version: p.version, enabled: p.enabled, description });
     }
     this.lists.textContent = "";
     this.lists.append(
@@ -388,9 +370,9 @@ class Inspector {
   }
 
   private plugin(s: HTMLElement, type: string) {
+    // A plugin uploaded since the page opened shows when the palette's
+    // refresh of the catalog brings it.
     const pl = this.plugins.get(type);
-    // A plugin uploaded since the page opened: ask again, at most every 5 s.
-    if (!pl && Date.now() - this.loadedAt > 5000) void this.load();
     if (pl) {
       s.append(
         h("p", { class: "insp-note", "data-insp-plugin": pl.name }, `Implemented by the plugin ${pl.name} v${pl.version}`, pl.enabled ? "" : " (disabled)", pl.description ? ": " + pl.description : "."),
@@ -456,14 +438,35 @@ class Inspector {
     } else s.append(h("p", { class: "insp-note warn" }, "No JOIN follows this fork: add one after it."));
   }
 
+  // renameOffer offers to update the uses of a renamed reference, when the
+  // new name can take them: a use rewritten to an empty name, to
+  // "workflow" or to a loop iteration's name would read something else,
+  // and to another task's name would silently read that task.
   private renameOffer(g: HTMLElement) {
     const r = this.renamed!;
     const n = renameRefUses(this.d.text, r.old, r.neu).changes.length;
     if (n === 0) return;
+    const uses = `${n} expression${n === 1 ? "" : "s"} still use${n === 1 ? "s" : ""} the old name ${r.old}`;
+    const why = this.refusal(r.path, r.neu);
+    if (why) {
+      g.append(h("p", { class: "insp-note warn", "data-key": "rename-offer", "data-insp-rename-refused": "" }, `${uses}; they are not updated, as ${why}.`));
+      return;
+    }
     g.append(
-      h("p", { class: "insp-note", "data-key": "rename-offer" }, `${n} expression${n === 1 ? "" : "s"} still use${n === 1 ? "s" : ""} the old name ${r.old}. `,
+      h("p", { class: "insp-note", "data-key": "rename-offer" }, `${uses}. `,
         h("button", { type: "button", "data-action": "rename-uses" }, `Update to ${r.neu}`)),
     );
+  }
+
+  // refusal says why the uses of a reference cannot follow it to the name
+  // neu given to the task at path, or "" when they can.
+  private refusal(path: string, neu: string): string {
+    if (neu.trim() === "") return "the new name is empty";
+    if (neu === "workflow") return '"workflow" is reserved for ${workflow...} expressions';
+    if (loopIterationRe.test(neu)) return `${neu} ends in __<number>, which names a loop's iterations`;
+    const other = tasksIn(this.d.def).find((at) => at.path !== path && at.task.taskReferenceName === neu);
+    if (other) return `${neu} is the reference name of the task at ${other.path} too`;
+    return "";
   }
 
   // field adds a labelled input for the value at ptr.
@@ -710,7 +713,7 @@ class Inspector {
         }
         case "rename-uses": {
           const r = this.renamed;
-          if (!r) return;
+          if (!r || this.refusal(r.path, r.neu)) return;
           this.renamed = null;
           const n = this.edit(renameRefUses(text, r.old, r.neu), "rename-uses");
           this.say(n ? `Updated the uses of ${r.old} to ${r.neu}.` : "", false);

@@ -1,9 +1,10 @@
 // The palette: every task type a person can add. Built-in operators and
 // system tasks come from doc.ts's paletteTypes; SIMPLE tasks from the
 // registered task definitions; custom system task types from the enabled
-// Wasm plugins. The last two are fetched from the API when the page opens
-// and again every few seconds while it is visible, so that a plugin
-// uploaded in another tab shows here without a reload.
+// Wasm plugins. The last two come from the catalog (catalog.ts), which the
+// palette refreshes when the page opens, every few seconds while it is
+// visible and when it becomes visible again, so that a plugin uploaded in
+// another tab shows here without a reload.
 //
 // An item is dragged onto a slot of the canvas (canvas.ts takes the drop),
 // or chosen with a click or Enter: it then goes to the canvas's target slot
@@ -14,6 +15,7 @@ import type { Designer } from "./designer";
 import { paletteTypes, setMember, taskTemplate } from "./doc";
 import { escapePointer } from "./layout";
 import { scan } from "./jsontext";
+import { catalog } from "./catalog";
 
 // Item is one entry of the palette: a task type, and for SIMPLE tasks the
 // task definition's name.
@@ -34,30 +36,15 @@ export interface Item {
 // travels as text/plain too, so that a drop in the JSON editor inserts it).
 export const paletteMime = "application/x-baton-palette";
 
-const refreshEvery = 5000; // ms between fetches of task definitions and plugins
+const refreshEvery = 5000; // ms between refreshes of the catalog
 
 const groupNames = { operator: "Operators", system: "System tasks", worker: "Workers' tasks" };
-
-interface TaskDefJSON {
-  name?: string;
-  description?: string;
-}
-
-interface PluginJSON {
-  name?: string;
-  enabled?: boolean;
-  active?: boolean;
-  taskTypes?: string[];
-  workers?: string[];
-  manifestJson?: string;
-}
 
 export class Palette {
   private items: Item[] = [];
   private fetched: Item[] = [];
   private readonly list: HTMLElement;
   private readonly search: HTMLInputElement;
-  private lastFetch = "";
   private current = ""; // the key of the list's Tab stop
   // workflow is the registered workflow a new SUB_WORKFLOW or
   // START_WORKFLOW task names until the inspector changes it: the first
@@ -116,14 +103,14 @@ export class Palette {
       ev.preventDefault();
       this.focusSearch();
     });
-    this.render();
-    void this.refresh();
-    void this.workflows();
+    catalog.onChange(() => this.fromCatalog());
+    this.fromCatalog();
+    void catalog.refresh();
     window.setInterval(() => {
-      if (document.visibilityState === "visible") void this.refresh();
+      if (document.visibilityState === "visible") void catalog.refresh();
     }, refreshEvery);
     document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "visible") void this.refresh();
+      if (document.visibilityState === "visible") void catalog.refresh();
     });
   }
 
@@ -132,57 +119,30 @@ export class Palette {
     this.search.select();
   }
 
-  // refresh fetches the task definitions and the plugins; the list is
-  // redrawn only when what they give changed.
-  async refresh() {
+  // fromCatalog takes the task definitions, the enabled plugins' task
+  // types and workers, and a workflow for new SUB_WORKFLOW and
+  // START_WORKFLOW tasks (the first by name other than the one being
+  // edited) from the catalog, and redraws.
+  private fromCatalog() {
     const out: Item[] = [];
-    try {
-      const [defs, plugins] = await Promise.all([
-        fetch("/api/metadata/taskdefs").then((r) => (r.ok ? (r.json() as Promise<TaskDefJSON[]>) : [])),
-        fetch("/baton.v1.PluginService/ListPlugins", {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: "{}",
-        }).then((r) => (r.ok ? (r.json() as Promise<{ plugins?: PluginJSON[] }>) : {})),
-      ]);
-      const simple = new Map<string, string>();
-      for (const td of defs) if (td.name) simple.set(td.name, td.description || "A worker's task (SIMPLE)");
-      const inputs = new Map<string, string>();
-      for (const p of (plugins as { plugins?: PluginJSON[] }).plugins ?? []) {
-        if (!p.enabled || p.active === false) continue;
-        const templates = inputTemplates(p.manifestJson ?? "");
-        for (const w of p.workers ?? []) {
-          if (!simple.has(w)) simple.set(w, `Served by the plugin ${p.name}`);
-          const input = templates(w);
-          if (input) inputs.set(w, input);
-        }
-        for (const t of p.taskTypes ?? [])
-          out.push({ type: t, plugin: true, label: t, description: `A custom system task of the plugin ${p.name}`, group: "Plugins", input: templates(t) });
+    const simple = new Map<string, string>();
+    for (const td of catalog.taskDefs ?? []) simple.set(td.name, td.description || "A worker's task (SIMPLE)");
+    const inputs = new Map<string, string>();
+    for (const p of catalog.plugins ?? []) {
+      if (!p.enabled || !p.active) continue;
+      const templates = inputTemplates(p.manifestJson);
+      for (const w of p.workers) {
+        if (!simple.has(w)) simple.set(w, `Served by the plugin ${p.name}`);
+        const input = templates(w);
+        if (input) inputs.set(w, input);
       }
-      for (const [name, description] of [...simple].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
-        out.push({ type: "SIMPLE", name, label: name, description, group: "Workers' tasks", input: inputs.get(name) });
-    } catch {
-      return; // offline for a moment: keep what the palette shows
+      for (const t of p.taskTypes)
+        out.push({ type: t, plugin: true, label: t, description: `A custom system task of the plugin ${p.name}`, group: "Plugins", input: templates(t) });
     }
-    const key = JSON.stringify(out);
-    if (key === this.lastFetch) return;
-    this.lastFetch = key;
+    for (const [name, description] of [...simple].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
+      out.push({ type: "SIMPLE", name, label: name, description, group: "Workers' tasks", input: inputs.get(name) });
     this.fetched = out;
-    this.render();
-  }
-
-  // workflows finds a workflow for new SUB_WORKFLOW and START_WORKFLOW
-  // tasks, once.
-  private async workflows() {
-    try {
-      const r = await fetch("/api/metadata/workflow/names-and-versions");
-      const byName = r.ok ? ((await r.json()) as Record<string, unknown>) : {};
-      const names = Object.keys(byName).filter((n) => n !== this.d.loaded.name);
-      names.sort();
-      this.workflow = names[0] ?? "";
-    } catch {
-      this.workflow = "";
-    }
+    this.workflow = (catalog.workflows ?? []).find((n) => n !== this.d.loaded.name) ?? "";
     this.render();
   }
 

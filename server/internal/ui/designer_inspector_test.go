@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -330,37 +331,115 @@ func TestInspectorServerData(t *testing.T) {
 	require.Equal(t, []string{"lookup"}, eval[[]string](b, `Array.from(document.querySelectorAll("#insp-taskdefs option"), o => o.value)`))
 }
 
+// TestInspectorCatalog: the palette and the inspector read one catalog
+// (catalog.ts): drawing the form fetches nothing, even for a task whose
+// type no plugin implements; a plugin uploaded after the page opened shows
+// in both once the catalog is refreshed (here on visibilitychange), and
+// each refresh asks for each list once.
+func TestInspectorCatalog(t *testing.T) {
+	srv := batontest.New(t)
+	registerRaw(t, srv.URL(), `{"name": "other", "version": 1, "schemaVersion": 2, "tasks": [{"name": "n", "taskReferenceName": "n", "type": "NOOP"}]}`)
+	registerRaw(t, srv.URL(), `{"name": "served", "version": 1, "schemaVersion": 2, "tasks": [
+		{"name": "h", "taskReferenceName": "h", "type": "NOOP"}]}`)
+	b := newBrowser(t, srv.URL())
+	openDesigner(t, b, "/designer/served/1")
+	// The workflow names come from names-and-versions.
+	b.waitFor(`document.querySelectorAll("#insp-workflows option").length === 2`, 5*time.Second)
+	require.Equal(t, []string{"other", "served"}, eval[[]string](b, `Array.from(document.querySelectorAll("#insp-workflows option"), o => o.value)`))
+	b.do(chromedp.Evaluate[chromedp.Void](`window.__fetched = []; const f = window.fetch;
+		window.fetch = (u, init) => { window.__fetched.push(String(u instanceof Request ? u.url : u).replace(location.origin, "")); return f(u, init); };`))
+	b.do(chromedp.Evaluate[chromedp.Void](`(() => {
+		const v = window.batonDesigner.editor, at = v.state.doc.toString().indexOf('"NOOP"');
+		v.dispatch({changes: {from: at, to: at + 6, insert: '"HASH"'}});
+	})()`))
+	b.waitFor(`window.batonDesigner.def.tasks[0].type === "HASH"`, 5*time.Second)
+	selectTask(b, "h")
+	b.waitFor(inspector+`.textContent.includes("no plugin implements it")`, 5*time.Second)
+	// Redraw the form many times, as if a minute had passed since the
+	// page loaded: nothing is fetched.
+	require.Empty(t, eval[[]string](b, `(() => {
+		const d = window.batonDesigner, now = Date.now, before = window.__fetched.length;
+		Date.now = () => now() + 60000;
+		try {
+			for (let i = 0; i < 20; i++) { d.select(""); d.select("/tasks/0"); }
+		} finally {
+			Date.now = now;
+		}
+		return window.__fetched.slice(before);
+	})()`))
+
+	manifest := `{"name": "hash", "description": "Hashes fields of the task input", "taskTypes": ["HASH"]}`
+	_, _, err := srv.Client().PushPlugin(context.Background(), wasmtest.Waiting("1"), []byte(manifest))
+	require.NoError(t, err)
+	b.do(chromedp.Evaluate[chromedp.Void](`document.dispatchEvent(new Event("visibilitychange"))`))
+	b.waitFor(`document.querySelector("[data-inspector] [data-insp-plugin=hash]") && document.querySelector("[data-palette] [data-palette-item][data-type=HASH]")`, 10*time.Second)
+	// (The designer's validation of the edit may fetch too: only the
+	// catalog's lists are counted.)
+	lists := []string{"/api/metadata/taskdefs", "/api/metadata/workflow/names-and-versions", "/baton.v1.PluginService/ListPlugins"}
+	count := map[string]int{}
+	for _, u := range eval[[]string](b, `window.__fetched`) {
+		if slices.Contains(lists, u) || strings.HasPrefix(u, "/api/metadata/workflow") && !strings.HasSuffix(u, "/validate") {
+			count[u]++
+		}
+	}
+	n := count["/baton.v1.PluginService/ListPlugins"]
+	require.GreaterOrEqual(t, n, 1)
+	require.Equal(t, map[string]int{"/api/metadata/taskdefs": n, "/api/metadata/workflow/names-and-versions": n, "/baton.v1.PluginService/ListPlugins": n}, count,
+		"each refresh fetches each list once, for the palette and the inspector both")
+}
+
 // TestInspectorEveryTask: the form draws every task of the engine's
 // library of executable workflows (every task type Baton runs) without an
-// error, and shows each one's type and reference name.
+// exception, with its type and reference name in the heading and the
+// task's own name and reference name in its fields.
 func TestInspectorEveryTask(t *testing.T) {
 	srv := batontest.New(t)
 	b := newBrowser(t, srv.URL())
 	openDesigner(t, b, "/designer")
-	b.do(chromedp.Evaluate[chromedp.Void](`window.__errors = []; window.addEventListener("error", e => window.__errors.push(String(e.message)));`))
+	type drawn struct {
+		Path, Heading, Type, Error     string
+		Ref, RefField, Name, NameField any
+	}
 	types := map[string]bool{}
 	n := 0
 	for _, c := range engineLibrary(t) {
 		for _, w := range c.Workflows {
-			seen := eval[[]string](b, fmt.Sprintf(`(() => {
+			// Selecting draws the form synchronously (onSelect), so an
+			// exception drawing it is thrown by select itself.
+			seen := eval[[]drawn](b, fmt.Sprintf(`(() => {
 				const d = window.batonDesigner;
 				d.replaceText(%q, "load");
 				const out = [];
 				for (const n of document.querySelectorAll("[data-canvas] g.node[data-path]")) {
-					d.select(n.dataset.path);
+					const p = n.dataset.path, r = {Path: p};
+					out.push(r);
+					try {
+						d.select(p);
+					} catch (e) {
+						r.Error = String(e && e.stack || e);
+						continue;
+					}
 					const h = document.querySelector("[data-inspector] h2");
-					out.push(h.querySelector(".insp-type").textContent + " " + h.textContent);
+					r.Type = h.querySelector(".insp-type").textContent;
+					r.Heading = h.textContent;
+					// The task's own values, read from the text, and the fields'.
+					const own = k => { const l = d.valueLocs.get(p + "/" + k); return l ? JSON.parse(d.text.slice(l.valueFrom, l.to)) : null; };
+					const shown = k => document.querySelector('[data-inspector] [data-bind]:not([data-bind=key])[data-ptr="' + CSS.escape(p + "/" + k) + '"]')?.value ?? null;
+					r.Ref = own("taskReferenceName"); r.RefField = shown("taskReferenceName");
+					r.Name = own("name"); r.NameField = shown("name");
 				}
 				d.select("");
 				return out;
 			})()`, string(w)))
 			for _, s := range seen {
-				typ, rest, _ := strings.Cut(s, " ")
-				require.True(t, strings.HasPrefix(rest, typ+" "), "%s: the heading is the type then the reference: %q", c.Name, s)
-				types[typ] = true
+				what := fmt.Sprintf("%s: %s", c.Name, s.Path)
+				require.Empty(t, s.Error, what)
+				require.Equal(t, s.Type+" "+fmt.Sprint(s.Ref), s.Heading, "%s: the heading is the type then the reference", what)
+				require.Equal(t, s.Ref, s.RefField, "%s: the reference name field shows the task's", what)
+				require.Equal(t, s.Name, s.NameField, "%s: the name field shows the task's", what)
+				types[s.Type] = true
 				n++
 			}
-			require.Empty(t, eval[[]string](b, `window.__errors`), c.Name)
 		}
 	}
 	require.Greater(t, n, 100)
@@ -368,6 +447,40 @@ func TestInspectorEveryTask(t *testing.T) {
 		"JSON_JQ_TRANSFORM", "WAIT", "TERMINATE", "SET_VARIABLE", "EVENT", "HUMAN", "START_WORKFLOW", "FORK_JOIN_DYNAMIC", "DYNAMIC"} {
 		require.True(t, types[typ], "the library has a %s task", typ)
 	}
+}
+
+// TestInspectorRenameRefused: renaming a reference offers to update its
+// uses only to a name that can take them; to an empty name, "workflow", a
+// loop iteration's name or another task's name the form says why not and
+// the uses stay.
+func TestInspectorRenameRefused(t *testing.T) {
+	_, b := designerOn(t, inspectorDef, "/designer/inspected/1")
+	edit(b, `"http_request": {`, `"body": "${first.output}", `)
+	selectTask(b, "first")
+	ref := field("/tasks/0/taskReferenceName")
+	refused := `(document.querySelector("[data-inspector] [data-insp-rename-refused]")?.textContent ?? "")`
+	for name, why := range map[string]string{
+		"pick":     "1 expression still uses the old name first; they are not updated, as pick is the reference name of the task at /tasks/1 too.",
+		"workflow": `"workflow" is reserved for ${workflow...} expressions`,
+		"first__2": "first__2 ends in __<number>, which names a loop's iterations",
+		"":         "the new name is empty",
+	} {
+		typed := name
+		if name == "" {
+			typed = kb.Backspace
+		}
+		typeInto(b, ref, typed)
+		b.waitFor(fmt.Sprintf(`%s.includes(%q)`, refused, why), 5*time.Second)
+		require.False(t, eval[bool](b, `!!document.querySelector('[data-inspector] button[data-action="rename-uses"]')`), "%q: no offer", name)
+		require.Contains(t, eval[string](b, editorText), `"body": "${first.output}"`, name)
+		b.do(chromedp.Evaluate[chromedp.Void](`document.activeElement.blur(); window.batonDesigner.undo()`))
+		b.waitFor(fmt.Sprintf(`document.querySelector(%q).value === "first"`, ref), 5*time.Second)
+	}
+	typeInto(b, ref, "waited")
+	b.waitFor(`document.querySelector('[data-inspector] button[data-action="rename-uses"]')`, 5*time.Second)
+	require.Empty(t, eval[string](b, refused))
+	b.do(chromedp.Click(`[data-inspector] button[data-action="rename-uses"]`))
+	b.waitFor(editorText+`.includes('"body": "${waited.output}"')`, 5*time.Second)
 }
 
 // TestInspectorForkAndLoop: a fork's branches are added and removed, the
