@@ -401,3 +401,24 @@ func TestUpdateTaskAndPollChainsTheNextTask(t *testing.T) {
 	_, err := b.e.UpdateTaskAndPoll(b.ctx, &workflow.TaskResult{TaskID: task.TaskID, Status: workflow.TaskCompleted}, engine.PollRequest{Count: 1})
 	require.Equal(t, engine.FailedPrecondition, engine.CodeOf(err))
 }
+
+// TestPollCancelledWhileLeasingPutsTasksBack: a poll whose caller leaves
+// while its lease loads a workflow from the store commits nothing, and
+// every task it claimed is there for the next poll (the lease decided for
+// an earlier workflow of the same poll included).
+func TestPollCancelledWhileLeasingPutsTasksBack(t *testing.T) {
+	b := setup(t, 1, work())
+	first, second := b.startWF(t, 0), b.startWF(t, 0)
+	b.e.Forget(second) // read from the store, under the poll's context
+	ctx, cancel := context.WithCancel(b.ctx)
+	cancel()
+	_, err := b.e.Poll(ctx, engine.PollRequest{TaskType: "work", WorkerID: "w", Count: 2})
+	require.Error(t, err)
+	tasks := b.poll(t, 2)
+	require.Len(t, tasks, 2, "both tasks are polled again")
+	for _, task := range tasks {
+		b.complete(t, task)
+	}
+	require.Equal(t, workflow.StatusCompleted, b.status(t, first))
+	require.Equal(t, workflow.StatusCompleted, b.status(t, second))
+}

@@ -14,3 +14,7 @@ func (e *Engine) HandBack(tasks []*workflow.Task) { e.handBack(tasks) }
 
 // InProgress returns the number of IN_PROGRESS tasks of a type.
 func (e *Engine) InProgress(taskType string) int { return e.limits.running(taskType) }
+
+// Forget drops an execution from the cache, so that the next use reads it
+// from the store.
+func (e *Engine) Forget(id string) { e.cache.drop(id) }

@@ -138,17 +138,28 @@ func (e *Engine) lease(ctx context.Context, items []item, workerID string) ([]*w
 		kept    []item
 	)
 	now := e.now().UnixMilli()
-	for _, id := range ids {
+	for k, id := range ids {
 		its := byWorkflow[id]
 		ex, err := e.load(ctx, id)
 		if err != nil {
-			for _, it := range its {
-				e.limits.release(it.taskType)
-			}
 			if CodeOf(err) == NotFound {
+				for _, it := range its {
+					e.limits.release(it.taskType)
+				}
 				continue
 			}
-			e.requeue(kept, now)
+			// Nothing of this lease is committed (a poll cancelled while a
+			// workflow loaded): the leases decided so far leave the cache,
+			// and every task claimed goes back to its queue, this
+			// workflow's and the later ones' too.
+			for i, c := range changes {
+				e.committed(execs[i], c, err)
+			}
+			back := append(kept, its...)
+			for _, later := range ids[k+1:] {
+				back = append(back, byWorkflow[later]...)
+			}
+			e.requeue(back, now)
 			return nil, err
 		}
 		events := make([]decider.Event, len(its))
