@@ -18,9 +18,9 @@ export interface TaskDefInfo {
 export interface PluginInfo {
   name: string;
   version: number;
+  // enabled: the plugin runs (ListPlugins lists each plugin's active
+  // version, so a listed plugin is one to offer when enabled).
   enabled: boolean;
-  // active is false when an enabled plugin failed to load.
-  active: boolean;
   taskTypes: string[];
   workers: string[];
   manifestJson: string;
@@ -96,7 +96,6 @@ function pluginOf(v: unknown): PluginInfo {
     name: typeof p.name === "string" ? p.name : "",
     version: typeof p.version === "number" ? p.version : 0,
     enabled: p.enabled === true,
-    active: p.active !== false,
     taskTypes: strings(p.taskTypes),
     workers: strings(p.workers),
     manifestJson: typeof p.manifestJson === "string" ? p.manifestJson : "",

@@ -18,3 +18,11 @@ export interface Edit {
   changes: Change[];
   select?: string;
 }
+
+// applyEdit is text with e's changes made (for text that is not the
+// editor's, such as a template being prepared).
+export function applyEdit(text: string, e: Edit): string {
+  let out = text;
+  for (const c of [...e.changes].reverse()) out = out.slice(0, c.from) + c.insert + out.slice(c.to);
+  return out;
+}

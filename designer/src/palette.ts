@@ -13,6 +13,7 @@
 
 import type { Designer } from "./designer";
 import { paletteTypes, setMember, taskTemplate } from "./doc";
+import { applyEdit } from "./edit";
 import { escapePointer } from "./layout";
 import { scan } from "./jsontext";
 import { catalog } from "./catalog";
@@ -129,7 +130,7 @@ export class Palette {
     for (const td of catalog.taskDefs ?? []) simple.set(td.name, td.description || "A worker's task (SIMPLE)");
     const inputs = new Map<string, string>();
     for (const p of catalog.plugins ?? []) {
-      if (!p.enabled || !p.active) continue;
+      if (!p.enabled) continue;
       const templates = inputTemplates(p.manifestJson);
       for (const w of p.workers) {
         if (!simple.has(w)) simple.set(w, `Served by the plugin ${p.name}`);
@@ -272,10 +273,7 @@ export class Palette {
 export function templateOf(it: Item): string {
   const t = it.plugin ? taskTemplate("PLUGIN", { type: it.type }) : taskTemplate(it.type, { name: it.name });
   if (!it.input) return t;
-  const e = setMember(t, "/0", "inputParameters", it.input);
-  let out = t;
-  for (const c of [...e.changes].reverse()) out = out.slice(0, c.from) + c.insert + out.slice(c.to);
-  return out;
+  return applyEdit(t, setMember(t, "/0", "inputParameters", it.input));
 }
 
 // inputTemplates reads a plugin manifest's inputTemplates: a function from
