@@ -110,10 +110,17 @@ type Listener struct {
 	// is read again once the queue drains.
 	overflow bool
 
-	ctx    context.Context // ends at Stop, cancelling attempts in flight
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	// ctx ends at Stop: no message is taken after it. calls ends a grace
+	// period later, cancelling the attempts still in flight.
+	ctx, calls       context.Context
+	cancel, endCalls context.CancelFunc
+	wg               sync.WaitGroup
 }
+
+// stopGrace is how long Stop lets the attempts in flight finish and record
+// their outcome, so that an event the receiver took is not sent again
+// after the restart.
+const stopGrace = 2 * time.Second
 
 // New returns a Listener; it delivers nothing until Start.
 func New(cfg Config) (*Listener, error) {
@@ -121,7 +128,11 @@ func New(cfg Config) (*Listener, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Listener{cfg: cfg, queue: make(chan *store.Message, cfg.Queue), held: map[string]bool{}, tries: map[string]int{}, ctx: ctx, cancel: cancel}, nil
+	calls, endCalls := context.WithCancel(context.Background())
+	return &Listener{
+		cfg: cfg, queue: make(chan *store.Message, cfg.Queue), held: map[string]bool{}, tries: map[string]int{},
+		ctx: ctx, cancel: cancel, calls: calls, endCalls: endCalls,
+	}, nil
 }
 
 // Enabled reports whether a definition with this workflowStatusListenerSink
@@ -139,11 +150,22 @@ func (l *Listener) Start() {
 	}
 }
 
-// Stop cancels the attempts in flight and waits for the workers. What is
+// Stop takes no more messages, lets the attempts in flight finish for up
+// to stopGrace, then cancels those left and waits for the workers. What is
 // not delivered stays in the store for the next start.
 func (l *Listener) Stop() {
 	l.cancel()
-	l.wg.Wait()
+	done := make(chan struct{})
+	go func() {
+		l.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(stopGrace):
+	}
+	l.endCalls()
+	<-done
 }
 
 // Enqueue hands a committed listener message over for delivery. It never
@@ -178,6 +200,9 @@ func (l *Listener) work() {
 		case <-l.ctx.Done():
 			return
 		case m := <-l.queue:
+			if l.ctx.Err() != nil {
+				return // stopped: the message stays in the store
+			}
 			l.attempt(m)
 			l.refill()
 		}
@@ -227,8 +252,8 @@ func (l *Listener) attempt(m *store.Message) {
 		return
 	}
 	out := l.post(url, m, event)
-	if l.ctx.Err() != nil {
-		return // stopping: the message stays in the store
+	if l.calls.Err() != nil {
+		return // cut off by Stop: the message stays in the store
 	}
 	l.mu.Lock()
 	l.tries[m.ID]++
@@ -256,7 +281,7 @@ func (l *Listener) post(url string, m *store.Message, event []byte) httpcall.Out
 		headers["Baton-Signature"] = Sign(l.cfg.Secret, l.cfg.Clock(), event)
 	}
 	ms := l.cfg.Timeout.Milliseconds()
-	ctx, cancel := context.WithTimeout(l.ctx, l.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(l.calls, l.cfg.Timeout)
 	defer cancel()
 	return l.cfg.HTTP.Call(ctx, map[string]any{
 		"uri": url, "method": "POST", "headers": headers, "body": string(event),
@@ -292,7 +317,7 @@ func (l *Listener) retry(m *store.Message, attempts int) {
 // ack deletes a delivered message. If the store fails, the message is
 // held for a retry: it will be sent again (at least once).
 func (l *Listener) ack(m *store.Message) {
-	err := l.cfg.Store.Commit(l.ctx, &store.Transition{Ack: []string{m.ID}})
+	err := l.cfg.Store.Commit(l.calls, &store.Transition{Ack: []string{m.ID}})
 	if err != nil && !errors.Is(err, store.ErrConflict) {
 		if l.ctx.Err() == nil {
 			l.cfg.Logger.Warn("listener: acknowledge a delivered event", "event", m.ID, "err", err)
@@ -306,7 +331,7 @@ func (l *Listener) ack(m *store.Message) {
 // deadLetter moves the message to the dead-letter list.
 func (l *Listener) deadLetter(m *store.Message, attempts int, reason string) {
 	d := &store.DeadLetter{Message: m, Attempts: attempts, Error: reason, Time: l.cfg.Clock().UnixMilli()}
-	err := l.cfg.Store.DeadLetterPut(l.ctx, d)
+	err := l.cfg.Store.DeadLetterPut(l.calls, d)
 	if err != nil && !errors.Is(err, store.ErrConflict) {
 		if l.ctx.Err() == nil {
 			l.cfg.Logger.Warn("listener: move an event to the dead letters", "event", m.ID, "err", err)

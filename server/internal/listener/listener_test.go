@@ -2,6 +2,7 @@ package listener
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -58,4 +59,54 @@ func TestOverflowReadsTheStoreAgain(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	require.Len(t, got, n)
+}
+
+// TestStopLetsAttemptsFinish: Stop waits for an attempt in flight, so an
+// event the receiver answered is acknowledged and not sent again after the
+// restart; an attempt still unanswered after the grace period is cut off
+// and its event stays in the store.
+func TestStopLetsAttemptsFinish(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		delay time.Duration
+		left  int
+	}{
+		{"answered within the grace", 300 * time.Millisecond, 0},
+		{"not answered", time.Minute, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			arrived := make(chan struct{})
+			hook := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body) // so that the server sees the caller leave
+				close(arrived)
+				select {
+				case <-time.After(tc.delay):
+				case <-r.Context().Done():
+				}
+			}))
+			t.Cleanup(hook.Close)
+			st, err := badgerstore.Open(badgerstore.Options{Dir: t.TempDir()})
+			require.NoError(t, err)
+			t.Cleanup(func() { st.Close() })
+			m := Message("ev-stop", "", &Event{Type: "WORKFLOW_STARTED", WorkflowID: "wf", Time: 1})
+			require.NoError(t, st.Commit(t.Context(), &store.Transition{Send: []*store.Message{m}}))
+
+			l, err := New(Config{
+				Store: st, HTTP: httpcall.New(httpcall.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}),
+				URL: hook.URL, Workers: 1,
+			})
+			require.NoError(t, err)
+			l.Enqueue(m)
+			l.Start()
+			<-arrived
+			begun := time.Now()
+			l.Stop()
+			require.Less(t, time.Since(begun), stopGrace+time.Second, "Stop waits no longer than its grace")
+			left := 0
+			require.NoError(t, st.Messages(t.Context(), func(*store.Message) error { left++; return nil }))
+			require.Equal(t, tc.left, left)
+		})
+	}
 }
