@@ -22,7 +22,6 @@ import { escapePointer } from "./layout";
 import { Context, Expr, complete, contextAt, expressions, filter, taskAt, tasksIn, upstream } from "./expr";
 import { Completion, CompletionContext, CompletionResult } from "@codemirror/autocomplete";
 import { syntaxTree } from "@codemirror/language";
-import { EditorState, StateEffect } from "@codemirror/state";
 import type { EditorView } from "@codemirror/view";
 
 type Locs = ReadonlyMap<string, Loc>;
@@ -138,7 +137,7 @@ class Inspector {
     });
     catalog.onChange(() => this.fromCatalog());
     this.fromCatalog();
-    void catalog.refresh();
+    catalog.load();
   }
 
   // fromCatalog takes what the fields offer from the catalog (catalog.ts):
@@ -930,6 +929,5 @@ export function setupInspector(d: Designer) {
   const ins = new Inspector(d);
   // One source and one data object: the completion plugin tells its
   // sources apart by identity at every keystroke.
-  const data = [{ autocomplete: (ctx: CompletionContext) => ins.source(ctx) }];
-  d.editor.dispatch({ effects: StateEffect.appendConfig.of(EditorState.languageData.of(() => data)) });
+  d.addLanguageData({ autocomplete: (ctx: CompletionContext) => ins.source(ctx) });
 }

@@ -106,7 +106,7 @@ export class Palette {
     });
     catalog.onChange(() => this.fromCatalog());
     this.fromCatalog();
-    void catalog.refresh();
+    catalog.load();
     window.setInterval(() => {
       if (document.visibilityState === "visible") void catalog.refresh();
     }, refreshEvery);

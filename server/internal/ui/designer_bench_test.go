@@ -15,7 +15,10 @@ import (
 // definition of 500 tasks: from the start of the navigation to the canvas
 // drawn, the editor holding the text, the palette's built-in types listed
 // and the inspector shown (the page's data-ready, performance.now()); the
-// palette's task definitions and plugins arrive after, from the API.
+// palette's task definitions and plugins arrive after, from the API. It
+// also reports when the browser has rendered that (the page's
+// data-painted: the ready page laid out and painted) and logs the page's
+// phases (openPhases) of the first open and the median of each.
 func BenchmarkDesignerOpen(b *testing.B) {
 	srv := batontest.New(b)
 	registerRaw(b, srv.URL(), wideDef(500))
@@ -23,22 +26,52 @@ func BenchmarkDesignerOpen(b *testing.B) {
 	// A browser already running (the console open), the designer's script
 	// not yet in its cache: the first iteration is a person's first open.
 	br.open("/")
-	var ready, response, interactive []float64
+	var ready, response, interactive, painted []float64
+	phases := map[string][]float64{}
 	for b.Loop() {
 		br.open("/designer/wide/1")
 		br.waitFor(`document.querySelector("[data-designer]")?.dataset.ready`, 30*time.Second)
 		ready = append(ready, eval[float64](br, `Number(document.querySelector("[data-designer]").dataset.ready)`))
 		response = append(response, eval[float64](br, `performance.getEntriesByType("navigation")[0].responseEnd`))
 		interactive = append(interactive, eval[float64](br, `performance.getEntriesByType("navigation")[0].domInteractive`))
+		br.waitFor(`document.querySelector("[data-designer]")?.dataset.painted`, 30*time.Second)
+		painted = append(painted, eval[float64](br, `Number(document.querySelector("[data-designer]").dataset.painted)`))
+		for k, v := range eval[map[string]float64](br, openPhases) {
+			phases[k] = append(phases[k], v)
+		}
 	}
 	nodes := eval[int](br, `document.querySelectorAll("[data-canvas] g.node[data-path]").length`)
 	// The first open fetches and compiles the designer's script; later ones
 	// find it in the cache, as a person opening a second workflow does.
 	b.ReportMetric(ready[0], "ms-ready-first")
 	b.ReportMetric(percentile(ready, 0.5), "ms-ready-p50")
+	b.ReportMetric(painted[0], "ms-painted-first")
+	b.ReportMetric(percentile(painted, 0.5), "ms-painted-p50")
 	b.Logf("%d tasks on the canvas; first open ready at %.0f ms; median: response received %.0f ms, DOM interactive %.0f ms, ready %.0f ms after the navigation started",
 		nodes, ready[0], percentile(response, 0.5), percentile(interactive, 0.5), percentile(ready, 0.5))
+	phase := func(i int) string {
+		at := func(k string) float64 {
+			if i < 0 {
+				return percentile(phases[k], 0.5)
+			}
+			return phases[k][i]
+		}
+		return fmt.Sprintf("page received %.0f, script received %.0f, script's main %.0f, editor made %.0f, text parsed and laid out %.0f, modules set up %.0f",
+			at("page"), at("script"), at("main"), at("editor"), at("parsed"), at("modules"))
+	}
+	b.Logf("first open (ms): %s, ready %.0f, painted %.0f", phase(0), ready[0], painted[0])
+	b.Logf("median (ms): %s, ready %.0f, painted %.0f", phase(-1), percentile(ready, 0.5), percentile(painted, 0.5))
 }
+
+// openPhases are when (ms from the navigation's start) the page's phases
+// ended: the page and the designer's script received (resource timing),
+// and the designer's performance marks (designer.ts's main).
+const openPhases = `(() => {
+	const mark = (n) => performance.getEntriesByName(n, "mark")[0]?.startTime ?? 0;
+	const script = performance.getEntriesByType("resource").find((e) => e.name.endsWith("/static/dist/designer.js"));
+	return {page: performance.getEntriesByType("navigation")[0].responseEnd, script: script ? script.responseEnd : 0,
+		main: mark("designer:main"), editor: mark("designer:editor"), parsed: mark("designer:parsed"), modules: mark("designer:modules")};
+})()`
 
 // wideDef is a definition of n tasks: a sequence of blocks, each a SWITCH of
 // two cases around two tasks and a task after it.
