@@ -331,3 +331,47 @@ func TestWarmPool(t *testing.T) {
 	require.Equal(t, 0, n)
 	require.Equal(t, 0, live)
 }
+
+// TestTryRun: TryRun runs a task only in a free slot on an idle instance,
+// calls prepare only then, and otherwise returns at once, warming the pool
+// for the next call.
+func TestTryRun(t *testing.T) {
+	t.Parallel()
+	h := newHost(t, HostConfig{})
+	m := abiModule(nil, i64c(at(okJSON, 0)))
+	p := load(t, h, m.encode(), manifest(t, func(m *Manifest) { m.Limits.Concurrency = 2; m.Limits.Warm = 1 }))
+	p.fills.Wait()
+	prepared := 0
+	prepare := func(tk *workflow.Task) func() *workflow.Task {
+		return func() *workflow.Task { prepared++; return tk }
+	}
+	res := p.TryRun(context.Background(), Env{}, prepare(task(nil)))
+	require.NotNil(t, res)
+	require.Equal(t, workflow.TaskCompleted, res.Status)
+	require.Nil(t, p.TryRun(context.Background(), Env{}, prepare(nil)), "prepare ran nothing")
+	require.Equal(t, 2, prepared)
+	require.Empty(t, p.slots, "the slots are given back")
+
+	// No idle instance: none is started under the caller; the pool warms.
+	p.mu.Lock()
+	held := p.takeIdle()
+	p.mu.Unlock()
+	require.NotNil(t, held)
+	require.Nil(t, p.TryRun(context.Background(), Env{}, prepare(task(nil))))
+	require.Equal(t, 2, prepared, "prepare is not called")
+	p.fills.Wait()
+	p.mu.Lock()
+	require.Len(t, p.idle, 1, "a new instance was started in the background, beyond warm")
+	require.Equal(t, 2, p.live)
+	p.mu.Unlock()
+	p.put(held, true)
+
+	// No free slot.
+	p.slots <- struct{}{}
+	p.slots <- struct{}{}
+	require.Nil(t, p.TryRun(context.Background(), Env{}, prepare(task(nil))))
+	require.Equal(t, 2, prepared)
+	<-p.slots
+	<-p.slots
+	require.NotNil(t, p.TryRun(context.Background(), Env{}, prepare(task(nil))))
+}

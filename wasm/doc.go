@@ -139,7 +139,10 @@
 // larger than maxOutputBytes fails the task ("plugin output is 2000000
 // bytes; its limit is 1048576 (limits.maxOutputBytes)"); at most
 // concurrency tasks of the plugin run at once on a server, the others wait;
-// warm instances are kept started and idle.
+// warm instances are kept started and idle. An inline plugin (manifest
+// "inline": true) has a deadline of at most 1 s and output of at most
+// 256 KiB: the server runs its tasks in the decision that schedules them
+// (Plugin.TryRun) and commits their results with it.
 //
 // Guest code of all plugins shares the server's CPU slots (one fewer than
 // its cores by default, HostConfig.GuestSlots): a task waits for one

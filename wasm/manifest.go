@@ -57,7 +57,17 @@ type Manifest struct {
 	// (expressions such as "${workflow.input.text}" included). Nothing
 	// else reads them.
 	InputTemplates map[string]map[string]any `json:"inputTemplates,omitempty"`
-	Limits         Limits                    `json:"limits"`
+	// Inline makes the task types synchronous system tasks, as Conductor's
+	// INLINE and JSON_JQ_TRANSFORM are: the server runs such a task in the
+	// decision that schedules it, under the workflow's lock, and commits
+	// its result with that decision, rather than queueing it for the
+	// plugin's pollers. For quick, self-contained work (a validation, a
+	// reshape, a hash); limits.timeoutMs is then at most
+	// MaxInlineTimeoutMs and limits.maxOutputBytes at most
+	// MaxInlineOutputBytes, since the result is committed with the
+	// decision. Workers (the SIMPLE task role) are always queued.
+	Inline bool   `json:"inline,omitempty"`
+	Limits Limits `json:"limits"`
 }
 
 // Limits bound what one plugin may use. Zero fields take the defaults.
@@ -83,6 +93,8 @@ const (
 	MaxTimeoutMs          = 15 * 60 * 1000
 	DefaultMaxOutputBytes = 1 << 20
 	MaxOutputBytes        = 16 << 20
+	MaxInlineTimeoutMs    = 1000
+	MaxInlineOutputBytes  = 256 << 10
 	DefaultConcurrency    = 2
 	MaxConcurrency        = 256
 	DefaultWarm           = 1
@@ -180,19 +192,31 @@ func (m *Manifest) check() error {
 		}
 	}
 	l := &m.Limits
+	var why string // of a smaller maximum
 	bound := func(field string, v *int, def, maxv int) {
 		switch {
 		case *v < 0:
 			add("limits.%s is %d; it must be positive (or left out for %d)", field, *v, def)
 		case *v > maxv:
-			add("limits.%s is %d; at most %d is allowed", field, *v, maxv)
+			add("limits.%s is %d; at most %d is allowed%s", field, *v, maxv, why)
 		case *v == 0:
 			*v = def
 		}
 	}
 	bound("memoryMiB", &l.MemoryMiB, DefaultMemoryMiB, MaxMemoryMiB)
-	bound("timeoutMs", &l.TimeoutMs, DefaultTimeoutMs, MaxTimeoutMs)
-	bound("maxOutputBytes", &l.MaxOutputBytes, DefaultMaxOutputBytes, MaxOutputBytes)
+	if m.Inline {
+		// An inline task holds its workflow while it runs.
+		if len(m.TaskTypes) == 0 {
+			add("inline applies to taskTypes, and the plugin lists none (workers are always queued)")
+		}
+		why = " for an inline plugin, which holds its workflow while it runs and commits its result with the workflow's decision"
+		bound("timeoutMs", &l.TimeoutMs, MaxInlineTimeoutMs, MaxInlineTimeoutMs)
+		bound("maxOutputBytes", &l.MaxOutputBytes, MaxInlineOutputBytes, MaxInlineOutputBytes)
+		why = ""
+	} else {
+		bound("timeoutMs", &l.TimeoutMs, DefaultTimeoutMs, MaxTimeoutMs)
+		bound("maxOutputBytes", &l.MaxOutputBytes, DefaultMaxOutputBytes, MaxOutputBytes)
+	}
 	bound("concurrency", &l.Concurrency, DefaultConcurrency, MaxConcurrency)
 	switch {
 	case l.Warm < 0:

@@ -12,6 +12,11 @@ func TestParseManifestFillsDefaults(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, Limits{MemoryMiB: DefaultMemoryMiB, TimeoutMs: DefaultTimeoutMs, MaxOutputBytes: DefaultMaxOutputBytes, Concurrency: DefaultConcurrency, Warm: DefaultWarm}, m.Limits)
 	require.Equal(t, []string{"HASH", "hash_fields"}, m.Provides())
+
+	m, err = ParseManifest([]byte(`{"name":"hash","taskTypes":["HASH"],"inline":true}`))
+	require.NoError(t, err)
+	require.Equal(t, MaxInlineTimeoutMs, m.Limits.TimeoutMs, "an inline plugin's deadline")
+	require.Equal(t, MaxInlineOutputBytes, m.Limits.MaxOutputBytes)
 }
 
 func TestParseManifestNamesEveryProblem(t *testing.T) {
@@ -33,6 +38,9 @@ func TestParseManifestNamesEveryProblem(t *testing.T) {
 		{`{"name":"hash","taskTypes":["A"],"inputTemplates":{"B":{}}}`, `inputTemplates: "B" is neither`},
 		{`{"name":"hash","taskTypes":["A"],"inputTemplates":{"A":null}}`, `inputTemplates: "A": an input template is a JSON object`},
 		{`{"name":"hash","taskTypes":["A"],"inputTemplates":{"A":[1]}}`, "not valid"},
+		{`{"name":"hash","workers":["w"],"inline":true}`, "inline applies to taskTypes"},
+		{`{"name":"hash","taskTypes":["A"],"inline":true,"limits":{"timeoutMs":5000}}`, "limits.timeoutMs is 5000; at most 1000 is allowed for an inline plugin"},
+		{`{"name":"hash","taskTypes":["A"],"inline":true,"limits":{"maxOutputBytes":1048576}}`, "limits.maxOutputBytes is 1048576; at most 262144 is allowed for an inline plugin"},
 		{`[]`, "not valid"},
 	} {
 		_, err := ParseManifest([]byte(tc.json))

@@ -67,7 +67,9 @@ type Plugin struct {
 	live    int // instances started and not closed, at most cap(slots)
 	closed  bool
 	filling bool
-	fills   sync.WaitGroup
+	// extra counts the instances grow asked for beyond Warm.
+	extra int
+	fills sync.WaitGroup
 }
 
 // instance is a pooled instance with what its calls reuse.
@@ -209,9 +211,7 @@ func (p *Plugin) take(ctx context.Context) (*instance, error) {
 		p.mu.Unlock()
 		return nil, errors.New("the plugin is closed (unloaded or replaced)")
 	}
-	if n := len(p.idle); n > 0 {
-		in := p.idle[n-1]
-		p.idle = p.idle[:n-1]
+	if in := p.takeIdle(); in != nil {
 		p.mu.Unlock()
 		return in, nil
 	}
@@ -225,6 +225,18 @@ func (p *Plugin) take(ctx context.Context) (*instance, error) {
 		return nil, fmt.Errorf("the plugin failed to start: %w", err)
 	}
 	return in, nil
+}
+
+// takeIdle takes an idle instance, or returns nil if none is; the caller
+// holds p.mu.
+func (p *Plugin) takeIdle() *instance {
+	n := len(p.idle)
+	if p.closed || n == 0 {
+		return nil
+	}
+	in := p.idle[n-1]
+	p.idle = p.idle[:n-1]
+	return in
 }
 
 // put returns in to the pool if reuse is true and it may run more tasks, or
@@ -247,7 +259,7 @@ func (p *Plugin) put(in *instance, reuse bool) bool {
 // free slot so that instances never outnumber Concurrency.
 func (p *Plugin) fill() {
 	p.mu.Lock()
-	if p.closed || p.filling || len(p.idle) >= p.m.Limits.Warm {
+	if p.closed || p.filling || (len(p.idle) >= p.m.Limits.Warm && p.extra == 0) {
 		p.mu.Unlock()
 		return
 	}
@@ -264,9 +276,19 @@ func (p *Plugin) fill() {
 	}()
 }
 
-// fillOne starts one instance into the pool if fewer than Warm are idle, a
-// slot is free and instances do not already number Concurrency; it returns
-// whether it did.
+// grow starts one more instance in the background, beyond Warm, for a
+// caller that found none idle (TryRun): the pool grows to what such calls
+// use, up to Concurrency, without their waiting for an instance to start.
+func (p *Plugin) grow() {
+	p.mu.Lock()
+	p.extra = min(p.extra+1, cap(p.slots))
+	p.mu.Unlock()
+	p.fill()
+}
+
+// fillOne starts one instance into the pool if fewer than Warm are idle
+// or grow asked for one, a slot is free and instances do not already
+// number Concurrency; it returns whether it did.
 func (p *Plugin) fillOne() bool {
 	select {
 	case p.slots <- struct{}{}:
@@ -275,9 +297,16 @@ func (p *Plugin) fillOne() bool {
 	}
 	defer func() { <-p.slots }()
 	p.mu.Lock()
-	if p.closed || len(p.idle) >= p.m.Limits.Warm || p.live >= cap(p.slots) {
+	if p.live >= cap(p.slots) {
+		p.extra = 0 // the pool is as large as it may be
+	}
+	beyond := len(p.idle) >= p.m.Limits.Warm
+	if p.closed || (beyond && p.extra == 0) || p.live >= cap(p.slots) {
 		p.mu.Unlock()
 		return false
+	}
+	if beyond {
+		p.extra--
 	}
 	p.live++
 	p.mu.Unlock()
@@ -307,17 +336,51 @@ func (p *Plugin) fillOne() bool {
 // The task's log (the guest's log calls, progress, stdout and stderr) is in
 // the result's Logs.
 func (p *Plugin) Run(ctx context.Context, t *workflow.Task, env Env) *workflow.TaskResult {
-	res := &workflow.TaskResult{TaskID: t.TaskID, WorkflowInstanceID: t.WorkflowInstanceID}
 	select {
 	case p.slots <- struct{}{}:
 	case <-ctx.Done():
+		res := &workflow.TaskResult{TaskID: t.TaskID, WorkflowInstanceID: t.WorkflowInstanceID}
 		return failed(res, fmt.Sprintf("plugin %s had no free instance before the task's context ended: %v", p.m.Name, context.Cause(ctx)))
 	}
 	in, err := p.take(ctx)
 	if err != nil {
 		<-p.slots
-		return failed(res, err.Error())
+		return failed(&workflow.TaskResult{TaskID: t.TaskID, WorkflowInstanceID: t.WorkflowInstanceID}, err.Error())
 	}
+	return p.run(ctx, in, t, env)
+}
+
+// TryRun is Run for a task that must not wait, neither for a slot nor for
+// an instance to start. If one of the plugin's Limits.Concurrency slots is
+// free now and an instance idle in it, it calls prepare, which returns the
+// task to run (nil: none), and runs it there; otherwise it returns nil at
+// once without calling prepare (and warms the pool).
+func (p *Plugin) TryRun(ctx context.Context, env Env, prepare func() *workflow.Task) *workflow.TaskResult {
+	select {
+	case p.slots <- struct{}{}:
+	default:
+		return nil
+	}
+	p.mu.Lock()
+	in := p.takeIdle()
+	p.mu.Unlock()
+	if in == nil {
+		<-p.slots
+		p.grow()
+		return nil
+	}
+	t := prepare()
+	if t == nil {
+		p.put(in, true)
+		<-p.slots
+		return nil
+	}
+	return p.run(ctx, in, t, env)
+}
+
+// run runs t on in, in the slot the caller holds, and gives both back.
+func (p *Plugin) run(ctx context.Context, in *instance, t *workflow.Task, env Env) *workflow.TaskResult {
+	res := &workflow.TaskResult{TaskID: t.TaskID, WorkflowInstanceID: t.WorkflowInstanceID}
 	c := &in.cs
 	*c = callState{p: p, in: in, env: env, taskID: t.TaskID, task: true}
 	reuse := p.call(ctx, in, c, t, res)

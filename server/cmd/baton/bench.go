@@ -38,6 +38,7 @@ type benchConfig struct {
 	plugin      string // wasm: the module
 	manifest    string // wasm: its manifest
 	input       string // wasm: the workflow input, JSON
+	cpuProfile  string // the started server's CPU profile
 }
 
 // benchReport is what a scenario measured, printed under a label; s is nil
@@ -67,7 +68,10 @@ are measured apart from the load), or targets --server, and runs a scenario:
   wasm    uploads -plugin (with -manifest), then N workflows of K tasks of the first task
           type its manifest provides, run inside the server by the plugin. C starters each
           run one workflow at a time with ExecuteWorkflow. Each task's input is -input.
-          Also reports the cold start: from the upload call to the first workflow's end.`
+          Also reports the cold start: from the upload call to the first workflow's end.
+  system  N workflows of K SET_VARIABLE tasks, which the engine runs in the decision
+          that schedules them, run as in wasm: the engine's cost without workers or
+          plugins. Each task sets the fields of -input.`
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench", benchSynopsis, stderr)
@@ -84,8 +88,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.keep, "keep", 2, "loop: keepLastN of the DO_WHILE, the iterations kept in the execution (0 keeps all)")
 	fs.StringVar(&cfg.plugin, "plugin", "", "wasm: the plugin's module (required)")
 	fs.StringVar(&cfg.manifest, "manifest", "", "wasm: the plugin's manifest (default: plugin.json beside the module)")
-	fs.StringVar(&cfg.input, "input", `{"text":"hello, baton"}`, "wasm: each workflow's input, a JSON object; every task gets its fields")
+	fs.StringVar(&cfg.input, "input", `{"text":"hello, baton"}`, "wasm, system: each workflow's input, a JSON object; every task gets its fields")
 	syncMode := fs.String("sync", "both", "sync mode of the started server: on, off or both")
+	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the started server to this file (of the last sync mode run)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -108,7 +113,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("bench: -sync must be on, off or both, not %q", *syncMode)
 	}
 	for _, sync := range modes {
-		srv, err := startBenchServer(ctx, sync)
+		srv, err := startBenchServer(ctx, sync, cfg.cpuProfile)
 		if err != nil {
 			return err
 		}
@@ -171,7 +176,7 @@ func (l *errorLog) String() string {
 	return strings.Join(l.lines, "\n")
 }
 
-func startBenchServer(ctx context.Context, sync bool) (*benchServer, error) {
+func startBenchServer(ctx context.Context, sync bool, cpuProfile string) (*benchServer, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -185,6 +190,9 @@ func startBenchServer(ctx context.Context, sync bool) (*benchServer, error) {
 		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, exe, "serve", "--addr", addr, "--data-dir", dir, "--sync="+strconv.FormatBool(sync))
+	if cpuProfile != "" {
+		cmd.Args = append(cmd.Args, "--cpuprofile", cpuProfile)
+	}
 	log := &errorLog{}
 	cmd.Stderr = log
 	began := time.Now()

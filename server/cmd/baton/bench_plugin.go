@@ -78,9 +78,23 @@ func benchWasm(ctx context.Context, cfg benchConfig, cpu func() time.Duration) (
 	if _, err := r.c.RegisterWorkflowDef(r.ctx, def, true, false); err != nil {
 		return nil, fmt.Errorf("bench: register %s: %w", def.Name, err)
 	}
+	lats, elapsed, used, err := r.executeAll(cfg, def.Name, input, cpu, func() { rep.cold = time.Since(began) })
+	if err != nil {
+		return nil, err
+	}
+	rep.lats, rep.elapsed, rep.cpu = lats, elapsed, used
+	return rep, nil
+}
+
+// executeAll runs a first workflow of a definition with ExecuteWorkflow,
+// then cfg.workflows more with cfg.concurrency starters, each running one
+// at a time. first is called once the first has ended. It returns the
+// latencies of the measured calls, sorted, how long they took in all, and
+// the server's CPU time meanwhile (0 when not measured).
+func (r *benchRun) executeAll(cfg benchConfig, name string, input map[string]any, cpu func() time.Duration, first func()) (lats []time.Duration, elapsed, used time.Duration, err error) {
 	execute := func() (time.Duration, error) {
 		t := time.Now()
-		w, done, err := r.c.ExecuteWorkflow(r.ctx, &workflow.StartRequest{Name: def.Name, Input: input}, nil, time.Minute)
+		w, done, err := r.c.ExecuteWorkflow(r.ctx, &workflow.StartRequest{Name: name, Input: input}, nil, time.Minute)
 		switch {
 		case err != nil:
 			return 0, err
@@ -92,17 +106,18 @@ func benchWasm(ctx context.Context, cfg benchConfig, cpu func() time.Duration) (
 		return time.Since(t), nil
 	}
 	if _, err := execute(); err != nil {
-		return nil, fmt.Errorf("bench: first workflow: %w", err)
+		return nil, 0, 0, fmt.Errorf("bench: first workflow: %w", err)
 	}
-	rep.cold = time.Since(began)
+	first()
 
 	var (
 		next    atomic.Int64
 		mu      sync.Mutex
 		workers sync.WaitGroup
 	)
+	lats = make([]time.Duration, 0, cfg.workflows)
 	cpu0 := measureCPU(cpu)
-	began = time.Now()
+	began := time.Now()
 	for range cfg.concurrency {
 		workers.Go(func() {
 			for r.ctx.Err() == nil && next.Add(1) <= int64(cfg.workflows) {
@@ -112,19 +127,69 @@ func benchWasm(ctx context.Context, cfg benchConfig, cpu func() time.Duration) (
 					return
 				}
 				mu.Lock()
-				rep.lats = append(rep.lats, took)
+				lats = append(lats, took)
 				mu.Unlock()
 			}
 		})
 	}
 	workers.Wait()
-	rep.elapsed = time.Since(began)
-	rep.cpu = measureCPU(cpu) - cpu0
+	elapsed = time.Since(began)
+	used = measureCPU(cpu) - cpu0
 	if err := r.failure(); err != nil {
+		return nil, 0, 0, err
+	}
+	slices.Sort(lats)
+	return lats, elapsed, used, nil
+}
+
+// systemReport is what the system scenario measured.
+type systemReport struct {
+	cfg     benchConfig
+	elapsed time.Duration
+	lats    []time.Duration // of each ExecuteWorkflow call, sorted
+	cpu     time.Duration   // of the server during the load; 0 if not measured
+}
+
+// benchSystem runs N workflows of K SET_VARIABLE tasks, which the engine
+// runs in the decision that schedules them: the cost of the engine alone
+// (the start, its one commit, ExecuteWorkflow), without workers or plugins.
+func benchSystem(ctx context.Context, cfg benchConfig, cpu func() time.Duration) (benchReport, error) {
+	var input map[string]any
+	if err := json.Unmarshal([]byte(cfg.input), &input); err != nil {
+		return nil, fmt.Errorf("bench: -input is not a JSON object: %w", err)
+	}
+	r := newBenchRun(ctx, cfg.server)
+	defer r.close()
+	def := &workflow.WorkflowDef{Name: fmt.Sprintf("bench_system_%d", cfg.tasks), Version: 1, SchemaVersion: 2}
+	for i := range cfg.tasks {
+		params := map[string]any{}
+		for k := range input {
+			params[fmt.Sprintf("%s%d", k, i+1)] = "${workflow.input." + k + "}"
+		}
+		def.Tasks = append(def.Tasks, &workflow.WorkflowTask{
+			Name: "set", TaskReferenceName: fmt.Sprintf("t%d", i+1), Type: workflow.TypeSetVariable, InputParameters: params,
+		})
+	}
+	if _, err := r.c.RegisterWorkflowDef(r.ctx, def, true, false); err != nil {
+		return nil, fmt.Errorf("bench: register %s: %w", def.Name, err)
+	}
+	lats, elapsed, used, err := r.executeAll(cfg, def.Name, input, cpu, func() {})
+	if err != nil {
 		return nil, err
 	}
-	slices.Sort(rep.lats)
-	return rep, nil
+	return &systemReport{cfg: cfg, elapsed: elapsed, lats: lats, cpu: used}, nil
+}
+
+func (r *systemReport) print(w io.Writer, label string, s *serverStats) {
+	n := float64(r.cfg.workflows)
+	secs := r.elapsed.Seconds()
+	fmt.Fprintf(w, "== %s: system N=%d K=%d C=%d, SET_VARIABLE tasks\n", label, r.cfg.workflows, r.cfg.tasks, r.cfg.concurrency)
+	row(w, "workflows/s", "%.0f", n/secs)
+	row(w, "tasks/s", "%.0f", n*float64(r.cfg.tasks)/secs)
+	row(w, "latency p50", "%s", round(percentile(r.lats, 0.50)))
+	row(w, "latency p90", "%s", round(percentile(r.lats, 0.90)))
+	row(w, "latency p99", "%s", round(percentile(r.lats, 0.99)))
+	printServer(w, s, "server CPU/wf", r.cpu/time.Duration(r.cfg.workflows))
 }
 
 // measureCPU is the server's CPU time so far, 0 when not measured.

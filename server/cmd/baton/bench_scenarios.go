@@ -33,6 +33,7 @@ var benchScenarios = []benchScenario{
 	{name: "fanout", run: benchFanout, flags: []string{"branches"}, workflows: 1, branches: 1000},
 	{name: "loop", run: benchLoop, flags: []string{"iterations", "keep"}, workflows: 1},
 	{name: "wasm", run: benchWasm, flags: []string{"k", "c", "plugin", "manifest", "input"}, workflows: 2000},
+	{name: "system", run: benchSystem, flags: []string{"k", "c", "input"}, workflows: 2000},
 }
 
 // scenarioFlags are the flags that only some scenarios read. Setting one
@@ -40,7 +41,7 @@ var benchScenarios = []benchScenario{
 // a report never seems to answer a question it did not ask.
 var scenarioFlags = []string{"k", "c", "branches", "iterations", "keep", "plugin", "manifest", "input"}
 
-// scenarioNames is "chain, join, fanout, loop or wasm".
+// scenarioNames is "chain, join, fanout, loop, wasm or system".
 func scenarioNames() string {
 	names := make([]string, len(benchScenarios))
 	for i, s := range benchScenarios {

@@ -461,7 +461,7 @@ func TestBenchRefusesBadFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{args: []string{"-scenario", "fork"}, want: `bench: unknown -scenario "fork"; use chain, join, fanout, loop or wasm`},
+		{args: []string{"-scenario", "fork"}, want: `bench: unknown -scenario "fork"; use chain, join, fanout, loop, wasm or system`},
 		{args: []string{"-plugin", "x.wasm"}, want: "bench: -plugin does not apply to -scenario chain"},
 		{args: []string{"-scenario", "wasm"}, want: "bench: -scenario wasm needs -plugin FILE.wasm"},
 		{args: []string{"-scenario", "join", "-branches", "0"}, want: "bench: -branches must be at least 1, not 0"},

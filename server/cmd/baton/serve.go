@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 
@@ -31,8 +32,16 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	fs.IntVar(&attempts, "listener-attempts", attempts, "attempts to deliver a status event before it goes to the dead letters (env BATON_LISTENER_ATTEMPTS)")
 	retention := retentionFlags(fs)
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server to this file until it stops (baton bench -cpuprofile)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	nets, err := parsePrefixes(*allow)
 	if err != nil {
@@ -50,6 +59,22 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	return server.Run(ctx, cfg)
+}
+
+// startCPUProfile profiles the process's CPU into a file; stop writes it.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // parsePrefixes reads a comma-separated list of networks; a bare address

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/batonhq/baton/sdk/workflow"
@@ -400,6 +401,99 @@ func TestUpdateTaskAndPollChainsTheNextTask(t *testing.T) {
 	// A refused update polls nothing.
 	_, err := b.e.UpdateTaskAndPoll(b.ctx, &workflow.TaskResult{TaskID: task.TaskID, Status: workflow.TaskCompleted}, engine.PollRequest{Count: 1})
 	require.Equal(t, engine.FailedPrecondition, engine.CodeOf(err))
+}
+
+// A poll waiting on an empty queue gets the first task of a new execution
+// leased in the commit of its start: no commit of its own, and the task is
+// durably IN_PROGRESS under the poll's worker before the start returns.
+func TestAWaitingPollGetsTheFirstTaskInTheStartCommit(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 2, work())
+	got := make(chan []*workflow.Task, 1)
+	go func() {
+		tasks, err := b.e.Poll(b.ctx, engine.PollRequest{TaskType: "work", WorkerID: "w1", Count: 4, Wait: time.Minute})
+		assert.NoError(t, err)
+		got <- tasks
+	}()
+	require.Eventually(t, func() bool { return b.e.Waiting("work") == 1 }, 10*time.Second, time.Millisecond)
+	id := b.startWF(t, 0)
+
+	ex, err := b.store.ExecutionGet(b.ctx, id)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, ex.Version, "the start and the lease are one commit")
+	stored := ex.Workflow.Tasks[0]
+	require.Equal(t, workflow.TaskInProgress, stored.Status)
+	require.Equal(t, "w1", stored.WorkerID)
+	require.Equal(t, 1, stored.PollCount)
+
+	tasks := <-got
+	require.Len(t, tasks, 1)
+	require.Equal(t, stored.TaskID, tasks[0].TaskID)
+	require.Equal(t, workflow.TaskInProgress, tasks[0].Status)
+	require.Equal(t, 1, tasks[0].PollCount)
+	b.complete(t, tasks[0])
+	next := b.poll(t, 1)
+	require.Len(t, next, 1)
+	b.complete(t, next[0])
+	require.Equal(t, workflow.StatusCompleted, b.status(t, id))
+}
+
+// A completion that schedules the next task hands it, in its commit, to a
+// poll waiting on the task's queue.
+func TestAWaitingPollGetsTheNextTaskInTheCompletionCommit(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 2, work())
+	id := b.startWF(t, 0)
+	first := b.poll(t, 1)
+	require.Len(t, first, 1)
+	got := make(chan []*workflow.Task, 1)
+	go func() {
+		tasks, err := b.e.Poll(b.ctx, engine.PollRequest{TaskType: "work", WorkerID: "w2", Count: 1, Wait: time.Minute})
+		assert.NoError(t, err)
+		got <- tasks
+	}()
+	require.Eventually(t, func() bool { return b.e.Waiting("work") == 1 }, 10*time.Second, time.Millisecond)
+	before, err := b.store.ExecutionGet(b.ctx, id)
+	require.NoError(t, err)
+	b.complete(t, first[0])
+
+	ex, err := b.store.ExecutionGet(b.ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, before.Version+1, ex.Version, "the completion and the lease are one commit")
+	second := ex.Workflow.Tasks[1]
+	require.Equal(t, workflow.TaskInProgress, second.Status)
+	require.Equal(t, "w2", second.WorkerID)
+	tasks := <-got
+	require.Len(t, tasks, 1)
+	require.Equal(t, second.TaskID, tasks[0].TaskID)
+	b.complete(t, tasks[0])
+	require.Equal(t, workflow.StatusCompleted, b.status(t, id))
+}
+
+// A task scheduled while older ones wait behind a concurrency limit is not
+// handed to a waiting poll ahead of them, even once the limit has room
+// again (the poll finds out at its next recheck or wake-up).
+func TestAHandOffDoesNotJumpTasksHeldByALimit(t *testing.T) {
+	t.Parallel()
+	td := work()
+	td.ConcurrentExecLimit = ptr(1)
+	b := setup(t, 1, td)
+	first, second := b.startWF(t, 0), b.startWF(t, 0)
+	running := b.poll(t, 2)
+	require.Len(t, running, 1)
+	require.Equal(t, first, running[0].WorkflowInstanceID)
+	got := make(chan []*workflow.Task, 1)
+	go func() {
+		tasks, err := b.e.Poll(b.ctx, engine.PollRequest{TaskType: "work", WorkerID: "w2", Count: 1, Wait: time.Minute})
+		assert.NoError(t, err)
+		got <- tasks
+	}()
+	require.Eventually(t, func() bool { return b.e.Waiting("work") == 1 }, 10*time.Second, time.Millisecond)
+	b.complete(t, running[0]) // the limit has room again
+	b.startWF(t, 0)           // a newer task, while the second workflow's waits
+	tasks := <-got
+	require.Len(t, tasks, 1)
+	require.Equal(t, second, tasks[0].WorkflowInstanceID, "the older task goes first")
 }
 
 // TestPollCancelledWhileLeasingPutsTasksBack: a poll whose caller leaves

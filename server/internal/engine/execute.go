@@ -48,19 +48,35 @@ func (e *Engine) ExecuteWorkflow(ctx context.Context, req *ExecuteRequest) (*Exe
 			return nil, errorf(InvalidArgument, "waitUntilTaskRef holds an empty reference name")
 		}
 	}
-	id, err := e.StartWorkflow(ctx, req.Start)
+	// Watched from before the start, so that an execution whose start
+	// decision ends it (system tasks only) is handed over too.
+	id := e.cfg.NewID()
+	wt, unwatch := e.watchers.watch(id)
+	defer func() { unwatch() }()
+	started, err := e.start(ctx, req.Start, startOptions{id: id})
 	if err != nil {
 		return nil, err
 	}
-	changed, unwatch := e.watchers.watch(id)
-	defer unwatch()
+	if started != id {
+		// An idempotent start found the execution its key started before.
+		unwatch()
+		id = started
+		wt, unwatch = e.watchers.watch(id)
+	}
 	timer := time.NewTimer(req.Wait)
 	defer timer.Stop()
 	for {
 		// Checked after watching, so that no change between the two is
 		// missed. The cached execution says, without a read and a decode
 		// of the stored one, whether there is anything to return yet.
-		if done, known := e.settled(id, req.WaitUntilTaskRefs); done || !known {
+		done, known := e.settled(id, req.WaitUntilTaskRefs)
+		// The commit that ended the execution for good handed it over
+		// under the execution's lock, which settled took after it: no
+		// read and no decode of the stored one.
+		if w := wt.ended.Load(); w != nil {
+			return &ExecuteResult{Workflow: w, Reached: true}, nil
+		}
+		if done || !known {
 			w, err := e.Workflow(ctx, id, true)
 			if err != nil {
 				return nil, err
@@ -70,7 +86,7 @@ func (e *Engine) ExecuteWorkflow(ctx context.Context, req *ExecuteRequest) (*Exe
 			}
 		}
 		select {
-		case <-changed:
+		case <-wt.ch:
 		case <-timer.C:
 			w, err := e.Workflow(ctx, id, true)
 			if err != nil {
@@ -118,23 +134,34 @@ func reached(w *workflow.Workflow, refs []string) bool {
 type watchers struct {
 	n  atomic.Int64
 	mu sync.Mutex
-	m  map[string][]chan struct{}
+	m  map[string][]*watcher
 }
 
-// watch returns a channel that receives after each commit of the
-// execution (changes in a row may be merged into one), and how to stop.
-func (ws *watchers) watch(id string) (<-chan struct{}, func()) {
-	ch := make(chan struct{}, 1)
+// watcher is one caller waiting for changes of an execution.
+type watcher struct {
+	// ch receives after each commit of the execution (changes in a row may
+	// be merged into one).
+	ch chan struct{}
+	// ended is set, before ch is signalled, by the commit that ended the
+	// execution for good: the committed workflow, which the engine no
+	// longer caches and so never changes again. Read only.
+	ended atomic.Pointer[workflow.Workflow]
+}
+
+// watch starts watching an execution and returns the watcher and how to
+// stop.
+func (ws *watchers) watch(id string) (*watcher, func()) {
+	wt := &watcher{ch: make(chan struct{}, 1)}
 	ws.mu.Lock()
 	if ws.m == nil {
-		ws.m = map[string][]chan struct{}{}
+		ws.m = map[string][]*watcher{}
 	}
-	ws.m[id] = append(ws.m[id], ch)
+	ws.m[id] = append(ws.m[id], wt)
 	ws.n.Add(1)
 	ws.mu.Unlock()
-	return ch, func() {
+	return wt, func() {
 		ws.mu.Lock()
-		list := slices.DeleteFunc(ws.m[id], func(c chan struct{}) bool { return c == ch })
+		list := slices.DeleteFunc(ws.m[id], func(w *watcher) bool { return w == wt })
 		if len(list) == 0 {
 			delete(ws.m, id)
 		} else {
@@ -145,15 +172,19 @@ func (ws *watchers) watch(id string) (<-chan struct{}, func()) {
 	}
 }
 
-// changed wakes the watchers of an execution.
-func (ws *watchers) changed(id string) {
+// changed wakes the watchers of an execution. ended is the committed
+// workflow if the commit ended it for good (see watcher.ended), else nil.
+func (ws *watchers) changed(id string, ended *workflow.Workflow) {
 	if ws.n.Load() == 0 {
 		return
 	}
 	ws.mu.Lock()
-	for _, ch := range ws.m[id] {
+	for _, wt := range ws.m[id] {
+		if ended != nil {
+			wt.ended.Store(ended)
+		}
 		select {
-		case ch <- struct{}{}:
+		case wt.ch <- struct{}{}:
 		default: // a wake-up is pending already
 		}
 	}

@@ -88,9 +88,19 @@ func (e *Engine) start(ctx context.Context, req *workflow.StartRequest, opts sta
 			TaskID: opts.replyTaskID, Status: workflow.TaskCompleted, OutputData: map[string]any{"workflowId": id},
 		}))
 	}
+	// Inline plugin tasks run in this commit, and a poll waiting for the
+	// first worker task gets it leased in it.
+	undo := e.runInline(c, ex)
+	deliver := e.handOff(c, ex)
 	err := e.store.Commit(ctx, e.transition(c))
 	e.committed(ex, c, err)
+	if deliver != nil {
+		defer deliver(err == nil)
+	}
 	if err != nil {
+		if undo != nil {
+			undo()
+		}
 		return "", classify(err, "start workflow")
 	}
 	e.applied(c)

@@ -77,3 +77,10 @@ func (l *limits) running(taskType string) int {
 	defer l.mu.Unlock()
 	return l.inProgress[taskType]
 }
+
+// limited reports whether a task definition sets a concurrency or a rate
+// limit.
+func limited(td *workflow.TaskDef) bool {
+	return td != nil && (td.ConcurrentExecLimit != nil && *td.ConcurrentExecLimit > 0 ||
+		td.RateLimitPerFrequency != nil && *td.RateLimitPerFrequency > 0)
+}

@@ -53,6 +53,9 @@ type plugins struct {
 	// types maps each task type a loaded plugin provides to the plugin's
 	// name, for the validation of workflow definitions. Read without mu.
 	types atomic.Pointer[map[string]string]
+	// inline maps each task type of a loaded inline plugin to its run
+	// (inline.go). Read without mu.
+	inline atomic.Pointer[map[string]*pluginRun]
 }
 
 func newPlugins(host *wasm.Host) *plugins {
@@ -67,6 +70,23 @@ type pluginRun struct {
 	stop    context.CancelFunc // stops polling; running tasks finish
 	// polling counts the pollers, which run the tasks they lease.
 	polling sync.WaitGroup
+	// inlineRuns counts the tasks run inline in decisions (inline.go);
+	// none starts once retired is set.
+	inlineRuns sync.WaitGroup
+	mu         sync.Mutex
+	retired    bool
+}
+
+// enter counts an inline run of the plugin, unless it is retired: then the
+// task waits in its queue for the version that runs now.
+func (r *pluginRun) enter() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.retired {
+		return false
+	}
+	r.inlineRuns.Add(1)
+	return true
 }
 
 // errPluginsStopped refuses plugin changes once the engine stops.
@@ -148,13 +168,18 @@ func (e *Engine) syncPlugins(ctx context.Context, changed string) error {
 		p.runs[name] = r
 		e.startPollers(r)
 	}
-	types := map[string]string{}
+	types, inline := map[string]string{}, map[string]*pluginRun{}
 	for name, r := range p.runs {
-		for _, t := range r.plugin.Manifest().TaskTypes {
+		m := r.plugin.Manifest()
+		for _, t := range m.TaskTypes {
 			types[t] = name
+			if m.Inline {
+				inline[t] = r
+			}
 		}
 	}
 	p.types.Store(&types)
+	p.inline.Store(&inline)
 	if changedErr != nil {
 		return errorf(Internal, "plugin %s failed to load: %v", changed, changedErr)
 	}
@@ -195,6 +220,7 @@ func (e *Engine) stopPlugins() {
 	p.mu.Lock()
 	p.stopped = true
 	clear(p.runs)
+	p.inline.Store(nil)
 	p.mu.Unlock()
 	p.cancel()
 	p.open.Wait()
@@ -221,7 +247,7 @@ func (e *Engine) startPollers(r *pluginRun) {
 	}
 	// A retire stops the polling; the engine's stop, the running tasks
 	// too. The plugin is closed once its pollers, which run the tasks they
-	// lease, are done.
+	// lease, and its inline runs are done.
 	pollCtx, stop := context.WithCancel(e.plugins.ctx)
 	r.stop = stop
 	runCtx := e.plugins.ctx
@@ -229,7 +255,11 @@ func (e *Engine) startPollers(r *pluginRun) {
 	go func() {
 		defer e.plugins.open.Done()
 		<-pollCtx.Done()
+		r.mu.Lock()
+		r.retired = true
+		r.mu.Unlock()
 		r.polling.Wait()
+		r.inlineRuns.Wait()
 		r.plugin.Close(context.Background())
 	}()
 	worker := pluginWorkerID(r.version)
@@ -311,10 +341,7 @@ func (e *Engine) runPlugin(pollCtx, ctx context.Context, r *pluginRun, t *workfl
 		// The result itself could not be recorded (an output over the
 		// server's or the store's limits): the attempt fails and says why,
 		// rather than waiting leased for its response timeout.
-		err = e.UpdateTask(rctx, &workflow.TaskResult{
-			TaskID: t.TaskID, WorkflowInstanceID: t.WorkflowInstanceID, PollCount: t.PollCount, WorkerID: worker,
-			Status: workflow.TaskFailed, ReasonForIncompletion: "the plugin's result could not be recorded: " + err.Error(), Logs: res.Logs,
-		})
+		err = e.UpdateTask(rctx, unrecorded(t, worker, res, err))
 	}
 	if err != nil {
 		e.log.Warn("record a plugin task's result", "plugin", r.version.Name, "task", t.TaskID, "err", err)
@@ -323,6 +350,15 @@ func (e *Engine) runPlugin(pollCtx, ctx context.Context, r *pluginRun, t *workfl
 		return nil
 	}
 	return next[0]
+}
+
+// unrecorded is the result that fails a plugin task's attempt whose own
+// result res could not be recorded, for the reason err.
+func unrecorded(t *workflow.Task, worker string, res *workflow.TaskResult, err error) *workflow.TaskResult {
+	return &workflow.TaskResult{
+		TaskID: t.TaskID, WorkflowInstanceID: t.WorkflowInstanceID, PollCount: t.PollCount, WorkerID: worker,
+		Status: workflow.TaskFailed, ReasonForIncompletion: "the plugin's result could not be recorded: " + err.Error(), Logs: res.Logs,
+	}
 }
 
 // leaseGone reports whether an update was refused because the task is no

@@ -3,6 +3,8 @@ package engine
 import (
 	"container/heap"
 	"sync"
+
+	"github.com/batonhq/baton/sdk/workflow"
 )
 
 // queues are the in-memory task queues, one per queue name ("[domain:]type").
@@ -39,7 +41,21 @@ type queue struct {
 	// waiters are the long-polls waiting for an entry, oldest first. A new
 	// visible entry wakes one of them, not all: the others would only find
 	// the queue empty again.
-	waiters []chan struct{}
+	waiters []*waiter
+}
+
+// waiter is a long-poll waiting on an empty queue.
+type waiter struct {
+	worker string
+	// left is closed when the poll's caller has gone: such a poll is
+	// handed nothing, as it would only hand the task back.
+	left <-chan struct{}
+	// wake receives once when an entry becomes visible.
+	wake chan struct{}
+	// handed receives once the task that the commit of a new task leased
+	// to this poll (handOff), or nil if that commit failed.
+	handed chan *workflow.Task
+	taken  bool // by handOff; guarded by queues.mu
 }
 
 func newQueues() *queues {
@@ -89,8 +105,52 @@ func (q *queue) wakeOne() {
 	if len(q.waiters) > 0 {
 		w := q.waiters[0]
 		q.waiters = q.waiters[1:]
-		w <- struct{}{} // buffered: never blocks
+		w.wake <- struct{}{} // buffered: never blocks
 	}
+}
+
+// handOff takes the oldest long-poll waiting on a queue, for a task that
+// the caller is about to schedule and lease to it in the same commit
+// rather than queue it: nil if none waits. The caller must then send on
+// the waiter's handed exactly once: the leased task once committed, or nil.
+func (qs *queues) handOff(name string) *waiter {
+	qs.mu.Lock()
+	defer qs.mu.Unlock()
+	q := qs.byName[name]
+	if q == nil || q.ready.Len() > 0 {
+		// Visible entries wait behind a concurrency or rate limit: a new
+		// task must not jump ahead of them.
+		return nil
+	}
+	for i, w := range q.waiters {
+		select {
+		case <-w.left:
+			continue
+		default:
+		}
+		q.waiters = append(q.waiters[:i], q.waiters[i+1:]...)
+		w.taken = true
+		return w
+	}
+	return nil
+}
+
+// waiting reports whether a long-poll waits on a queue, so that a task
+// reserves a limit slot for a handoff only when there may be one.
+func (qs *queues) waiting(name string) bool {
+	qs.mu.Lock()
+	defer qs.mu.Unlock()
+	q := qs.byName[name]
+	return q != nil && len(q.waiters) > 0
+}
+
+// backlog reports whether visible entries wait in a queue: a task of it
+// that could run at once must not go ahead of them.
+func (qs *queues) backlog(name string) bool {
+	qs.mu.Lock()
+	defer qs.mu.Unlock()
+	q := qs.byName[name]
+	return q != nil && q.ready.Len() > 0
 }
 
 // remove drops the entry of a task, if any.
@@ -120,11 +180,11 @@ func (qs *queues) removeLocked(it *item) {
 // entries leave the queue: put them back with push if their lease fails for
 // a reason that does not end the task.
 //
-// When it claims nothing, claim registers a waiter and returns its channel,
-// which receives once when an entry becomes visible, and the time the next
-// delayed entry becomes visible (0 if none). A caller that stops waiting
-// must call unwait.
-func (qs *queues) claim(name string, n int, now int64, allow func(taskType string) bool) ([]item, chan struct{}, int64) {
+// When it claims nothing, claim registers a waiter for worker, whose
+// caller is gone once left is closed, and returns it (see waiter), and the
+// time the next delayed entry becomes visible (0 if none). A caller that
+// stops waiting must call unwait.
+func (qs *queues) claim(name string, n int, now int64, allow func(taskType string) bool, worker string, left <-chan struct{}) ([]item, *waiter, int64) {
 	qs.mu.Lock()
 	defer qs.mu.Unlock()
 	q := qs.get(name)
@@ -152,30 +212,38 @@ func (qs *queues) claim(name string, n int, now int64, allow func(taskType strin
 	if q.delayed.Len() > 0 {
 		next = q.delayed[0].visible
 	}
-	w := make(chan struct{}, 1)
+	w := &waiter{worker: worker, left: left, wake: make(chan struct{}, 1), handed: make(chan *workflow.Task, 1)}
 	q.waiters = append(q.waiters, w)
 	return nil, w, next
 }
 
 // unwait removes a waiter that stopped waiting. If it was woken meanwhile,
 // the wake-up is passed on, so that no entry is left with a poll waiting.
-func (qs *queues) unwait(name string, w chan struct{}) {
+// If handOff took it, unwait waits for the commit and returns the task
+// leased to it (nil if the commit failed), which is then the caller's.
+func (qs *queues) unwait(name string, w *waiter) *workflow.Task {
 	qs.mu.Lock()
-	defer qs.mu.Unlock()
 	q := qs.byName[name]
 	for i, x := range q.waiters {
 		if x == w {
 			q.waiters = append(q.waiters[:i], q.waiters[i+1:]...)
-			return
+			qs.mu.Unlock()
+			return nil
 		}
 	}
+	if w.taken {
+		qs.mu.Unlock()
+		return <-w.handed
+	}
+	defer qs.mu.Unlock()
 	select {
-	case <-w:
+	case <-w.wake:
 		if q.ready.Len() > 0 {
 			q.wakeOne()
 		}
 	default:
 	}
+	return nil
 }
 
 // size is the number of entries in a queue, visible or not.

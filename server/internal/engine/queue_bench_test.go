@@ -21,7 +21,7 @@ func BenchmarkQueuePushClaim(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		now := int64(1_700_000_000_000 + i)
 		qs.push(item{taskID: ids[i%len(ids)], workflowID: "wf", queue: "q", taskType: "q", visible: now}, now)
-		qs.claim("q", 1, now, allow)
+		qs.claim("q", 1, now, allow, "w", nil)
 	}
 }
 

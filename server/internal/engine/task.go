@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,13 +65,13 @@ func (e *Engine) poll(ctx context.Context, req PollRequest, internal bool) ([]*w
 	for {
 		now := e.now().UnixMilli()
 		limited := false
-		items, wake, nextVisible := e.queues.claim(name, req.Count, now, func(taskType string) bool {
+		items, w, nextVisible := e.queues.claim(name, req.Count, now, func(taskType string) bool {
 			if e.limits.reserve(taskType, e.defs.task(taskType), now) {
 				return true
 			}
 			limited = true
 			return false
-		})
+		}, req.WorkerID, ctx.Done())
 		if len(items) > 0 {
 			tasks, err := e.lease(ctx, items, req.WorkerID)
 			if err == nil && len(tasks) > 0 && ctx.Err() != nil {
@@ -87,8 +88,7 @@ func (e *Engine) poll(ctx context.Context, req PollRequest, internal bool) ([]*w
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
-			e.queues.unwait(name, wake)
-			return []*workflow.Task{}, nil
+			return e.stopWaiting(ctx, name, w), nil
 		}
 		if nextVisible > 0 {
 			left = min(left, time.Duration(nextVisible-now)*time.Millisecond)
@@ -102,17 +102,97 @@ func (e *Engine) poll(ctx context.Context, req PollRequest, internal bool) ([]*w
 			timer.Reset(left)
 		}
 		select {
-		case <-wake:
+		case <-w.wake:
 			continue
+		case t := <-w.handed:
+			if t == nil {
+				continue // the commit that was to lease it a task failed
+			}
+			return e.received(ctx, t), nil
 		case <-timer.C:
 		case <-ctx.Done():
-			e.queues.unwait(name, wake)
-			return []*workflow.Task{}, nil
+			return e.stopWaiting(ctx, name, w), nil
 		case <-e.stop:
-			e.queues.unwait(name, wake)
-			return []*workflow.Task{}, nil
+			return e.stopWaiting(ctx, name, w), nil
 		}
-		e.queues.unwait(name, wake)
+		if t := e.queues.unwait(name, w); t != nil {
+			return e.received(ctx, t), nil
+		}
+	}
+}
+
+// stopWaiting ends a poll's wait on an empty queue: it returns the task a
+// commit leased to the poll meanwhile, if any, or hands that back if the
+// poller left.
+func (e *Engine) stopWaiting(ctx context.Context, name string, w *waiter) []*workflow.Task {
+	if t := e.queues.unwait(name, w); t != nil {
+		return e.received(ctx, t)
+	}
+	return []*workflow.Task{}
+}
+
+// received is what a poll returns of a task a commit leased to it: the
+// task, or nothing if the poller left (the task is then handed back).
+func (e *Engine) received(ctx context.Context, t *workflow.Task) []*workflow.Task {
+	if ctx.Err() != nil {
+		e.handBack([]*workflow.Task{t})
+		return []*workflow.Task{}
+	}
+	return []*workflow.Task{t}
+}
+
+// handOff leases, within the change that schedules them, the new worker
+// tasks for which a poll waits on an empty queue, to those polls: the
+// task's lease costs no commit of its own. It returns how to deliver the
+// tasks once the change is committed (ok) or not.
+func (e *Engine) handOff(c *change, ex *store.Execution) (deliver func(ok bool)) {
+	select {
+	case <-e.stop:
+		return nil // the polls are leaving: the queue keeps the tasks
+	default:
+	}
+	if ex.Workflow.Status != workflow.StatusRunning {
+		return nil
+	}
+	type handed struct {
+		w *waiter
+		t *workflow.Task
+	}
+	var hs []handed
+	now := e.now().UnixMilli()
+	for _, t := range slices.Clone(c.res.Changed) {
+		if t.Status != workflow.TaskScheduled || decider.KindOf(t) != decider.KindWorker || t.VisibleTime > now {
+			continue
+		}
+		name := QueueName(t.TaskType, t.Domain)
+		if !e.queues.waiting(name) || !e.limits.reserve(t.TaskType, e.defs.task(t.TaskType), now) {
+			continue
+		}
+		w := e.queues.handOff(name)
+		if w == nil {
+			e.limits.release(t.TaskType)
+			continue
+		}
+		if e.decideMore(c, ex, decider.Lease{TaskID: t.TaskID, WorkerID: w.worker}) != nil {
+			e.limits.release(t.TaskType)
+			w.handed <- nil
+			continue
+		}
+		hs = append(hs, handed{w, t})
+	}
+	if len(hs) == 0 {
+		return nil
+	}
+	return func(ok bool) {
+		for _, h := range hs {
+			if !ok {
+				e.limits.release(h.t.TaskType)
+				h.w.handed <- nil
+				continue
+			}
+			copied := *h.t // the cached execution changes after the lock is released
+			h.w.handed <- &copied
+		}
 	}
 }
 

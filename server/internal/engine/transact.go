@@ -164,7 +164,14 @@ func (e *Engine) applied(c *change) {
 		e.timer.notify(r.WakeAt)
 	}
 	e.dispatch(c.send)
-	e.watchers.changed(w.WorkflowID)
+	var ended *workflow.Workflow
+	if w.Status.Terminal() && r.WakeAt.IsZero() {
+		// committed dropped the execution from the cache: nothing changes
+		// this workflow any more, and a waiting ExecuteWorkflow may return
+		// it as it is rather than read the stored one.
+		ended = w
+	}
+	e.watchers.changed(w.WorkflowID, ended)
 	e.observe(c, now)
 	e.publishChange(c)
 }
@@ -191,16 +198,27 @@ func (e *Engine) transactWith(ctx context.Context, workflowID string, step func(
 	if c.res == nil {
 		return classify(errs[0], "workflow "+workflowID)
 	}
+	// Inline plugin tasks run first, so that the step may lease a task
+	// their results schedule.
+	undoInline := e.runInline(c, ex)
 	var undo func()
 	if step != nil {
 		undo = step(c, ex)
 	}
 	if c.needed() {
+		// Polls waiting for the tasks it schedules get them leased in
+		// this commit (delivered before the lock is released).
+		deliver := e.handOff(c, ex)
 		err := e.store.Commit(ctx, e.transition(c))
 		e.committed(ex, c, err)
+		if deliver != nil {
+			defer deliver(err == nil)
+		}
 		if err != nil {
-			if undo != nil {
-				undo()
+			for _, u := range []func(){undoInline, undo} {
+				if u != nil {
+					u()
+				}
 			}
 			return classify(err, "commit workflow "+workflowID)
 		}
