@@ -16,6 +16,9 @@ import (
 // once per test binary.
 func sdkGuestWasm(t testing.TB) []byte { return wasmtest.BuildGo(t, "testdata/sdkguest") }
 
+// jsonGuestWasm is testdata/jsonguest, a plugin written with HandleJSON.
+func jsonGuestWasm(t testing.TB) []byte { return wasmtest.BuildGo(t, "testdata/jsonguest") }
+
 // newHost returns a Host closed with the test.
 func newHost(t testing.TB, cfg HostConfig) *Host {
 	t.Helper()

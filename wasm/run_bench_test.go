@@ -20,7 +20,8 @@ import (
 //
 //	go test ./wasm -run '^$' -bench 'Run|GoGuest' -benchtime 2s
 //
-// Each of BenchmarkRun (a Go guest echoing 1 KB of JSON), BenchmarkRunC (the
+// Each of BenchmarkRun (a Go guest echoing 1 KB of JSON), BenchmarkRunJSON
+// (the same through HandleJSON), BenchmarkRunC (the
 // C example upper-casing a string) and BenchmarkRunAsm (a hand-assembled
 // guest returning a constant) has the layers:
 //
@@ -37,7 +38,8 @@ import (
 //   - interleaved: one call of each layer in turn, so that they share the
 //     machine's load: compare these p50-<layer>-µs with each other.
 //
-// and BenchmarkRun also:
+// BenchmarkRunJSON is BenchmarkRun's work written with HandleJSON. And
+// BenchmarkRun also:
 //
 //   - run-noop: Plugin.Run of a task with no input the guest barely
 //     handles: the fixed cost of a call.
@@ -108,6 +110,33 @@ func BenchmarkRun(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkRunJSON is the layers for a Go guest doing BenchmarkRun's work
+// with sdk/plugin's HandleJSON (testdata/jsonguest), which parses the 1 KB
+// input in place, building no map, in two forms:
+//
+//   - echo: every value of the parse read and written back one by one
+//     (objects and arrays walked, strings unescaped and escaped again);
+//   - copy: each member of the input written back from the parse as its
+//     text, as a plugin that picks and moves values does.
+func BenchmarkRunJSON(b *testing.B) {
+	bin := jsonGuestWasm(b)
+	p := load(b, newHost(b, HostConfig{}), bin, manifest(b, func(m *Manifest) { m.Limits.Concurrency = 1 }))
+	for _, op := range []string{"echo", "copy"} {
+		in := benchInput()
+		in["op"] = op
+		tk := task(in)
+		res := p.Run(context.Background(), tk, Env{})
+		got, err := json.Marshal(res.OutputData)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if want, _ := json.Marshal(in); res.Status != workflow.TaskCompleted || string(got) != string(want) {
+			b.Fatalf("%s %s", res.ReasonForIncompletion, got)
+		}
+		b.Run(op, func(b *testing.B) { benchLayers(b, p, bin, tk) })
+	}
 }
 
 // BenchmarkRunC is the layers for plugins/cexample, a C plugin that scans

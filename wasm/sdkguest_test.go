@@ -470,3 +470,50 @@ func TestDefaultClientRefusesInternal(t *testing.T) {
 	_, err = p.fetch(context.Background(), mustJSON(t, map[string]any{"url": "http://10.0.0.5:5432/"}))
 	require.ErrorContains(t, err, "plugins may not reach internal networks", "only the networks allowed")
 }
+
+// TestGuestHandleJSON: a plugin written with HandleJSON (testdata/jsonguest)
+// reads its input in place and writes its output as it goes, inside wazero:
+// the output is the input, read values convert, a misuse of the Writer or
+// a set Result.Output fails the task, and a panic discards the instance.
+func TestGuestHandleJSON(t *testing.T) {
+	p := load(t, newHost(t, HostConfig{}), jsonGuestWasm(t), manifest(t, nil))
+	ctx := context.Background()
+
+	in := benchInput()
+	in["text"] = "é \"quoted\" \u2028 <tag>"
+	in["big"] = json.Number("12345678901234567890")
+	in["empty"] = map[string]any{}
+	res := p.Run(ctx, task(in), Env{})
+	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
+	want, err := json.Marshal(in)
+	require.NoError(t, err)
+	got, err := json.Marshal(res.OutputData)
+	require.NoError(t, err)
+	require.JSONEq(t, string(want), string(got))
+
+	res = p.Run(ctx, task(map[string]any{"op": "pick", "items": []any{map[string]any{"id": 1}, map[string]any{"id": 42, "name": "two"}}}), Env{})
+	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
+	require.Equal(t, map[string]any{"id": json.Number("42"), "name": "two", "count": json.Number("2"), "missing": true}, res.OutputData)
+
+	res = p.Run(ctx, task(map[string]any{"op": "progress"}), Env{})
+	require.Equal(t, workflow.TaskInProgress, res.Status, res.ReasonForIncompletion)
+	require.Equal(t, int64(30), res.CallbackAfterSeconds)
+	require.Equal(t, map[string]any{"done": json.Number("3")}, res.OutputData)
+
+	for _, tc := range []struct {
+		op     string
+		status workflow.TaskStatus
+		reason string
+	}{
+		{"misuse", workflow.TaskFailed, "plugin output: value without a key in an object"},
+		{"output", workflow.TaskFailed, "plugin: a HandleJSON handler writes its output with its Writer; its Result.Output must be nil"},
+		{"fail", workflow.TaskFailedWithTerminalError, "never again"},
+		{"panic", workflow.TaskFailed, "plugin panicked: half way"},
+	} {
+		res := p.Run(ctx, task(map[string]any{"op": tc.op}), Env{})
+		require.Equal(t, tc.status, res.Status, tc.op)
+		require.Equal(t, tc.reason, res.ReasonForIncompletion, tc.op)
+		require.Nil(t, res.OutputData, tc.op)
+	}
+	require.Equal(t, workflow.TaskCompleted, p.Run(ctx, task(map[string]any{"op": "echo"}), Env{}).Status, "a new instance after the panic")
+}

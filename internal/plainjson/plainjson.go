@@ -22,6 +22,7 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // ErrFallback says that the input is not what the fast path handles: the
@@ -94,14 +95,11 @@ type Parser struct {
 }
 
 func (p *Parser) ws() {
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
-		}
+	b, i := p.b, p.i
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
+		i++
 	}
+	p.i = i
 }
 
 // Null consumes a null, if the next value is one.
@@ -274,28 +272,30 @@ func (p *Parser) Value() (any, error) {
 	return nil, ErrFallback
 }
 
+// isNumber reports whether s is exactly a JSON number.
+func isNumber(s string) bool {
+	if s == "" {
+		return false
+	}
+	p := Parser{b: unsafe.Slice(unsafe.StringData(s), len(s)), s: s} // read only
+	_, err := p.number()
+	return err == nil && p.i == len(s)
+}
+
 // number scans a JSON number at p.i.
 func (p *Parser) number() (string, error) {
 	start := p.i
-	digits := func() int {
-		n := 0
-		for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
-			p.i++
-			n++
-		}
-		return n
-	}
 	if p.b[p.i] == '-' {
 		p.i++
 	}
 	if p.i < len(p.b) && p.b[p.i] == '0' {
 		p.i++
-	} else if digits() == 0 {
+	} else if p.digits() == 0 {
 		return "", ErrFallback
 	}
 	if p.i < len(p.b) && p.b[p.i] == '.' {
 		p.i++
-		if digits() == 0 {
+		if p.digits() == 0 {
 			return "", ErrFallback
 		}
 	}
@@ -304,34 +304,50 @@ func (p *Parser) number() (string, error) {
 		if p.i < len(p.b) && (p.b[p.i] == '+' || p.b[p.i] == '-') {
 			p.i++
 		}
-		if digits() == 0 {
+		if p.digits() == 0 {
 			return "", ErrFallback
 		}
 	}
 	return p.s[start:p.i], nil
 }
 
+// digits scans decimal digits and returns how many.
+func (p *Parser) digits() int {
+	b, i := p.b, p.i
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	n := i - p.i
+	p.i = i
+	return n
+}
+
 // str parses a string at p.i (at its quote); invalid UTF-8 becomes U+FFFD
 // byte by byte, as in encoding/json.
 func (p *Parser) str() (string, error) {
-	p.i++
-	start := p.i
-	for p.i < len(p.b) {
-		c := p.b[p.i]
+	// The loop reads locals, not the Parser's fields: a Go guest keeps
+	// those in memory, and this loop is most of a parse.
+	b := p.b
+	start := p.i + 1
+	ascii := true
+	for i := start; i < len(b); i++ {
+		c := b[i]
 		switch {
 		case c == '"':
-			s := p.s[start:p.i]
-			p.i++
-			if !utf8.ValidString(s) {
-				return string(appendValid(nil, p.b[start:p.i-1])), nil
+			s := p.s[start:i]
+			p.i = i + 1
+			if !ascii && !utf8.ValidString(s) {
+				return string(appendValid(nil, b[start:i])), nil
 			}
 			return s, nil
+		case c >= utf8.RuneSelf:
+			ascii = false
 		case c == '\\':
+			p.i = i
 			return p.strEscaped(start)
 		case c < 0x20:
 			return "", ErrFallback
 		}
-		p.i++
 	}
 	return "", ErrFallback
 }
@@ -469,8 +485,7 @@ func appendValue(buf []byte, v any, sorted bool) ([]byte, error) {
 		if v == "" {
 			return append(buf, '0'), nil // as encoding/json
 		}
-		p := Parser{b: []byte(v), s: string(v)}
-		if _, err := p.number(); err != nil || p.i != len(p.b) {
+		if !isNumber(string(v)) {
 			return appendMarshal(buf, v) // its error
 		}
 		return append(buf, v...), nil
@@ -536,21 +551,7 @@ func appendValue(buf []byte, v any, sorted bool) ([]byte, error) {
 		}
 		return append(buf, ']'), nil
 	case map[string]string:
-		if v == nil {
-			return append(buf, "null"...), nil
-		}
-		buf = append(buf, '{')
-		first := true
-		for k, e := range mapRange(v, sorted) {
-			if !first {
-				buf = append(buf, ',')
-			}
-			first = false
-			buf = AppendString(buf, k)
-			buf = append(buf, ':')
-			buf = AppendString(buf, e)
-		}
-		return append(buf, '}'), nil
+		return appendStrings(buf, v, sorted), nil
 	case []string:
 		if v == nil {
 			return append(buf, "null"...), nil
@@ -565,6 +566,27 @@ func appendValue(buf []byte, v any, sorted bool) ([]byte, error) {
 		return append(buf, ']'), nil
 	}
 	return appendMarshal(buf, v)
+}
+
+// appendStrings appends m as a JSON object. It is apart from appendValue
+// because its range over a function would move appendValue's buf to the
+// heap, an allocation a call.
+func appendStrings(buf []byte, m map[string]string, sorted bool) []byte {
+	if m == nil {
+		return append(buf, "null"...)
+	}
+	buf = append(buf, '{')
+	first := true
+	for k, e := range mapRange(m, sorted) {
+		if !first {
+			buf = append(buf, ',')
+		}
+		first = false
+		buf = AppendString(buf, k)
+		buf = append(buf, ':')
+		buf = AppendString(buf, e)
+	}
+	return append(buf, '}')
 }
 
 // mapRange ranges over m, in key order if sorted.

@@ -91,14 +91,29 @@ func taskField(p *plainjson.Parser, t *Task, key string) error {
 	case "startTime":
 		n = &t.StartTime
 	case "inputData":
+		t.doc = nil
 		if p.Null() {
 			t.InputData = nil
+			return nil
+		}
+		if jsonHandler != nil { // read in place (Task.In), no map
+			d := &inDoc
+			var err error
+			if d.nodes, err = p.Tree(d.nodes); err != nil {
+				return err
+			}
+			if d.nodes[0].Kind != plainjson.KindObject {
+				return plainjson.ErrFallback // encoding/json says what is wrong
+			}
+			d.text, t.doc = p.Text(), d
 			return nil
 		}
 		if t.InputData == nil {
 			t.InputData = map[string]any{}
 		}
 		return p.Members(t.InputData)
+	case "status", "outputData": // sent by the host, not read by plugins
+		return p.Skip()
 	default:
 		for _, k := range taskKeys {
 			if plainjson.FoldsTo(key, k) { // encoding/json matches names without regard to case
@@ -122,11 +137,15 @@ func taskField(p *plainjson.Parser, t *Task, key string) error {
 	return err
 }
 
-// appendResult appends r as JSON (the Result's json tags) to buf.
-func appendResult(buf []byte, r *Result) ([]byte, error) {
+// appendResult appends r as JSON (the Result's json tags) to buf, with
+// output, if given, as its outputData in place of r.Output.
+func appendResult(buf []byte, r *Result, output []byte) ([]byte, error) {
 	buf = append(buf, `{"status":`...)
 	buf = plainjson.AppendString(buf, r.Status)
-	if len(r.Output) > 0 {
+	if len(output) > 2 { // not {}
+		buf = append(buf, `,"outputData":`...)
+		buf = append(buf, output...)
+	} else if len(r.Output) > 0 {
 		buf = append(buf, `,"outputData":`...)
 		var err error
 		if buf, err = plainjson.AppendValue(buf, r.Output); err != nil {

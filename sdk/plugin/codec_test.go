@@ -93,7 +93,7 @@ func TestAppendResult(t *testing.T) {
 		} {
 			want, err := json.Marshal(r)
 			require.NoError(t, err)
-			got, err := appendResult(nil, r)
+			got, err := appendResult(nil, r, nil)
 			require.NoError(t, err)
 			require.True(t, json.Valid(got), "%s", got)
 			require.Equal(t, decodeAny(t, want), decodeAny(t, got), "%s", got)
@@ -101,7 +101,7 @@ func TestAppendResult(t *testing.T) {
 	}
 	for _, bad := range []any{math.NaN(), math.Inf(1), json.Number("1x"), make(chan int)} {
 		_, wantErr := json.Marshal(bad)
-		_, err := appendResult(nil, &Result{Status: Completed, Output: map[string]any{"v": bad}})
+		_, err := appendResult(nil, &Result{Status: Completed, Output: map[string]any{"v": bad}}, nil)
 		require.EqualError(t, err, wantErr.Error())
 	}
 }
