@@ -42,6 +42,12 @@ type Manifest struct {
 	// plugin works as a lightweight worker, beside any external worker
 	// polling the same queue.
 	Workers []string `json:"workers,omitempty"`
+	// Domains are the task domains (Conductor's taskToDomain) the server's
+	// pollers of the plugin serve besides the default one: a task routed
+	// to one of them waits in that domain's queue, which only pollers of
+	// that domain see. Empty: the default domain only. (baton worker
+	// --plugin polls the one domain its --domain flag names.)
+	Domains []string `json:"domains,omitempty"`
 	// Config is handed to the plugin as is (config_get).
 	Config map[string]string `json:"config,omitempty"`
 	// Secrets are the names of the secrets the plugin may read
@@ -99,6 +105,9 @@ const (
 	MaxConcurrency        = 256
 	DefaultWarm           = 1
 )
+
+// MaxDomains bounds a manifest's domains: each adds its pollers.
+const MaxDomains = 16
 
 // MaxManifestBytes bounds a manifest's JSON.
 const MaxManifestBytes = 64 << 10
@@ -172,6 +181,17 @@ func (m *Manifest) check() error {
 			add("workers: %q is listed twice or is also a task type", w)
 		}
 		seen[w] = true
+	}
+	if len(m.Domains) > MaxDomains {
+		add("domains: %d listed; at most %d", len(m.Domains), MaxDomains)
+	}
+	for i, d := range m.Domains {
+		switch {
+		case !workerName.MatchString(d) || strings.EqualFold(d, "NO_DOMAIN"):
+			add("domains: %q: a domain is 1 to 128 letters, digits, '_', '.', ':' and '-' (the default domain is always served)", d)
+		case slices.Contains(m.Domains[:i], d):
+			add("domains: %q is listed twice", d)
+		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(m.InputTemplates)) {
 		switch {

@@ -240,9 +240,10 @@ func pluginWorkerID(v *store.PluginVersion) string {
 func (e *Engine) startPollers(r *pluginRun) {
 	m := r.plugin.Manifest()
 	queues := m.Provides()
+	domains := append([]string{""}, m.Domains...)
 	slots := make(chan struct{}, m.Limits.Concurrency)
 	wait := e.cfg.MaxPollWait
-	if len(queues) > 1 {
+	if len(queues)*len(domains) > 1 {
 		wait = min(wait, pluginPollWait)
 	}
 	// A retire stops the polling; the engine's stop, the running tasks
@@ -264,28 +265,34 @@ func (e *Engine) startPollers(r *pluginRun) {
 	}()
 	worker := pluginWorkerID(r.version)
 	for _, q := range queues {
-		for range m.Limits.Concurrency {
-			r.polling.Add(1)
-			go func() {
-				defer r.polling.Done()
-				e.pollPlugin(pollCtx, runCtx, r, q, worker, slots, wait)
-			}()
+		for _, d := range domains {
+			req := PollRequest{TaskType: q, Domain: d, WorkerID: worker, Count: 1}
+			for range m.Limits.Concurrency {
+				r.polling.Add(1)
+				go func() {
+					defer r.polling.Done()
+					e.pollPlugin(pollCtx, runCtx, r, req, slots, wait)
+				}()
+			}
 		}
 	}
 }
 
-// pollPlugin is one poller of a plugin's queue: take a run slot, poll for a
-// task, run it and the tasks that its results fetch, give the slot back.
-func (e *Engine) pollPlugin(ctx, runCtx context.Context, r *pluginRun, queue, worker string, slots chan struct{}, wait time.Duration) {
+// pollPlugin is one poller of a plugin's queue in one domain (req): take a
+// run slot, poll for a task, run it and the tasks that its results fetch,
+// give the slot back.
+func (e *Engine) pollPlugin(ctx, runCtx context.Context, r *pluginRun, req PollRequest, slots chan struct{}, wait time.Duration) {
+	first := req
+	first.Wait = wait
 	for ctx.Err() == nil {
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
 			return
 		}
-		tasks, err := e.poll(ctx, PollRequest{TaskType: queue, WorkerID: worker, Count: 1, Wait: wait}, false)
+		tasks, err := e.poll(ctx, first, false)
 		if err != nil && ctx.Err() == nil {
-			e.log.Warn("poll plugin tasks", "plugin", r.version.Name, "queue", queue, "err", err)
+			e.log.Warn("poll plugin tasks", "plugin", r.version.Name, "queue", req.TaskType, "domain", req.Domain, "err", err)
 			select {
 			case <-ctx.Done():
 			case <-time.After(time.Second):
@@ -296,16 +303,17 @@ func (e *Engine) pollPlugin(ctx, runCtx context.Context, r *pluginRun, queue, wo
 			t = tasks[0]
 		}
 		for t != nil {
-			t = e.runPlugin(ctx, runCtx, r, t, queue, worker)
+			t = e.runPlugin(ctx, runCtx, r, t, req)
 		}
 		<-slots
 	}
 }
 
 // runPlugin runs one task and records its result. While the plugin's
-// pollers run, the same call leases the next task of the queue, which it
-// returns.
-func (e *Engine) runPlugin(pollCtx, ctx context.Context, r *pluginRun, t *workflow.Task, queue, worker string) *workflow.Task {
+// pollers run, the same call leases the next task of the queue and domain
+// polled (next), which it returns.
+func (e *Engine) runPlugin(pollCtx, ctx context.Context, r *pluginRun, t *workflow.Task, next PollRequest) *workflow.Task {
+	worker := next.WorkerID
 	var beat time.Time
 	env := wasm.Env{
 		KV: pluginKV{s: e.store, plugin: r.version.Name},
@@ -329,11 +337,11 @@ func (e *Engine) runPlugin(pollCtx, ctx context.Context, r *pluginRun, t *workfl
 	res.TaskID, res.WorkflowInstanceID, res.PollCount, res.WorkerID = t.TaskID, t.WorkflowInstanceID, t.PollCount, worker
 	rctx := context.WithoutCancel(ctx)
 	var (
-		next []*workflow.Task
-		err  error
+		leased []*workflow.Task
+		err    error
 	)
 	if pollCtx.Err() == nil {
-		next, err = e.UpdateTaskAndPoll(rctx, res, PollRequest{TaskType: queue, WorkerID: worker, Count: 1})
+		leased, err = e.UpdateTaskAndPoll(rctx, res, next)
 	} else {
 		err = e.UpdateTask(rctx, res)
 	}
@@ -346,10 +354,10 @@ func (e *Engine) runPlugin(pollCtx, ctx context.Context, r *pluginRun, t *workfl
 	if err != nil {
 		e.log.Warn("record a plugin task's result", "plugin", r.version.Name, "task", t.TaskID, "err", err)
 	}
-	if len(next) == 0 {
+	if len(leased) == 0 {
 		return nil
 	}
-	return next[0]
+	return leased[0]
 }
 
 // unrecorded is the result that fails a plugin task's attempt whose own

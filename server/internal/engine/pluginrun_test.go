@@ -228,3 +228,41 @@ func TestPluginResultTooLargeToRecord(t *testing.T) {
 	require.Equal(t, workflow.StatusFailed, w.Status)
 	require.Contains(t, w.Tasks[0].ReasonForIncompletion, "the plugin's result could not be recorded")
 }
+
+// TestPluginServesItsDomains: the server's pollers of a plugin whose
+// manifest lists domains serve tasks routed to them (taskToDomain) in both
+// roles, and report those domains as polled; a task routed to a domain
+// the plugin does not list waits for a worker of that domain.
+func TestPluginServesItsDomains(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 0, nil)
+	require.NoError(t, b.e.RegisterTaskDefs(b.ctx, []*workflow.TaskDef{{Name: "sdk_work", RetryCount: ptr(0)}}))
+	_, _, err := b.e.PutPlugin(b.ctx, sdkGuest(t), []byte(`{"name":"sdk","taskTypes":["SDK_OP"],"workers":["sdk_work"],"domains":["blue"],"limits":{"timeoutMs":300}}`))
+	require.NoError(t, err)
+	b.register(t, "routed",
+		&workflow.WorkflowTask{Name: "op", TaskReferenceName: "op", Type: "SDK_OP", InputParameters: map[string]any{"op": "echo", "x": "${workflow.input.x}"}},
+		&workflow.WorkflowTask{Name: "sdk_work", TaskReferenceName: "work", Type: workflow.TypeSimple, InputParameters: map[string]any{"op": "echo"}})
+
+	id, err := b.e.StartWorkflow(b.ctx, &workflow.StartRequest{Name: "routed", Input: map[string]any{"x": "blue"},
+		TaskToDomain: map[string]string{"*": "blue"}})
+	require.NoError(t, err)
+	w := b.endOf(t, id)
+	require.Equal(t, workflow.StatusCompleted, w.Status, w.ReasonForIncompletion)
+	for _, task := range w.Tasks {
+		require.Equal(t, "blue", task.Domain, task.ReferenceTaskName)
+		require.Equal(t, "baton-plugin:sdk@1", task.WorkerID)
+	}
+	polled := map[string]bool{}
+	for _, p := range b.e.PollData("sdk_work") {
+		polled[p.Domain] = true
+	}
+	require.Equal(t, map[string]bool{"": true, "blue": true}, polled)
+
+	id, err = b.e.StartWorkflow(b.ctx, &workflow.StartRequest{Name: "routed", TaskToDomain: map[string]string{"*": "green"}})
+	require.NoError(t, err)
+	time.Sleep(300 * time.Millisecond) // the pollers' chance to take it, were they wrong
+	w, err = b.e.Workflow(b.ctx, id, true)
+	require.NoError(t, err)
+	require.Equal(t, workflow.StatusRunning, w.Status)
+	require.Equal(t, workflow.TaskScheduled, w.Tasks[0].Status, "no poller serves green")
+}
