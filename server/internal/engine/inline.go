@@ -19,7 +19,7 @@ const maxInlineRuns = 16
 // the execution's lock, and its result decided, so that the start or the
 // completion that scheduled it commits its result too, and so on for the
 // tasks those results schedule. A task stays in its queue, for the
-// plugin's pollers, when its domain is not the default one, its task
+// plugin's pollers, when its domain is not one the plugin serves, its task
 // definition's limits hold it or older tasks wait behind those limits, no
 // instance of the plugin is idle now (none is started under the lock), or
 // the change has run maxInlineRuns already. It returns how to give back
@@ -36,8 +36,9 @@ func (e *Engine) runInline(c *change, ex *store.Execution) (undo func()) {
 	for n := 0; n < maxInlineRuns && ex.Workflow.Status == workflow.StatusRunning; n++ {
 		now := e.now().UnixMilli()
 		i := slices.IndexFunc(c.res.Changed, func(t *workflow.Task) bool {
-			return !seen[t.TaskID] && t.Status == workflow.TaskScheduled && t.Domain == "" && t.VisibleTime <= now &&
-				(*runs)[t.TaskType] != nil && decider.KindOf(t) == decider.KindWorker
+			r := (*runs)[t.TaskType]
+			return !seen[t.TaskID] && t.Status == workflow.TaskScheduled && t.VisibleTime <= now && r != nil &&
+				(t.Domain == "" || slices.Contains(r.plugin.Manifest().Domains, t.Domain)) && decider.KindOf(t) == decider.KindWorker
 		})
 		if i < 0 {
 			break

@@ -99,23 +99,29 @@ func TestInlinePluginLoopGoesOnInTheQueue(t *testing.T) {
 	require.Equal(t, 20, w.Tasks[0].Iteration)
 }
 
-// TestInlinePluginTaskWithADomainIsQueued: a task routed to a domain is
-// for the workers of that domain, not run inline.
+// TestInlinePluginTaskWithADomainIsQueued: a task routed to a domain the
+// plugin does not serve is for the workers of that domain, not run inline;
+// one routed to a domain of the plugin's manifest runs inline.
 func TestInlinePluginTaskWithADomainIsQueued(t *testing.T) {
 	t.Parallel()
 	b := setup(t, 0, nil)
-	_, _, err := b.e.PutPlugin(b.ctx, sdkGuest(t), []byte(inlineManifest))
+	_, _, err := b.e.PutPlugin(b.ctx, sdkGuest(t), []byte(`{"name":"sdk","taskTypes":["SDK_OP"],"inline":true,"domains":["green"],"limits":{"timeoutMs":300}}`))
 	require.NoError(t, err)
 	b.register(t, "one", sdkOp("op", map[string]any{"op": "echo", "x": 1}))
 	// A task goes to a domain that a worker polls.
 	_, err = b.e.Poll(b.ctx, engine.PollRequest{TaskType: "SDK_OP", Domain: "blue", WorkerID: "outside"})
 	require.NoError(t, err)
-	id, err := b.e.StartWorkflow(b.ctx, &workflow.StartRequest{Name: "one", TaskToDomain: map[string]string{"op": "blue"}})
-	require.NoError(t, err)
-	ex, err := b.store.ExecutionGet(b.ctx, id)
-	require.NoError(t, err)
-	require.Equal(t, workflow.TaskScheduled, ex.Workflow.Tasks[0].Status)
-	require.Equal(t, "blue", ex.Workflow.Tasks[0].Domain)
+	for domain, want := range map[string]workflow.TaskStatus{"blue": workflow.TaskScheduled, "green": workflow.TaskCompleted} {
+		id, err := b.e.StartWorkflow(b.ctx, &workflow.StartRequest{Name: "one", TaskToDomain: map[string]string{"op": domain}})
+		require.NoError(t, err)
+		ex, err := b.store.ExecutionGet(b.ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, want, ex.Workflow.Tasks[0].Status, domain)
+		require.Equal(t, domain, ex.Workflow.Tasks[0].Domain)
+		if want == workflow.TaskCompleted {
+			require.EqualValues(t, 1, ex.Version, "run in the start's commit, not by a poller")
+		}
+	}
 }
 
 // TestInlinePluginTaskDoesNotJumpTheQueue: a task that waits in its queue
