@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -589,22 +590,30 @@ func (w *lineWriter) flush() {
 }
 
 // cappedMemory is a linear memory that refuses to grow past limit bytes:
-// memory.grow returns -1 there, as wasm specifies. Its buffer is made with
-// the limit as capacity at once, so that growing never copies it nor
+// memory.grow returns -1 there, as wasm specifies. Its buffer is reserved
+// with the limit as capacity at once, so that growing never copies it nor
 // leaves the old one as garbage: a bomb growing a page at a time costs its
-// cap, not several times it. The pages of the capacity that the guest never
-// touches are never resident, since a fresh allocation that large comes
-// zeroed from the operating system.
+// cap, not several times it.
+//
+// On Linux the buffer is a mapping of its own (mapMemory), outside the Go
+// heap: only the pages a guest touches are resident, and they go back to
+// the system when the instance closes. From the Go heap, a plugin's every
+// instance would count its whole cap towards the garbage collector's
+// target and come out of memory the heap had used before, cleared page by
+// page: 64 instances of a 16 MiB plugin made a server of 900 MB for a
+// plugin that uses a few pages. The mapping is removed once nothing can
+// reach the memory, so never under a call still running.
 //
 // It is also how a guest yields (Instrument's FlagYield): a grow made while
 // the guest's yielding global is 1 is the check's, not the guest's; the
 // guest yields its CPU slot (exec.yield) and the grow fails, leaving memory
 // as it was.
 type cappedMemory struct {
-	buf   []byte
-	limit uint64
-	ex    *exec
-	size  atomic.Uint64 // len(buf), for the scheduler to know a grow reaches Reallocate
+	buf    []byte
+	mapped bool // buf's array is a mapping of mapMemory
+	limit  uint64
+	ex     *exec
+	size   atomic.Uint64 // len(buf), for the scheduler to know a grow reaches Reallocate
 }
 
 func (m *cappedMemory) Reallocate(size uint64) []byte {
@@ -616,7 +625,12 @@ func (m *cappedMemory) Reallocate(size uint64) []byte {
 	case size > m.limit:
 		return nil
 	case m.buf == nil:
-		m.buf = make([]byte, size, m.limit)
+		if b, ok := mapMemory(m.limit); ok {
+			m.buf, m.mapped = b[:size], true
+			runtime.AddCleanup(m, unmapMemory, b)
+		} else {
+			m.buf = make([]byte, size, m.limit)
+		}
 	default:
 		m.buf = m.buf[:size]
 	}
@@ -624,4 +638,12 @@ func (m *cappedMemory) Reallocate(size uint64) []byte {
 	return m.buf
 }
 
-func (m *cappedMemory) Free() { m.buf = nil }
+// Free gives the memory back: at once for a mapping (which stays valid
+// until the cleanup removes it), at the next collection otherwise.
+func (m *cappedMemory) Free() {
+	if m.mapped {
+		dropMemory(m.buf[:cap(m.buf)])
+		return
+	}
+	m.buf = nil
+}
