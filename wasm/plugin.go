@@ -62,6 +62,7 @@ type Plugin struct {
 	slots     chan struct{} // one per running call (or instance being started)
 	maxCalls  int           // recycleCalls; tests lower it
 	maxOutput int           // limits.maxOutputBytes, defaulted
+	group     *group        // its calls, for the scheduler's fairness between plugins
 
 	mu      sync.Mutex
 	idle    []*instance
@@ -106,7 +107,7 @@ func newPlugin(h *Host, c *compiled, digest string, m *Manifest, memCap uint64) 
 		}
 	}
 	return &Plugin{h: h, c: c, digest: digest, m: m, memCap: memCap, maxMem: maxMem, timeout: timeout,
-		slots: make(chan struct{}, conc), maxCalls: recycleCalls, maxOutput: maxOutput}
+		slots: make(chan struct{}, conc), maxCalls: recycleCalls, maxOutput: maxOutput, group: h.sched.newGroup()}
 }
 
 // Manifest returns the manifest the plugin was loaded with.
@@ -148,7 +149,7 @@ func (p *Plugin) newInstance(ctx context.Context) (*instance, error) {
 	in.cur = c
 	in.ctx = context.WithValue(context.Background(), callKey{}, in)
 	s := p.h.sched
-	in.ex = s.newExec()
+	in.ex = s.newExec(p.group)
 	if err := s.begin(in.ex, ctx, max(p.timeout, minStartTimeout)); err != nil {
 		return nil, fmt.Errorf("no CPU slot before the context ended: %w", err)
 	}

@@ -32,15 +32,24 @@ const (
 // initialisation included; it gives it up around blocking host calls
 // (http_fetch, kv_*, progress, WASI sleep and poll), and to yield.
 //
-// Fairness: the calls waiting for a slot are in two FIFO queues, those that
-// have not yielded in this call (fresh) first, those that have (again)
-// after them unless the head of again has waited ageAfterSlices slices. A
-// call that runs a slice while others wait is asked to yield (the interrupt
-// flag's FlagYield, see Instrument) and queues again; a call of again is
-// asked at once when a fresh one waits. A plugin whose calls spin to their
-// deadline thus shares the CPU with the others in slices, and a short call
-// waits at most about a slice for a slot (one check of the guest, if that
-// has yielded before), not for the deadline of the call in it.
+// Fairness between plugins: each plugin is a group, charged the slot time
+// its calls use (its vtime, as in a fair-share scheduler), and a freed slot
+// goes to the waiting group charged least. A group that had nothing to run
+// starts again at most ageWait behind the least charged group that has
+// (it does not bank credit while idle), and its call asks a running call of
+// a group charged over a slice more to yield at once. So the call of a
+// plugin that runs little waits about one check of the guest in the slot,
+// however many calls another plugin keeps spinning; busy plugins share the
+// slots equally.
+//
+// Within a group, the waiting calls are in two FIFO queues: those that have
+// not yielded in this call (fresh) first, those that have (again) after
+// them, except that again gets a slot when none of its calls has had one
+// for ageAfterSlices slices. A call that runs a slice while others wait is
+// asked to yield (the interrupt flag's FlagYield, see Instrument) and
+// queues again; a fresh call asks a running call of its group that has
+// yielded to yield at once. A plugin's short calls thus do not wait for its
+// long ones, and its long ones still get the CPU.
 //
 // A call's deadline starts when it first gets a slot: queueing behind other
 // plugins' calls before it starts is not charged to it (like waiting for a
@@ -58,9 +67,8 @@ type sched struct {
 
 	mu      sync.Mutex
 	free    int
-	fresh   []*exec // waiting, not yielded in this call
-	again   []*exec // waiting, yielded in this call
-	active  []*exec // begun and not ended
+	waiting []*group // groups with calls waiting for a slot
+	active  []*exec  // begun and not ended
 	ticking bool
 	kick    chan struct{} // wakes the ticker early (buffered)
 	yields  atomic.Int64  // yields taken, for tests and stats
@@ -76,6 +84,22 @@ func newSched(slots int, slice time.Duration) *sched {
 	return &sched{slots: slots, slice: slice, ageWait: ageAfterSlices * slice, free: slots, kick: make(chan struct{}, 1)}
 }
 
+// group is the calls of one plugin, for fairness between plugins.
+type group struct {
+	// Under sched.mu.
+	vtime     time.Duration // slot time its calls used, moved up when it wakes
+	fresh     []*exec       // waiting, not yielded in this call
+	again     []*exec       // waiting, yielded in this call
+	lastAgain time.Time     // when a call of again last got a slot
+	running   int           // its calls holding a slot
+	queued    bool          // in sched.waiting
+}
+
+func (s *sched) newGroup() *group { return &group{} }
+
+// waits reports whether g has calls waiting for a slot.
+func (g *group) waits() bool { return len(g.fresh)+len(g.again) > 0 }
+
 // exec states.
 const (
 	execIdle    = iota // not begun
@@ -88,6 +112,7 @@ const (
 // instance, reused by its calls (an instance runs one call at a time).
 type exec struct {
 	s     *sched
+	g     *group
 	grant chan struct{} // a slot handed to the waiting call (buffered)
 	wake  chan struct{} // the call was stopped: waits end (buffered)
 
@@ -113,8 +138,8 @@ type exec struct {
 	stop atomic.Pointer[error] // why the call was stopped
 }
 
-func (s *sched) newExec() *exec {
-	return &exec{s: s, grant: make(chan struct{}, 1), wake: make(chan struct{}, 1), idx: -1}
+func (s *sched) newExec(g *group) *exec {
+	return &exec{s: s, g: g, grant: make(chan struct{}, 1), wake: make(chan struct{}, 1), idx: -1}
 }
 
 // bind attaches the instance ex runs, so that ex can stop it and ask it to
@@ -140,10 +165,9 @@ func (s *sched) begin(ex *exec, ctx context.Context, timeout time.Duration) erro
 	s.mu.Lock()
 	ex.yielded, ex.asked, ex.ran = false, false, 0
 	ex.deadline = time.Time{}
-	if s.free > 0 {
-		s.free--
-		ex.state = execRunning
-		ex.since = time.Now()
+	s.wakeGroup(ex.g)
+	if s.free > 0 && len(s.waiting) == 0 {
+		s.run(ex)
 	} else {
 		s.enqueue(ex)
 		if !s.await(ex, ctx.Done()) {
@@ -172,6 +196,7 @@ func (s *sched) begin(ex *exec, ctx context.Context, timeout time.Duration) erro
 func (s *sched) end(ex *exec) error {
 	s.mu.Lock()
 	if ex.state == execRunning {
+		s.leave(ex)
 		s.handoff()
 	}
 	ex.state = execIdle
@@ -207,6 +232,7 @@ func (ex *exec) block() {
 	s.mu.Lock()
 	if ex.state == execRunning {
 		ex.ran += time.Since(ex.since)
+		s.leave(ex)
 		ex.state = execBlocked
 		s.handoff()
 	}
@@ -230,10 +256,9 @@ func (ex *exec) unblock() {
 	if ex.idx >= 0 && s.checkStop(ex, time.Now()) {
 		return
 	}
-	if s.free > 0 && len(s.fresh)+len(s.again) == 0 {
-		s.free--
-		ex.state = execRunning
-		ex.since = time.Now()
+	s.wakeGroup(ex.g)
+	if s.free > 0 && len(s.waiting) == 0 {
+		s.run(ex)
 		return
 	}
 	s.enqueue(ex)
@@ -251,37 +276,101 @@ func (ex *exec) yield() {
 	if ex.state != execRunning || ex.stopped() != nil {
 		return
 	}
-	if len(s.fresh)+len(s.again) == 0 { // they went: run on
+	if len(s.waiting) == 0 { // they went: run on
+		ex.g.vtime += time.Since(ex.since)
 		ex.ran, ex.since = 0, time.Now()
 		return
 	}
 	s.yields.Add(1)
 	ex.ran = 0
 	ex.yielded = true
+	s.leave(ex)
 	s.handoff()
 	s.enqueue(ex)
 	s.await(ex, ex.parent.Done())
 }
 
+// run gives ex a slot. Under s.mu.
+func (s *sched) run(ex *exec) {
+	s.free--
+	ex.state = execRunning
+	ex.since = time.Now()
+	ex.g.running++
+}
+
+// leave charges ex's group for the slot ex leaves. Under s.mu.
+func (s *sched) leave(ex *exec) {
+	ex.g.vtime += time.Since(ex.since)
+	ex.g.running--
+}
+
+// wakeGroup moves g's charge up to ageWait behind the least charged group
+// with calls running or waiting, if g has none: a plugin idle for a while
+// gets a head start over busy ones, not the whole time it was idle. Under
+// s.mu.
+func (s *sched) wakeGroup(g *group) {
+	if g.running > 0 || g.queued {
+		return
+	}
+	least, any := time.Duration(0), false
+	consider := func(o *group) {
+		if o != g && (!any || o.vtime < least) {
+			least, any = o.vtime, true
+		}
+	}
+	for _, r := range s.active {
+		if r.state == execRunning {
+			consider(r.g)
+		}
+	}
+	for _, o := range s.waiting {
+		consider(o)
+	}
+	if any && g.vtime < least-s.ageWait {
+		g.vtime = least - s.ageWait
+	}
+}
+
 // enqueue queues ex for a slot and asks a running call to yield if ex
-// should not wait for a slice to end. Under s.mu.
+// should not wait for a slice to end: one of its group that has yielded
+// before, if ex is fresh, or else one of a group charged over a slice more
+// than ex's. Under s.mu.
 func (s *sched) enqueue(ex *exec) {
-	if len(s.fresh)+len(s.again) == 0 {
+	if len(s.waiting) == 0 {
 		s.poke() // the ticker now asks for yields at the end of slices
 	}
 	ex.state = execWaiting
 	ex.queued = time.Now()
+	g := ex.g
 	if ex.yielded {
-		s.again = append(s.again, ex)
+		g.again = append(g.again, ex)
 	} else {
-		s.fresh = append(s.fresh, ex)
-		// A fresh call does not wait for a call that has yielded already.
-		for _, r := range s.active {
-			if r.state == execRunning && r.yielded && !r.asked {
-				s.ask(r)
+		g.fresh = append(g.fresh, ex)
+	}
+	if !g.queued {
+		g.queued = true
+		s.waiting = append(s.waiting, g)
+	}
+	var victim *exec
+	var most time.Duration
+	now := time.Now()
+	for _, r := range s.active {
+		if r.state != execRunning || r.asked {
+			continue
+		}
+		if r.g == g {
+			if !ex.yielded && r.yielded {
+				victim = r
 				break
 			}
+			continue
 		}
+		if charge := r.g.vtime + now.Sub(r.since); charge > g.vtime+s.slice && charge > most {
+			victim, most = r, charge
+		}
+	}
+	if victim != nil {
+		s.ask(victim)
 	}
 }
 
@@ -302,8 +391,12 @@ func (s *sched) await(ex *exec, done <-chan struct{}) bool {
 		<-ex.grant
 		return true
 	}
-	s.fresh = remove(s.fresh, ex)
-	s.again = remove(s.again, ex)
+	g := ex.g
+	g.fresh = remove(g.fresh, ex)
+	g.again = remove(g.again, ex)
+	if !g.waits() {
+		s.unqueue(g)
+	}
 	ex.state = execBlocked
 	if ex.idx >= 0 { // begun: its end stops it now, not at the next tick
 		s.checkStop(ex, time.Now())
@@ -352,25 +445,56 @@ func remove(q []*exec, ex *exec) []*exec {
 }
 
 // handoff gives the slot of a call that leaves it to the next waiting one,
-// or frees it. Under s.mu.
+// of the least charged group, or frees it. Under s.mu.
 func (s *sched) handoff() {
-	var next *exec
-	switch {
-	case len(s.again) > 0 && (len(s.fresh) == 0 || time.Since(s.again[0].queued) >= s.ageWait):
-		next = s.again[0]
-		s.again[0] = nil
-		s.again = s.again[1:]
-	case len(s.fresh) > 0:
-		next = s.fresh[0]
-		s.fresh[0] = nil
-		s.fresh = s.fresh[1:]
-	default:
-		s.free++
+	s.free++
+	if len(s.waiting) == 0 {
 		return
 	}
-	next.state = execRunning
-	next.since = time.Now()
+	g := s.waiting[0]
+	for _, o := range s.waiting[1:] {
+		if o.vtime < g.vtime {
+			g = o
+		}
+	}
+	var next *exec
+	now := time.Now()
+	if len(g.again) > 0 && (len(g.fresh) == 0 || now.Sub(later(g.lastAgain, g.again[0].queued)) >= s.ageWait) {
+		next = g.again[0]
+		g.again[0] = nil
+		g.again = g.again[1:]
+		g.lastAgain = now
+	} else {
+		next = g.fresh[0]
+		g.fresh[0] = nil
+		g.fresh = g.fresh[1:]
+	}
+	if !g.waits() {
+		s.unqueue(g)
+	}
+	s.run(next)
 	next.grant <- struct{}{}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// unqueue takes g, which has no call waiting, out of s.waiting. Under s.mu.
+func (s *sched) unqueue(g *group) {
+	g.queued = false
+	for i, o := range s.waiting {
+		if o == g {
+			last := len(s.waiting) - 1
+			s.waiting[i] = s.waiting[last]
+			s.waiting[last] = nil
+			s.waiting = s.waiting[:last]
+			return
+		}
+	}
 }
 
 // ask asks r's guest to yield at its next check, if its memory can take the
@@ -407,7 +531,7 @@ func (s *sched) tick() {
 		}
 		now := time.Now()
 		next := now.Add(idlePoll)
-		waiting := len(s.fresh)+len(s.again) > 0
+		waiting := len(s.waiting) > 0
 		for _, ex := range s.active {
 			if s.checkStop(ex, now) {
 				continue

@@ -218,7 +218,8 @@ func TestFreshCallsGoFirst(t *testing.T) {
 		if aged {
 			s.ageWait = 0
 		}
-		holder, yielded, fresh := s.newExec(), s.newExec(), s.newExec()
+		g := s.newGroup()
+		holder, yielded, fresh := s.newExec(g), s.newExec(g), s.newExec(g)
 		require.NoError(t, s.begin(holder, context.Background(), 0))
 		s.mu.Lock()
 		yielded.yielded = true
@@ -236,19 +237,98 @@ func TestFreshCallsGoFirst(t *testing.T) {
 	}
 }
 
+// TestAgainDoesNotStarveFresh: once a call that has yielded got a slot
+// because it had waited ageWait, the next freed slot goes to the fresh
+// call, however long the other calls of again have waited (a plugin's
+// spinning calls once kept a short call of the same plugin out until their
+// deadlines).
+func TestAgainDoesNotStarveFresh(t *testing.T) {
+	t.Parallel()
+	s := newSched(1, time.Hour)
+	s.ageWait = time.Millisecond
+	g := s.newGroup()
+	holder, fresh := s.newExec(g), s.newExec(g)
+	again := []*exec{s.newExec(g), s.newExec(g), s.newExec(g)}
+	require.NoError(t, s.begin(holder, context.Background(), 0))
+	s.mu.Lock()
+	for _, ex := range again {
+		ex.yielded = true
+		s.enqueue(ex)
+		ex.queued = time.Now().Add(-time.Second) // all long aged
+	}
+	s.enqueue(fresh)
+	s.mu.Unlock()
+	require.NoError(t, s.end(holder))
+	require.Equal(t, execRunning, again[0].state, "the aged head of again")
+	<-again[0].grant
+	require.NoError(t, s.end(again[0]))
+	require.Equal(t, execRunning, fresh.state, "the fresh call, not the next of again")
+	require.Equal(t, execWaiting, again[1].state)
+	<-fresh.grant
+}
+
+// TestQuietPluginGoesFirst: a freed slot goes to the call of the plugin
+// charged least, before calls of a busier plugin that queued earlier; and
+// a plugin waking from idle starts at most ageWait behind the busy one,
+// not with the credit of all the time it was idle.
+func TestQuietPluginGoesFirst(t *testing.T) {
+	t.Parallel()
+	s := newSched(1, time.Hour)
+	s.ageWait = time.Second
+	busy, quiet := s.newGroup(), s.newGroup()
+	busy.vtime = time.Minute
+	holder, busy2, q := s.newExec(busy), s.newExec(busy), s.newExec(quiet)
+	require.NoError(t, s.begin(holder, context.Background(), 0))
+	s.mu.Lock()
+	s.enqueue(busy2)
+	s.wakeGroup(quiet)
+	require.Equal(t, time.Minute-s.ageWait, quiet.vtime, "woken ageWait behind the busy plugin")
+	s.enqueue(q)
+	s.mu.Unlock()
+	require.NoError(t, s.end(holder))
+	require.Equal(t, execRunning, q.state, "the quiet plugin's call, queued last")
+	require.Equal(t, execWaiting, busy2.state)
+	<-q.grant
+}
+
+// TestQuietPluginPreempts: a call of a plugin charged far less than the
+// one in the only slot asks that one to yield at once, without waiting for
+// its slice (an hour here) to end.
+func TestQuietPluginPreempts(t *testing.T) {
+	t.Parallel()
+	h := newHost(t, HostConfig{GuestSlots: 1, Slice: time.Hour})
+	spin := load(t, h, spinModule(), manifest(t, func(m *Manifest) { m.Limits.TimeoutMs = 60_000 }))
+	ok := load(t, h, okModule().encode(), manifest(t, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := running(ctx, spin, Env{})
+	require.Eventually(t, func() bool { return schedState(h.sched) == execRunning }, 10*time.Second, time.Millisecond)
+	h.sched.mu.Lock()
+	spin.group.vtime = 10 * time.Hour // as if it had spun for that long
+	h.sched.mu.Unlock()
+
+	res := waitResult(t, running(context.Background(), ok, Env{}))
+	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
+	require.GreaterOrEqual(t, h.Stats().Yields, int64(1), "the spinner gave its slot up")
+	cancel()
+	res = waitResult(t, done)
+	require.Contains(t, res.ReasonForIncompletion, "context canceled")
+}
+
 // TestQueueTimeNotCharged: a call's deadline starts when it gets its slot,
 // not when it began to wait for one.
 func TestQueueTimeNotCharged(t *testing.T) {
 	t.Parallel()
 	s := newSched(1, time.Hour)
-	holder, waiter := s.newExec(), s.newExec()
+	g := s.newGroup()
+	holder, waiter := s.newExec(g), s.newExec(g)
 	require.NoError(t, s.begin(holder, context.Background(), 0))
 	begun := make(chan error, 1)
 	go func() { begun <- s.begin(waiter, context.Background(), time.Minute) }()
 	require.Eventually(t, func() bool {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		return len(s.fresh) == 1
+		return len(g.fresh) == 1
 	}, 10*time.Second, time.Millisecond)
 	freed := time.Now()
 	require.NoError(t, s.end(holder))
@@ -262,7 +342,8 @@ func TestQueueTimeNotCharged(t *testing.T) {
 func TestWaitEndsWithContext(t *testing.T) {
 	t.Parallel()
 	s := newSched(1, time.Hour)
-	holder, waiter := s.newExec(), s.newExec()
+	g := s.newGroup()
+	holder, waiter := s.newExec(g), s.newExec(g)
 	require.NoError(t, s.begin(holder, context.Background(), 0))
 	ctx, cancel := context.WithCancel(context.Background())
 	begun := make(chan error, 1)
@@ -270,12 +351,12 @@ func TestWaitEndsWithContext(t *testing.T) {
 	require.Eventually(t, func() bool {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		return len(s.fresh) == 1
+		return len(g.fresh) == 1
 	}, 10*time.Second, time.Millisecond)
 	cancel()
 	require.ErrorIs(t, <-begun, context.Canceled)
 	s.mu.Lock()
-	require.Empty(t, s.fresh)
+	require.Empty(t, g.fresh)
 	require.Equal(t, 0, s.free)
 	s.mu.Unlock()
 	require.NoError(t, s.end(holder))
@@ -288,7 +369,7 @@ func TestInstanceStartTakesSlot(t *testing.T) {
 	t.Parallel()
 	h := newHost(t, HostConfig{GuestSlots: 1})
 	p := load(t, h, okModule().encode(), manifest(t, nil))
-	holder := h.sched.newExec()
+	holder := h.sched.newExec(h.sched.newGroup())
 	require.NoError(t, h.sched.begin(holder, context.Background(), 0))
 	started := make(chan error, 1)
 	go func() {
@@ -301,7 +382,7 @@ func TestInstanceStartTakesSlot(t *testing.T) {
 	require.Eventually(t, func() bool {
 		h.sched.mu.Lock()
 		defer h.sched.mu.Unlock()
-		return len(h.sched.fresh) == 1
+		return len(p.group.fresh) == 1
 	}, 10*time.Second, time.Millisecond, "the start queues for the slot")
 	require.NoError(t, h.sched.end(holder))
 	require.NoError(t, <-started)
