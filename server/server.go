@@ -82,6 +82,11 @@ type Config struct {
 	// wasm-cache in DataDir; with InMemory and no PluginCacheDir, plugins
 	// are compiled at every start.
 	PluginCacheDir string
+	// PluginCeilings bound what uploaded plugins' manifests may claim (their
+	// memory, timeout, concurrency and key-value data): an upload over one
+	// is refused, and a stored plugin over one is kept but not run.
+	// Default: the bounds of wasm.Limits only.
+	PluginCeilings wasm.Ceilings
 	// ArchiveDir, when set, is where executions are written (JSON lines,
 	// fsynced) before retention removes them, and before a removal that
 	// asks for archiving. Without it, such a removal is refused.
@@ -140,11 +145,12 @@ func New(cfg Config) (*Server, error) {
 		plugins.CacheDir = filepath.Join(cfg.DataDir, "wasm-cache")
 	}
 	e, err := engine.New(engine.Config{
-		Store:   st,
-		Logger:  cfg.Logger,
-		HTTP:    httpcall.New(httpcall.Config{Allow: cfg.HTTPAllow}),
-		Archive: house.archiver(),
-		Plugins: plugins,
+		Store:          st,
+		Logger:         cfg.Logger,
+		HTTP:           httpcall.New(httpcall.Config{Allow: cfg.HTTPAllow}),
+		Archive:        house.archiver(),
+		Plugins:        plugins,
+		PluginCeilings: cfg.PluginCeilings,
 		Listener: listener.Config{
 			URL: cfg.ListenerURL, Secret: cfg.ListenerSecret,
 			MaxAttempts: cfg.ListenerAttempts, MinBackoff: cfg.ListenerBackoff,

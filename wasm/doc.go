@@ -120,9 +120,11 @@
 //     unspecified, multicast) unless the server's operator re-allows the
 //     network (HostConfig.AllowNetworks, baton serve --http-allow).
 //   - kv_get, kv_put, kv_delete: a key-value store of the plugin's own.
-//     Keys are 1 to 512 bytes, values at most 1 MiB. kv_get returns n or -1;
-//     kv_put and kv_delete 0. -2 on error, or where the server provides no
-//     store ("no key-value store here").
+//     Keys are 1 to 512 bytes, values at most 1 MiB, and all keys and values
+//     together at most the manifest's limits.kvBytes: a kv_put past it fails
+//     and changes nothing. kv_get returns n or -1; kv_put and kv_delete 0.
+//     -2 on error, or where the server provides no store ("no key-value
+//     store here").
 //   - progress: a JSON object of at most 64 KiB, appended to the task's log
 //     as "progress: <json>"; the server extends the task's lease (a
 //     heartbeat, at most every 2 seconds). 0 or -2.

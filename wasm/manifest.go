@@ -3,6 +3,7 @@ package wasm
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/batonhq/baton/sdk/workflow"
 )
@@ -27,7 +29,7 @@ import (
 //	  "allowedHosts": ["api.example.com", "*.example.org:8443"],
 //	  "inputTemplates": {"HASH_FIELDS": {"fields": ["email"], "email": "${workflow.input.email}"}},
 //	  "limits": {"memoryMiB": 64, "timeoutMs": 5000, "maxOutputBytes": 1048576,
-//	             "concurrency": 2, "warm": 1}
+//	             "concurrency": 2, "warm": 1, "kvBytes": 67108864}
 //	}
 type Manifest struct {
 	// Name names the plugin: 1 to 64 lower-case letters, digits, '-' and
@@ -89,6 +91,10 @@ type Limits struct {
 	// Warm is how many idle instances are kept ready, from 1 to
 	// Concurrency.
 	Warm int `json:"warm,omitempty"`
+	// KVBytes caps the plugin's key-value data: the bytes of every key
+	// and value it holds, together. A kv_put that would take them over it
+	// fails.
+	KVBytes int `json:"kvBytes,omitempty"`
 }
 
 // Defaults and bounds of Limits.
@@ -104,6 +110,8 @@ const (
 	DefaultConcurrency    = 2
 	MaxConcurrency        = 256
 	DefaultWarm           = 1
+	DefaultKVBytes        = 64 << 20
+	MaxKVBytes            = 1 << 30
 )
 
 // MaxDomains bounds a manifest's domains: each adds its pollers.
@@ -125,10 +133,52 @@ var (
 // them keep their meaning.
 var reservedTaskTypes = []string{"KAFKA_PUBLISH", "BUSINESS_RULE", "UPDATE_SECRET", "GET_SIGNED_JWT", "UPDATE_TASK", "GET_WORKFLOW"}
 
+// Ceilings are what an operator lets the manifests of a server claim, below
+// the bounds of Limits: baton serve's --plugin-max-* flags. A zero field
+// adds no bound. A manifest over a ceiling is refused; a default over one
+// is lowered to it.
+type Ceilings struct {
+	MemoryMiB   int // --plugin-max-memory-mib
+	TimeoutMs   int // --plugin-max-timeout
+	Concurrency int // --plugin-max-concurrency
+	KVBytes     int // --plugin-max-kv-bytes
+}
+
+// ErrOverCeiling is the error of a manifest that is valid but claims more
+// than the server's Ceilings allow.
+var ErrOverCeiling = errors.New("the manifest claims more than this server allows")
+
+// Check returns an error unless every ceiling is zero or within the bounds
+// of Limits.
+func (c Ceilings) Check() error {
+	var problems []string
+	check := func(flag string, v, maxv int, show func(int) string) {
+		if v < 0 || v > maxv {
+			problems = append(problems, fmt.Sprintf("%s is %s; it must be from %s to %s (or 0 for no ceiling)", flag, show(v), show(1), show(maxv)))
+		}
+	}
+	ms := func(v int) string { return (time.Duration(v) * time.Millisecond).String() }
+	check("--plugin-max-memory-mib", c.MemoryMiB, MaxMemoryMiB, strconv.Itoa)
+	check("--plugin-max-timeout", c.TimeoutMs, MaxTimeoutMs, ms)
+	check("--plugin-max-concurrency", c.Concurrency, MaxConcurrency, strconv.Itoa)
+	check("--plugin-max-kv-bytes", c.KVBytes, MaxKVBytes, strconv.Itoa)
+	if len(problems) > 0 {
+		return fmt.Errorf("plugin ceilings: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
 // ParseManifest decodes and checks a manifest and fills in its default
 // limits. Unknown fields are refused, so that a misspelt limit is not
 // silently ignored. The error lists every problem found.
 func ParseManifest(b []byte) (*Manifest, error) {
+	return Ceilings{}.ParseManifest(b)
+}
+
+// ParseManifest is the package's ParseManifest under the ceilings c. A
+// manifest that is valid but over a ceiling gets an error wrapping
+// ErrOverCeiling that names the ceilings it is over.
+func (c Ceilings) ParseManifest(b []byte) (*Manifest, error) {
 	if len(b) > MaxManifestBytes {
 		return nil, fmt.Errorf("manifest is %d bytes; at most %d are allowed", len(b), MaxManifestBytes)
 	}
@@ -141,7 +191,7 @@ func ParseManifest(b []byte) (*Manifest, error) {
 	if dec.More() {
 		return nil, fmt.Errorf("manifest is not valid: data after the JSON object")
 	}
-	if err := m.check(); err != nil {
+	if err := m.check(c); err != nil {
 		return nil, err
 	}
 	return &m, nil
@@ -152,8 +202,8 @@ func (m *Manifest) Provides() []string {
 	return append(slices.Clone(m.TaskTypes), m.Workers...)
 }
 
-func (m *Manifest) check() error {
-	var problems []string
+func (m *Manifest) check(c Ceilings) error {
+	var problems, over []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	if !pluginName.MatchString(m.Name) {
 		add("name %q: use 1 to 64 lower-case letters, digits, '-' and '_', starting with a letter", m.Name)
@@ -213,31 +263,39 @@ func (m *Manifest) check() error {
 	}
 	l := &m.Limits
 	var why string // of a smaller maximum
-	bound := func(field string, v *int, def, maxv int) {
+	// bound checks a limit against its maximum and the server's ceiling
+	// (flag; 0 for none), and fills in its default, lowered to the
+	// ceiling.
+	bound := func(field string, v *int, def, maxv, ceiling int, flag string) {
+		if ceiling > 0 {
+			def = min(def, ceiling)
+		}
 		switch {
 		case *v < 0:
 			add("limits.%s is %d; it must be positive (or left out for %d)", field, *v, def)
 		case *v > maxv:
 			add("limits.%s is %d; at most %d is allowed%s", field, *v, maxv, why)
+		case ceiling > 0 && *v > ceiling:
+			over = append(over, fmt.Sprintf("limits.%s is %d; this server allows at most %d (baton serve %s)", field, *v, ceiling, flag))
 		case *v == 0:
 			*v = def
 		}
 	}
-	bound("memoryMiB", &l.MemoryMiB, DefaultMemoryMiB, MaxMemoryMiB)
+	bound("memoryMiB", &l.MemoryMiB, DefaultMemoryMiB, MaxMemoryMiB, c.MemoryMiB, "--plugin-max-memory-mib")
 	if m.Inline {
 		// An inline task holds its workflow while it runs.
 		if len(m.TaskTypes) == 0 {
 			add("inline applies to taskTypes, and the plugin lists none (workers are always queued)")
 		}
 		why = " for an inline plugin, which holds its workflow while it runs and commits its result with the workflow's decision"
-		bound("timeoutMs", &l.TimeoutMs, MaxInlineTimeoutMs, MaxInlineTimeoutMs)
-		bound("maxOutputBytes", &l.MaxOutputBytes, MaxInlineOutputBytes, MaxInlineOutputBytes)
+		bound("timeoutMs", &l.TimeoutMs, MaxInlineTimeoutMs, MaxInlineTimeoutMs, c.TimeoutMs, "--plugin-max-timeout")
+		bound("maxOutputBytes", &l.MaxOutputBytes, MaxInlineOutputBytes, MaxInlineOutputBytes, 0, "")
 		why = ""
 	} else {
-		bound("timeoutMs", &l.TimeoutMs, DefaultTimeoutMs, MaxTimeoutMs)
-		bound("maxOutputBytes", &l.MaxOutputBytes, DefaultMaxOutputBytes, MaxOutputBytes)
+		bound("timeoutMs", &l.TimeoutMs, DefaultTimeoutMs, MaxTimeoutMs, c.TimeoutMs, "--plugin-max-timeout")
+		bound("maxOutputBytes", &l.MaxOutputBytes, DefaultMaxOutputBytes, MaxOutputBytes, 0, "")
 	}
-	bound("concurrency", &l.Concurrency, DefaultConcurrency, MaxConcurrency)
+	bound("concurrency", &l.Concurrency, DefaultConcurrency, MaxConcurrency, c.Concurrency, "--plugin-max-concurrency")
 	switch {
 	case l.Warm < 0:
 		add("limits.warm is %d; it must be 1 or more (or left out for %d)", l.Warm, DefaultWarm)
@@ -246,8 +304,12 @@ func (m *Manifest) check() error {
 	case l.Warm > l.Concurrency:
 		add("limits.warm is %d; it may not be over limits.concurrency (%d)", l.Warm, l.Concurrency)
 	}
+	bound("kvBytes", &l.KVBytes, DefaultKVBytes, MaxKVBytes, c.KVBytes, "--plugin-max-kv-bytes")
 	if len(problems) > 0 {
-		return fmt.Errorf("manifest is not valid: %s", strings.Join(problems, "; "))
+		return fmt.Errorf("manifest is not valid: %s", strings.Join(append(problems, over...), "; "))
+	}
+	if len(over) > 0 {
+		return fmt.Errorf("%w: %s", ErrOverCeiling, strings.Join(over, "; "))
 	}
 	return nil
 }

@@ -10,7 +10,8 @@ import (
 func TestParseManifestFillsDefaults(t *testing.T) {
 	m, err := ParseManifest([]byte(`{"name":"hash","taskTypes":["HASH"],"workers":["hash_fields"],"allowedHosts":["api.example.com","*.example.org:8443","127.0.0.1:9000"]}`))
 	require.NoError(t, err)
-	require.Equal(t, Limits{MemoryMiB: DefaultMemoryMiB, TimeoutMs: DefaultTimeoutMs, MaxOutputBytes: DefaultMaxOutputBytes, Concurrency: DefaultConcurrency, Warm: DefaultWarm}, m.Limits)
+	require.Equal(t, Limits{MemoryMiB: DefaultMemoryMiB, TimeoutMs: DefaultTimeoutMs, MaxOutputBytes: DefaultMaxOutputBytes, Concurrency: DefaultConcurrency, Warm: DefaultWarm,
+		KVBytes: DefaultKVBytes}, m.Limits)
 	require.Equal(t, []string{"HASH", "hash_fields"}, m.Provides())
 
 	m, err = ParseManifest([]byte(`{"name":"hash","taskTypes":["HASH"],"inline":true}`))
@@ -34,6 +35,8 @@ func TestParseManifestNamesEveryProblem(t *testing.T) {
 		{`{"name":"hash","taskTypes":["A"],"limits":{"memoryMiB":99999}}`, "limits.memoryMiB is 99999; at most 4096"},
 		{`{"name":"hash","taskTypes":["A"],"limits":{"concurrency":1,"warm":2}}`, "limits.warm is 2"},
 		{`{"name":"hash","taskTypes":["A"],"limits":{"timeout":5}}`, `unknown field "timeout"`},
+		{`{"name":"hash","taskTypes":["A"],"limits":{"kvBytes":-1}}`, "limits.kvBytes is -1; it must be positive (or left out for 67108864)"},
+		{`{"name":"hash","taskTypes":["A"],"limits":{"kvBytes":1073741825}}`, "limits.kvBytes is 1073741825; at most 1073741824 is allowed"},
 		{`{"name":"hash","taskTypes":["A"],"allowedHosts":["*.com"]}`, "wildcard"},
 		{`{"name":"hash","taskTypes":["A"],"allowedHosts":["http://x.com"]}`, "not a host name"},
 		{`{"name":"hash","taskTypes":["A"],"allowedHosts":["x.com:0"]}`, "port"},
@@ -52,4 +55,42 @@ func TestParseManifestNamesEveryProblem(t *testing.T) {
 	}
 	_, err := ParseManifest([]byte(`{"name":"x","taskTypes":["A"],"description":"` + strings.Repeat("a", MaxManifestBytes) + `"}`))
 	require.ErrorContains(t, err, "at most")
+}
+
+func TestParseManifestUnderCeilings(t *testing.T) {
+	c := Ceilings{MemoryMiB: 32, TimeoutMs: 500, Concurrency: 1, KVBytes: 1 << 20}
+	require.NoError(t, c.Check())
+
+	// Defaults over a ceiling are lowered to it, the others kept.
+	m, err := c.ParseManifest([]byte(`{"name":"hash","taskTypes":["HASH"]}`))
+	require.NoError(t, err)
+	require.Equal(t, Limits{MemoryMiB: 32, TimeoutMs: 500, MaxOutputBytes: DefaultMaxOutputBytes, Concurrency: 1, Warm: 1, KVBytes: 1 << 20}, m.Limits)
+	m, err = c.ParseManifest([]byte(`{"name":"hash","taskTypes":["HASH"],"limits":{"memoryMiB":16,"timeoutMs":500,"kvBytes":1024}}`))
+	require.NoError(t, err)
+	require.Equal(t, Limits{MemoryMiB: 16, TimeoutMs: 500, MaxOutputBytes: DefaultMaxOutputBytes, Concurrency: 1, Warm: 1, KVBytes: 1024}, m.Limits)
+	m, err = Ceilings{TimeoutMs: 5000}.ParseManifest([]byte(`{"name":"hash","taskTypes":["HASH"],"inline":true}`))
+	require.NoError(t, err)
+	require.Equal(t, MaxInlineTimeoutMs, m.Limits.TimeoutMs, "a ceiling over a default leaves it")
+
+	// A manifest over a ceiling is refused, naming each and its flag.
+	_, err = c.ParseManifest([]byte(`{"name":"hash","taskTypes":["HASH"],"limits":{"memoryMiB":64,"timeoutMs":501,"concurrency":2,"kvBytes":2097152}}`))
+	require.ErrorIs(t, err, ErrOverCeiling)
+	require.EqualError(t, err, "the manifest claims more than this server allows: "+
+		"limits.memoryMiB is 64; this server allows at most 32 (baton serve --plugin-max-memory-mib); "+
+		"limits.timeoutMs is 501; this server allows at most 500 (baton serve --plugin-max-timeout); "+
+		"limits.concurrency is 2; this server allows at most 1 (baton serve --plugin-max-concurrency); "+
+		"limits.kvBytes is 2097152; this server allows at most 1048576 (baton serve --plugin-max-kv-bytes)")
+	// A manifest also invalid is not valid, every problem listed.
+	_, err = c.ParseManifest([]byte(`{"name":"Hash","taskTypes":["HASH"],"limits":{"memoryMiB":64}}`))
+	require.NotErrorIs(t, err, ErrOverCeiling)
+	require.ErrorContains(t, err, `manifest is not valid: name "Hash"`)
+	require.ErrorContains(t, err, "limits.memoryMiB is 64; this server allows at most 32")
+
+	// Ceilings are within the bounds of Limits.
+	require.NoError(t, Ceilings{}.Check())
+	require.EqualError(t, Ceilings{MemoryMiB: 4097, TimeoutMs: 16 * 60 * 1000, Concurrency: -1, KVBytes: 1<<30 + 1}.Check(), "plugin ceilings: "+
+		"--plugin-max-memory-mib is 4097; it must be from 1 to 4096 (or 0 for no ceiling); "+
+		"--plugin-max-timeout is 16m0s; it must be from 1ms to 15m0s (or 0 for no ceiling); "+
+		"--plugin-max-concurrency is -1; it must be from 1 to 256 (or 0 for no ceiling); "+
+		"--plugin-max-kv-bytes is 1073741825; it must be from 1 to 1073741824 (or 0 for no ceiling)")
 }

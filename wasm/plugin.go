@@ -42,11 +42,27 @@ type Env struct {
 	Progress func(ctx context.Context, data []byte) error
 }
 
-// KV is a key-value store scoped to one plugin.
+// KV is a key-value store scoped to one plugin. Put bounds the plugin's
+// data by its manifest's limits.kvBytes: a put that would take the bytes
+// of its keys and values over it changes nothing and returns a
+// *KVQuotaError.
 type KV interface {
 	Get(ctx context.Context, key string) ([]byte, bool, error)
 	Put(ctx context.Context, key string, value []byte) error
 	Delete(ctx context.Context, key string) error
+}
+
+// KVQuotaError is the error of a KV's Put refused by limits.kvBytes; it is
+// kv_put's message to the guest.
+type KVQuotaError struct {
+	// Bytes is what the plugin's data would have been, keys and values.
+	Bytes int64
+	// Max is the plugin's limits.kvBytes.
+	Max int64
+}
+
+func (e *KVQuotaError) Error() string {
+	return fmt.Sprintf("the plugin's key-value data would be %d bytes; limits.kvBytes is %d", e.Bytes, e.Max)
 }
 
 // Plugin is a loaded plugin: its compiled module, manifest and pool of

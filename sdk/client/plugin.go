@@ -32,6 +32,10 @@ type Plugin struct {
 	// the SIMPLE task names it serves.
 	TaskTypes []string `json:"taskTypes,omitempty"`
 	Workers   []string `json:"workers,omitempty"`
+	// OverCeiling says why the server does not run the version: its
+	// manifest claims more than the server's ceilings allow (baton serve
+	// --plugin-max-*). Empty when it may run.
+	OverCeiling string `json:"overCeiling,omitempty"`
 }
 
 func pluginFromProto(p *batonv1.Plugin) *Plugin {
@@ -39,6 +43,7 @@ func pluginFromProto(p *batonv1.Plugin) *Plugin {
 		Name: p.GetName(), Version: int(p.GetVersion()), Digest: p.GetDigest(), Size: p.GetSize(),
 		Manifest: json.RawMessage(p.GetManifestJson()), Enabled: p.GetEnabled(), Active: p.GetActive(),
 		CreatedTime: p.GetCreatedTime(), TaskTypes: p.GetTaskTypes(), Workers: p.GetWorkers(),
+		OverCeiling: p.GetOverCeiling(),
 	}
 }
 

@@ -64,7 +64,8 @@ func KVGet(key string) ([]byte, bool, error) {
 }
 
 // KVPut sets the plugin's value for key (1 to 512 bytes; the value at most
-// 1 MiB).
+// 1 MiB). It fails, changing nothing, when the plugin's keys and values
+// would be over its manifest's limits.kvBytes.
 func KVPut(key string, v []byte) error {
 	if hostcall.KVPut(key, hostcall.Ptr(v), int32(len(v))) < 0 {
 		return hostcall.Err()

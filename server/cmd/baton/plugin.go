@@ -197,6 +197,8 @@ func writeVersions(w io.Writer, list []*client.Plugin) error {
 	for _, p := range list {
 		state := "-"
 		switch {
+		case p.Active && p.Enabled && p.OverCeiling != "":
+			state = "active, over the server's ceilings"
 		case p.Active && p.Enabled:
 			state = "active"
 		case p.Active:

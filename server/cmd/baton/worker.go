@@ -70,7 +70,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Client: client.New(*server), WorkerID: *id, Domain: *domain,
 		Concurrency: m.Limits.Concurrency, TotalConcurrency: m.Limits.Concurrency, Logger: log,
 	})
-	kv := &memoryKV{values: map[string][]byte{}}
+	kv := &memoryKV{values: map[string][]byte{}, maxBytes: int64(m.Limits.KVBytes)}
 	for _, q := range m.Provides() {
 		w.HandleResult(q, func(ctx context.Context, t *workflow.Task) *workflow.TaskResult {
 			return p.Run(ctx, t, wasm.Env{KV: kv})
@@ -80,10 +80,13 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return w.Run(ctx)
 }
 
-// memoryKV is the key-value store of a plugin run by baton worker.
+// memoryKV is the key-value store of a plugin run by baton worker, bounded
+// by its limits.kvBytes as the server's is.
 type memoryKV struct {
-	mu     sync.Mutex
-	values map[string][]byte
+	mu       sync.Mutex
+	values   map[string][]byte
+	bytes    int64 // of the keys and values held
+	maxBytes int64
 }
 
 func (kv *memoryKV) Get(_ context.Context, key string) ([]byte, bool, error) {
@@ -96,13 +99,27 @@ func (kv *memoryKV) Get(_ context.Context, key string) ([]byte, bool, error) {
 func (kv *memoryKV) Put(_ context.Context, key string, value []byte) error {
 	kv.mu.Lock()
 	defer kv.mu.Unlock()
-	kv.values[key] = value
+	next := kv.bytes - kv.entryBytes(key) + int64(len(key)+len(value))
+	if next > kv.maxBytes && next > kv.bytes {
+		return &wasm.KVQuotaError{Bytes: next, Max: kv.maxBytes}
+	}
+	kv.values[key], kv.bytes = value, next
 	return nil
 }
 
 func (kv *memoryKV) Delete(_ context.Context, key string) error {
 	kv.mu.Lock()
 	defer kv.mu.Unlock()
+	kv.bytes -= kv.entryBytes(key)
 	delete(kv.values, key)
 	return nil
+}
+
+// entryBytes returns the bytes of key and its value, 0 when it has none.
+func (kv *memoryKV) entryBytes(key string) int64 {
+	v, ok := kv.values[key]
+	if !ok {
+		return 0
+	}
+	return int64(len(key) + len(v))
 }

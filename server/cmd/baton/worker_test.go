@@ -184,3 +184,23 @@ func TestBenchWasmAgainstAServer(t *testing.T) {
 	r = slowBaton(t, "bench", "--server", url, "-scenario", "wasm", "-plugin", module, "-manifest", manifest, "-input", `[1]`)
 	require.ErrorContains(t, r.err, "-input is not a JSON object")
 }
+
+// TestWorkerKVQuota: the key-value store of baton worker is bounded by the
+// plugin's limits.kvBytes as the server's is: replacements count by their
+// difference, deletions free their bytes, a refused put changes nothing.
+func TestWorkerKVQuota(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	kv := &memoryKV{values: map[string][]byte{}, maxBytes: 10}
+	require.NoError(t, kv.Put(ctx, "a", []byte("1234")))
+	require.NoError(t, kv.Put(ctx, "b", []byte("1234")))
+	require.EqualError(t, kv.Put(ctx, "c", nil), "the plugin's key-value data would be 11 bytes; limits.kvBytes is 10")
+	require.EqualError(t, kv.Put(ctx, "a", []byte("12345")), "the plugin's key-value data would be 11 bytes; limits.kvBytes is 10")
+	v, _, _ := kv.Get(ctx, "a")
+	require.Equal(t, "1234", string(v))
+	require.NoError(t, kv.Put(ctx, "a", []byte("123")))
+	require.NoError(t, kv.Delete(ctx, "b"))
+	require.NoError(t, kv.Delete(ctx, "b"))
+	require.NoError(t, kv.Put(ctx, "c", []byte("12345")))
+	require.Equal(t, int64(10), kv.bytes)
+}

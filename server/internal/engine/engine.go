@@ -65,6 +65,11 @@ type Config struct {
 	// Plugins configures the host of Wasm plugins (its compilation cache,
 	// where secrets come from). Its Logger is the engine's.
 	Plugins wasm.HostConfig
+	// PluginCeilings bound what plugin manifests may claim on this server:
+	// an upload over one is refused, and a stored version over one (a
+	// ceiling lowered since it was uploaded) is kept but not run. Default:
+	// none beyond the bounds of wasm.Limits.
+	PluginCeilings wasm.Ceilings
 	// FeedRing is how many recent changes the change feed keeps for
 	// subscribers that resume (feed.go); one that resumes from further
 	// back takes a snapshot. Default: DefaultFeedRing.
@@ -146,6 +151,9 @@ type Engine struct {
 func New(cfg Config) (*Engine, error) {
 	if cfg.Store == nil {
 		return nil, errorf(InvalidArgument, "engine: Config.Store is required")
+	}
+	if err := cfg.PluginCeilings.Check(); err != nil {
+		return nil, errorf(InvalidArgument, "engine: %v", err)
 	}
 	cfg.withDefaults()
 	lcfg := cfg.Listener

@@ -81,7 +81,7 @@ func (e *Engine) runInlineTask(c *change, ex *store.Execution, r *pluginRun, t *
 	worker := pluginWorkerID(r.version)
 	var leased workflow.Task
 	ctx := e.plugins.ctx
-	res := r.plugin.TryRun(ctx, wasm.Env{KV: pluginKV{s: e.store, plugin: r.version.Name}}, func() *workflow.Task {
+	res := r.plugin.TryRun(ctx, wasm.Env{KV: e.newPluginKV(r)}, func() *workflow.Task {
 		if e.decideMore(c, ex, decider.Lease{TaskID: t.TaskID, WorkerID: worker}) != nil {
 			return nil
 		}

@@ -156,8 +156,13 @@ func (e *Engine) syncPlugins(ctx context.Context, changed string) error {
 			continue
 		}
 		r, err := e.loadActive(ctx, st)
-		if err != nil {
+		if errors.Is(err, wasm.ErrOverCeiling) {
+			e.log.Warn("plugin not run: its manifest is over this server's ceilings; it stays stored",
+				"plugin", name, "version", st.Active, "reason", err)
+		} else if err != nil {
 			e.log.Error("load plugin", "plugin", name, "version", st.Active, "err", err)
+		}
+		if err != nil {
 			p.failed[name] = st.Active
 			if name == changed {
 				changedErr = err
@@ -197,13 +202,13 @@ func (e *Engine) loadActive(ctx context.Context, st *store.PluginState) (*plugin
 		return nil, fmt.Errorf("active version %d is not stored", st.Active)
 	}
 	v := versions[i]
+	m, err := e.cfg.PluginCeilings.ParseManifest(v.Manifest)
+	if err != nil {
+		return nil, err
+	}
 	bin, err := e.store.PluginModule(ctx, v.Digest)
 	if err != nil {
 		return nil, fmt.Errorf("read module %s: %w", v.Digest, err)
-	}
-	m, err := wasm.ParseManifest(v.Manifest)
-	if err != nil {
-		return nil, err
 	}
 	pl, err := e.plugins.host.Load(ctx, bin, m)
 	if err != nil {
@@ -316,7 +321,7 @@ func (e *Engine) runPlugin(pollCtx, ctx context.Context, r *pluginRun, t *workfl
 	worker := next.WorkerID
 	var beat time.Time
 	env := wasm.Env{
-		KV: pluginKV{s: e.store, plugin: r.version.Name},
+		KV: e.newPluginKV(r),
 		// Progress extends the lease, at most once per pluginBeatEvery:
 		// a plugin calling it in a loop must not make a commit per call.
 		Progress: func(ctx context.Context, _ []byte) error {
@@ -380,10 +385,19 @@ func leaseGone(err error) bool {
 	return false
 }
 
-// pluginKV is the key-value store of one plugin.
+// pluginKV is the key-value store of one plugin, bounded by the
+// limits.kvBytes of the version that runs, the active one. (While a new
+// version takes over, the tasks the old one still runs write under its
+// bound.)
 type pluginKV struct {
-	s      store.PluginStore
-	plugin string
+	s        store.PluginStore
+	plugin   string
+	maxBytes int64
+}
+
+// newPluginKV returns the key-value store of a loaded plugin.
+func (e *Engine) newPluginKV(r *pluginRun) pluginKV {
+	return pluginKV{s: e.store, plugin: r.version.Name, maxBytes: int64(r.plugin.Manifest().Limits.KVBytes)}
 }
 
 func (kv pluginKV) Get(ctx context.Context, key string) ([]byte, bool, error) {
@@ -395,7 +409,12 @@ func (kv pluginKV) Get(ctx context.Context, key string) ([]byte, bool, error) {
 }
 
 func (kv pluginKV) Put(ctx context.Context, key string, value []byte) error {
-	return kv.s.PluginKVPut(ctx, kv.plugin, key, value)
+	err := kv.s.PluginKVPut(ctx, kv.plugin, key, value, kv.maxBytes)
+	var qe *store.KVQuotaError
+	if errors.As(err, &qe) {
+		return &wasm.KVQuotaError{Bytes: qe.Bytes, Max: qe.Max}
+	}
+	return err
 }
 
 func (kv pluginKV) Delete(ctx context.Context, key string) error {

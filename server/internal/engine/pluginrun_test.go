@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/batonhq/baton/sdk/workflow"
 	"github.com/batonhq/baton/server/internal/engine"
+	"github.com/batonhq/baton/server/internal/store"
 	"github.com/batonhq/baton/server/internal/store/badgerstore"
 	"github.com/batonhq/baton/wasm/wasmtest"
 )
@@ -265,4 +267,61 @@ func TestPluginServesItsDomains(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, workflow.StatusRunning, w.Status)
 	require.Equal(t, workflow.TaskScheduled, w.Tasks[0].Status, "no poller serves green")
+}
+
+// TestPluginKVQuota: a plugin's key-value data is bounded by the
+// limits.kvBytes of its active version. A put past it fails the task with
+// the reason and changes nothing; the plugin and the server go on.
+func TestPluginKVQuota(t *testing.T) {
+	t.Parallel()
+	st, err := badgerstore.Open(badgerstore.Options{Dir: t.TempDir()})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	b := start(t, st, 0, nil)
+	bin := sdkGuest(t)
+	_, _, err = b.e.PutPlugin(b.ctx, bin, []byte(`{"name":"sdk","taskTypes":["SDK_OP"],"limits":{"timeoutMs":5000,"kvBytes":20}}`))
+	require.NoError(t, err)
+	b.register(t, "put", &workflow.WorkflowTask{Name: "op", TaskReferenceName: "op", Type: "SDK_OP", RetryCount: ptr(0),
+		InputParameters: map[string]any{"op": "kvput", "key": "${workflow.input.key}", "value": "${workflow.input.value}"}})
+	put := func(key, value string) *workflow.Workflow {
+		t.Helper()
+		return b.run(t, "put", map[string]any{"key": key, "value": value})
+	}
+	value := func(key string) string {
+		t.Helper()
+		v, err := st.PluginKVGet(b.ctx, "sdk", key)
+		if errors.Is(err, store.ErrNotFound) {
+			return "(none)"
+		}
+		require.NoError(t, err)
+		return string(v)
+	}
+
+	w := put("k1", "0123456789") // 2+10 bytes of 20
+	require.Equal(t, workflow.StatusCompleted, w.Status, w.ReasonForIncompletion)
+	w = put("k2", "0123456")
+	require.Equal(t, workflow.StatusFailed, w.Status)
+	require.Equal(t, workflow.TaskFailed, w.Tasks[0].Status)
+	require.Equal(t, `kv_put "k2": the plugin's key-value data would be 21 bytes; limits.kvBytes is 20`, w.Tasks[0].ReasonForIncompletion)
+	require.Equal(t, "(none)", value("k2"), "the refused put wrote nothing")
+	w = put("k1", "0123456789abcdefghi")
+	require.Equal(t, workflow.StatusFailed, w.Status)
+	require.Equal(t, `kv_put "k1": the plugin's key-value data would be 21 bytes; limits.kvBytes is 20`, w.Tasks[0].ReasonForIncompletion)
+	require.Equal(t, "0123456789", value("k1"), "the refused put kept the old value")
+
+	// The plugin goes on: a put that fits, a replacement that shrinks.
+	w = put("k2", "012345")
+	require.Equal(t, workflow.StatusCompleted, w.Status, w.ReasonForIncompletion)
+	w = put("k1", "0")
+	require.Equal(t, workflow.StatusCompleted, w.Status, w.ReasonForIncompletion)
+	require.Equal(t, "0", value("k1"))
+
+	// The active version's bound governs.
+	_, _, err = b.e.PutPlugin(b.ctx, bin, []byte(`{"name":"sdk","taskTypes":["SDK_OP"],"limits":{"timeoutMs":5000,"kvBytes":40}}`))
+	require.NoError(t, err)
+	w = put("k3", "0123456789")
+	require.Equal(t, workflow.StatusCompleted, w.Status, w.ReasonForIncompletion)
+	require.Equal(t, "baton-plugin:sdk@2", w.Tasks[0].WorkerID)
+	w = put("k4", "0123456789abcdefgh") // 23 + 20
+	require.Equal(t, `kv_put "k4": the plugin's key-value data would be 43 bytes; limits.kvBytes is 40`, w.Tasks[0].ReasonForIncompletion)
 }

@@ -44,6 +44,11 @@ type PluginInfo struct {
 	// TaskTypes and Workers are what the manifest says the plugin provides.
 	TaskTypes []string
 	Workers   []string
+	// OverCeiling says why this server does not run the version, enabled
+	// and active or not: its manifest claims more than the server's
+	// ceilings allow (Config.PluginCeilings, lowered since the upload).
+	// Empty when it may run.
+	OverCeiling string
 }
 
 // PutPlugin uploads a module with its manifest as the next version of the
@@ -58,7 +63,7 @@ func (e *Engine) PutPlugin(ctx context.Context, module []byte, manifest []byte) 
 	case len(module) == 0:
 		return nil, false, errorf(InvalidArgument, "module is empty; upload the .wasm file a plugin's build produced")
 	}
-	m, err := wasm.ParseManifest(manifest)
+	m, err := e.cfg.PluginCeilings.ParseManifest(manifest)
 	if err != nil {
 		return nil, false, errorf(InvalidArgument, "%v", err)
 	}
@@ -159,7 +164,10 @@ func (e *Engine) EnablePlugin(ctx context.Context, name string, version int) (*P
 		return nil, err
 	}
 	version = v.Version
-	m, err := wasm.ParseManifest(v.Manifest)
+	m, err := e.cfg.PluginCeilings.ParseManifest(v.Manifest)
+	if errors.Is(err, wasm.ErrOverCeiling) {
+		return nil, errorf(FailedPrecondition, "plugin %s version %d cannot run on this server: %v; upload a version within the server's ceilings", name, version, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("plugin %s version %d: stored manifest: %w", name, version, err)
 	}
@@ -403,15 +411,23 @@ func (e *Engine) loadPlugin(ctx context.Context, name string) ([]*store.PluginVe
 	return versions, states[i], nil
 }
 
-// info describes a stored version. A stored manifest that no longer
-// parses (a check added since it was uploaded) is reported without its
-// parsed form.
+// info describes a stored version, with the limits it runs under on this
+// server. A stored manifest over the server's ceilings is reported with
+// its own limits and why it does not run; one that no longer parses (a
+// check added since it was uploaded), without its parsed form.
 func (e *Engine) info(v *store.PluginVersion, st *store.PluginState) *PluginInfo {
-	m, err := wasm.ParseManifest(v.Manifest)
+	m, err := e.cfg.PluginCeilings.ParseManifest(v.Manifest)
+	over := ""
+	if errors.Is(err, wasm.ErrOverCeiling) {
+		over = err.Error()
+		m, err = wasm.ParseManifest(v.Manifest)
+	}
 	if err != nil {
 		e.log.Warn("stored plugin manifest does not parse", "plugin", v.Name, "version", v.Version, "err", err)
 	}
-	return newPluginInfo(v, m, st)
+	info := newPluginInfo(v, m, st)
+	info.OverCeiling = over
+	return info
 }
 
 func newPluginInfo(v *store.PluginVersion, m *wasm.Manifest, st *store.PluginState) *PluginInfo {

@@ -9,7 +9,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/batonhq/baton/sdk/workflow"
 	"github.com/batonhq/baton/server/internal/engine"
+	"github.com/batonhq/baton/server/internal/store/badgerstore"
+	"github.com/batonhq/baton/wasm"
 	"github.com/batonhq/baton/wasm/wasmtest"
 )
 
@@ -260,4 +263,70 @@ func TestPluginDeleteRefusedWhenItsSuccessorConflicts(t *testing.T) {
 	_, err = b.e.DisablePlugin(b.ctx, "a")
 	require.NoError(t, err)
 	require.NoError(t, b.e.DeletePlugin(b.ctx, "a", 2), "a disabled plugin's versions may go")
+}
+
+// TestPluginCeilings: the ceilings of a server refuse an upload whose
+// manifest claims more than they allow and lower the defaults of one that
+// claims nothing; a stored version over a ceiling lowered since is kept,
+// shown with the reason, and not run.
+func TestPluginCeilings(t *testing.T) {
+	t.Parallel()
+	st, err := badgerstore.Open(badgerstore.Options{Dir: t.TempDir()})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	ctx := t.Context()
+	open := func(c wasm.Ceilings) *engine.Engine {
+		e, err := engine.New(engine.Config{Store: st, PluginCeilings: c, Plugins: wasm.HostConfig{CacheDir: wasmtest.CacheDir()}})
+		require.NoError(t, err)
+		require.NoError(t, e.Start(ctx))
+		return e
+	}
+	_, err = engine.New(engine.Config{Store: st, PluginCeilings: wasm.Ceilings{MemoryMiB: 8192, TimeoutMs: -1}})
+	requireCode(t, engine.InvalidArgument, err, "--plugin-max-memory-mib is 8192; it must be from 1 to 4096 (or 0 for no ceiling)",
+		"--plugin-max-timeout is -1ms; it must be from 1ms to 15m0s")
+
+	e := open(wasm.Ceilings{MemoryMiB: 32, TimeoutMs: 2000, Concurrency: 4, KVBytes: 1 << 20})
+	_, _, err = e.PutPlugin(ctx, wasmtest.Waiting("big"), []byte(`{"name":"big","taskTypes":["BIG"],"limits":{"memoryMiB":64,"concurrency":8,"kvBytes":2097152}}`))
+	requireCode(t, engine.InvalidArgument, err,
+		"the manifest claims more than this server allows: limits.memoryMiB is 64; this server allows at most 32 (baton serve --plugin-max-memory-mib); "+
+			"limits.concurrency is 8; this server allows at most 4 (baton serve --plugin-max-concurrency); "+
+			"limits.kvBytes is 2097152; this server allows at most 1048576 (baton serve --plugin-max-kv-bytes)")
+	_, err = e.Plugin(ctx, "big", 0)
+	requireCode(t, engine.NotFound, err)
+
+	info, _, err := e.PutPlugin(ctx, wasmtest.Waiting("small"), []byte(`{"name":"small","taskTypes":["SMALL"],"limits":{"memoryMiB":32}}`))
+	require.NoError(t, err)
+	require.Equal(t, wasm.Limits{MemoryMiB: 32, TimeoutMs: 2000, MaxOutputBytes: wasm.DefaultMaxOutputBytes, Concurrency: 2, Warm: 1, KVBytes: 1 << 20},
+		info.Manifest.Limits, "defaults over a ceiling are lowered to it")
+	require.Empty(t, info.OverCeiling)
+	def := &workflow.WorkflowDef{Name: "small", Version: 1, Tasks: []*workflow.WorkflowTask{{Name: "s", TaskReferenceName: "s", Type: "SMALL"}}}
+	_, err = e.RegisterWorkflowDef(ctx, def, true, false)
+	require.NoError(t, err, "the plugin runs")
+	e.Stop()
+
+	// Restarted with a lower ceiling, the plugin stays stored, enabled, but
+	// does not run, and says why.
+	e = open(wasm.Ceilings{MemoryMiB: 16})
+	t.Cleanup(e.Stop)
+	info, err = e.Plugin(ctx, "small", 0)
+	require.NoError(t, err)
+	require.True(t, info.Enabled)
+	require.Equal(t, "the manifest claims more than this server allows: limits.memoryMiB is 32; this server allows at most 16 (baton serve --plugin-max-memory-mib)",
+		info.OverCeiling)
+	require.Equal(t, 32, info.Manifest.Limits.MemoryMiB, "the manifest as stored")
+	_, err = e.RegisterWorkflowDef(ctx, def, true, false)
+	requireCode(t, engine.InvalidArgument, err, `unknown task type "SMALL"`)
+	_, err = e.EnablePlugin(ctx, "small", 1)
+	requireCode(t, engine.FailedPrecondition, err, "plugin small version 1 cannot run on this server: the manifest claims more than this server allows")
+
+	// A version within the ceilings runs again.
+	info, _, err = e.PutPlugin(ctx, wasmtest.Waiting("small"), []byte(`{"name":"small","taskTypes":["SMALL"]}`))
+	require.NoError(t, err)
+	require.Equal(t, 16, info.Manifest.Limits.MemoryMiB)
+	_, err = e.RegisterWorkflowDef(ctx, def, true, false)
+	require.NoError(t, err)
+	versions, err := e.PluginVersions(ctx, "small")
+	require.NoError(t, err)
+	require.NotEmpty(t, versions[0].OverCeiling)
+	require.Empty(t, versions[1].OverCeiling)
 }

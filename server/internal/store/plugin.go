@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 // PluginStore keeps uploaded Wasm plugins: the modules, content-addressed
 // by digest, the versions of each plugin, and each plugin's key-value
@@ -36,10 +39,28 @@ type PluginStore interface {
 	PluginKVGet(ctx context.Context, plugin, key string) ([]byte, error)
 	// PluginKVPut sets a plugin's value for key (not empty), or returns
 	// ErrNotFound when the plugin does not exist: its data goes with it.
-	PluginKVPut(ctx context.Context, plugin, key string, value []byte) error
-	// PluginKVDelete removes a plugin's value for key; a missing key is no
-	// error, a missing plugin ErrNotFound.
+	// maxBytes bounds the plugin's data, the bytes of its keys and values
+	// together: a put that would take them over it, or further over it,
+	// changes nothing and returns a *KVQuotaError. The bound holds
+	// exactly under concurrent puts: the total is kept in the transaction
+	// of each write.
+	PluginKVPut(ctx context.Context, plugin, key string, value []byte, maxBytes int64) error
+	// PluginKVDelete removes a plugin's value for key, freeing its bytes;
+	// a missing key is no error, a missing plugin ErrNotFound.
 	PluginKVDelete(ctx context.Context, plugin, key string) error
+}
+
+// KVQuotaError is the error of a PluginKVPut refused because the plugin's
+// key-value data would be over its bound.
+type KVQuotaError struct {
+	// Bytes is what the plugin's data would have been, keys and values.
+	Bytes int64
+	// Max is the bound the put was given.
+	Max int64
+}
+
+func (e *KVQuotaError) Error() string {
+	return fmt.Sprintf("the plugin's key-value data would be %d bytes; at most %d are allowed", e.Bytes, e.Max)
 }
 
 // PluginVersion is one uploaded version of a plugin.

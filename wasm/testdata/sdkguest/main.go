@@ -93,6 +93,11 @@ func init() {
 				return nil, err
 			}
 			return out("value", string(v), "ok", ok, "after", after), nil
+		case "kvput": // kept, unlike op "kv"'s
+			if err := plugin.KVPut(str(t, "key"), []byte(str(t, "value"))); err != nil {
+				return nil, err
+			}
+			return nil, nil
 		case "panic":
 			corrupted = true
 			panic("boom")

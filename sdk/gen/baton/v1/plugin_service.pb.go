@@ -43,7 +43,11 @@ type Plugin struct {
 	// The custom system task types the version implements.
 	TaskTypes []string `protobuf:"bytes,9,rep,name=task_types,json=taskTypes,proto3" json:"task_types,omitempty"`
 	// The SIMPLE task names the version serves as a worker.
-	Workers       []string `protobuf:"bytes,10,rep,name=workers,proto3" json:"workers,omitempty"`
+	Workers []string `protobuf:"bytes,10,rep,name=workers,proto3" json:"workers,omitempty"`
+	// Why the server does not run the version, enabled and active or not:
+	// its manifest claims more than the server's ceilings allow (baton serve
+	// --plugin-max-*, lowered since the upload). Empty when it may run.
+	OverCeiling   string `protobuf:"bytes,11,opt,name=over_ceiling,json=overCeiling,proto3" json:"over_ceiling,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -146,6 +150,13 @@ func (x *Plugin) GetWorkers() []string {
 		return x.Workers
 	}
 	return nil
+}
+
+func (x *Plugin) GetOverCeiling() string {
+	if x != nil {
+		return x.OverCeiling
+	}
+	return ""
 }
 
 // UploadPluginRequest is the request of PluginService.UploadPlugin.
@@ -823,7 +834,7 @@ var File_baton_v1_plugin_service_proto protoreflect.FileDescriptor
 
 const file_baton_v1_plugin_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1dbaton/v1/plugin_service.proto\x12\bbaton.v1\"\x95\x02\n" +
+	"\x1dbaton/v1/plugin_service.proto\x12\bbaton.v1\"\xb8\x02\n" +
 	"\x06Plugin\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x05R\aversion\x12\x16\n" +
@@ -836,7 +847,8 @@ const file_baton_v1_plugin_service_proto_rawDesc = "" +
 	"\n" +
 	"task_types\x18\t \x03(\tR\ttaskTypes\x12\x18\n" +
 	"\aworkers\x18\n" +
-	" \x03(\tR\aworkers\"R\n" +
+	" \x03(\tR\aworkers\x12!\n" +
+	"\fover_ceiling\x18\v \x01(\tR\voverCeiling\"R\n" +
 	"\x13UploadPluginRequest\x12\x16\n" +
 	"\x06module\x18\x01 \x01(\fR\x06module\x12#\n" +
 	"\rmanifest_json\x18\x02 \x01(\tR\fmanifestJson\"Z\n" +

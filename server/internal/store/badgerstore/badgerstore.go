@@ -79,9 +79,12 @@ type Store struct {
 	closed  bool
 
 	// pluginMu orders the writes of plugin records; pluginKVMu keeps
-	// key-value writes apart from the deletion of a plugin (plugin.go).
-	pluginMu   sync.Mutex
-	pluginKVMu sync.RWMutex
+	// key-value writes apart from the deletion of a plugin, and
+	// pluginKVLocks the key-value writes of one plugin apart from one
+	// another (plugin.go).
+	pluginMu      sync.Mutex
+	pluginKVMu    sync.RWMutex
+	pluginKVLocks [16]sync.Mutex
 
 	committerDone chan struct{}
 	stopGC        chan struct{}

@@ -66,6 +66,10 @@
 //	                                 empty; the version uses the module, which is deleted with
 //	                                 its last reference
 //	pk/<plugin> NUL <key>            the plugin's key-value data, deleted with the plugin
+//	pt/<plugin>                      big-endian uint64: the bytes of the plugin's keys and
+//	                                 values, rewritten by every key-value write; absent: not
+//	                                 counted yet (data written before it was kept, or a deletion
+//	                                 of the plugin interrupted), counted by the next write
 //
 // The search indexes (index.go; a name in them is cut at 256 bytes and its
 // NUL bytes replaced, so an entry may stand for more than one name: every

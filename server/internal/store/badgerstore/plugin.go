@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -32,6 +33,13 @@ import (
 // Key-value writes hold pluginKVMu for reading, and a deletion for writing,
 // so that they never add a key to a plugin being deleted (an upload does
 // not hold them up).
+//
+// A plugin's key-value data is bounded by its total (pt/), which every
+// key-value write reads and rewrites in its own transaction: Badger's
+// conflict detection then keeps concurrent writes from overshooting the
+// bound. Concurrent writes of one plugin would conflict on the total, and
+// fail once update's retries run out, so each also holds its plugin's
+// stripe of pluginKVLocks: they wait for one another instead.
 
 const (
 	prefixPluginVersion = "pv/" // pv/<name> NUL <version>: store.PluginVersion
@@ -40,6 +48,7 @@ const (
 	prefixModuleChunk   = "pc/" // pc/<digest> NUL <n>: the n-th chunk of the module
 	prefixModuleRef     = "pr/" // pr/<digest> NUL <name> NUL <version>: empty; a version uses the module
 	prefixPluginKV      = "pk/" // pk/<name> NUL <key>: the plugin's value for key
+	prefixPluginKVBytes = "pt/" // pt/<name>: the bytes of the plugin's keys and values
 )
 
 // moduleChunk is the size of a module chunk.
@@ -75,7 +84,8 @@ func moduleRefKey(digest, name string, version int) []byte {
 	return binary.BigEndian.AppendUint64(append(k, sep), uint64(version))
 }
 
-func pluginKVKey(plugin, k string) []byte { return append(scope(prefixPluginKV, plugin), k...) }
+func pluginKVKey(plugin, k string) []byte   { return append(scope(prefixPluginKV, plugin), k...) }
+func pluginKVBytesKey(plugin string) []byte { return key(prefixPluginKVBytes, plugin) }
 
 var _ store.PluginStore = (*Store)(nil)
 
@@ -443,8 +453,13 @@ func (s *Store) PluginDelete(ctx context.Context, name string, version int) erro
 	if all {
 		// The key-value data may be large: delete it in transactions of
 		// its own first (no key-value write can add to it meanwhile), so
-		// that the last one stays small.
-		if err := s.deletePrefix(ctx, scope(prefixPluginKV, name)); err != nil {
+		// that the last one stays small. Its total goes before it: should
+		// the deletion stop half-way, the next write counts what is left.
+		err := s.update(ctx, func(txn *badger.Txn) error { return txn.Delete(pluginKVBytesKey(name)) })
+		if err == nil {
+			err = s.deletePrefix(ctx, scope(prefixPluginKV, name))
+		}
+		if err != nil {
 			return fail(err)
 		}
 	}
@@ -522,15 +537,25 @@ func (s *Store) PluginKVGet(ctx context.Context, plugin, k string) ([]byte, erro
 }
 
 // PluginKVPut implements store.PluginStore.
-func (s *Store) PluginKVPut(ctx context.Context, plugin, k string, value []byte) error {
+func (s *Store) PluginKVPut(ctx context.Context, plugin, k string, value []byte, maxBytes int64) error {
 	if err := checkKV(plugin, k); err != nil {
 		return fmt.Errorf("put %q of plugin %q: %w", k, plugin, err)
 	}
 	if err := checkSize(fmt.Sprintf("value of %q of plugin %s", k, plugin), value, s.maxValueSize); err != nil {
 		return err
 	}
-	return s.kvUpdate(ctx, plugin, k, func(txn *badger.Txn) error {
-		return txn.Set(pluginKVKey(plugin, k), value)
+	return s.kvUpdate(ctx, plugin, k, func(txn *badger.Txn, total int64) (int64, error) {
+		old, err := kvEntryBytes(txn, plugin, k)
+		if err != nil {
+			return 0, err
+		}
+		// A write that does not grow the data is taken even over the
+		// bound (a bound lowered by a new version, data from before).
+		next := total - old + int64(len(k)+len(value))
+		if next > maxBytes && next > total {
+			return 0, &store.KVQuotaError{Bytes: next, Max: maxBytes}
+		}
+		return next, txn.Set(pluginKVKey(plugin, k), value)
 	})
 }
 
@@ -539,8 +564,12 @@ func (s *Store) PluginKVDelete(ctx context.Context, plugin, k string) error {
 	if err := checkKV(plugin, k); err != nil {
 		return fmt.Errorf("delete %q of plugin %q: %w", k, plugin, err)
 	}
-	return s.kvUpdate(ctx, plugin, k, func(txn *badger.Txn) error {
-		return txn.Delete(pluginKVKey(plugin, k))
+	return s.kvUpdate(ctx, plugin, k, func(txn *badger.Txn, total int64) (int64, error) {
+		old, err := kvEntryBytes(txn, plugin, k)
+		if err != nil || old == 0 {
+			return total, err
+		}
+		return total - old, txn.Delete(pluginKVKey(plugin, k))
 	})
 }
 
@@ -555,20 +584,90 @@ func checkKV(plugin, k string) error {
 }
 
 // kvUpdate runs a write of a plugin's key-value data: ErrNotFound when the
-// plugin does not exist (it was deleted, with its data).
-func (s *Store) kvUpdate(ctx context.Context, plugin, k string, fn func(*badger.Txn) error) error {
+// plugin does not exist (it was deleted, with its data). fn gets the
+// plugin's total, the bytes of its keys and values, and returns it as its
+// write leaves it; the total is written in the same transaction.
+func (s *Store) kvUpdate(ctx context.Context, plugin, k string, fn func(txn *badger.Txn, total int64) (int64, error)) error {
 	s.pluginKVMu.RLock()
 	defer s.pluginKVMu.RUnlock()
+	mu := &s.pluginKVLocks[maphash.String(kvLockSeed, plugin)%uint64(len(s.pluginKVLocks))]
+	mu.Lock()
+	defer mu.Unlock()
 	err := s.update(ctx, func(txn *badger.Txn) error {
 		if _, err := txn.Get(pluginStateKey(plugin)); errors.Is(err, badger.ErrKeyNotFound) {
 			return fmt.Errorf("no such plugin: %w", store.ErrNotFound)
 		} else if err != nil {
 			return err
 		}
-		return fn(txn)
+		total, err := kvTotal(txn, plugin)
+		if err != nil {
+			return err
+		}
+		next, err := fn(txn, total)
+		if err != nil {
+			return err
+		}
+		return txn.Set(pluginKVBytesKey(plugin), binary.BigEndian.AppendUint64(nil, uint64(next)))
 	})
 	if err != nil {
 		return fmt.Errorf("write %q of plugin %s: %w", k, plugin, err)
 	}
 	return nil
+}
+
+// kvLockSeed hashes plugin names onto pluginKVLocks.
+var kvLockSeed = maphash.MakeSeed()
+
+// kvTotal returns the bytes of a plugin's keys and values: its pt/ record,
+// or, when there is none, their sum.
+func kvTotal(txn *badger.Txn, plugin string) (int64, error) {
+	item, err := txn.Get(pluginKVBytesKey(plugin))
+	if err == nil {
+		var total int64
+		err = item.Value(func(v []byte) error {
+			if len(v) != 8 {
+				return fmt.Errorf("bad key-value total of plugin %s: %d bytes", plugin, len(v))
+			}
+			total = int64(binary.BigEndian.Uint64(v))
+			return nil
+		})
+		return total, err
+	}
+	if !errors.Is(err, badger.ErrKeyNotFound) {
+		return 0, err
+	}
+	prefix := scope(prefixPluginKV, plugin)
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	var total int64
+	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+		n, err := valueBytes(it.Item())
+		if err != nil {
+			return 0, err
+		}
+		total += int64(len(it.Item().Key())-len(prefix)) + n
+	}
+	return total, nil
+}
+
+// kvEntryBytes returns the bytes of a plugin's key and its value, 0 when
+// the key has none.
+func kvEntryBytes(txn *badger.Txn, plugin, k string) (int64, error) {
+	item, err := txn.Get(pluginKVKey(plugin, k))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	n, err := valueBytes(item)
+	return int64(len(k)) + n, err
+}
+
+// valueBytes returns the length of an item's value. Badger's ValueSize is
+// an estimate for a value in the value log, so the value is read.
+func valueBytes(item *badger.Item) (int64, error) {
+	var n int64
+	err := item.Value(func(v []byte) error { n = int64(len(v)); return nil })
+	return n, err
 }

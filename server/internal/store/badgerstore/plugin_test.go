@@ -56,9 +56,42 @@ func TestValueOfThresholdSizeRefusedInMemory(t *testing.T) {
 	sum := sha256.Sum256(mod)
 	v := &store.PluginVersion{Name: "p", Version: 1, Digest: "sha256:" + hex.EncodeToString(sum[:]), Size: int64(len(mod))}
 	require.NoError(t, s.PluginPut(t.Context(), v, mod, &store.PluginState{Name: "p", Active: 1, Enabled: true}))
-	require.ErrorContains(t, s.PluginKVPut(t.Context(), "p", "k", make([]byte, 1<<20)), "at most 1048575 bytes")
-	require.NoError(t, s.PluginKVPut(t.Context(), "p", "k", make([]byte, 1<<20-1)))
+	require.ErrorContains(t, s.PluginKVPut(t.Context(), "p", "k", make([]byte, 1<<20), 1<<30), "at most 1048575 bytes")
+	require.NoError(t, s.PluginKVPut(t.Context(), "p", "k", make([]byte, 1<<20-1), 1<<30))
 	got, err := s.PluginKVGet(t.Context(), "p", "k")
 	require.NoError(t, err)
 	require.Len(t, got, 1<<20-1)
+}
+
+// TestKVTotalCountedWhenMissing: a plugin's key-value data with no total
+// (written before the store kept one, or left by a deletion of the plugin
+// that stopped half-way) is counted by the next write, which keeps the
+// bound exactly.
+func TestKVTotalCountedWhenMissing(t *testing.T) {
+	t.Parallel()
+	s := open(t, Options{Dir: t.TempDir()})
+	mod := []byte("\x00asm\x01\x00\x00\x00")
+	sum := sha256.Sum256(mod)
+	v := &store.PluginVersion{Name: "p", Version: 1, Digest: "sha256:" + hex.EncodeToString(sum[:]), Size: int64(len(mod))}
+	require.NoError(t, s.PluginPut(t.Context(), v, mod, &store.PluginState{Name: "p", Active: 1, Enabled: true}))
+	// 2+40 bytes, and 2+1 MiB: a value of Badger's threshold, which goes to
+	// the value log (where its ValueSize is an estimate).
+	const big = 1 << 20
+	require.NoError(t, s.PluginKVPut(t.Context(), "p", "k1", make([]byte, 40), 1<<30))
+	require.NoError(t, s.PluginKVPut(t.Context(), "p", "k2", make([]byte, big), 1<<30))
+	require.NoError(t, s.update(t.Context(), func(txn *badger.Txn) error { return txn.Delete(pluginKVBytesKey("p")) }))
+
+	overQuota := func(err error, bytes, maxBytes int64) {
+		t.Helper()
+		var qe *store.KVQuotaError
+		require.ErrorAs(t, err, &qe)
+		require.Equal(t, store.KVQuotaError{Bytes: bytes, Max: maxBytes}, *qe)
+	}
+	const total = 2 + 40 + 2 + big
+	overQuota(s.PluginKVPut(t.Context(), "p", "k3", nil, total+1), total+2, total+1)
+	require.NoError(t, s.PluginKVPut(t.Context(), "p", "k3", nil, total+2))
+	// The value in the value log frees exactly its bytes.
+	require.NoError(t, s.PluginKVDelete(t.Context(), "p", "k2"))
+	require.NoError(t, s.PluginKVPut(t.Context(), "p", "k4", make([]byte, big), total+2))
+	overQuota(s.PluginKVPut(t.Context(), "p", "k5", nil, total+2), total+4, total+2)
 }

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -14,10 +17,14 @@ import (
 	"github.com/batonhq/baton/server/internal/store"
 )
 
+// kvRoom is a bound of a plugin's key-value data that the tests not about
+// the bound never reach.
+const kvRoom = 1 << 30
+
 // testPlugins covers the PluginStore methods: versions guarded by number,
 // modules kept once per digest and removed with the last version that uses
-// them, the state of each plugin, and key-value data scoped to a plugin
-// and deleted with it.
+// them, the state of each plugin, and key-value data scoped to a plugin,
+// bounded, and deleted with it.
 func testPlugins(t *testing.T, h Harness) {
 	setup := setupFunc(h)
 
@@ -193,7 +200,7 @@ func testPlugins(t *testing.T, h Harness) {
 		v1 := put(t, b, "p", 1, module("one", 10))
 		v2 := put(t, b, "p", 2, module("two", 10))
 		v3 := put(t, b, "p", 3, module("three", 10))
-		require.NoError(t, b.store.PluginKVPut(b.ctx, "p", "k", []byte("v")))
+		require.NoError(t, b.store.PluginKVPut(b.ctx, "p", "k", []byte("v"), kvRoom))
 
 		// Not the active one: the state stays.
 		require.NoError(t, b.store.PluginDelete(b.ctx, "p", 2))
@@ -221,7 +228,7 @@ func testPlugins(t *testing.T, h Harness) {
 		t.Parallel()
 		b := setup(t)
 		v1 := put(t, b, "p", 1, module("one", 10))
-		require.NoError(t, b.store.PluginKVPut(b.ctx, "p", "k", []byte("v")))
+		require.NoError(t, b.store.PluginKVPut(b.ctx, "p", "k", []byte("v"), kvRoom))
 		require.NoError(t, b.store.PluginDelete(b.ctx, "p", 1))
 		require.Nil(t, versionNumbers(t, b, "p"))
 		require.Empty(t, states(t, b))
@@ -237,9 +244,9 @@ func testPlugins(t *testing.T, h Harness) {
 		v2 := put(t, b, "p", 2, module("two", 10))
 		q1 := put(t, b, "q", 1, module("q", 10))
 		for i := range 50 {
-			require.NoError(t, b.store.PluginKVPut(b.ctx, "p", fmt.Sprint("k", i), []byte("v")))
+			require.NoError(t, b.store.PluginKVPut(b.ctx, "p", fmt.Sprint("k", i), []byte("v"), kvRoom))
 		}
-		require.NoError(t, b.store.PluginKVPut(b.ctx, "q", "k1", []byte("q's")))
+		require.NoError(t, b.store.PluginKVPut(b.ctx, "q", "k1", []byte("q's"), kvRoom))
 
 		require.NoError(t, b.store.PluginDelete(b.ctx, "p", 0))
 		require.Nil(t, versionNumbers(t, b, "p"))
@@ -294,9 +301,9 @@ func testPlugins(t *testing.T, h Harness) {
 		put(t, b, "a", 1, module("a", 5))
 		put(t, b, "ab", 1, module("ab", 5))
 
-		require.NoError(t, b.store.PluginKVPut(b.ctx, "a", "k", []byte("a's")))
-		require.NoError(t, b.store.PluginKVPut(b.ctx, "ab", "k", []byte("ab's")))
-		require.NoError(t, b.store.PluginKVPut(b.ctx, "a", "bk", []byte("a's bk")))
+		require.NoError(t, b.store.PluginKVPut(b.ctx, "a", "k", []byte("a's"), kvRoom))
+		require.NoError(t, b.store.PluginKVPut(b.ctx, "ab", "k", []byte("ab's"), kvRoom))
+		require.NoError(t, b.store.PluginKVPut(b.ctx, "a", "bk", []byte("a's bk"), kvRoom))
 		for plugin, want := range map[string]string{"a": "a's", "ab": "ab's"} {
 			got, err := b.store.PluginKVGet(b.ctx, plugin, "k")
 			require.NoError(t, err)
@@ -307,7 +314,7 @@ func testPlugins(t *testing.T, h Harness) {
 		require.NoError(t, err)
 		require.Equal(t, "a's bk", string(got))
 
-		require.NoError(t, b.store.PluginKVPut(b.ctx, "a", "k", []byte("new")))
+		require.NoError(t, b.store.PluginKVPut(b.ctx, "a", "k", []byte("new"), kvRoom))
 		got, err = b.store.PluginKVGet(b.ctx, "a", "k")
 		require.NoError(t, err)
 		require.Equal(t, "new", string(got))
@@ -320,10 +327,147 @@ func testPlugins(t *testing.T, h Harness) {
 		require.NoError(t, err)
 		require.Equal(t, "ab's", string(got))
 
-		require.ErrorIs(t, b.store.PluginKVPut(b.ctx, "nope", "k", []byte("v")), store.ErrNotFound, "no such plugin")
-		require.Error(t, b.store.PluginKVPut(b.ctx, "a", "", []byte("v")), "empty key")
+		require.ErrorIs(t, b.store.PluginKVPut(b.ctx, "nope", "k", []byte("v"), kvRoom), store.ErrNotFound, "no such plugin")
+		require.Error(t, b.store.PluginKVPut(b.ctx, "a", "", []byte("v"), kvRoom), "empty key")
 		_, err = b.store.PluginKVGet(b.ctx, "nope", "k")
 		require.ErrorIs(t, err, store.ErrNotFound)
+	})
+
+	// requireOverQuota asserts that a put was refused by the bound of the
+	// plugin's data, which would have been bytes.
+	requireOverQuota := func(t *testing.T, err error, bytes, maxBytes int64) {
+		t.Helper()
+		var qe *store.KVQuotaError
+		require.ErrorAs(t, err, &qe)
+		require.Equal(t, store.KVQuotaError{Bytes: bytes, Max: maxBytes}, *qe)
+	}
+	requireValue := func(t *testing.T, b *testBundle, plugin, k, want string) {
+		t.Helper()
+		got, err := b.store.PluginKVGet(b.ctx, plugin, k)
+		require.NoError(t, err)
+		require.Equal(t, want, string(got))
+	}
+
+	t.Run("KeyValueQuota", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		put(t, b, "p", 1, module("p", 5))
+		put(t, b, "q", 1, module("q", 5))
+		const quota = 100
+		kvPut := func(k string, n int) error {
+			return b.store.PluginKVPut(b.ctx, "p", k, bytes.Repeat([]byte(k), n), quota)
+		}
+		// Keys and values count: 1+49 and 1+49 fill the bound exactly.
+		require.NoError(t, kvPut("a", 49))
+		require.NoError(t, kvPut("b", 49))
+		requireOverQuota(t, kvPut("c", 0), 101, quota)
+		_, err := b.store.PluginKVGet(b.ctx, "p", "c")
+		require.ErrorIs(t, err, store.ErrNotFound, "a refused put writes nothing")
+		require.NoError(t, b.store.PluginKVPut(b.ctx, "q", "c", []byte("q's"), quota), "another plugin's data is its own")
+
+		// A replaced value counts by its difference; a refused one stays.
+		requireOverQuota(t, kvPut("a", 50), 101, quota)
+		requireValue(t, b, "p", "a", strings.Repeat("a", 49))
+		require.NoError(t, kvPut("a", 39))
+		require.NoError(t, kvPut("c", 9))
+		requireOverQuota(t, kvPut("d", 0), 101, quota)
+
+		// A deletion frees its key and value; a missing key frees nothing.
+		require.NoError(t, b.store.PluginKVDelete(b.ctx, "p", "b"))
+		require.NoError(t, b.store.PluginKVDelete(b.ctx, "p", "b"))
+		require.NoError(t, kvPut("d", 49))
+		requireOverQuota(t, kvPut("e", 0), 101, quota)
+
+		// Under a lower bound (a new version's), writes that do not grow
+		// the data are taken, and growing ones refused.
+		require.NoError(t, b.store.PluginKVPut(b.ctx, "p", "a", []byte("small"), 10))
+		requireOverQuota(t, b.store.PluginKVPut(b.ctx, "p", "a", []byte("smaller"), 10), 68, 10)
+		requireValue(t, b, "p", "a", "small")
+
+		// The total goes with the plugin, and survives a restart.
+		require.NoError(t, b.store.PluginDelete(b.ctx, "p", 0))
+		put(t, b, "p", 1, module("p", 5))
+		require.NoError(t, kvPut("z", 98), "a plugin created again starts from nothing")
+		b.restart(t)
+		require.NoError(t, kvPut("y", 0))
+		requireOverQuota(t, kvPut("x", 0), 101, quota)
+	})
+
+	t.Run("KeyValueQuotaUnderConcurrentWrites", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		put(t, b, "p", 1, module("p", 5))
+		// concurrently writes keys from 8 goroutines and returns those
+		// whose write was taken, in order; the others must have been
+		// refused by the bound.
+		concurrently := func(keys []string, write func(k string) error) (taken []string) {
+			const writers = 8
+			var mu sync.Mutex
+			var wg sync.WaitGroup
+			for w := range writers {
+				wg.Go(func() {
+					for i := w; i < len(keys); i += writers {
+						err := write(keys[i])
+						if err != nil {
+							var qe *store.KVQuotaError
+							assert.ErrorAs(t, err, &qe)
+							continue
+						}
+						mu.Lock()
+						taken = append(taken, keys[i])
+						mu.Unlock()
+					}
+				})
+			}
+			wg.Wait()
+			slices.Sort(taken)
+			return taken
+		}
+		stored := func() (keys []string, bytes int) {
+			for i := range 160 {
+				k := fmt.Sprintf("k%03d", i)
+				v, err := b.store.PluginKVGet(b.ctx, "p", k)
+				if errors.Is(err, store.ErrNotFound) {
+					continue
+				}
+				require.NoError(t, err)
+				keys = append(keys, k)
+				bytes += len(k) + len(v)
+			}
+			return keys, bytes
+		}
+		var keys []string
+		for i := range 160 {
+			keys = append(keys, fmt.Sprintf("k%03d", i))
+		}
+
+		// 160 new entries of 10 bytes (a key of 4, a value of 6) race for
+		// room for 37.
+		taken := concurrently(keys, func(k string) error {
+			return b.store.PluginKVPut(b.ctx, "p", k, []byte("......"), 370)
+		})
+		require.Len(t, taken, 37, "as many puts as fit were taken, no more")
+		got, n := stored()
+		require.Equal(t, taken, got, "the puts taken are the keys stored")
+		require.Equal(t, 370, n)
+
+		// The 37 values, each replaced by one a byte longer, race for 20
+		// more bytes: replacements count by their difference.
+		grown := concurrently(taken, func(k string) error {
+			return b.store.PluginKVPut(b.ctx, "p", k, []byte("......."), 390)
+		})
+		require.Len(t, grown, 20)
+		_, n = stored()
+		require.Equal(t, 390, n)
+
+		// Deleted at once, they free every byte.
+		var wg sync.WaitGroup
+		for _, k := range taken {
+			wg.Go(func() { assert.NoError(t, b.store.PluginKVDelete(b.ctx, "p", k)) })
+		}
+		wg.Wait()
+		require.NoError(t, b.store.PluginKVPut(b.ctx, "p", "k", make([]byte, 389), 390))
+		requireOverQuota(t, b.store.PluginKVPut(b.ctx, "p", "l", nil, 390), 391, 390)
 	})
 
 	t.Run("KeyValueWritesRaceDelete", func(t *testing.T) {
@@ -339,7 +483,7 @@ func testPlugins(t *testing.T, h Harness) {
 					if i == 1 {
 						started <- struct{}{}
 					}
-					err := b.store.PluginKVPut(b.ctx, "p", fmt.Sprint(w, "-", i), []byte("v"))
+					err := b.store.PluginKVPut(b.ctx, "p", fmt.Sprint(w, "-", i), []byte("v"), kvRoom)
 					if err != nil {
 						assert.ErrorIs(t, err, store.ErrNotFound, "a write after the deletion finds no plugin")
 					}
@@ -368,7 +512,7 @@ func testPlugins(t *testing.T, h Harness) {
 		mod := module("persist", 2<<20+7)
 		v1 := put(t, b, "p", 1, mod)
 		require.NoError(t, b.store.PluginSetState(b.ctx, state("p", 1, false)))
-		require.NoError(t, b.store.PluginKVPut(b.ctx, "p", "k", []byte("v")))
+		require.NoError(t, b.store.PluginKVPut(b.ctx, "p", "k", []byte("v"), kvRoom))
 		b.restart(t)
 		got, err := b.store.PluginVersions(b.ctx, "p")
 		require.NoError(t, err)
