@@ -153,7 +153,11 @@ func pluginList(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tVERSION\tENABLED\tDIGEST\tTASK TYPES\tWORKERS")
 	for _, p := range list {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", p.Name, p.Version, yesNo(p.Enabled), shortDigest(p.Digest),
+		enabled := yesNo(p.Enabled)
+		if p.Enabled && p.OverCeiling != "" {
+			enabled = "yes, not run: over the server's ceilings"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", p.Name, p.Version, enabled, shortDigest(p.Digest),
 			dash(strings.Join(p.TaskTypes, ",")), dash(strings.Join(p.Workers, ",")))
 	}
 	return tw.Flush()
