@@ -153,8 +153,11 @@
 // that runs a couple of milliseconds while others wait yields its slot to
 // them, at a loop iteration or a function call, and goes on after them;
 // calls blocked in a host function (http_fetch, kv_*, progress, a sleep)
-// hold no slot. A plugin that spins therefore slows the others by a slice,
-// not by its deadline.
+// hold no slot. Plugins share the slots fairly: a freed slot goes to the
+// plugin whose calls have used the least of them, and a call of a plugin
+// that has run little makes a busier plugin's call yield at once. A plugin
+// that spins therefore slows the others by about one of its checks, not by
+// its deadline.
 //
 // # Sandbox
 //
