@@ -59,6 +59,19 @@ func waitResult(t *testing.T, done <-chan *workflow.TaskResult) *workflow.TaskRe
 	}
 }
 
+// spinning loads a spinner (its deadline a minute away) and a plugin that
+// completes at once into h, and starts the spinner's call, which the
+// returned cancel ends (as the test does); done has its result.
+func spinning(t *testing.T, h *Host) (spin, ok *Plugin, done <-chan *workflow.TaskResult, cancel context.CancelFunc) {
+	spin = load(t, h, spinModule(), manifest(t, func(m *Manifest) { m.Limits.TimeoutMs = 60_000 }))
+	ok = load(t, h, okModule().encode(), manifest(t, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	done = running(ctx, spin, Env{})
+	require.Eventually(t, func() bool { return schedState(h.sched) == execRunning }, 10*time.Second, time.Millisecond)
+	return spin, ok, done, cancel
+}
+
 // TestGuestSlotIsShared: with one CPU slot, a plugin spinning in it (its
 // deadline a minute away) yields it to another plugin's call, which
 // completes while the spinner still runs; the spinner then ends with its
@@ -66,12 +79,7 @@ func waitResult(t *testing.T, done <-chan *workflow.TaskResult) *workflow.TaskRe
 func TestGuestSlotIsShared(t *testing.T) {
 	t.Parallel()
 	h := newHost(t, HostConfig{GuestSlots: 1})
-	spin := load(t, h, spinModule(), manifest(t, func(m *Manifest) { m.Limits.TimeoutMs = 60_000 }))
-	ok := load(t, h, okModule().encode(), manifest(t, nil))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := running(ctx, spin, Env{})
-	require.Eventually(t, func() bool { return schedState(h.sched) == execRunning }, 10*time.Second, time.Millisecond)
+	_, ok, done, cancel := spinning(t, h)
 
 	res := ok.Run(context.Background(), task(nil), Env{})
 	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
@@ -297,12 +305,7 @@ func TestQuietPluginGoesFirst(t *testing.T) {
 func TestQuietPluginPreempts(t *testing.T) {
 	t.Parallel()
 	h := newHost(t, HostConfig{GuestSlots: 1, Slice: time.Hour})
-	spin := load(t, h, spinModule(), manifest(t, func(m *Manifest) { m.Limits.TimeoutMs = 60_000 }))
-	ok := load(t, h, okModule().encode(), manifest(t, nil))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := running(ctx, spin, Env{})
-	require.Eventually(t, func() bool { return schedState(h.sched) == execRunning }, 10*time.Second, time.Millisecond)
+	spin, ok, done, cancel := spinning(t, h)
 	h.sched.mu.Lock()
 	spin.group.vtime = 10 * time.Hour // as if it had spun for that long
 	h.sched.mu.Unlock()
