@@ -295,12 +295,15 @@ func (m *Manifest) check(c Ceilings) error {
 		bound("timeoutMs", &l.TimeoutMs, DefaultTimeoutMs, MaxTimeoutMs, c.TimeoutMs, "--plugin-max-timeout")
 		bound("maxOutputBytes", &l.MaxOutputBytes, DefaultMaxOutputBytes, MaxOutputBytes, 0, "")
 	}
+	defaultConcurrency := l.Concurrency == 0
 	bound("concurrency", &l.Concurrency, DefaultConcurrency, MaxConcurrency, c.Concurrency, "--plugin-max-concurrency")
 	switch {
 	case l.Warm < 0:
 		add("limits.warm is %d; it must be 1 or more (or left out for %d)", l.Warm, DefaultWarm)
 	case l.Warm == 0:
 		l.Warm = min(DefaultWarm, l.Concurrency)
+	case defaultConcurrency && l.Warm > l.Concurrency && l.Warm <= DefaultConcurrency:
+		l.Warm = l.Concurrency // within the default the ceiling lowered
 	case l.Warm > l.Concurrency:
 		add("limits.warm is %d; it may not be over limits.concurrency (%d)", l.Warm, l.Concurrency)
 	}

@@ -71,6 +71,10 @@ func TestParseManifestUnderCeilings(t *testing.T) {
 	m, err = Ceilings{TimeoutMs: 5000}.ParseManifest([]byte(`{"name":"hash","taskTypes":["HASH"],"inline":true}`))
 	require.NoError(t, err)
 	require.Equal(t, MaxInlineTimeoutMs, m.Limits.TimeoutMs, "a ceiling over a default leaves it")
+	// A warm valid under the default concurrency follows it down.
+	m, err = c.ParseManifest([]byte(`{"name":"hash","taskTypes":["HASH"],"limits":{"warm":2}}`))
+	require.NoError(t, err)
+	require.Equal(t, 1, m.Limits.Warm)
 
 	// A manifest over a ceiling is refused, naming each and its flag.
 	_, err = c.ParseManifest([]byte(`{"name":"hash","taskTypes":["HASH"],"limits":{"memoryMiB":64,"timeoutMs":501,"concurrency":2,"kvBytes":2097152}}`))

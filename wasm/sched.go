@@ -69,6 +69,12 @@ type sched struct {
 	free    int
 	waiting []*group // groups with calls waiting for a slot
 	active  []*exec  // begun and not ended
+	// floor is the least charge among the groups with calls running or
+	// waiting, as it last was: it only rises, and keeps its value while
+	// nothing runs, so that a group waking then is measured against the
+	// groups that ran before the pause (a plugin idle while another ran
+	// for an hour must not get that hour's credit).
+	floor   time.Duration
 	ticking bool
 	kick    chan struct{} // wakes the ticker early (buffered)
 	yields  atomic.Int64  // yields taken, for tests and stats
@@ -117,10 +123,13 @@ type exec struct {
 	wake  chan struct{} // the call was stopped: waits end (buffered)
 
 	// Set by bind under s.mu, once the instance exists.
+	// mem tells whether a yield's grow reaches the allocator. It also
+	// keeps a mapped memory mapped (see cappedMemory) for as long as the
+	// Instance, whose module's buffer points into it, is reachable.
 	in       *Instance
-	yielding api.Global    // the check's $yielding, read by cappedMemory
-	mem      *cappedMemory // to know whether a yield's grow reaches it
-	maxMem   uint64        // the memory's maximum in bytes (wazero's)
+	yielding api.Global // the check's $yielding, read by cappedMemory
+	mem      *cappedMemory
+	maxMem   uint64 // the memory's maximum in bytes (wazero's)
 
 	// Set by begin on the call's goroutine, read by the ticker under s.mu.
 	parent   context.Context
@@ -298,23 +307,24 @@ func (s *sched) run(ex *exec) {
 	ex.g.running++
 }
 
-// leave charges ex's group for the slot ex leaves. Under s.mu.
+// leave charges ex's group for the slot ex leaves and raises the floor.
+// Under s.mu.
 func (s *sched) leave(ex *exec) {
-	ex.g.vtime += time.Since(ex.since)
-	ex.g.running--
+	g := ex.g
+	g.vtime += time.Since(ex.since)
+	g.running--
+	least, any := s.least()
+	if !any { // nothing else runs or waits: the floor follows the last to run
+		least = g.vtime
+	}
+	s.floor = max(s.floor, least)
 }
 
-// wakeGroup moves g's charge up to ageWait behind the least charged group
-// with calls running or waiting, if g has none: a plugin idle for a while
-// gets a head start over busy ones, not the whole time it was idle. Under
-// s.mu.
-func (s *sched) wakeGroup(g *group) {
-	if g.running > 0 || g.queued {
-		return
-	}
-	least, any := time.Duration(0), false
+// least returns the least charge among the groups with calls running or
+// waiting, false if there are none. Under s.mu.
+func (s *sched) least() (least time.Duration, any bool) {
 	consider := func(o *group) {
-		if o != g && (!any || o.vtime < least) {
+		if !any || o.vtime < least {
 			least, any = o.vtime, true
 		}
 	}
@@ -326,9 +336,22 @@ func (s *sched) wakeGroup(g *group) {
 	for _, o := range s.waiting {
 		consider(o)
 	}
-	if any && g.vtime < least-s.ageWait {
-		g.vtime = least - s.ageWait
+	return least, any
+}
+
+// wakeGroup moves g's charge up to ageWait behind the least charged group
+// with calls running or waiting (or the floor, if that is higher), if g
+// has none: a plugin idle for a while gets a head start over busy ones,
+// not the whole time it was idle. Under s.mu.
+func (s *sched) wakeGroup(g *group) {
+	if g.running > 0 || g.queued {
+		return
 	}
+	base := s.floor
+	if least, any := s.least(); any && least > base {
+		base = least
+	}
+	g.vtime = max(g.vtime, base-s.ageWait)
 }
 
 // enqueue queues ex for a slot and asks a running call to yield if ex

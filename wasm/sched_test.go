@@ -299,6 +299,29 @@ func TestQuietPluginGoesFirst(t *testing.T) {
 	<-q.grant
 }
 
+// TestIdleGroupBanksNoCredit: a plugin waking while nothing runs is
+// measured against the plugin that ran before the pause: its charge moves
+// up to ageWait behind that one's, rather than staying where it was when
+// it last ran (or at zero for a new plugin).
+func TestIdleGroupBanksNoCredit(t *testing.T) {
+	t.Parallel()
+	s := newSched(1, time.Hour)
+	s.ageWait = 10 * time.Millisecond
+	busy, idle := s.newGroup(), s.newGroup()
+	bx, ix := s.newExec(busy), s.newExec(idle)
+	require.NoError(t, s.begin(bx, context.Background(), 0))
+	s.mu.Lock()
+	busy.vtime = time.Minute // as if it had run alone for a minute
+	s.mu.Unlock()
+	require.NoError(t, s.end(bx))
+	require.NoError(t, s.begin(ix, context.Background(), 0)) // nothing runs now
+	s.mu.Lock()
+	woke := idle.vtime
+	s.mu.Unlock()
+	require.GreaterOrEqual(t, woke, time.Minute-s.ageWait, "the waking plugin's charge")
+	require.NoError(t, s.end(ix))
+}
+
 // TestQuietPluginPreempts: a call of a plugin charged far less than the
 // one in the only slot asks that one to yield at once, without waiting for
 // its slice (an hour here) to end.
