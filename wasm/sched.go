@@ -35,7 +35,8 @@ const (
 // Fairness between plugins: each plugin is a group, charged the slot time
 // its calls use (its vtime, as in a fair-share scheduler), and a freed slot
 // goes to the waiting group charged least. A group that had nothing to run
-// starts again at most ageWait behind the least charged group that has
+// starts again at most ageWait behind the least charged group that has,
+// or behind the floor, the least charge as it was when something last ran
 // (it does not bank credit while idle), and its call asks a running call of
 // a group charged over a slice more to yield at once. So the call of a
 // plugin that runs little waits about one check of the guest in the slot,
