@@ -87,6 +87,11 @@ type Config struct {
 	// is refused, and a stored plugin over one is kept but not run.
 	// Default: the bounds of wasm.Limits only.
 	PluginCeilings wasm.Ceilings
+	// PluginCPUSlots is how many plugin calls run guest code at once, all
+	// plugins together: the share of the machine's cores plugins may take
+	// (Conductor's system task worker threads). Default (0): GOMAXPROCS-1,
+	// at least 1, so that a core always stays for the engine and the API.
+	PluginCPUSlots int
 	// ArchiveDir, when set, is where executions are written (JSON lines,
 	// fsynced) before retention removes them, and before a removal that
 	// asks for archiving. Without it, such a removal is refused.
@@ -126,6 +131,9 @@ type Server struct {
 // until Start.
 func New(cfg Config) (*Server, error) {
 	cfg.withDefaults()
+	if cfg.PluginCPUSlots < 0 {
+		return nil, fmt.Errorf("plugin CPU slots: %d; it must be 1 or more (or 0 for the default, one fewer than GOMAXPROCS)", cfg.PluginCPUSlots)
+	}
 	st, err := badgerstore.Open(badgerstore.Options{
 		Dir:      cfg.DataDir,
 		InMemory: cfg.InMemory,
@@ -140,7 +148,7 @@ func New(cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	plugins := wasm.HostConfig{CacheDir: cfg.PluginCacheDir, AllowNetworks: cfg.HTTPAllow}
+	plugins := wasm.HostConfig{CacheDir: cfg.PluginCacheDir, AllowNetworks: cfg.HTTPAllow, GuestSlots: cfg.PluginCPUSlots}
 	if plugins.CacheDir == "" && !cfg.InMemory {
 		plugins.CacheDir = filepath.Join(cfg.DataDir, "wasm-cache")
 	}
@@ -225,7 +233,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.ln = ln
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.http.Serve(ln) }()
-	s.cfg.Logger.Info("baton is serving", "addr", ln.Addr().String(), "data", s.dataLabel())
+	s.cfg.Logger.Info("baton is serving", "addr", ln.Addr().String(), "data", s.dataLabel(), "plugin_cpu_slots", s.engine.PluginCPUSlots())
 	return nil
 }
 

@@ -81,6 +81,10 @@ type compiled struct {
 	refs  int // under Host.mu
 }
 
+// Slots returns how many calls run guest code at once (HostConfig.GuestSlots
+// or its default).
+func (h *Host) Slots() int { return h.sched.slots }
+
 // HostStats counts what a Host did, for tests and metrics.
 type HostStats struct {
 	Compiles int64 // modules instrumented and compiled (cache hits included)

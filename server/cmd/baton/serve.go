@@ -32,7 +32,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	fs.IntVar(&attempts, "listener-attempts", attempts, "attempts to deliver a status event before it goes to the dead letters (env BATON_LISTENER_ATTEMPTS)")
 	retention := retentionFlags(fs)
-	ceilings := pluginCeilingFlags(fs)
+	plugins := servePluginFlags(fs)
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server to this file until it stops (baton bench -cpuprofile)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -59,7 +59,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err := retention(&cfg); err != nil {
 		return err
 	}
-	if err := ceilings(&cfg); err != nil {
+	if err := plugins(&cfg); err != nil {
 		return err
 	}
 	return server.Run(ctx, cfg)

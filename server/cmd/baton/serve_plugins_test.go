@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -24,7 +26,7 @@ import (
 func TestPluginCeilingFlags(t *testing.T) {
 	parse := func(args ...string) (server.Config, error) {
 		fs := newFlags("serve", "serve", io.Discard)
-		apply := pluginCeilingFlags(fs)
+		apply := servePluginFlags(fs)
 		var cfg server.Config
 		if err := fs.Parse(args); err != nil {
 			return cfg, err
@@ -59,6 +61,27 @@ func TestPluginCeilingFlags(t *testing.T) {
 	// The ranges are the engine's to check, at start.
 	r := baton(t, "serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--plugin-max-memory-mib", "8192")
 	require.ErrorContains(t, r.err, "--plugin-max-memory-mib is 8192; it must be from 1 to 4096")
+
+	cfg, err = parse("--plugin-cpu-slots", "3")
+	require.NoError(t, err)
+	require.Equal(t, 3, cfg.PluginCPUSlots)
+	t.Setenv("BATON_PLUGIN_CPU_SLOTS", "2")
+	cfg, err = parse()
+	require.NoError(t, err)
+	require.Equal(t, 2, cfg.PluginCPUSlots)
+	r = baton(t, "serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--plugin-cpu-slots", "-1")
+	require.ErrorContains(t, r.err, "plugin CPU slots: -1; it must be 1 or more")
+}
+
+// TestServePluginCPUSlots: the server runs plugins in the CPU slots
+// --plugin-cpu-slots asks for, one fewer than GOMAXPROCS by default, and
+// says so as it starts.
+func TestServePluginCPUSlots(t *testing.T) {
+	t.Parallel()
+	_, stop := serve(t, "--data-dir", t.TempDir())
+	require.Contains(t, stop(), fmt.Sprintf("plugin_cpu_slots=%d", max(runtime.GOMAXPROCS(0)-1, 1)))
+	_, stop = serve(t, "--data-dir", t.TempDir(), "--plugin-cpu-slots", "3")
+	require.Contains(t, stop(), "plugin_cpu_slots=3")
 }
 
 // serve runs baton serve with args on a free port until the test stops it

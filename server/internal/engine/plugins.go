@@ -51,6 +51,9 @@ type PluginInfo struct {
 	OverCeiling string
 }
 
+// PluginCPUSlots returns how many plugin calls run guest code at once.
+func (e *Engine) PluginCPUSlots() int { return e.plugins.host.Slots() }
+
 // PutPlugin uploads a module with its manifest as the next version of the
 // plugin the manifest names, makes it the active version and enables the
 // plugin. Uploading what the latest version already is (the same module
