@@ -36,6 +36,10 @@ type Plugin struct {
 	// manifest claims more than the server's ceilings allow (baton serve
 	// --plugin-max-*). Empty when it may run.
 	OverCeiling string `json:"overCeiling,omitempty"`
+	// KVBytes is the size of the plugin's key-value data, keys and values
+	// together (what the manifest's limits.kvBytes bounds), shared by its
+	// versions.
+	KVBytes int64 `json:"kvBytes"`
 }
 
 func pluginFromProto(p *batonv1.Plugin) *Plugin {
@@ -44,6 +48,7 @@ func pluginFromProto(p *batonv1.Plugin) *Plugin {
 		Manifest: json.RawMessage(p.GetManifestJson()), Enabled: p.GetEnabled(), Active: p.GetActive(),
 		CreatedTime: p.GetCreatedTime(), TaskTypes: p.GetTaskTypes(), Workers: p.GetWorkers(),
 		OverCeiling: p.GetOverCeiling(),
+		KVBytes:     p.GetKvBytes(),
 	}
 }
 

@@ -159,6 +159,7 @@ func TestServePluginCeilings(t *testing.T) {
 	c = client.New(url)
 	r = baton(t, "plugin", "get", "waiter", "--server", url)
 	require.NoError(t, r.err, r.stderr)
+	getOut := r.stdout
 	var got client.Plugin
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &got))
 	require.True(t, got.Enabled && got.Active, "kept as it was")
@@ -176,6 +177,9 @@ func TestServePluginCeilings(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(page), "enabled v1, not run", "the console's plugins page")
 	require.Contains(t, string(page), "limits.memoryMiB is 32; this server allows at most 16")
+	require.Contains(t, string(page), `data-kv-bytes="0">0 bytes of 64.0 MiB (0.0 %)`, "the plugin's key-value data against its bound")
+	require.Zero(t, got.KVBytes)
+	require.Contains(t, getOut, `"kvBytes": 0`, "plugin get says how much key-value data the plugin holds")
 
 	id, err = c.StartWorkflow(t.Context(), &workflow.StartRequest{Name: "wait"})
 	require.NoError(t, err)

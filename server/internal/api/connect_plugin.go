@@ -88,7 +88,7 @@ func pluginMessage(p *engine.PluginInfo) *batonv1.Plugin {
 	return &batonv1.Plugin{
 		Name: p.Name, Version: int32(p.Version), Digest: p.Digest, Size: p.Size,
 		ManifestJson: string(p.ManifestJSON), Enabled: p.Enabled, Active: p.Active,
-		CreatedTime: p.CreatedTime, TaskTypes: p.TaskTypes, Workers: p.Workers, OverCeiling: p.OverCeiling,
+		CreatedTime: p.CreatedTime, TaskTypes: p.TaskTypes, Workers: p.Workers, OverCeiling: p.OverCeiling, KvBytes: p.KVBytes,
 	}
 }
 

@@ -315,6 +315,9 @@ func TestPluginKVQuota(t *testing.T) {
 	w = put("k1", "0")
 	require.Equal(t, workflow.StatusCompleted, w.Status, w.ReasonForIncompletion)
 	require.Equal(t, "0", value("k1"))
+	info, err := b.e.Plugin(b.ctx, "sdk", 0)
+	require.NoError(t, err)
+	require.Equal(t, int64(2+1+2+6), info.KVBytes, "what the plugin's info says it holds")
 
 	// The active version's bound governs.
 	_, _, err = b.e.PutPlugin(b.ctx, bin, []byte(`{"name":"sdk","taskTypes":["SDK_OP"],"limits":{"timeoutMs":5000,"kvBytes":40}}`))

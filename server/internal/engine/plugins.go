@@ -49,6 +49,9 @@ type PluginInfo struct {
 	// ceilings allow (Config.PluginCeilings, lowered since the upload).
 	// Empty when it may run.
 	OverCeiling string
+	// KVBytes is the size of the plugin's key-value data, keys and values
+	// together (what limits.kvBytes bounds), shared by its versions.
+	KVBytes int64
 }
 
 // PluginCPUSlots returns how many plugin calls run guest code at once.
@@ -129,7 +132,7 @@ func (e *Engine) Plugins(ctx context.Context) ([]*PluginInfo, error) {
 			return nil, classify(err, "plugin "+st.Name)
 		}
 		if v := findVersion(versions, st.Active); v != nil {
-			out = append(out, e.info(v, st))
+			out = append(out, e.info(ctx, v, st))
 		}
 	}
 	return out, nil
@@ -148,7 +151,7 @@ func (e *Engine) PluginVersions(ctx context.Context, name string) ([]*PluginInfo
 	}
 	out := make([]*PluginInfo, len(versions))
 	for i, v := range versions {
-		out[i] = e.info(v, st)
+		out[i] = e.info(ctx, v, st)
 	}
 	return out, nil
 }
@@ -178,7 +181,7 @@ func (e *Engine) EnablePlugin(ctx context.Context, name string, version int) (*P
 		return nil, err
 	}
 	if st.Enabled && st.Active == version {
-		return e.info(v, st), nil
+		return e.info(ctx, v, st), nil
 	}
 	next := &store.PluginState{Name: name, Active: version, Enabled: true, UpdatedTime: e.now().UnixMilli()}
 	if err := e.store.PluginSetState(ctx, next); err != nil {
@@ -187,7 +190,7 @@ func (e *Engine) EnablePlugin(ctx context.Context, name string, version int) (*P
 	if err := e.afterPluginChange(ctx, name, fmt.Sprintf("plugin %s version %d is enabled", name, version)); err != nil {
 		return nil, err
 	}
-	return e.info(v, next), nil
+	return e.info(ctx, v, next), nil
 }
 
 // DisablePlugin stops a plugin from running; its versions are kept.
@@ -203,7 +206,7 @@ func (e *Engine) DisablePlugin(ctx context.Context, name string) (*PluginInfo, e
 		return nil, fmt.Errorf("plugin %s: the active version %d is not stored", name, st.Active)
 	}
 	if !st.Enabled {
-		return e.info(v, st), nil
+		return e.info(ctx, v, st), nil
 	}
 	next := &store.PluginState{Name: name, Active: st.Active, Enabled: false, UpdatedTime: e.now().UnixMilli()}
 	if err := e.store.PluginSetState(ctx, next); err != nil {
@@ -212,7 +215,7 @@ func (e *Engine) DisablePlugin(ctx context.Context, name string) (*PluginInfo, e
 	if err := e.afterPluginChange(ctx, name, fmt.Sprintf("plugin %s is disabled", name)); err != nil {
 		return nil, err
 	}
-	return e.info(v, next), nil
+	return e.info(ctx, v, next), nil
 }
 
 // DeletePlugin deletes one version of a plugin, or all of them with its
@@ -373,7 +376,7 @@ func (e *Engine) pluginInfo(ctx context.Context, name string, version int) (*Plu
 	if err != nil {
 		return nil, err
 	}
-	return e.info(v, st), nil
+	return e.info(ctx, v, st), nil
 }
 
 // pluginVersion reads one version of a plugin, the active one for 0, with
@@ -418,7 +421,7 @@ func (e *Engine) loadPlugin(ctx context.Context, name string) ([]*store.PluginVe
 // server. A stored manifest over the server's ceilings is reported with
 // its own limits and why it does not run; one that no longer parses (a
 // check added since it was uploaded), without its parsed form.
-func (e *Engine) info(v *store.PluginVersion, st *store.PluginState) *PluginInfo {
+func (e *Engine) info(ctx context.Context, v *store.PluginVersion, st *store.PluginState) *PluginInfo {
 	m, err := e.cfg.PluginCeilings.ParseManifest(v.Manifest)
 	over := ""
 	if errors.Is(err, wasm.ErrOverCeiling) {
@@ -430,6 +433,9 @@ func (e *Engine) info(v *store.PluginVersion, st *store.PluginState) *PluginInfo
 	}
 	info := newPluginInfo(v, m, st)
 	info.OverCeiling = over
+	if info.KVBytes, err = e.store.PluginKVBytes(ctx, v.Name); err != nil {
+		e.log.Warn("plugin key-value bytes", "plugin", v.Name, "err", err)
+	}
 	return info
 }
 

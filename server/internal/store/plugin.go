@@ -45,6 +45,10 @@ type PluginStore interface {
 	// exactly under concurrent puts: the total is kept in the transaction
 	// of each write.
 	PluginKVPut(ctx context.Context, plugin, key string, value []byte, maxBytes int64) error
+	// PluginKVBytes returns the bytes of a plugin's key-value data, its
+	// keys and values together: what its limits.kvBytes bounds. A plugin
+	// with none, or not stored, has 0.
+	PluginKVBytes(ctx context.Context, plugin string) (int64, error)
 	// PluginKVDelete removes a plugin's value for key, freeing its bytes;
 	// a missing key is no error, a missing plugin ErrNotFound.
 	PluginKVDelete(ctx context.Context, plugin, key string) error

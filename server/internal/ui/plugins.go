@@ -34,6 +34,29 @@ func (p pluginView) active() *engine.PluginInfo {
 	return p.Versions[0]
 }
 
+// kvUsage says how much key-value data a plugin holds, and how much of
+// what its active version's limits.kvBytes allows.
+func kvUsage(a *engine.PluginInfo) string {
+	if a.Manifest == nil || a.Manifest.Limits.KVBytes == 0 {
+		return byteSize(a.KVBytes)
+	}
+	limit := int64(a.Manifest.Limits.KVBytes)
+	return fmt.Sprintf("%s of %s (%.1f %%)", byteSize(a.KVBytes), byteSize(limit), 100*float64(a.KVBytes)/float64(limit))
+}
+
+// byteSize writes n bytes in the largest binary unit it reaches.
+func byteSize(n int64) string {
+	units := []string{"KiB", "MiB", "GiB"}
+	if n < 1<<10 {
+		return strconv.FormatInt(n, 10) + " bytes"
+	}
+	f, u := float64(n)/(1<<10), 0
+	for f >= 1<<10 && u < len(units)-1 {
+		f, u = f/(1<<10), u+1
+	}
+	return strconv.FormatFloat(f, 'f', 1, 64) + " " + units[u]
+}
+
 func (c *console) plugins(w http.ResponseWriter, r *http.Request) {
 	views, err := c.pluginViews(r)
 	if err != nil {

@@ -47,7 +47,11 @@ type Plugin struct {
 	// Why the server does not run the version, enabled and active or not:
 	// its manifest claims more than the server's ceilings allow (baton serve
 	// --plugin-max-*, lowered since the upload). Empty when it may run.
-	OverCeiling   string `protobuf:"bytes,11,opt,name=over_ceiling,json=overCeiling,proto3" json:"over_ceiling,omitempty"`
+	OverCeiling string `protobuf:"bytes,11,opt,name=over_ceiling,json=overCeiling,proto3" json:"over_ceiling,omitempty"`
+	// The size of the plugin's key-value data in bytes, keys and values
+	// together (what the manifest's limits.kvBytes bounds); shared by its
+	// versions.
+	KvBytes       int64 `protobuf:"varint,12,opt,name=kv_bytes,json=kvBytes,proto3" json:"kv_bytes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -157,6 +161,13 @@ func (x *Plugin) GetOverCeiling() string {
 		return x.OverCeiling
 	}
 	return ""
+}
+
+func (x *Plugin) GetKvBytes() int64 {
+	if x != nil {
+		return x.KvBytes
+	}
+	return 0
 }
 
 // UploadPluginRequest is the request of PluginService.UploadPlugin.
@@ -834,7 +845,7 @@ var File_baton_v1_plugin_service_proto protoreflect.FileDescriptor
 
 const file_baton_v1_plugin_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1dbaton/v1/plugin_service.proto\x12\bbaton.v1\"\xb8\x02\n" +
+	"\x1dbaton/v1/plugin_service.proto\x12\bbaton.v1\"\xd3\x02\n" +
 	"\x06Plugin\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x05R\aversion\x12\x16\n" +
@@ -848,7 +859,8 @@ const file_baton_v1_plugin_service_proto_rawDesc = "" +
 	"task_types\x18\t \x03(\tR\ttaskTypes\x12\x18\n" +
 	"\aworkers\x18\n" +
 	" \x03(\tR\aworkers\x12!\n" +
-	"\fover_ceiling\x18\v \x01(\tR\voverCeiling\"R\n" +
+	"\fover_ceiling\x18\v \x01(\tR\voverCeiling\x12\x19\n" +
+	"\bkv_bytes\x18\f \x01(\x03R\akvBytes\"R\n" +
 	"\x13UploadPluginRequest\x12\x16\n" +
 	"\x06module\x18\x01 \x01(\fR\x06module\x12#\n" +
 	"\rmanifest_json\x18\x02 \x01(\tR\fmanifestJson\"Z\n" +

@@ -559,6 +559,23 @@ func (s *Store) PluginKVPut(ctx context.Context, plugin, k string, value []byte,
 	})
 }
 
+// PluginKVBytes implements store.PluginStore.
+func (s *Store) PluginKVBytes(ctx context.Context, plugin string) (int64, error) {
+	if checkName("plugin name", plugin) != nil {
+		return 0, nil
+	}
+	var total int64
+	err := s.view(ctx, func(txn *badger.Txn) error {
+		var err error
+		total, err = kvTotal(txn, plugin)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("key-value bytes of plugin %s: %w", plugin, err)
+	}
+	return total, nil
+}
+
 // PluginKVDelete implements store.PluginStore.
 func (s *Store) PluginKVDelete(ctx context.Context, plugin, k string) error {
 	if err := checkKV(plugin, k); err != nil {

@@ -357,10 +357,17 @@ func testPlugins(t *testing.T, h Harness) {
 		kvPut := func(k string, n int) error {
 			return b.store.PluginKVPut(b.ctx, "p", k, bytes.Repeat([]byte(k), n), quota)
 		}
+		kvBytes := func(plugin string) int64 {
+			n, err := b.store.PluginKVBytes(b.ctx, plugin)
+			require.NoError(t, err)
+			return n
+		}
+		require.Zero(t, kvBytes("p"))
 		// Keys and values count: 1+49 and 1+49 fill the bound exactly.
 		require.NoError(t, kvPut("a", 49))
 		require.NoError(t, kvPut("b", 49))
 		requireOverQuota(t, kvPut("c", 0), 101, quota)
+		require.Equal(t, int64(100), kvBytes("p"))
 		_, err := b.store.PluginKVGet(b.ctx, "p", "c")
 		require.ErrorIs(t, err, store.ErrNotFound, "a refused put writes nothing")
 		require.NoError(t, b.store.PluginKVPut(b.ctx, "q", "c", []byte("q's"), quota), "another plugin's data is its own")
@@ -371,10 +378,13 @@ func testPlugins(t *testing.T, h Harness) {
 		require.NoError(t, kvPut("a", 39))
 		require.NoError(t, kvPut("c", 9))
 		requireOverQuota(t, kvPut("d", 0), 101, quota)
+		require.Equal(t, int64(100), kvBytes("p"))
+		require.Equal(t, int64(4), kvBytes("q"))
 
 		// A deletion frees its key and value; a missing key frees nothing.
 		require.NoError(t, b.store.PluginKVDelete(b.ctx, "p", "b"))
 		require.NoError(t, b.store.PluginKVDelete(b.ctx, "p", "b"))
+		require.Equal(t, int64(50), kvBytes("p"))
 		require.NoError(t, kvPut("d", 49))
 		requireOverQuota(t, kvPut("e", 0), 101, quota)
 
@@ -386,6 +396,7 @@ func testPlugins(t *testing.T, h Harness) {
 
 		// The total goes with the plugin, and survives a restart.
 		require.NoError(t, b.store.PluginDelete(b.ctx, "p", 0))
+		require.Zero(t, kvBytes("p"))
 		put(t, b, "p", 1, module("p", 5))
 		require.NoError(t, kvPut("z", 98), "a plugin created again starts from nothing")
 		b.restart(t)
