@@ -131,9 +131,6 @@ type Server struct {
 // until Start.
 func New(cfg Config) (*Server, error) {
 	cfg.withDefaults()
-	if cfg.PluginCPUSlots < 0 {
-		return nil, fmt.Errorf("plugin CPU slots: %d; it must be 1 or more (or 0 for the default, one fewer than GOMAXPROCS)", cfg.PluginCPUSlots)
-	}
 	st, err := badgerstore.Open(badgerstore.Options{
 		Dir:      cfg.DataDir,
 		InMemory: cfg.InMemory,

@@ -123,7 +123,7 @@ func newPlugin(h *Host, c *compiled, digest string, m *Manifest, memCap uint64) 
 		}
 	}
 	return &Plugin{h: h, c: c, digest: digest, m: m, memCap: memCap, maxMem: maxMem, timeout: timeout,
-		slots: make(chan struct{}, conc), maxCalls: recycleCalls, maxOutput: maxOutput, group: h.sched.newGroup()}
+		slots: make(chan struct{}, conc), maxCalls: recycleCalls, maxOutput: maxOutput, group: &group{}}
 }
 
 // Manifest returns the manifest the plugin was loaded with.

@@ -102,8 +102,6 @@ type group struct {
 	queued    bool          // in sched.waiting
 }
 
-func (s *sched) newGroup() *group { return &group{} }
-
 // waits reports whether g has calls waiting for a slot.
 func (g *group) waits() bool { return len(g.fresh)+len(g.again) > 0 }
 

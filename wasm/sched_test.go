@@ -226,7 +226,7 @@ func TestFreshCallsGoFirst(t *testing.T) {
 		if aged {
 			s.ageWait = 0
 		}
-		g := s.newGroup()
+		g := &group{}
 		holder, yielded, fresh := s.newExec(g), s.newExec(g), s.newExec(g)
 		require.NoError(t, s.begin(holder, context.Background(), 0))
 		s.mu.Lock()
@@ -254,7 +254,7 @@ func TestAgainDoesNotStarveFresh(t *testing.T) {
 	t.Parallel()
 	s := newSched(1, time.Hour)
 	s.ageWait = time.Millisecond
-	g := s.newGroup()
+	g := &group{}
 	holder, fresh := s.newExec(g), s.newExec(g)
 	again := []*exec{s.newExec(g), s.newExec(g), s.newExec(g)}
 	require.NoError(t, s.begin(holder, context.Background(), 0))
@@ -283,7 +283,7 @@ func TestQuietPluginGoesFirst(t *testing.T) {
 	t.Parallel()
 	s := newSched(1, time.Hour)
 	s.ageWait = time.Second
-	busy, quiet := s.newGroup(), s.newGroup()
+	busy, quiet := &group{}, &group{}
 	busy.vtime = time.Minute
 	holder, busy2, q := s.newExec(busy), s.newExec(busy), s.newExec(quiet)
 	require.NoError(t, s.begin(holder, context.Background(), 0))
@@ -307,7 +307,7 @@ func TestIdleGroupBanksNoCredit(t *testing.T) {
 	t.Parallel()
 	s := newSched(1, time.Hour)
 	s.ageWait = 10 * time.Millisecond
-	busy, idle := s.newGroup(), s.newGroup()
+	busy, idle := &group{}, &group{}
 	bx, ix := s.newExec(busy), s.newExec(idle)
 	require.NoError(t, s.begin(bx, context.Background(), 0))
 	s.mu.Lock()
@@ -346,7 +346,7 @@ func TestQuietPluginPreempts(t *testing.T) {
 func TestQueueTimeNotCharged(t *testing.T) {
 	t.Parallel()
 	s := newSched(1, time.Hour)
-	g := s.newGroup()
+	g := &group{}
 	holder, waiter := s.newExec(g), s.newExec(g)
 	require.NoError(t, s.begin(holder, context.Background(), 0))
 	begun := make(chan error, 1)
@@ -368,7 +368,7 @@ func TestQueueTimeNotCharged(t *testing.T) {
 func TestWaitEndsWithContext(t *testing.T) {
 	t.Parallel()
 	s := newSched(1, time.Hour)
-	g := s.newGroup()
+	g := &group{}
 	holder, waiter := s.newExec(g), s.newExec(g)
 	require.NoError(t, s.begin(holder, context.Background(), 0))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -395,7 +395,7 @@ func TestInstanceStartTakesSlot(t *testing.T) {
 	t.Parallel()
 	h := newHost(t, HostConfig{GuestSlots: 1})
 	p := load(t, h, okModule().encode(), manifest(t, nil))
-	holder := h.sched.newExec(h.sched.newGroup())
+	holder := h.sched.newExec(&group{})
 	require.NoError(t, h.sched.begin(holder, context.Background(), 0))
 	started := make(chan error, 1)
 	go func() {

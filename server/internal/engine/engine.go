@@ -155,6 +155,9 @@ func New(cfg Config) (*Engine, error) {
 	if err := cfg.PluginCeilings.Check(); err != nil {
 		return nil, errorf(InvalidArgument, "engine: %v", err)
 	}
+	if n := cfg.Plugins.GuestSlots; n < 0 {
+		return nil, errorf(InvalidArgument, "engine: plugin CPU slots: %d; it must be 1 or more (or 0 for the default, one fewer than GOMAXPROCS)", n)
+	}
 	cfg.withDefaults()
 	lcfg := cfg.Listener
 	lcfg.Store, lcfg.HTTP, lcfg.Logger = cfg.Store, cfg.HTTP.WithoutRedirects(), cfg.Logger

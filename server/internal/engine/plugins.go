@@ -132,7 +132,7 @@ func (e *Engine) Plugins(ctx context.Context) ([]*PluginInfo, error) {
 			return nil, classify(err, "plugin "+st.Name)
 		}
 		if v := findVersion(versions, st.Active); v != nil {
-			out = append(out, e.info(ctx, v, st))
+			out = append(out, e.info(v, st, e.kvBytes(ctx, st.Name)))
 		}
 	}
 	return out, nil
@@ -150,8 +150,9 @@ func (e *Engine) PluginVersions(ctx context.Context, name string) ([]*PluginInfo
 		return nil, err
 	}
 	out := make([]*PluginInfo, len(versions))
+	kv := e.kvBytes(ctx, name)
 	for i, v := range versions {
-		out[i] = e.info(ctx, v, st)
+		out[i] = e.info(v, st, kv)
 	}
 	return out, nil
 }
@@ -181,7 +182,7 @@ func (e *Engine) EnablePlugin(ctx context.Context, name string, version int) (*P
 		return nil, err
 	}
 	if st.Enabled && st.Active == version {
-		return e.info(ctx, v, st), nil
+		return e.info(v, st, e.kvBytes(ctx, name)), nil
 	}
 	next := &store.PluginState{Name: name, Active: version, Enabled: true, UpdatedTime: e.now().UnixMilli()}
 	if err := e.store.PluginSetState(ctx, next); err != nil {
@@ -190,7 +191,7 @@ func (e *Engine) EnablePlugin(ctx context.Context, name string, version int) (*P
 	if err := e.afterPluginChange(ctx, name, fmt.Sprintf("plugin %s version %d is enabled", name, version)); err != nil {
 		return nil, err
 	}
-	return e.info(ctx, v, next), nil
+	return e.info(v, next, e.kvBytes(ctx, name)), nil
 }
 
 // DisablePlugin stops a plugin from running; its versions are kept.
@@ -206,7 +207,7 @@ func (e *Engine) DisablePlugin(ctx context.Context, name string) (*PluginInfo, e
 		return nil, fmt.Errorf("plugin %s: the active version %d is not stored", name, st.Active)
 	}
 	if !st.Enabled {
-		return e.info(ctx, v, st), nil
+		return e.info(v, st, e.kvBytes(ctx, name)), nil
 	}
 	next := &store.PluginState{Name: name, Active: st.Active, Enabled: false, UpdatedTime: e.now().UnixMilli()}
 	if err := e.store.PluginSetState(ctx, next); err != nil {
@@ -215,7 +216,7 @@ func (e *Engine) DisablePlugin(ctx context.Context, name string) (*PluginInfo, e
 	if err := e.afterPluginChange(ctx, name, fmt.Sprintf("plugin %s is disabled", name)); err != nil {
 		return nil, err
 	}
-	return e.info(ctx, v, next), nil
+	return e.info(v, next, e.kvBytes(ctx, name)), nil
 }
 
 // DeletePlugin deletes one version of a plugin, or all of them with its
@@ -376,7 +377,7 @@ func (e *Engine) pluginInfo(ctx context.Context, name string, version int) (*Plu
 	if err != nil {
 		return nil, err
 	}
-	return e.info(ctx, v, st), nil
+	return e.info(v, st, e.kvBytes(ctx, name)), nil
 }
 
 // pluginVersion reads one version of a plugin, the active one for 0, with
@@ -418,10 +419,10 @@ func (e *Engine) loadPlugin(ctx context.Context, name string) ([]*store.PluginVe
 }
 
 // info describes a stored version, with the limits it runs under on this
-// server. A stored manifest over the server's ceilings is reported with
+// server and its plugin's key-value bytes. A stored manifest over the server's ceilings is reported with
 // its own limits and why it does not run; one that no longer parses (a
 // check added since it was uploaded), without its parsed form.
-func (e *Engine) info(ctx context.Context, v *store.PluginVersion, st *store.PluginState) *PluginInfo {
+func (e *Engine) info(v *store.PluginVersion, st *store.PluginState, kvBytes int64) *PluginInfo {
 	m, err := e.cfg.PluginCeilings.ParseManifest(v.Manifest)
 	over := ""
 	if errors.Is(err, wasm.ErrOverCeiling) {
@@ -432,11 +433,18 @@ func (e *Engine) info(ctx context.Context, v *store.PluginVersion, st *store.Plu
 		e.log.Warn("stored plugin manifest does not parse", "plugin", v.Name, "version", v.Version, "err", err)
 	}
 	info := newPluginInfo(v, m, st)
-	info.OverCeiling = over
-	if info.KVBytes, err = e.store.PluginKVBytes(ctx, v.Name); err != nil {
-		e.log.Warn("plugin key-value bytes", "plugin", v.Name, "err", err)
-	}
+	info.OverCeiling, info.KVBytes = over, kvBytes
 	return info
+}
+
+// kvBytes returns the size of a plugin's key-value data for its info; 0,
+// logged, when it cannot be read.
+func (e *Engine) kvBytes(ctx context.Context, name string) int64 {
+	n, err := e.store.PluginKVBytes(ctx, name)
+	if err != nil {
+		e.log.Warn("plugin key-value bytes", "plugin", name, "err", err)
+	}
+	return n
 }
 
 func newPluginInfo(v *store.PluginVersion, m *wasm.Manifest, st *store.PluginState) *PluginInfo {

@@ -46,16 +46,22 @@ func countPrefix(t *testing.T, s *Store, prefix string) int {
 	return n
 }
 
+// putPlugin stores a plugin of one version with an empty module, enabled.
+func putPlugin(t *testing.T, s *Store, name string) {
+	t.Helper()
+	mod := []byte("\x00asm\x01\x00\x00\x00")
+	sum := sha256.Sum256(mod)
+	v := &store.PluginVersion{Name: name, Version: 1, Digest: "sha256:" + hex.EncodeToString(sum[:]), Size: int64(len(mod))}
+	require.NoError(t, s.PluginPut(t.Context(), v, mod, &store.PluginState{Name: name, Active: 1, Enabled: true}))
+}
+
 // TestValueOfThresholdSizeRefusedInMemory: in memory Badger accepts a value
 // of exactly its threshold (1 MiB) and then panics writing it; the store
 // refuses it first.
 func TestValueOfThresholdSizeRefusedInMemory(t *testing.T) {
 	t.Parallel()
 	s := open(t, Options{InMemory: true})
-	mod := []byte("\x00asm\x01\x00\x00\x00")
-	sum := sha256.Sum256(mod)
-	v := &store.PluginVersion{Name: "p", Version: 1, Digest: "sha256:" + hex.EncodeToString(sum[:]), Size: int64(len(mod))}
-	require.NoError(t, s.PluginPut(t.Context(), v, mod, &store.PluginState{Name: "p", Active: 1, Enabled: true}))
+	putPlugin(t, s, "p")
 	require.ErrorContains(t, s.PluginKVPut(t.Context(), "p", "k", make([]byte, 1<<20), 1<<30), "at most 1048575 bytes")
 	require.NoError(t, s.PluginKVPut(t.Context(), "p", "k", make([]byte, 1<<20-1), 1<<30))
 	got, err := s.PluginKVGet(t.Context(), "p", "k")
@@ -70,10 +76,7 @@ func TestValueOfThresholdSizeRefusedInMemory(t *testing.T) {
 func TestKVTotalCountedWhenMissing(t *testing.T) {
 	t.Parallel()
 	s := open(t, Options{Dir: t.TempDir()})
-	mod := []byte("\x00asm\x01\x00\x00\x00")
-	sum := sha256.Sum256(mod)
-	v := &store.PluginVersion{Name: "p", Version: 1, Digest: "sha256:" + hex.EncodeToString(sum[:]), Size: int64(len(mod))}
-	require.NoError(t, s.PluginPut(t.Context(), v, mod, &store.PluginState{Name: "p", Active: 1, Enabled: true}))
+	putPlugin(t, s, "p")
 	// 2+40 bytes, and 2+1 MiB: a value of Badger's threshold, which goes to
 	// the value log (where its ValueSize is an estimate).
 	const big = 1 << 20
