@@ -155,9 +155,10 @@
 // calls blocked in a host function (http_fetch, kv_*, progress, a sleep)
 // hold no slot. Plugins share the slots fairly: a freed slot goes to the
 // plugin whose calls have used the least of them, and a call of a plugin
-// that has run little makes a busier plugin's call yield at once. A plugin
-// that spins therefore slows the others by about one of its checks, not by
-// its deadline.
+// that has run little starts at once, on a slot lent for a couple of
+// milliseconds beside the busy ones (or, when that is taken, makes a
+// busier plugin's call yield at once). A plugin that spins therefore does
+// not hold the others up, let alone until its deadline.
 //
 // # Sandbox
 //

@@ -90,6 +90,7 @@ type HostStats struct {
 	Compiles int64 // modules instrumented and compiled (cache hits included)
 	Modules  int   // compiled modules held now
 	Yields   int64 // times a guest gave its CPU slot to a waiting call
+	Lends    int64 // calls of a quiet plugin run at once on the lent slot
 }
 
 // NewHost makes a Host.
@@ -156,7 +157,7 @@ func (h *Host) Close(ctx context.Context) error {
 func (h *Host) Stats() HostStats {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return HostStats{Compiles: h.compiles.Load(), Modules: len(h.modules), Yields: h.sched.yields.Load()}
+	return HostStats{Compiles: h.compiles.Load(), Modules: len(h.modules), Yields: h.sched.yields.Load(), Lends: h.sched.lends.Load()}
 }
 
 // Digest is the content address of a module: "sha256:<hex>".

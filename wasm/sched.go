@@ -37,11 +37,26 @@ const (
 // goes to the waiting group charged least. A group that had nothing to run
 // starts again at most ageWait behind the least charged group that has,
 // or behind the floor, the least charge as it was when something last ran
-// (it does not bank credit while idle), and its call asks a running call of
-// a group charged over a slice more to yield at once. So the call of a
-// plugin that runs little waits about one check of the guest in the slot,
+// (it does not bank credit while idle). Its call runs at once on the lent
+// slot (below), or, if that is taken, asks a running call of a group
+// charged over a slice more to yield at once. So the call of a plugin that
+// runs little waits at most about one check of the guest in the slot,
 // however many calls another plugin keeps spinning; busy plugins share the
 // slots equally.
+//
+// The lent slot: a call of a plugin charged over a slice less than every
+// plugin with calls running or waiting (the call fairness would run next,
+// at once) does not wait when no slot is free. It runs on the lent slot,
+// beside the calls holding the slots, for a slice at most; it is then asked
+// to yield, gives the lent slot back and takes its turn like any call that
+// has yielded, and the lent slot rests for a slice. There is one lent slot,
+// and only a call that can be asked to yield gets it, so the core kept for
+// the engine is lent a slice at a time to one call that runs little, and
+// for at most half of the time to calls that run long. Asking the running
+// call to yield instead, parking its goroutine and resuming it after the
+// quiet call, delayed the network wake-ups of the engine and the API by a
+// scheduler tick in 5-10 % of the quiet plugin's workflows (RATIONALE.md,
+// "The lent slot").
 //
 // Within a group, the waiting calls are in two FIFO queues: those that have
 // not yielded in this call (fresh) first, those that have (again) after
@@ -68,8 +83,10 @@ type sched struct {
 
 	mu      sync.Mutex
 	free    int
-	waiting []*group // groups with calls waiting for a slot
-	active  []*exec  // begun and not ended
+	lent    bool      // the lent slot is taken (see lend)
+	lendAt  time.Time // the lent slot is not lent before (see yield)
+	waiting []*group  // groups with calls waiting for a slot
+	active  []*exec   // begun and not ended
 	// floor is the least charge among the groups with calls running or
 	// waiting, as it last was: it only rises, and keeps its value while
 	// nothing runs, so that a group waking then is measured against the
@@ -79,6 +96,7 @@ type sched struct {
 	ticking bool
 	kick    chan struct{} // wakes the ticker early (buffered)
 	yields  atomic.Int64  // yields taken, for tests and stats
+	lends   atomic.Int64  // calls run on the lent slot, for tests and stats
 }
 
 func newSched(slots int, slice time.Duration) *sched {
@@ -137,6 +155,7 @@ type exec struct {
 	// Under s.mu.
 	state   int
 	yielded bool          // queues in again
+	lent    bool          // runs on the lent slot
 	asked   bool          // a yield is asked and not taken
 	since   time.Time     // when it got its slot
 	ran     time.Duration // slot time of its slice before since
@@ -176,6 +195,8 @@ func (s *sched) begin(ex *exec, ctx context.Context, timeout time.Duration) erro
 	s.wakeGroup(ex.g)
 	if s.free > 0 && len(s.waiting) == 0 {
 		s.run(ex)
+	} else if s.canLend(ex) {
+		s.lend(ex)
 	} else {
 		s.enqueue(ex)
 		if !s.await(ex, ctx.Done()) {
@@ -204,8 +225,7 @@ func (s *sched) begin(ex *exec, ctx context.Context, timeout time.Duration) erro
 func (s *sched) end(ex *exec) error {
 	s.mu.Lock()
 	if ex.state == execRunning {
-		s.leave(ex)
-		s.handoff()
+		s.release(ex)
 	}
 	ex.state = execIdle
 	if i := ex.idx; i >= 0 {
@@ -240,9 +260,8 @@ func (ex *exec) block() {
 	s.mu.Lock()
 	if ex.state == execRunning {
 		ex.ran += time.Since(ex.since)
-		s.leave(ex)
+		s.release(ex)
 		ex.state = execBlocked
-		s.handoff()
 	}
 	s.mu.Unlock()
 }
@@ -284,6 +303,23 @@ func (ex *exec) yield() {
 	if ex.state != execRunning || ex.stopped() != nil {
 		return
 	}
+	if ex.lent { // its slice on the lent slot is over: it takes its turn
+		// And the slot rests a slice: calls that run to the end of
+		// their slice, of one plugin or of many, take at most half of
+		// the core kept for the engine.
+		s.lendAt = time.Now().Add(s.slice)
+		s.release(ex)
+		ex.ran = 0
+		ex.yielded = true
+		if s.free > 0 && len(s.waiting) == 0 {
+			s.run(ex)
+			return
+		}
+		s.yields.Add(1)
+		s.enqueue(ex)
+		s.await(ex, ex.parent.Done())
+		return
+	}
 	if len(s.waiting) == 0 { // they went: run on
 		ex.g.vtime += time.Since(ex.since)
 		ex.ran, ex.since = 0, time.Now()
@@ -292,8 +328,7 @@ func (ex *exec) yield() {
 	s.yields.Add(1)
 	ex.ran = 0
 	ex.yielded = true
-	s.leave(ex)
-	s.handoff()
+	s.release(ex)
 	s.enqueue(ex)
 	s.await(ex, ex.parent.Done())
 }
@@ -301,6 +336,49 @@ func (ex *exec) yield() {
 // run gives ex a slot. Under s.mu.
 func (s *sched) run(ex *exec) {
 	s.free--
+	ex.state = execRunning
+	ex.since = time.Now()
+	ex.g.running++
+}
+
+// release takes ex, running, off its slot: the lent slot is returned, a
+// slot is handed on to the next waiting call. Under s.mu.
+func (s *sched) release(ex *exec) {
+	s.leave(ex)
+	if ex.lent {
+		ex.lent, s.lent = false, false
+		return
+	}
+	s.handoff()
+}
+
+// canLend reports whether ex, a fresh call finding no slot free, may run at
+// once on the lent slot: it is free and not resting, ex can be asked to
+// yield, and the groups with calls running or waiting are all charged over
+// a slice more than ex's. Under s.mu.
+func (s *sched) canLend(ex *exec) bool {
+	now := time.Now()
+	if s.lent || now.Before(s.lendAt) || !s.askable(ex) {
+		return false
+	}
+	for _, r := range s.active {
+		if r.state == execRunning && r.g.vtime+now.Sub(r.since) <= ex.g.vtime+s.slice {
+			return false
+		}
+	}
+	for _, o := range s.waiting {
+		if o.vtime <= ex.g.vtime+s.slice {
+			return false
+		}
+	}
+	return true
+}
+
+// lend runs ex on the lent slot, beside the calls holding the slots, until
+// the ticker asks it to yield at the end of its slice. Under s.mu.
+func (s *sched) lend(ex *exec) {
+	s.lent, ex.lent = true, true
+	s.lends.Add(1)
 	ex.state = execRunning
 	ex.since = time.Now()
 	ex.g.running++
@@ -523,11 +601,16 @@ func (s *sched) unqueue(g *group) {
 // one-page grow the yield makes (it cannot at its maximum: it then runs on).
 // Under s.mu.
 func (s *sched) ask(r *exec) {
-	if r.in == nil || r.mem == nil || r.yielding == nil || r.mem.size.Load()+65536 > r.maxMem {
+	if !s.askable(r) {
 		return
 	}
 	r.asked = true
 	r.in.askYield()
+}
+
+// askable reports whether r's guest can yield when asked. Under s.mu.
+func (s *sched) askable(r *exec) bool {
+	return r.in != nil && r.mem != nil && r.yielding != nil && r.mem.size.Load()+65536 <= r.maxMem
 }
 
 // poke wakes the ticker.
@@ -561,7 +644,7 @@ func (s *sched) tick() {
 			if !ex.deadline.IsZero() && ex.deadline.Before(next) {
 				next = ex.deadline
 			}
-			if waiting && ex.state == execRunning && !ex.asked {
+			if (waiting || ex.lent) && ex.state == execRunning && !ex.asked {
 				end := ex.since.Add(s.slice - ex.ran)
 				if !now.Before(end) {
 					s.ask(ex)

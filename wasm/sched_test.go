@@ -72,18 +72,34 @@ func spinning(t *testing.T, h *Host) (spin, ok *Plugin, done <-chan *workflow.Ta
 	return spin, ok, done, cancel
 }
 
+// warmed waits until p has an instance idle in its pool.
+func warmed(t *testing.T, p *Plugin) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.idle) > 0
+	}, 10*time.Second, time.Millisecond, "an instance of %s starts", p.m.Name)
+}
+
 // TestGuestSlotIsShared: with one CPU slot, a plugin spinning in it (its
-// deadline a minute away) yields it to another plugin's call, which
-// completes while the spinner still runs; the spinner then ends with its
-// context.
+// deadline a minute away, an hour of slot time charged) does not hold up
+// another plugin's call: that
+// call runs at once on the lent slot and completes while the spinner still
+// runs, without making it yield; the spinner then ends with its context.
 func TestGuestSlotIsShared(t *testing.T) {
 	t.Parallel()
 	h := newHost(t, HostConfig{GuestSlots: 1})
-	_, ok, done, cancel := spinning(t, h)
+	spin, ok, done, cancel := spinning(t, h)
+	h.sched.mu.Lock()
+	spin.group.vtime = time.Hour // as if it had spun for that long
+	h.sched.mu.Unlock()
 
+	warmed(t, ok) // an instance's start cannot yield, so it is never lent the slot
 	res := ok.Run(context.Background(), task(nil), Env{})
 	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
-	require.GreaterOrEqual(t, h.Stats().Yields, int64(1), "the spinner gave its slot up")
+	require.Equal(t, int64(1), h.Stats().Lends, "the call ran on the lent slot")
+	require.Zero(t, h.Stats().Yields, "the spinner kept its slot")
 	select {
 	case res := <-done:
 		t.Fatalf("the spinner ended: %+v", res)
@@ -93,6 +109,51 @@ func TestGuestSlotIsShared(t *testing.T) {
 	res = waitResult(t, done)
 	require.Equal(t, workflow.TaskFailed, res.Status)
 	require.Contains(t, res.ReasonForIncompletion, "context canceled")
+}
+
+// TestLentSliceEnds: a call on the lent slot runs one slice there (a
+// second here); then it gives the lent slot back and waits its turn for a
+// slot, here held by a spinner charged more. The lent slot then rests a
+// slice: a quiet call arriving meanwhile asks for a slot as before the
+// lent slot existed, and one arriving after is lent it.
+func TestLentSliceEnds(t *testing.T) {
+	t.Parallel()
+	h := newHost(t, HostConfig{GuestSlots: 1, Slice: time.Second})
+	spin, ok, done, cancel := spinning(t, h)
+	h.sched.mu.Lock()
+	spin.group.vtime = 10 * time.Hour // as if it had spun for that long
+	h.sched.mu.Unlock()
+	other := load(t, h, spinModule(), manifest(t, func(m *Manifest) { m.Name = "other"; m.Limits.TimeoutMs = 60_000 }))
+	warmed(t, other)
+	warmed(t, ok)
+	ctx, cancelOther := context.WithCancel(context.Background())
+	defer cancelOther()
+	otherDone := running(ctx, other, Env{})
+	var rested time.Time
+	require.Eventually(t, func() bool {
+		h.sched.mu.Lock()
+		defer h.sched.mu.Unlock()
+		rested = h.sched.lendAt
+		return !h.sched.lent && !rested.IsZero()
+	}, 10*time.Second, time.Millisecond, "the lent call takes its turn after its slice")
+	require.Equal(t, int64(1), h.Stats().Lends)
+	h.sched.mu.Lock()
+	other.group.vtime = 11 * time.Hour // quiet calls are lent the slot again
+	h.sched.mu.Unlock()
+
+	res := ok.Run(context.Background(), task(nil), Env{})
+	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
+	if time.Now().Before(rested) {
+		require.Equal(t, int64(1), h.Stats().Lends, "not lent while the slot rests")
+	}
+	time.Sleep(time.Until(rested))
+	res = ok.Run(context.Background(), task(nil), Env{})
+	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
+	require.Equal(t, int64(2), h.Stats().Lends, "lent once the slot has rested")
+	cancelOther()
+	require.Contains(t, waitResult(t, otherDone).ReasonForIncompletion, "context canceled")
+	cancel()
+	require.Contains(t, waitResult(t, done).ReasonForIncompletion, "context canceled")
 }
 
 // blockingKV is a KV whose Get waits for release, after closing entered.
@@ -322,9 +383,9 @@ func TestIdleGroupBanksNoCredit(t *testing.T) {
 	require.NoError(t, s.end(ix))
 }
 
-// TestQuietPluginPreempts: a call of a plugin charged far less than the
-// one in the only slot asks that one to yield at once, without waiting for
-// its slice (an hour here) to end.
+// TestQuietPluginPreempts: while the lent slot is taken, a call of a
+// plugin charged far less than the one in the only slot asks that one to
+// yield at once, without waiting for its slice (an hour here) to end.
 func TestQuietPluginPreempts(t *testing.T) {
 	t.Parallel()
 	h := newHost(t, HostConfig{GuestSlots: 1, Slice: time.Hour})
@@ -332,10 +393,20 @@ func TestQuietPluginPreempts(t *testing.T) {
 	h.sched.mu.Lock()
 	spin.group.vtime = 10 * time.Hour // as if it had spun for that long
 	h.sched.mu.Unlock()
+	// A quiet spinner takes the lent slot, for its hour-long slice.
+	lent := load(t, h, spinModule(), manifest(t, func(m *Manifest) { m.Name = "lent"; m.Limits.TimeoutMs = 60_000 }))
+	warmed(t, lent)
+	ctx, cancelLent := context.WithCancel(context.Background())
+	defer cancelLent()
+	lentDone := running(ctx, lent, Env{})
+	require.Eventually(t, func() bool { return h.Stats().Lends == 1 }, 10*time.Second, time.Millisecond)
 
 	res := waitResult(t, running(context.Background(), ok, Env{}))
 	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
+	require.Equal(t, int64(1), h.Stats().Lends, "the lent slot was taken")
 	require.GreaterOrEqual(t, h.Stats().Yields, int64(1), "the spinner gave its slot up")
+	cancelLent()
+	require.Contains(t, waitResult(t, lentDone).ReasonForIncompletion, "context canceled")
 	cancel()
 	res = waitResult(t, done)
 	require.Contains(t, res.ReasonForIncompletion, "context canceled")
