@@ -82,6 +82,24 @@ func warmed(t *testing.T, p *Plugin) {
 	}, 10*time.Second, time.Millisecond, "an instance of %s starts", p.m.Name)
 }
 
+// startSpinner loads a spinner named name into h, waits for an instance of
+// it, and starts its call (its deadline a minute away), which cancel ends;
+// done has its result.
+func startSpinner(t *testing.T, h *Host, name string) (p *Plugin, done <-chan *workflow.TaskResult, cancel context.CancelFunc) {
+	p = load(t, h, spinModule(), manifest(t, func(m *Manifest) { m.Name = name; m.Limits.TimeoutMs = 60_000 }))
+	warmed(t, p)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	return p, running(ctx, p, Env{}), cancel
+}
+
+// charge sets g's charge, as if its calls had run for d.
+func charge(h *Host, g *group, d time.Duration) {
+	h.sched.mu.Lock()
+	g.vtime = d
+	h.sched.mu.Unlock()
+}
+
 // TestGuestSlotIsShared: with one CPU slot, a plugin spinning in it (its
 // deadline a minute away, an hour of slot time charged) does not hold up
 // another plugin's call: that
@@ -91,9 +109,7 @@ func TestGuestSlotIsShared(t *testing.T) {
 	t.Parallel()
 	h := newHost(t, HostConfig{GuestSlots: 1})
 	spin, ok, done, cancel := spinning(t, h)
-	h.sched.mu.Lock()
-	spin.group.vtime = time.Hour // as if it had spun for that long
-	h.sched.mu.Unlock()
+	charge(h, spin.group, time.Hour) // as if it had spun for that long
 
 	warmed(t, ok) // an instance's start cannot yield, so it is never lent the slot
 	res := ok.Run(context.Background(), task(nil), Env{})
@@ -120,15 +136,9 @@ func TestLentSliceEnds(t *testing.T) {
 	t.Parallel()
 	h := newHost(t, HostConfig{GuestSlots: 1, Slice: time.Second})
 	spin, ok, done, cancel := spinning(t, h)
-	h.sched.mu.Lock()
-	spin.group.vtime = 10 * time.Hour // as if it had spun for that long
-	h.sched.mu.Unlock()
-	other := load(t, h, spinModule(), manifest(t, func(m *Manifest) { m.Name = "other"; m.Limits.TimeoutMs = 60_000 }))
-	warmed(t, other)
+	charge(h, spin.group, 10*time.Hour) // as if it had spun for that long
 	warmed(t, ok)
-	ctx, cancelOther := context.WithCancel(context.Background())
-	defer cancelOther()
-	otherDone := running(ctx, other, Env{})
+	other, otherDone, cancelOther := startSpinner(t, h, "other")
 	var rested time.Time
 	require.Eventually(t, func() bool {
 		h.sched.mu.Lock()
@@ -137,9 +147,7 @@ func TestLentSliceEnds(t *testing.T) {
 		return !h.sched.lent && !rested.IsZero()
 	}, 10*time.Second, time.Millisecond, "the lent call takes its turn after its slice")
 	require.Equal(t, int64(1), h.Stats().Lends)
-	h.sched.mu.Lock()
-	other.group.vtime = 11 * time.Hour // quiet calls are lent the slot again
-	h.sched.mu.Unlock()
+	charge(h, other.group, 11*time.Hour) // quiet calls are lent the slot again
 
 	res := ok.Run(context.Background(), task(nil), Env{})
 	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
@@ -390,15 +398,9 @@ func TestQuietPluginPreempts(t *testing.T) {
 	t.Parallel()
 	h := newHost(t, HostConfig{GuestSlots: 1, Slice: time.Hour})
 	spin, ok, done, cancel := spinning(t, h)
-	h.sched.mu.Lock()
-	spin.group.vtime = 10 * time.Hour // as if it had spun for that long
-	h.sched.mu.Unlock()
+	charge(h, spin.group, 10*time.Hour) // as if it had spun for that long
 	// A quiet spinner takes the lent slot, for its hour-long slice.
-	lent := load(t, h, spinModule(), manifest(t, func(m *Manifest) { m.Name = "lent"; m.Limits.TimeoutMs = 60_000 }))
-	warmed(t, lent)
-	ctx, cancelLent := context.WithCancel(context.Background())
-	defer cancelLent()
-	lentDone := running(ctx, lent, Env{})
+	_, lentDone, cancelLent := startSpinner(t, h, "lent")
 	require.Eventually(t, func() bool { return h.Stats().Lends == 1 }, 10*time.Second, time.Millisecond)
 
 	res := waitResult(t, running(context.Background(), ok, Env{}))
