@@ -155,10 +155,11 @@
 // calls blocked in a host function (http_fetch, kv_*, progress, a sleep)
 // hold no slot. Plugins share the slots fairly: a freed slot goes to the
 // plugin whose calls have used the least of them, and a call of a plugin
-// that has run little starts at once, on a slot lent for a couple of
-// milliseconds beside the busy ones (or, when that is taken, makes a
-// busier plugin's call yield at once). A plugin that spins therefore does
-// not hold the others up, let alone until its deadline.
+// that has run little starts at once: on a slot lent beside the busy ones,
+// for a couple of milliseconds at most (a plugin whose call runs that long
+// there is not lent it again for a minute), or else by making a busier
+// plugin's call yield at once. A plugin that spins therefore does not hold
+// the others up, let alone until its deadline.
 //
 // # Sandbox
 //

@@ -638,6 +638,9 @@ func (m *cappedMemory) Reallocate(size uint64) []byte {
 		ex.yield()
 		return nil
 	}
+	if ex := m.ex; ex != nil {
+		ex.unlend(size)
+	}
 	switch {
 	case size > m.limit:
 		return nil

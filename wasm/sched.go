@@ -19,6 +19,10 @@ const (
 	// most, while calls that have not yielded go first: short calls go
 	// first, and long ones still get the CPU.
 	ageAfterSlices = 5
+	// lendBan is how long a plugin whose call ran to the end of its slice
+	// on the lent slot is not lent it again: the lent slot is for calls
+	// that are short.
+	lendBan = time.Minute
 	// idlePoll is how often the scheduler checks the contexts of the calls
 	// it runs (the engine stopping) when no deadline is nearer.
 	idlePoll = 10 * time.Millisecond
@@ -47,16 +51,18 @@ const (
 // The lent slot: a call of a plugin charged over a slice less than every
 // plugin with calls running or waiting (the call fairness would run next,
 // at once) does not wait when no slot is free. It runs on the lent slot,
-// beside the calls holding the slots, for a slice at most; it is then asked
-// to yield, gives the lent slot back and takes its turn like any call that
-// has yielded, and the lent slot rests for a slice. There is one lent slot,
-// and only a call that can be asked to yield gets it, so the core kept for
-// the engine is lent a slice at a time to one call that runs little, and
-// for at most half of the time to calls that run long. Asking the running
-// call to yield instead, parking its goroutine and resuming it after the
-// quiet call, delayed the network wake-ups of the engine and the API by a
-// scheduler tick in 5-10 % of the quiet plugin's workflows (RATIONALE.md,
-// "The lent slot").
+// beside the calls holding the slots, on the P and the core kept for the
+// engine. A call that ends within its slice gives the lent slot back, which
+// then rests as long as it was held. A call still running at the end of
+// its slice is asked to yield and takes its turn like any call that has
+// yielded, and its plugin is not lent the slot again for lendBan: Go's
+// scheduler preempts guest code only every 10 ms or more, so while a long
+// call holds the engine's P the engine may wait that long. There is one lent slot and only a
+// call that can be asked to yield gets it. Asking the running call to yield
+// instead, parking its goroutine and resuming it after the quiet call,
+// delayed the network wake-ups of the engine and the API by a scheduler
+// tick in 5-10 % of the quiet plugin's workflows (RATIONALE.md, "The lent
+// slot").
 //
 // Within a group, the waiting calls are in two FIFO queues: those that have
 // not yielded in this call (fresh) first, those that have (again) after
@@ -80,6 +86,8 @@ type sched struct {
 	slots   int
 	slice   time.Duration
 	ageWait time.Duration
+	// lending is whether there is a lent slot: if the slots leave a P.
+	lending bool
 
 	mu      sync.Mutex
 	free    int
@@ -106,7 +114,8 @@ func newSched(slots int, slice time.Duration) *sched {
 	if slice <= 0 {
 		slice = DefaultSlice
 	}
-	return &sched{slots: slots, slice: slice, ageWait: ageAfterSlices * slice, free: slots, kick: make(chan struct{}, 1)}
+	return &sched{slots: slots, slice: slice, ageWait: ageAfterSlices * slice, free: slots, kick: make(chan struct{}, 1),
+		lending: slots < runtime.GOMAXPROCS(0)}
 }
 
 // group is the calls of one plugin, for fairness between plugins.
@@ -116,6 +125,7 @@ type group struct {
 	fresh     []*exec       // waiting, not yielded in this call
 	again     []*exec       // waiting, yielded in this call
 	lastAgain time.Time     // when a call of again last got a slot
+	noLend    time.Time     // its calls are not lent the slot before
 	running   int           // its calls holding a slot
 	queued    bool          // in sched.waiting
 }
@@ -213,8 +223,8 @@ func (s *sched) begin(ex *exec, ctx context.Context, timeout time.Duration) erro
 	if !s.ticking {
 		s.ticking = true
 		go s.tick()
-	} else if timeout > 0 && timeout < idlePoll {
-		s.poke()
+	} else if ex.lent || timeout > 0 && timeout < idlePoll {
+		s.poke() // a lent call's slice ends before the ticker's idle poll
 	}
 	s.mu.Unlock()
 	return nil
@@ -304,10 +314,7 @@ func (ex *exec) yield() {
 		return
 	}
 	if ex.lent { // its slice on the lent slot is over: it takes its turn
-		// And the slot rests a slice: calls that run to the end of
-		// their slice, of one plugin or of many, take at most half of
-		// the core kept for the engine.
-		s.lendAt = time.Now().Add(s.slice)
+		ex.g.noLend = time.Now().Add(lendBan)
 		s.release(ex)
 		ex.ran = 0
 		ex.yielded = true
@@ -333,6 +340,19 @@ func (ex *exec) yield() {
 	s.await(ex, ex.parent.Done())
 }
 
+// unlend gives the lent slot back before a grow of ex's memory that leaves
+// no room for a yield's page, as if ex had yielded: it could not be asked
+// to once grown.
+func (ex *exec) unlend(size uint64) {
+	s := ex.s
+	s.mu.Lock()
+	lent := ex.lent && ex.state == execRunning && size+65536 > ex.maxMem
+	s.mu.Unlock()
+	if lent {
+		ex.yield()
+	}
+}
+
 // run gives ex a slot. Under s.mu.
 func (s *sched) run(ex *exec) {
 	s.free--
@@ -346,6 +366,11 @@ func (s *sched) run(ex *exec) {
 func (s *sched) release(ex *exec) {
 	s.leave(ex)
 	if ex.lent {
+		// The lent slot rests as long as it was held: however calls
+		// use it (to the end of their slice, short ones back to back,
+		// blocking), they take at most half of the engine's core.
+		now := time.Now()
+		s.lendAt = later(s.lendAt, now.Add(now.Sub(ex.since)))
 		ex.lent, s.lent = false, false
 		return
 	}
@@ -353,16 +378,17 @@ func (s *sched) release(ex *exec) {
 }
 
 // canLend reports whether ex, a fresh call finding no slot free, may run at
-// once on the lent slot: it is free and not resting, ex can be asked to
-// yield, and the groups with calls running or waiting are all charged over
-// a slice more than ex's. Under s.mu.
+// once on the lent slot: there is one, it is free and not resting, ex's
+// group is not barred from it, ex can be asked to yield, no call of its
+// group runs, and the groups with calls running or waiting are all charged
+// over a slice more than ex's. Under s.mu.
 func (s *sched) canLend(ex *exec) bool {
 	now := time.Now()
-	if s.lent || now.Before(s.lendAt) || !s.askable(ex) {
+	if !s.lending || s.lent || now.Before(s.lendAt) || now.Before(ex.g.noLend) || !s.askable(ex) {
 		return false
 	}
 	for _, r := range s.active {
-		if r.state == execRunning && r.g.vtime+now.Sub(r.since) <= ex.g.vtime+s.slice {
+		if r.state == execRunning && (r.g == ex.g || r.g.vtime+now.Sub(r.since) <= ex.g.vtime+s.slice) {
 			return false
 		}
 	}
@@ -455,7 +481,7 @@ func (s *sched) enqueue(ex *exec) {
 	var most time.Duration
 	now := time.Now()
 	for _, r := range s.active {
-		if r.state != execRunning || r.asked {
+		if r.state != execRunning || r.asked || r.lent { // a lent call frees no slot
 			continue
 		}
 		if r.g == g {

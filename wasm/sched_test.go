@@ -100,22 +100,20 @@ func charge(h *Host, g *group, d time.Duration) {
 	h.sched.mu.Unlock()
 }
 
-// TestGuestSlotIsShared: with one CPU slot, a plugin spinning in it (its
-// deadline a minute away, an hour of slot time charged) does not hold up
-// another plugin's call: that
-// call runs at once on the lent slot and completes while the spinner still
-// runs, without making it yield; the spinner then ends with its context.
+// TestGuestSlotIsShared: with one CPU slot and no lent slot, a plugin
+// spinning in it (its deadline a minute away, an hour of slot time charged)
+// yields it to another plugin's call, which completes while the spinner
+// still runs; the spinner then ends with its context.
 func TestGuestSlotIsShared(t *testing.T) {
 	t.Parallel()
 	h := newHost(t, HostConfig{GuestSlots: 1})
+	noLending(h)
 	spin, ok, done, cancel := spinning(t, h)
 	charge(h, spin.group, time.Hour) // as if it had spun for that long
 
-	warmed(t, ok) // an instance's start cannot yield, so it is never lent the slot
 	res := ok.Run(context.Background(), task(nil), Env{})
 	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
-	require.Equal(t, int64(1), h.Stats().Lends, "the call ran on the lent slot")
-	require.Zero(t, h.Stats().Yields, "the spinner kept its slot")
+	require.GreaterOrEqual(t, h.Stats().Yields, int64(1), "the spinner gave its slot up")
 	select {
 	case res := <-done:
 		t.Fatalf("the spinner ended: %+v", res)
@@ -127,41 +125,12 @@ func TestGuestSlotIsShared(t *testing.T) {
 	require.Contains(t, res.ReasonForIncompletion, "context canceled")
 }
 
-// TestLentSliceEnds: a call on the lent slot runs one slice there (a
-// second here); then it gives the lent slot back and waits its turn for a
-// slot, here held by a spinner charged more. The lent slot then rests a
-// slice: a quiet call arriving meanwhile asks for a slot as before the
-// lent slot existed, and one arriving after is lent it.
-func TestLentSliceEnds(t *testing.T) {
-	t.Parallel()
-	h := newHost(t, HostConfig{GuestSlots: 1, Slice: time.Second})
-	spin, ok, done, cancel := spinning(t, h)
-	charge(h, spin.group, 10*time.Hour) // as if it had spun for that long
-	warmed(t, ok)
-	other, otherDone, cancelOther := startSpinner(t, h, "other")
-	var rested time.Time
-	require.Eventually(t, func() bool {
-		h.sched.mu.Lock()
-		defer h.sched.mu.Unlock()
-		rested = h.sched.lendAt
-		return !h.sched.lent && !rested.IsZero()
-	}, 10*time.Second, time.Millisecond, "the lent call takes its turn after its slice")
-	require.Equal(t, int64(1), h.Stats().Lends)
-	charge(h, other.group, 11*time.Hour) // quiet calls are lent the slot again
-
-	res := ok.Run(context.Background(), task(nil), Env{})
-	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
-	if time.Now().Before(rested) {
-		require.Equal(t, int64(1), h.Stats().Lends, "not lent while the slot rests")
-	}
-	time.Sleep(time.Until(rested))
-	res = ok.Run(context.Background(), task(nil), Env{})
-	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
-	require.Equal(t, int64(2), h.Stats().Lends, "lent once the slot has rested")
-	cancelOther()
-	require.Contains(t, waitResult(t, otherDone).ReasonForIncompletion, "context canceled")
-	cancel()
-	require.Contains(t, waitResult(t, done).ReasonForIncompletion, "context canceled")
+// noLending takes h's lent slot away (it has one where GOMAXPROCS leaves a
+// P for it): its calls wait for the slots.
+func noLending(h *Host) {
+	h.sched.mu.Lock()
+	h.sched.lending = false
+	h.sched.mu.Unlock()
 }
 
 // blockingKV is a KV whose Get waits for release, after closing entered.
@@ -275,6 +244,7 @@ func TestYieldLeavesGuestIntact(t *testing.T) {
 func TestNoYieldAtMemoryMaximum(t *testing.T) {
 	t.Parallel()
 	h := newHost(t, HostConfig{GuestSlots: 1, Slice: 100 * time.Microsecond})
+	noLending(h) // ok waits for the slot the full guest holds
 	full := load(t, h, countModule(100_000_000, limits{min: 1, max: ptr(uint32(1))}), manifest(t, func(m *Manifest) { m.Limits.TimeoutMs = 60_000 }))
 	ok := load(t, h, okModule().encode(), manifest(t, nil))
 	done := running(context.Background(), full, Env{})
@@ -391,24 +361,20 @@ func TestIdleGroupBanksNoCredit(t *testing.T) {
 	require.NoError(t, s.end(ix))
 }
 
-// TestQuietPluginPreempts: while the lent slot is taken, a call of a
-// plugin charged far less than the one in the only slot asks that one to
-// yield at once, without waiting for its slice (an hour here) to end.
+// TestQuietPluginPreempts: with no lent slot, a call of a plugin charged
+// far less than the one in the only slot asks that one to yield at once,
+// without waiting for its slice (an hour here) to end.
 func TestQuietPluginPreempts(t *testing.T) {
 	t.Parallel()
 	h := newHost(t, HostConfig{GuestSlots: 1, Slice: time.Hour})
+	noLending(h)
 	spin, ok, done, cancel := spinning(t, h)
+	warmed(t, ok)
 	charge(h, spin.group, 10*time.Hour) // as if it had spun for that long
-	// A quiet spinner takes the lent slot, for its hour-long slice.
-	_, lentDone, cancelLent := startSpinner(t, h, "lent")
-	require.Eventually(t, func() bool { return h.Stats().Lends == 1 }, 10*time.Second, time.Millisecond)
 
 	res := waitResult(t, running(context.Background(), ok, Env{}))
 	require.Equal(t, workflow.TaskCompleted, res.Status, res.ReasonForIncompletion)
-	require.Equal(t, int64(1), h.Stats().Lends, "the lent slot was taken")
 	require.GreaterOrEqual(t, h.Stats().Yields, int64(1), "the spinner gave its slot up")
-	cancelLent()
-	require.Contains(t, waitResult(t, lentDone).ReasonForIncompletion, "context canceled")
 	cancel()
 	res = waitResult(t, done)
 	require.Contains(t, res.ReasonForIncompletion, "context canceled")
