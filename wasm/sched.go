@@ -57,12 +57,12 @@ const (
 // its slice is asked to yield and takes its turn like any call that has
 // yielded, and its plugin is not lent the slot again for lendBan: Go's
 // scheduler preempts guest code only every 10 ms or more, so while a long
-// call holds the engine's P the engine may wait that long. There is one lent slot and only a
-// call that can be asked to yield gets it. Asking the running call to yield
-// instead, parking its goroutine and resuming it after the quiet call,
-// delayed the network wake-ups of the engine and the API by a scheduler
-// tick in 5-10 % of the quiet plugin's workflows (RATIONALE.md, "The lent
-// slot").
+// call holds the engine's P the engine may wait that long. There is one
+// lent slot and only a call that can be asked to yield gets it. Asking the
+// running call to yield instead, parking its goroutine and resuming it
+// after the quiet call, delayed the network wake-ups of the engine and the
+// API by a scheduler tick in 5-10 % of the quiet plugin's workflows
+// (RATIONALE.md, "The lent slot").
 //
 // Within a group, the waiting calls are in two FIFO queues: those that have
 // not yielded in this call (fresh) first, those that have (again) after
@@ -92,7 +92,7 @@ type sched struct {
 	mu      sync.Mutex
 	free    int
 	lent    bool      // the lent slot is taken (see lend)
-	lendAt  time.Time // the lent slot is not lent before (see yield)
+	lendAt  time.Time // the lent slot is not lent before (see release)
 	waiting []*group  // groups with calls waiting for a slot
 	active  []*exec   // begun and not ended
 	// floor is the least charge among the groups with calls running or
@@ -313,29 +313,23 @@ func (ex *exec) yield() {
 	if ex.state != execRunning || ex.stopped() != nil {
 		return
 	}
-	if ex.lent { // its slice on the lent slot is over: it takes its turn
+	if ex.lent {
+		// Its slice on the lent slot is over: it takes its turn, and its
+		// plugin's calls are not lent the slot for a while.
 		ex.g.noLend = time.Now().Add(lendBan)
-		s.release(ex)
-		ex.ran = 0
-		ex.yielded = true
-		if s.free > 0 && len(s.waiting) == 0 {
-			s.run(ex)
-			return
-		}
-		s.yields.Add(1)
-		s.enqueue(ex)
-		s.await(ex, ex.parent.Done())
-		return
-	}
-	if len(s.waiting) == 0 { // they went: run on
+	} else if len(s.waiting) == 0 { // they went: run on
 		ex.g.vtime += time.Since(ex.since)
 		ex.ran, ex.since = 0, time.Now()
 		return
 	}
-	s.yields.Add(1)
 	ex.ran = 0
 	ex.yielded = true
 	s.release(ex)
+	if s.free > 0 && len(s.waiting) == 0 { // off the lent slot, onto a free one
+		s.run(ex)
+		return
+	}
+	s.yields.Add(1)
 	s.enqueue(ex)
 	s.await(ex, ex.parent.Done())
 }
@@ -344,9 +338,12 @@ func (ex *exec) yield() {
 // no room for a yield's page, as if ex had yielded: it could not be asked
 // to once grown.
 func (ex *exec) unlend(size uint64) {
+	if ex.roomToYield(size) { // the common grow: no lock
+		return
+	}
 	s := ex.s
 	s.mu.Lock()
-	lent := ex.lent && ex.state == execRunning && size+65536 > ex.maxMem
+	lent := ex.lent && ex.state == execRunning
 	s.mu.Unlock()
 	if lent {
 		ex.yield()
@@ -356,6 +353,11 @@ func (ex *exec) unlend(size uint64) {
 // run gives ex a slot. Under s.mu.
 func (s *sched) run(ex *exec) {
 	s.free--
+	ex.start()
+}
+
+// start marks ex running from now, on a slot or the lent slot. Under s.mu.
+func (ex *exec) start() {
 	ex.state = execRunning
 	ex.since = time.Now()
 	ex.g.running++
@@ -384,7 +386,7 @@ func (s *sched) release(ex *exec) {
 // over a slice more than ex's. Under s.mu.
 func (s *sched) canLend(ex *exec) bool {
 	now := time.Now()
-	if !s.lending || s.lent || now.Before(s.lendAt) || now.Before(ex.g.noLend) || !s.askable(ex) {
+	if !s.lending || s.lent || now.Before(s.lendAt) || now.Before(ex.g.noLend) || !ex.askable() {
 		return false
 	}
 	for _, r := range s.active {
@@ -405,9 +407,7 @@ func (s *sched) canLend(ex *exec) bool {
 func (s *sched) lend(ex *exec) {
 	s.lent, ex.lent = true, true
 	s.lends.Add(1)
-	ex.state = execRunning
-	ex.since = time.Now()
-	ex.g.running++
+	ex.start()
 }
 
 // leave charges ex's group for the slot ex leaves and raises the floor.
@@ -627,17 +627,21 @@ func (s *sched) unqueue(g *group) {
 // one-page grow the yield makes (it cannot at its maximum: it then runs on).
 // Under s.mu.
 func (s *sched) ask(r *exec) {
-	if !s.askable(r) {
+	if !r.askable() {
 		return
 	}
 	r.asked = true
 	r.in.askYield()
 }
 
-// askable reports whether r's guest can yield when asked. Under s.mu.
-func (s *sched) askable(r *exec) bool {
-	return r.in != nil && r.mem != nil && r.yielding != nil && r.mem.size.Load()+65536 <= r.maxMem
+// askable reports whether ex's guest can yield when asked. Under s.mu.
+func (ex *exec) askable() bool {
+	return ex.in != nil && ex.mem != nil && ex.yielding != nil && ex.roomToYield(ex.mem.size.Load())
 }
+
+// roomToYield reports whether memory of size bytes can take the one-page
+// grow a yield makes (bind sets maxMem before any call).
+func (ex *exec) roomToYield(size uint64) bool { return size+65536 <= ex.maxMem }
 
 // poke wakes the ticker.
 func (s *sched) poke() {

@@ -14,6 +14,7 @@ import (
 	"github.com/batonhq/baton/sdk/client"
 	"github.com/batonhq/baton/sdk/worker"
 	"github.com/batonhq/baton/sdk/workflow"
+	"github.com/batonhq/baton/server/internal/store"
 	"github.com/batonhq/baton/wasm"
 )
 
@@ -100,7 +101,7 @@ func (kv *memoryKV) Put(_ context.Context, key string, value []byte) error {
 	kv.mu.Lock()
 	defer kv.mu.Unlock()
 	next := kv.bytes - kv.entryBytes(key) + int64(len(key)+len(value))
-	if next > kv.maxBytes && next > kv.bytes {
+	if store.KVQuotaExceeded(kv.bytes, next, kv.maxBytes) {
 		return &wasm.KVQuotaError{Bytes: next, Max: kv.maxBytes}
 	}
 	kv.values[key], kv.bytes = value, next

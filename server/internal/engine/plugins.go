@@ -419,9 +419,10 @@ func (e *Engine) loadPlugin(ctx context.Context, name string) ([]*store.PluginVe
 }
 
 // info describes a stored version, with the limits it runs under on this
-// server and its plugin's key-value bytes. A stored manifest over the server's ceilings is reported with
-// its own limits and why it does not run; one that no longer parses (a
-// check added since it was uploaded), without its parsed form.
+// server and its plugin's key-value bytes. A stored manifest over the
+// server's ceilings is reported with its own limits and why it does not
+// run; one that no longer parses (a check added since it was uploaded),
+// without its parsed form.
 func (e *Engine) info(v *store.PluginVersion, st *store.PluginState, kvBytes int64) *PluginInfo {
 	m, err := e.cfg.PluginCeilings.ParseManifest(v.Manifest)
 	over := ""

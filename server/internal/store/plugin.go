@@ -54,6 +54,13 @@ type PluginStore interface {
 	PluginKVDelete(ctx context.Context, plugin, key string) error
 }
 
+// KVQuotaExceeded reports whether a key-value write that takes a plugin's
+// data from total to next bytes is refused under maxBytes: it takes the data
+// over the bound, or further over it. A write that does not grow the data is
+// taken even over the bound (one lowered by a new version, data from
+// before). The server's store and baton worker's both apply it.
+func KVQuotaExceeded(total, next, maxBytes int64) bool { return next > maxBytes && next > total }
+
 // KVQuotaError is the error of a PluginKVPut refused because the plugin's
 // key-value data would be over its bound.
 type KVQuotaError struct {

@@ -549,10 +549,8 @@ func (s *Store) PluginKVPut(ctx context.Context, plugin, k string, value []byte,
 		if err != nil {
 			return 0, err
 		}
-		// A write that does not grow the data is taken even over the
-		// bound (a bound lowered by a new version, data from before).
 		next := total - old + int64(len(k)+len(value))
-		if next > maxBytes && next > total {
+		if store.KVQuotaExceeded(total, next, maxBytes) {
 			return 0, &store.KVQuotaError{Bytes: next, Max: maxBytes}
 		}
 		return next, txn.Set(pluginKVKey(plugin, k), value)
