@@ -23,9 +23,9 @@ const (
 	// on the lent slot is not lent it again: the lent slot is for calls
 	// that are short.
 	lendBan = time.Minute
-	// idlePoll is how often the scheduler checks the contexts of the calls
-	// it runs (the engine stopping) when no deadline is nearer.
-	idlePoll = 10 * time.Millisecond
+	// defaultIdlePoll is how often the scheduler checks the contexts of the
+	// calls it runs (the engine stopping) when no deadline is nearer.
+	defaultIdlePoll = 10 * time.Millisecond
 )
 
 // sched is a Host's scheduler of guest code. At most slots calls run guest
@@ -83,9 +83,10 @@ const (
 // their deadline or when their context ends and asks for the yields whose
 // slice is over; a call costs two lock round trips and no timer or context.
 type sched struct {
-	slots   int
-	slice   time.Duration
-	ageWait time.Duration
+	slots    int
+	slice    time.Duration
+	ageWait  time.Duration
+	idlePoll time.Duration // defaultIdlePoll; longer in tests
 	// lending is whether there is a lent slot: if the slots leave a P.
 	lending bool
 
@@ -114,8 +115,8 @@ func newSched(slots int, slice time.Duration) *sched {
 	if slice <= 0 {
 		slice = DefaultSlice
 	}
-	return &sched{slots: slots, slice: slice, ageWait: ageAfterSlices * slice, free: slots, kick: make(chan struct{}, 1),
-		lending: slots < runtime.GOMAXPROCS(0)}
+	return &sched{slots: slots, slice: slice, ageWait: ageAfterSlices * slice, idlePoll: defaultIdlePoll,
+		free: slots, kick: make(chan struct{}, 1), lending: slots < runtime.GOMAXPROCS(0)}
 }
 
 // group is the calls of one plugin, for fairness between plugins.
@@ -223,7 +224,7 @@ func (s *sched) begin(ex *exec, ctx context.Context, timeout time.Duration) erro
 	if !s.ticking {
 		s.ticking = true
 		go s.tick()
-	} else if ex.lent || timeout > 0 && timeout < idlePoll {
+	} else if ex.lent || timeout > 0 && timeout < s.idlePoll {
 		s.poke() // a lent call's slice ends before the ticker's idle poll
 	}
 	s.mu.Unlock()
@@ -665,7 +666,7 @@ func (s *sched) tick() {
 			return
 		}
 		now := time.Now()
-		next := now.Add(idlePoll)
+		next := now.Add(s.idlePoll)
 		waiting := len(s.waiting) > 0
 		for _, ex := range s.active {
 			if s.checkStop(ex, now) {
